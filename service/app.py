@@ -1,0 +1,37 @@
+"""The running application's handles: settings, the engine, sessions.
+
+Built once per command from the validated `Settings` and passed explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service import db
+from service.config import Settings
+
+
+class App:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return db.make_engine(self.settings.database.url)
+
+    @property
+    def safe_url(self) -> str:
+        """The database URL with any password hidden, for messages and logs."""
+        return make_url(self.settings.database.url).render_as_string(hide_password=True)
+
+    def upgrade(self) -> None:
+        db.upgrade(self.engine)
+
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on a database whose schema matches the code (else a clear error)."""
+        db.require_current(self.engine)
+        return db.session_factory(self.engine)

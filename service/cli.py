@@ -1,0 +1,162 @@
+"""The `dvcwatch` command (the contract is in docs/architecture.md).
+
+Every command takes `--config PATH` and `--db URL`. Exit codes: 0 done,
+1 failed, 2 bad usage or bad input (the message names the file, line or field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from service import status as status_report
+from service.app import App
+from service.clock import local_today
+from service.config import ConfigError, load_settings
+from service.db import DatabaseError
+from service.output import FORMATS, render
+from service.periods import Period
+from service.scoring.national import unit_row
+from service.snapshots import latest_units
+from service.sync import SCHEME, Progress, sync_province
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SCORE_COLUMNS = ("unit_code", "unit_name", "total", "CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL",
+                 "MDSH", "overdue", "not_digitised", "not_paid_online", "unsynced")
+
+
+class UsageError(Exception):
+    """Bad input from the person at the keyboard: exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "simulator":
+        from service.portal.simulator import main as simulator_main
+
+        return simulator_main(args.simulator_args)
+    try:
+        settings = load_settings(args.config, os.environ, args.db)
+        result: int = args.handler(App(settings), args)
+        return result
+    except (ConfigError, UsageError) as exc:
+        print(f"dvcwatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseError as exc:
+        print(f"dvcwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML settings (default config/dvcwatch.toml)")
+    common.add_argument("--db", help="database URL (default: env DVCWATCH_DB_URL, then the config)")
+    parser = argparse.ArgumentParser(prog="dvcwatch", parents=[common], description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", parents=[common], help="the whole pipeline on the simulator")
+    demo.add_argument("--out", type=Path, default=Path("out"), help="where documents go")
+    demo.set_defaults(handler=run_demo)
+
+    sync = commands.add_parser("sync", parents=[common], help="fetch and store snapshots")
+    sync.add_argument("--province", action="append", help="departmentId or code (H44); repeatable")
+    sync.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: this month)")
+    sync.add_argument("--portal-url", help="the portal's base URL (e.g. the simulator's)")
+    sync.set_defaults(handler=run_sync)
+
+    scores = commands.add_parser("scores", parents=[common], help="stored scores of a period")
+    scores.add_argument("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY")
+    scores.add_argument("--parent", help="only the units of this comparison set (code)")
+    scores.add_argument("--format", choices=FORMATS, default="table")
+    scores.set_defaults(handler=run_scores)
+
+    status = commands.add_parser("status", parents=[common], help="last runs and data freshness")
+    status.add_argument("--format", choices=("json", "table"), default="table")
+    status.set_defaults(handler=run_status)
+
+    db = commands.add_parser("db", parents=[common], help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", parents=[common], help="apply migrations").set_defaults(
+        handler=run_db_upgrade
+    )
+
+    simulator = commands.add_parser("simulator", help="serve the portal simulator (for tests)")
+    simulator.add_argument("simulator_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def parse_period(text: str | None) -> Period:
+    if text is None:
+        return Period.month_of(local_today())
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--period: {exc}") from None
+
+
+def run_db_upgrade(app: App, _args: argparse.Namespace) -> int:
+    app.upgrade()
+    print(f"database {app.safe_url} is up to date")
+    return EXIT_OK
+
+
+def run_sync(app: App, args: argparse.Namespace) -> int:
+    provinces = args.province or [watch.province for watch in app.settings.watch]
+    if not provinces:
+        raise UsageError("no province to sync: pass --province or list [[watch]] in the config")
+    period = parse_period(args.period)
+    portal = app.settings.portal
+    if args.portal_url:
+        portal = portal.model_copy(update={"base_url": args.portal_url})
+    sessions = app.sessions()
+    progress = _progress_printer() if sys.stderr.isatty() else None
+    failed = 0
+    for province in provinces:
+        outcome = sync_province(sessions, portal, province, period, local_today(), progress)
+        if outcome.error:
+            failed += 1
+            print(f"{province} {period}: {outcome.status}: {outcome.error}", file=sys.stderr)
+        else:
+            print(f"{province} {period}: ok, {outcome.units} units, {outcome.written} new "
+                  f"snapshots ({outcome.revised} revisions), {outcome.unchanged} unchanged")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _progress_printer() -> Progress:
+    def show(message: str) -> None:
+        print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run_scores(app: App, args: argparse.Namespace) -> int:
+    period = parse_period(args.period)
+    with app.sessions()() as session:
+        units = latest_units(session, SCHEME, str(period))
+    rows = [unit_row(unit) for unit in units if unit.group != "PROVINCE"]
+    if args.parent:
+        rows = [row for row in rows if str(row["unit_code"]).startswith(args.parent + ".")]
+    rows.sort(key=lambda row: (row["total"] is None, -(row["total"] or 0), row["unit_code"]))
+    print(render(rows, args.format, SCORE_COLUMNS if args.format == "table" else None))
+    return EXIT_OK
+
+
+def run_status(app: App, args: argparse.Namespace) -> int:
+    with app.sessions()() as session:
+        report = status_report.collect(session)
+    print(status_report.render_report(report, args.format))
+    return EXIT_OK
+
+
+def run_demo(app: App, args: argparse.Namespace) -> int:
+    from service.demo import run
+
+    return run(args.out, sys.stdout)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""One validated settings object, read once at start-up and passed explicitly.
+
+`load_settings(path, environ)` reads the TOML file (if it exists), applies the
+environment overrides that the command-line contract names (`DVCWATCH_DB_URL`)
+and validates everything into `Settings`. Any problem raises `ConfigError`
+whose message names the file, the key and what was expected. No other module
+reads the environment or the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG_PATH = Path("config/dvcwatch.toml")
+DEFAULT_DB_URL = "sqlite:///var/dvcwatch.db"
+NATIONAL_PORTAL_URL = "https://dichvucong.gov.vn"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message says where and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PortalSettings(_Section):
+    """How to reach the national portal, and how politely."""
+
+    base_url: str = NATIONAL_PORTAL_URL
+    user_agent: str = "dvcwatch/0.1 (public-service index monitor; operator: set portal.user_agent)"
+    pause_seconds: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = (2.0, 5.0)
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+    backoff_seconds: Annotated[float, Field(ge=0)] = 2.0
+    page_size: Annotated[int, Field(ge=100, le=300)] = 200
+
+    @model_validator(mode="after")
+    def _pause_is_a_range(self) -> PortalSettings:
+        low, high = self.pause_seconds
+        if low > high:
+            raise ValueError(f"pause_seconds: the first value ({low}) exceeds the second ({high})")
+        return self
+
+
+class ProvinceWatch(_Section):
+    """A province to sync: its portal departmentId or its code (`H44`)."""
+
+    province: Annotated[str, Field(min_length=2)]
+    name: str = ""
+
+
+class DatabaseSettings(_Section):
+    url: str = DEFAULT_DB_URL
+
+
+class TelegramSettings(_Section):
+    """The bot token is never in the file: only the name of the variable holding it."""
+
+    enabled: bool = False
+    token_env: str = "DVCWATCH_TELEGRAM_TOKEN"
+    base_url: str = "https://api.telegram.org/bot"
+
+
+class ChannelSettings(_Section):
+    console: bool = True
+    telegram: TelegramSettings = TelegramSettings()
+
+
+class ScheduleSettings(_Section):
+    """Cron-like expressions (APScheduler's `CronTrigger.from_crontab`), Asia/Ho_Chi_Minh."""
+
+    sync: str = "30 7,16 * * mon-fri"
+    timezone: Literal["Asia/Ho_Chi_Minh"] = "Asia/Ho_Chi_Minh"
+
+
+class Settings(_Section):
+    """Everything dvcwatch is configured with; see config/dvcwatch.example.toml."""
+
+    portal: PortalSettings = PortalSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    watch: tuple[ProvinceWatch, ...] = ()
+    channels: ChannelSettings = ChannelSettings()
+    schedules: ScheduleSettings = ScheduleSettings()
+    secrets: Mapping[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+    def secret(self, name: str) -> str | None:
+        """A secret taken from the environment at start-up (never from the file)."""
+        return self.secrets.get(name) or None
+
+
+def load_settings(
+    path: Path | None = None, environ: Mapping[str, str] | None = None, db_url: str | None = None
+) -> Settings:
+    """Read and validate the configuration.
+
+    `path` defaults to `DVCWATCH_CONFIG` or `config/dvcwatch.toml`; a missing
+    default file means "all defaults", a missing named file is an error.
+    `db_url` (from `--db`) wins over `DVCWATCH_DB_URL`, which wins over the file.
+    """
+    env = dict(environ or {})
+    named = path is not None or "DVCWATCH_CONFIG" in env
+    config_path = path or Path(env.get("DVCWATCH_CONFIG", DEFAULT_CONFIG_PATH))
+    raw = _read_toml(config_path, required=named)
+    url = db_url or env.get("DVCWATCH_DB_URL")
+    if url:
+        raw.setdefault("database", {})["url"] = url
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(config_path, exc)) from None
+    token_name = settings.channels.telegram.token_env
+    secrets = {token_name: env[token_name]} if env.get(token_name) else {}
+    return settings.model_copy(update={"secrets": secrets})
+
+
+def _read_toml(path: Path, required: bool) -> dict[str, object]:
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: configuration file not found")
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        else:
+            lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)

@@ -1,0 +1,166 @@
+"""The tables of the data spine: units, fetch runs, raw responses, snapshots, figures.
+
+Times are stored as naive UTC (`utcnow()`); they are shown in
+Asia/Ho_Chi_Minh at the edges. Keys make writes idempotent: a unit is unique by
+its portal `department_id`, a snapshot by (source, scheme, unit, period,
+as_of, revision), a figure by (snapshot, code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from service.clock import utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UnitGroup(StrEnum):
+    """Where a unit sits since the 2025 reform: a province, its agencies, its communes."""
+
+    PROVINCE = "PROVINCE"
+    AGENCY = "AGENCY"
+    COMMUNE = "COMMUNE"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+class FigureKind(StrEnum):
+    """What a figure is: the portal's total, an axis (trục), a sub-indicator, a count."""
+
+    TOTAL = "total"
+    AXIS = "axis"
+    METRIC = "metric"
+    COUNT = "count"
+    INDICATOR = "indicator"
+    REPORTED = "reported"
+
+
+class Unit(Base):
+    """A scored unit: the portal's department, with its code, name and parent."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code: Mapped[str | None] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    unit_group: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FetchRun(Base):
+    """One attempt of a job on a scope and period, with its outcome and reason."""
+
+    __tablename__ = "fetch_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.RUNNING)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    units_seen: Mapped[int] = mapped_column(Integer, default=0)
+    snapshots_written: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_fetch_runs_job_scope_period", "job", "scope", "period"),)
+
+
+class RawResponse(Base):
+    """A portal response exactly as received (zlib-compressed), archived before parsing."""
+
+    __tablename__ = "raw_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fetch_run_id: Mapped[int] = mapped_column(ForeignKey("fetch_runs.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    request_body: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body_size: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Snapshot(Base):
+    """The figures of one unit for one period as read on one day (`as_of`).
+
+    `source` names the data series (the portal's 2026 API, an import, ...);
+    changes are never computed across two sources. A changed figure for the
+    same as-of date becomes a new `revision`, never an overwrite.
+    """
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    scheme: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    completeness: Mapped[str] = mapped_column(String(16))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    fetch_run_id: Mapped[int | None] = mapped_column(ForeignKey("fetch_runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "source", "scheme", "unit_id", "period", "as_of", "revision", name="uq_snapshot_key"
+        ),
+        Index("ix_snapshots_scheme_period", "scheme", "period"),
+    )
+
+
+class Figure(Base):
+    """One number of a snapshot: a score with its maximum, a ratio, or a count.
+
+    `value` is NULL when the portal had no data: never read it as 0.
+    """
+
+    __tablename__ = "figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    axis: Mapped[str | None] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    ratio: Mapped[float | None] = mapped_column(Float)
+    text_value: Mapped[str | None] = mapped_column(String(64))
+    quality_status: Mapped[str | None] = mapped_column(String(64))
+    quality_message: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("snapshot_id", "code", name="uq_figure_code"),)

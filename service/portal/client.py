@@ -1,0 +1,220 @@
+"""The national portal's evaluation API, fetched politely with `requests`.
+
+One request at a time, a randomised pause before each one, an honest
+User-Agent. Timeouts, connection errors and 5xx are retried with backoff; a
+403, a 429 or the web firewall's "Request Rejected" page stops the run at
+once (`PortalBlocked`). Every response, good or bad, is handed to the
+`archive` callback before anything reads it, so the raw evidence is kept
+whatever happens next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from bs4 import BeautifulSoup
+
+from service.clock import utcnow
+from service.config import PortalSettings
+from service.periods import Period
+
+API_PREFIX = "/api/v1/reporting/evaluation/"
+PAGE_PATH = "/danh-gia-chat-luong-phuc-vu"
+
+#: The six axis endpoints, by the axis each one scores.
+AXIS_ENDPOINTS: dict[str, str] = {
+    "transparency": "CKMB",
+    "dvc-progress-tree": "TDGQ",
+    "provide-online-tree": "CLGQ",
+    "formality-online-payment-tree": "TTTT",
+    "handling-satisfaction": "MDHL",
+    "dossier-digitized": "MDSH",
+}
+SERVICE_RESULTS = "service-results"
+#: Everything one province-period needs, in the order it is fetched.
+PROVINCE_ENDPOINTS: tuple[str, ...] = (SERVICE_RESULTS, *AXIS_ENDPOINTS)
+_FIREWALL_MARKERS = ("request rejected", "the requested url was rejected")
+
+
+@dataclass(frozen=True)
+class PortalResponse:
+    """What came back for one request (or why nothing did), as archived."""
+
+    endpoint: str
+    request_body: dict[str, Any]
+    status: int | None
+    content_type: str | None
+    body: bytes
+    fetched_at: dt.datetime
+    error: str | None = None
+
+
+class PortalError(Exception):
+    """A failed fetch; `kind` classifies it for the run record and metrics."""
+
+    kind = "portal"
+
+    def __init__(self, endpoint: str, url: str, message: str) -> None:
+        super().__init__(f"{endpoint}: {message} ({url})")
+        self.endpoint = endpoint
+        self.url = url
+
+
+class PortalBlocked(PortalError):
+    """403, 429 or the firewall page: stop the whole run, never work around it."""
+
+    kind = "blocked"
+
+
+class PortalUnavailable(PortalError):
+    """Timeouts, connection errors or 5xx that outlasted the retries."""
+
+    kind = "unavailable"
+
+
+class PortalBadResponse(PortalError):
+    """An answer that is not the API's JSON envelope (HTML, truncated JSON, wrong code)."""
+
+    kind = "bad_response"
+
+
+Archive = Callable[[PortalResponse], None]
+
+
+class PortalClient:
+    """Fetches the evaluation datasets of one province and period."""
+
+    def __init__(
+        self,
+        settings: PortalSettings,
+        archive: Archive,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.archive = archive
+        self.session = session or requests.Session()
+        self.session.headers.update(self._headers())
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._requests_made = 0
+
+    def _headers(self) -> dict[str, str]:
+        origin = self.settings.base_url.rstrip("/")
+        return {
+            "User-Agent": self.settings.user_agent,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Origin": origin,
+            "Referer": origin + PAGE_PATH,
+        }
+
+    def province_body(self, endpoint: str, province_id: str, period: Period) -> dict[str, Any]:
+        """The request body the portal's pages send for one province and period."""
+        body: dict[str, Any] = {
+            "rootDepartmentId": province_id,
+            "currentPage": 1,
+            "pageSize": self.settings.page_size,
+        }
+        body.update(period_fields(endpoint, period))
+        return body
+
+    def fetch_province(self, endpoint: str, province_id: str, period: Period) -> Any:
+        return self.post(endpoint, self.province_body(endpoint, province_id, period))
+
+    def fetch_provinces(self, period: Period) -> Any:
+        """The 34 provinces (`service-results` for ADMINISTRATIVE_UNIT)."""
+        body = {"departmentType": "ADMINISTRATIVE_UNIT", **period_fields(SERVICE_RESULTS, period)}
+        return self.post(SERVICE_RESULTS, body)
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> Any:
+        """POST one request and return the envelope's `data`, retrying what may pass."""
+        url = self.settings.base_url.rstrip("/") + API_PREFIX + endpoint
+        attempts = self.settings.retries + 1
+        for attempt in range(1, attempts + 1):
+            self._pause()
+            try:
+                return self._attempt(endpoint, url, body)
+            except PortalUnavailable:
+                if attempt == attempts:
+                    raise
+                self._sleep(self.settings.backoff_seconds * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self) -> None:
+        if self._requests_made:
+            low, high = self.settings.pause_seconds
+            self._sleep(self._rng.uniform(low, high))
+        self._requests_made += 1
+
+    def _attempt(self, endpoint: str, url: str, body: dict[str, Any]) -> Any:
+        try:
+            response = self.session.post(url, json=body, timeout=self.settings.timeout_seconds)
+        except requests.Timeout:
+            self._archive_failure(endpoint, body, "timeout")
+            raise PortalUnavailable(endpoint, url, "timed out") from None
+        except requests.ConnectionError as exc:
+            self._archive_failure(endpoint, body, f"connection error: {exc}")
+            raise PortalUnavailable(endpoint, url, f"connection failed: {exc}") from None
+        self.archive(
+            PortalResponse(
+                endpoint,
+                body,
+                response.status_code,
+                response.headers.get("Content-Type"),
+                response.content,
+                utcnow(),
+            )
+        )
+        return read_envelope(endpoint, url, response.status_code, response.content)
+
+    def _archive_failure(self, endpoint: str, body: dict[str, Any], error: str) -> None:
+        self.archive(PortalResponse(endpoint, body, None, None, b"", utcnow(), error))
+
+
+def period_fields(endpoint: str, period: Period) -> dict[str, Any]:
+    """`timeType`/`year`/`month`/`quarter`, or `fromDate`/`toDate` for satisfaction."""
+    if endpoint == "handling-satisfaction":
+        return {"fromDate": period.first_day.isoformat(), "toDate": period.last_day.isoformat()}
+    fields: dict[str, Any] = {"timeType": period.kind, "year": period.year}
+    if period.kind != "year":
+        fields[period.kind] = period.number
+    return fields
+
+
+def read_envelope(endpoint: str, url: str, status: int, body: bytes) -> Any:
+    """Check a response and return its `data`; raise the right `PortalError` otherwise."""
+    if looks_like_firewall_page(body):
+        raise PortalBlocked(endpoint, url, "the portal's web firewall rejected the request")
+    if status in (403, 429):
+        raise PortalBlocked(endpoint, url, f"HTTP {status}: the portal refused the request")
+    if status >= 500:
+        raise PortalUnavailable(endpoint, url, f"HTTP {status}")
+    if status != 201:
+        raise PortalBadResponse(endpoint, url, f"HTTP {status}, expected 201")
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PortalBadResponse(endpoint, url, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(envelope, dict) or envelope.get("code") != "OK" or "data" not in envelope:
+        raise PortalBadResponse(
+            endpoint, url, f"not the API envelope {{code: OK, data}}: {body[:120]!r}"
+        )
+    return envelope["data"]
+
+
+def looks_like_firewall_page(body: bytes) -> bool:
+    """True for the HTML page the web firewall serves instead of JSON."""
+    head = body.lstrip()[:1]
+    if head != b"<":
+        return False
+    text = BeautifulSoup(body, "html.parser").get_text(" ").lower()
+    return any(marker in text for marker in _FIREWALL_MARKERS)

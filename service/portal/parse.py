@@ -1,0 +1,302 @@
+"""Raw portal datasets of one province-period → one `UnitRecord` per unit.
+
+Input: the `data` of each of the seven endpoints (`PROVINCE_ENDPOINTS`),
+already taken out of the API envelope. Output: the province and its units,
+each with every figure the datasets give: the portal's total, the six axis
+scores with their maxima, the sub-indicators (numerator, denominator, ratio,
+score, max, data-quality flags) and the counts people act on (`domain.md`).
+Every unit must appear in every dataset exactly once; any problem raises
+`ParseError` listing them all. Unknown extra fields are ignored here (they
+stay in the raw archive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from service.figures import FigureValue, UnitRecord
+from service.models import FigureKind, UnitGroup
+from service.portal.checks import ParseError, ParseProblem, RecordReader
+from service.portal.client import AXIS_ENDPOINTS, PROVINCE_ENDPOINTS, SERVICE_RESULTS
+
+_LEVEL_GROUPS = {"PROVINCE": UnitGroup.AGENCY, "COMMUNE": UnitGroup.COMMUNE}
+#: count code → the metric whose (denominator - numerator) it is.
+_SHORTFALL_COUNTS = {
+    "DOSSIER_SYNC": "UNSYNCED",
+    "SO_HOA_GIAY_TO_GIAI_QUYET": "NOT_DIGITISED",
+    "ORIGINAL_RESULT_AVAILABLE": "NO_E_RESULT",
+}
+#: payment metric code → (numerator field, denominator field, shortfall count code).
+_PAYMENT_METRICS = {
+    "ONLINE_PAYMENT": (
+        "totalDossierOnlinePaymentSuccess",
+        "totalDossierFinancialObligation",
+        "NOT_PAID_ONLINE",
+    ),
+    "FEE_FORMALITY_INTEGRATED": ("totalFeeDossierFormality", "totalFeeFormality", None),
+    "FEE_FORMALITY_PAID_ONLINE": (
+        "totalDossierOnlineFormalityPaymentSuccess",
+        "totalFeeFormality",
+        "FEE_FORMALITY_NOT_PAID_ONLINE",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ParsedProvince:
+    province: UnitRecord
+    units: tuple[UnitRecord, ...]
+
+
+@dataclass
+class _Node:
+    """What the datasets say about one unit, merged as they are read."""
+
+    department_id: str
+    name: str
+    code: str | None = None
+    group: str | None = None
+    figures: tuple[FigureValue, ...] = ()
+
+
+FigureReader = Callable[[RecordReader, dict[str, Any], str, bool], list[FigureValue]]
+
+
+def parse_province(province_id: str, datasets: Mapping[str, Any]) -> ParsedProvince:
+    """Check and merge the seven datasets of one province-period (see module doc)."""
+    problems: list[ParseProblem] = []
+    seen: dict[str, dict[str, _Node]] = {}
+    province = _Node(province_id, "")
+    for endpoint in PROVINCE_ENDPOINTS:
+        reader = RecordReader(endpoint)
+        root, children = _split(reader, datasets.get(endpoint))
+        seen[endpoint] = _read_children(reader, children)
+        if root is not None and root.get("departmentId") == province_id:
+            _merge(province, _read_node(reader, root, is_root=True))
+        problems.extend(reader.problems)
+    problems.extend(_presence_problems(seen))
+    units = _merge_units(seen)
+    problems.extend(
+        ParseProblem(SERVICE_RESULTS, _label(node), "childGroup", "AGENCY or COMMUNE is unknown")
+        for node in units
+        if node.group is None
+    )
+    if problems:
+        raise ParseError(problems)
+    records = tuple(_record(node, str(node.group)) for node in units)
+    return ParsedProvince(_record(province, UnitGroup.PROVINCE), records)
+
+
+def _split(reader: RecordReader, data: Any) -> tuple[dict[str, Any] | None, list[Any]]:
+    """The dataset's root (the province) and its list of units."""
+    if not isinstance(data, dict):
+        reader.problem("-", "data", f"expected an object, got {type(data).__name__}")
+        return None, []
+    list_key = "children" if "children" in data else "evaluation"
+    children = data.get(list_key)
+    if not isinstance(children, list):
+        reader.problem("-", list_key, "the list of units is missing")
+        return None, []
+    root = data.get("parent", data.get("overview"))
+    return (root if isinstance(root, dict) else None), children
+
+
+def _read_children(reader: RecordReader, children: list[Any]) -> dict[str, _Node]:
+    nodes: dict[str, _Node] = {}
+    for index, record in enumerate(children, start=1):
+        if not isinstance(record, dict):
+            reader.problem(f"#{index}", "-", f"expected an object, got {record!r:.60}")
+            continue
+        node = _read_node(reader, record, is_root=False)
+        if node.department_id in nodes:
+            reader.problem(_label(node), "departmentId", "the unit appears twice")
+        elif node.department_id:
+            nodes[node.department_id] = node
+    return nodes
+
+
+def _read_node(reader: RecordReader, record: dict[str, Any], is_root: bool) -> _Node:
+    department_id = reader.text(record, "departmentId", f"#{record.get('stt', '?')}")
+    name = reader.text(record, "departmentName", department_id or "?")
+    unit = f"{record.get('departmentCode') or department_id} ({name})"
+    code = reader.text(record, "departmentCode", unit, required=False) or None
+    figures = _FIGURE_READERS[reader.endpoint](reader, record, unit, is_root)
+    return _Node(department_id, name, code, _group_of(record), tuple(figures))
+
+
+def _group_of(record: dict[str, Any]) -> str | None:
+    if record.get("childGroup") in (UnitGroup.AGENCY, UnitGroup.COMMUNE):
+        return str(record["childGroup"])
+    level = record.get("level") or record.get("departmentLevel")
+    group = _LEVEL_GROUPS.get(str(level))
+    return str(group) if group else None
+
+
+def _axis_score(
+    reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
+) -> FigureValue:
+    axis = AXIS_ENDPOINTS[reader.endpoint]
+    short_keys = reader.endpoint == "dvc-progress-tree" and not is_root
+    score_key, max_key = ("score", "maxScore") if short_keys else ("totalScore", "totalMaxScore")
+    return FigureValue(
+        code=axis,
+        kind=FigureKind.AXIS,
+        axis=axis,
+        value=reader.number(record, score_key, unit),
+        max_value=reader.number(record, max_key, unit),
+        ratio=reader.number(record, "ratio", unit, "ratio", required=False),
+    )
+
+
+def _read_metrics(
+    reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
+) -> list[FigureValue]:
+    """An axis with a `metrics[]` list (transparency, satisfaction, digitisation)."""
+    figures = [_axis_score(reader, record, unit, is_root)]
+    metrics = record.get("metrics")
+    if not isinstance(metrics, list):
+        reader.problem(unit, "metrics", "missing or not a list")
+        return figures
+    codes: set[str] = set()
+    for metric in metrics:
+        code = reader.text(metric, "code", unit) if isinstance(metric, dict) else ""
+        if not code:
+            continue
+        if code in codes:
+            reader.problem(unit, f"metrics.{code}", "the metric appears twice")
+        codes.add(code)
+        figures.extend(_metric(reader, metric, code, f"{unit} metric {code}"))
+    return figures
+
+
+def _metric(
+    reader: RecordReader, metric: dict[str, Any], code: str, where: str
+) -> list[FigureValue]:
+    numerator = reader.number(metric, "numerator", where, "count")
+    denominator = reader.number(metric, "denominator", where, "count")
+    figure = FigureValue(
+        code=code,
+        kind=FigureKind.METRIC,
+        axis=AXIS_ENDPOINTS[reader.endpoint],
+        value=reader.number(metric, "score", where),
+        max_value=reader.number(metric, "maxScore", where),
+        numerator=numerator,
+        denominator=denominator,
+        ratio=reader.number(metric, "ratio", where, "ratio"),
+        quality_status=metric.get("dataQualityStatus"),
+        quality_message=metric.get("dataQualityMessage"),
+    )
+    if code not in _SHORTFALL_COUNTS:
+        return [figure]
+    shortfall = reader.difference(where, "numerator", denominator, numerator)
+    return [figure, _count(_SHORTFALL_COUNTS[code], shortfall)]
+
+
+def _read_progress(
+    reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
+) -> list[FigureValue]:
+    received = reader.number(record, "totalReceived", unit, "count")
+    on_time = reader.number(record, "totalOnTime", unit, "count")
+    overdue = reader.number(record, "totalOverdue", unit, "count", required=not is_root)
+    on_time_metric = FigureValue(
+        code="PROCESSED_ON_TIME",
+        kind=FigureKind.METRIC,
+        axis="TDGQ",
+        value=None,
+        numerator=on_time,
+        denominator=received,
+        ratio=reader.number(record, "ratio", unit, "ratio"),
+    )
+    counts = [_count("RECEIVED", received), _count("ON_TIME", on_time), _count("OVERDUE", overdue)]
+    return [_axis_score(reader, record, unit, is_root), on_time_metric, *counts]
+
+
+def _read_payment(
+    reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
+) -> list[FigureValue]:
+    figures = [_axis_score(reader, record, unit, is_root)]
+    for code, (part_key, whole_key, shortfall_code) in _PAYMENT_METRICS.items():
+        part = reader.number(record, part_key, unit, "count")
+        whole = reader.number(record, whole_key, unit, "count")
+        figures.append(
+            FigureValue(code, FigureKind.METRIC, None, axis="TTTT", numerator=part, denominator=whole)
+        )
+        if shortfall_code:
+            shortfall = reader.difference(unit, part_key, whole, part)
+            figures.append(_count(shortfall_code, shortfall))
+    return figures
+
+
+def _read_online(
+    reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
+) -> list[FigureValue]:
+    return [_axis_score(reader, record, unit, is_root)]
+
+
+def _read_total(
+    reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
+) -> list[FigureValue]:
+    total = reader.number(record, "totalScore", unit)
+    return [FigureValue("TOTAL", FigureKind.TOTAL, total, max_value=100.0)]
+
+
+_FIGURE_READERS: dict[str, FigureReader] = {
+    SERVICE_RESULTS: _read_total,
+    "transparency": _read_metrics,
+    "dvc-progress-tree": _read_progress,
+    "provide-online-tree": _read_online,
+    "formality-online-payment-tree": _read_payment,
+    "handling-satisfaction": _read_metrics,
+    "dossier-digitized": _read_metrics,
+}
+
+
+def _count(code: str, value: float | None) -> FigureValue:
+    return FigureValue(code, FigureKind.COUNT, value)
+
+
+def _presence_problems(seen: dict[str, dict[str, _Node]]) -> list[ParseProblem]:
+    """A unit present in one dataset and missing from another is a problem."""
+    everyone: dict[str, tuple[str, _Node]] = {}
+    for endpoint, nodes in seen.items():
+        for department_id, node in nodes.items():
+            everyone.setdefault(department_id, (endpoint, node))
+    problems = []
+    for endpoint, nodes in seen.items():
+        for department_id, (found_in, node) in everyone.items():
+            if department_id not in nodes:
+                problems.append(
+                    ParseProblem(endpoint, _label(node), "departmentId", f"missing (present in {found_in})")
+                )
+    return problems
+
+
+def _merge_units(seen: dict[str, dict[str, _Node]]) -> list[_Node]:
+    merged: dict[str, _Node] = {}
+    for nodes in seen.values():
+        for department_id, node in nodes.items():
+            target = merged.setdefault(department_id, _Node(department_id, node.name))
+            _merge(target, node)
+    return list(merged.values())
+
+
+def _merge(target: _Node, node: _Node) -> None:
+    """Fold what one dataset says about a unit into what the others said.
+
+    Figure codes are distinct across endpoints by construction (each axis
+    endpoint brings its own axis and metrics), so figures simply concatenate.
+    """
+    target.name = target.name or node.name
+    target.code = target.code or node.code
+    target.group = target.group or node.group
+    target.figures += node.figures
+
+
+def _record(node: _Node, group: str) -> UnitRecord:
+    return UnitRecord(node.department_id, node.code, node.name, group, node.figures)
+
+
+def _label(node: _Node) -> str:
+    return f"{node.code or node.department_id} ({node.name})"

@@ -1,0 +1,238 @@
+"""Write and read snapshots: idempotent, all-or-nothing, revisions never overwritten.
+
+`store_snapshots` writes the units and figures of one input (a province-period
+from the portal, an imported table) inside the caller's transaction: the
+caller commits once, so a failure or a killed process leaves nothing half
+written. Storing the same figures again writes nothing; a changed figure for
+the same (source, scheme, unit, period, as_of) becomes the next revision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from typing import TypeVar
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from service.clock import utcnow
+from service.figures import FigureValue, UnitRecord, content_sha256
+from service.models import Figure, Snapshot, Unit
+
+T = TypeVar("T")
+_CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
+_FIGURE_FIELDS = tuple(f.name for f in fields(FigureValue))
+
+
+@dataclass(frozen=True)
+class SnapshotKey:
+    """What a batch of snapshots is: which series, index, period and reading day."""
+
+    source: str
+    scheme: str
+    period: str
+    as_of: dt.date
+    completeness: str
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    written: int
+    unchanged: int
+    revised: int
+
+
+@dataclass(frozen=True)
+class StoredUnit:
+    """The latest snapshot of one unit for one scheme and period, with its figures."""
+
+    unit_id: int
+    code: str | None
+    department_id: str | None
+    name: str
+    group: str
+    parent_id: int | None
+    source: str
+    period: str
+    as_of: dt.date
+    revision: int
+    completeness: str
+    figures: dict[str, FigureValue]
+
+    @property
+    def label(self) -> str:
+        return self.code or self.department_id or str(self.unit_id)
+
+
+def store_snapshots(
+    session: Session,
+    key: SnapshotKey,
+    records: Sequence[UnitRecord],
+    parent: UnitRecord | None = None,
+    fetch_run_id: int | None = None,
+) -> StoreResult:
+    """Write the snapshots of `records` (children of `parent`, if given); see module doc."""
+    parent_id = upsert_units(session, [parent], None)[0] if parent else None
+    unit_ids = upsert_units(session, records, parent_id)
+    latest = _latest_revisions(session, key, unit_ids)
+    rows, figure_sets, revised = [], [], 0
+    for unit_id, record in zip(unit_ids, records, strict=True):
+        digest = content_sha256(record.figures)
+        previous = latest.get(unit_id)
+        if previous and previous[1] == digest:
+            continue
+        revised += previous is not None
+        rows.append(_snapshot_row(key, unit_id, (previous[0] + 1) if previous else 1, digest))
+        rows[-1]["fetch_run_id"] = fetch_run_id
+        figure_sets.append(record.figures)
+    if rows:
+        ids = session.scalars(insert(Snapshot).returning(Snapshot.id, sort_by_parameter_order=True), rows)
+        figure_rows = [
+            {"snapshot_id": snapshot_id, **_figure_row(figure)}
+            for snapshot_id, figures in zip(ids.all(), figure_sets, strict=True)
+            for figure in figures
+        ]
+        session.execute(insert(Figure), figure_rows)
+    return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
+
+
+def upsert_units(
+    session: Session, records: Sequence[UnitRecord | None], parent_id: int | None
+) -> list[int]:
+    """The unit ids of `records` (in order), creating or refreshing the units.
+
+    A unit is found by its portal `department_id`, or by its code where the
+    input has no department id (imported tables).
+    """
+    present = [r for r in records if r is not None]
+    now = utcnow()
+    known = _known_units(session, present)
+    ids = []
+    for record in present:
+        unit = known.get(_unit_key(record))
+        if unit is None:
+            unit = Unit(department_id=record.department_id, first_seen=now)
+            session.add(unit)
+            known[_unit_key(record)] = unit
+        unit.code = record.code or unit.code
+        unit.name = record.name or unit.name
+        unit.unit_group = record.group
+        unit.parent_id = parent_id if parent_id is not None else unit.parent_id
+        unit.last_seen = now
+        ids.append(unit)
+    session.flush()
+    return [unit.id for unit in ids]
+
+
+def _unit_key(record: UnitRecord) -> str:
+    return record.department_id or f"code:{record.code}"
+
+
+def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, Unit]:
+    by_department = [r.department_id for r in records if r.department_id]
+    by_code = [r.code for r in records if not r.department_id and r.code]
+    known: dict[str, Unit] = {}
+    for chunk in _chunks(by_department):
+        for unit in session.scalars(select(Unit).where(Unit.department_id.in_(chunk))):
+            known[str(unit.department_id)] = unit
+    for chunk in _chunks(by_code):
+        query = select(Unit).where(Unit.code.in_(chunk), Unit.department_id.is_(None))
+        for unit in session.scalars(query):
+            known[f"code:{unit.code}"] = unit
+    return known
+
+
+def _latest_revisions(
+    session: Session, key: SnapshotKey, unit_ids: list[int]
+) -> dict[int, tuple[int, str]]:
+    latest: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks(unit_ids):
+        query = select(Snapshot.unit_id, Snapshot.revision, Snapshot.content_sha256).where(
+            Snapshot.source == key.source,
+            Snapshot.scheme == key.scheme,
+            Snapshot.period == key.period,
+            Snapshot.as_of == key.as_of,
+            Snapshot.unit_id.in_(chunk),
+        )
+        for unit_id, revision, digest in session.execute(query):
+            if unit_id not in latest or revision > latest[unit_id][0]:
+                latest[unit_id] = (revision, digest)
+    return latest
+
+
+def _snapshot_row(key: SnapshotKey, unit_id: int, revision: int, digest: str) -> dict[str, object]:
+    return {
+        "source": key.source,
+        "scheme": key.scheme,
+        "unit_id": unit_id,
+        "period": key.period,
+        "as_of": key.as_of,
+        "revision": revision,
+        "completeness": key.completeness,
+        "content_sha256": digest,
+        "created_at": utcnow(),
+    }
+
+
+def _figure_row(figure: FigureValue) -> dict[str, object]:
+    return {name: getattr(figure, name) for name in _FIGURE_FIELDS}
+
+
+def latest_units(session: Session, scheme: str, period: str) -> list[StoredUnit]:
+    """For each unit, its latest snapshot (newest as_of, then newest revision)."""
+    query = (
+        select(Snapshot, Unit)
+        .join(Unit, Unit.id == Snapshot.unit_id)
+        .where(Snapshot.scheme == scheme, Snapshot.period == period)
+    )
+    chosen: dict[int, tuple[Snapshot, Unit]] = {}
+    for snapshot, unit in session.execute(query):
+        current = chosen.get(unit.id)
+        if current is None or (snapshot.as_of, snapshot.revision) > (
+            current[0].as_of,
+            current[0].revision,
+        ):
+            chosen[unit.id] = (snapshot, unit)
+    figures = _figures_of(session, [snapshot.id for snapshot, _ in chosen.values()])
+    return [_stored(snapshot, unit, figures.get(snapshot.id, {})) for snapshot, unit in chosen.values()]
+
+
+def _figures_of(session: Session, snapshot_ids: list[int]) -> dict[int, dict[str, FigureValue]]:
+    result: dict[int, dict[str, FigureValue]] = {}
+    columns = [getattr(Figure, name) for name in _FIGURE_FIELDS]
+    for chunk in _chunks(snapshot_ids):
+        query = select(Figure.snapshot_id, *columns).where(Figure.snapshot_id.in_(chunk))
+        for snapshot_id, *values in session.execute(query):
+            figure = FigureValue(*values)
+            result.setdefault(snapshot_id, {})[figure.code] = figure
+    return result
+
+
+def _stored(snapshot: Snapshot, unit: Unit, figures: dict[str, FigureValue]) -> StoredUnit:
+    return StoredUnit(
+        unit_id=unit.id,
+        code=unit.code,
+        department_id=unit.department_id,
+        name=unit.name,
+        group=unit.unit_group,
+        parent_id=unit.parent_id,
+        source=snapshot.source,
+        period=snapshot.period,
+        as_of=snapshot.as_of,
+        revision=snapshot.revision,
+        completeness=snapshot.completeness,
+        figures=figures,
+    )
+
+
+def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == _CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,179 @@
+"""Sync one province-period of the national index from the portal into snapshots.
+
+The run is recorded first (so even a crash leaves a trace), every response is
+archived raw as it arrives, and the snapshots are written in one transaction
+together with the run's success, only after all seven datasets were fetched
+and parsed. Any failure stores no snapshot and records the reason and its
+kind (blocked, unavailable, bad_response, parse, unknown_province).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.clock import utcnow
+from service.config import PortalSettings
+from service.figures import UnitRecord
+from service.models import FetchRun, RawResponse, RunStatus, Unit, UnitGroup
+from service.periods import Period
+from service.portal.checks import ParseError
+from service.portal.client import PROVINCE_ENDPOINTS, PortalClient, PortalError, PortalResponse
+from service.portal.parse import parse_province
+from service.snapshots import SnapshotKey, store_snapshots
+
+#: The series of the portal's 2026 evaluation API. The pre-2025 `rest.jsp`
+#: API scores differently and would be another source: no change across them.
+SOURCE = "portal-766"
+SCHEME = "766"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+Progress = Callable[[str], None]
+
+
+class UnknownProvince(Exception):
+    kind = "unknown_province"
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    run_id: int
+    status: str
+    scope: str
+    period: str
+    units: int = 0
+    written: int = 0
+    unchanged: int = 0
+    revised: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Province:
+    department_id: str
+    code: str | None
+    name: str
+
+
+class RawArchive:
+    """Keeps every response of a run, committed at once, before anyone parses it."""
+
+    def __init__(self, sessions: sessionmaker[Session], run_id: int) -> None:
+        self.sessions = sessions
+        self.run_id = run_id
+
+    def __call__(self, response: PortalResponse) -> None:
+        with self.sessions.begin() as session:
+            session.add(
+                RawResponse(
+                    fetch_run_id=self.run_id,
+                    endpoint=response.endpoint,
+                    request_body=json.dumps(response.request_body, ensure_ascii=False),
+                    http_status=response.status,
+                    content_type=response.content_type,
+                    fetched_at=response.fetched_at,
+                    body=zlib.compress(response.body),
+                    body_sha256=hashlib.sha256(response.body).hexdigest(),
+                    body_size=len(response.body),
+                    error=response.error,
+                )
+            )
+
+
+def snapshot_key(period: Period, today: dt.date) -> SnapshotKey:
+    """A closed period is read as final on its last day; a running one as of today."""
+    if period.is_closed(today):
+        return SnapshotKey(SOURCE, SCHEME, str(period), period.last_day, "final")
+    return SnapshotKey(SOURCE, SCHEME, str(period), today, "running")
+
+
+def sync_province(
+    sessions: sessionmaker[Session],
+    settings: PortalSettings,
+    province_ref: str,
+    period: Period,
+    today: dt.date,
+    progress: Progress | None = None,
+    http: requests.Session | None = None,
+) -> SyncOutcome:
+    """Fetch, check and store one province-period (see module doc). Never raises for
+    portal or data problems: they are the outcome's `status` and `error`."""
+    say = progress or (lambda _message: None)
+    run_id = _start_run(sessions, province_ref, str(period))
+    client = PortalClient(settings, RawArchive(sessions, run_id), session=http)
+    try:
+        province = resolve_province(sessions, client, province_ref, period)
+        datasets: dict[str, Any] = {}
+        for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
+            say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {province.code or province_ref} {period}: {endpoint}")
+            datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
+        parsed = parse_province(province.department_id, datasets)
+    except (PortalError, ParseError, UnknownProvince) as exc:
+        status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
+        _finish_failed(sessions, run_id, status, exc.kind, str(exc))
+        return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc))
+    own = UnitRecord(province.department_id, province.code, province.name, UnitGroup.PROVINCE,
+                     parsed.province.figures)
+    with sessions.begin() as session:
+        result = store_snapshots(session, snapshot_key(period, today), parsed.units, own, run_id)
+        if own.figures:
+            store_snapshots(session, snapshot_key(period, today), [own], None, run_id)
+        run = session.get_one(FetchRun, run_id)
+        run.status, run.finished_at = RunStatus.OK, utcnow()
+        run.units_seen, run.snapshots_written = len(parsed.units), result.written
+    say(f"{province.code or province_ref} {period}: {len(parsed.units)} units, "
+        f"{result.written} new snapshots, {result.unchanged} unchanged")
+    return SyncOutcome(run_id, RunStatus.OK, province_ref, str(period), len(parsed.units),
+                       result.written, result.unchanged, result.revised)
+
+
+def resolve_province(
+    sessions: sessionmaker[Session], client: PortalClient, ref: str, period: Period
+) -> Province:
+    """A province from its departmentId or its code (`H44`), asking the portal if needed."""
+    with sessions() as session:
+        column = Unit.department_id if _UUID.match(ref) else Unit.code
+        known = session.scalars(
+            select(Unit).where(column == ref, Unit.unit_group == UnitGroup.PROVINCE)
+        ).first()
+    if known is not None and known.department_id:
+        return Province(known.department_id, known.code, known.name)
+    listed = client.fetch_provinces(period)
+    rows = listed.get("evaluation") if isinstance(listed, dict) else None
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and ref in (row.get("departmentId"), row.get("departmentCode")):
+            return Province(str(row["departmentId"]), row.get("departmentCode"),
+                            str(row.get("departmentName") or ""))
+    if _UUID.match(ref):
+        return Province(ref, None, "")
+    codes = sorted(str(r.get("departmentCode")) for r in rows or [] if isinstance(r, dict))
+    raise UnknownProvince(
+        f"province {ref!r} is not in the portal's list of {len(codes)} provinces "
+        f"({', '.join(codes[:5])}{', ...' if len(codes) > 5 else ''})"
+    )
+
+
+def _start_run(sessions: sessionmaker[Session], scope: str, period: str) -> int:
+    with sessions.begin() as session:
+        run = FetchRun(job="sync", scope=scope, period=period, status=RunStatus.RUNNING)
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _finish_failed(
+    sessions: sessionmaker[Session], run_id: int, status: str, kind: str, error: str
+) -> None:
+    with sessions.begin() as session:
+        run = session.get_one(FetchRun, run_id)
+        run.status, run.error_kind, run.error, run.finished_at = status, kind, error, utcnow()

@@ -1,0 +1,63 @@
+"""Shared fixtures: a fresh, migrated database on SQLite and (when configured) PostgreSQL.
+
+Set `DVCWATCH_TEST_PG_URL` (CI does) to run every database test on both. On
+PostgreSQL each test gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.app import App
+from service.config import PortalSettings, Settings
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CAPTURES = SHARED / "portal-captures"
+PHU_THO = CAPTURES / "phu-tho-2026-08"
+PHU_THO_ID = "019d2be3-6a88-732b-8b17-b68020c8553a"
+PG_URL = os.environ.get("DVCWATCH_TEST_PG_URL")
+
+FAST_PORTAL = PortalSettings(
+    pause_seconds=(0.0, 0.0), retries=2, backoff_seconds=0.0, timeout_seconds=5.0
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dvcwatch.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("DVCWATCH_TEST_PG_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[App]:
+    """An application on a migrated, empty database, with a portal that never pauses."""
+    settings = Settings.model_validate({"database": {"url": db_url}})
+    application = App(settings.model_copy(update={"portal": FAST_PORTAL}))
+    application.upgrade()
+    yield application
+    application.engine.dispose()
+
+
+@pytest.fixture
+def sessions(app: App) -> sessionmaker[Session]:
+    return app.sessions()
