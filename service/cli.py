@@ -19,13 +19,30 @@ from service.config import ConfigError, load_settings
 from service.db import DatabaseError
 from service.output import FORMATS, render
 from service.periods import Period
-from service.scoring.national import unit_row
-from service.snapshots import latest_units
-from service.sync import SCHEME, Progress, sync_province
+from service.scoring.national import RANK_NOTE
+from service.scoring.report import UnknownScheme, score_rows
+from service.sync import Progress, sync_province
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SCORE_COLUMNS = ("unit_code", "unit_name", "total", "CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL",
-                 "MDSH", "overdue", "not_digitised", "not_paid_online", "unsynced")
+SCORE_COLUMNS = (
+    "rank",
+    "rank_of",
+    "unit_code",
+    "unit_name",
+    "total",
+    "total_delta",
+    "rank_change",
+    "CKMB",
+    "TDGQ",
+    "CLGQ",
+    "TTTT",
+    "MDHL",
+    "MDSH",
+    "overdue",
+    "not_digitised",
+    "not_paid_online",
+    "unsynced",
+)
 
 
 class UsageError(Exception):
@@ -71,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     scores = commands.add_parser("scores", parents=[common], help="stored scores of a period")
     scores.add_argument("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY")
     scores.add_argument("--parent", help="only the units of this comparison set (code)")
+    scores.add_argument("--scheme", default="766", help="766, tt01 or provincial:NAME")
+    scores.add_argument("--scale", type=int, choices=(10, 100), help="converted score's scale")
     scores.add_argument("--format", choices=FORMATS, default="table")
     scores.set_defaults(handler=run_scores)
 
@@ -121,8 +140,10 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
             failed += 1
             print(f"{province} {period}: {outcome.status}: {outcome.error}", file=sys.stderr)
         else:
-            print(f"{province} {period}: ok, {outcome.units} units, {outcome.written} new "
-                  f"snapshots ({outcome.revised} revisions), {outcome.unchanged} unchanged")
+            print(
+                f"{province} {period}: ok, {outcome.units} units, {outcome.written} new "
+                f"snapshots ({outcome.revised} revisions), {outcome.unchanged} unchanged"
+            )
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -136,12 +157,13 @@ def _progress_printer() -> Progress:
 def run_scores(app: App, args: argparse.Namespace) -> int:
     period = parse_period(args.period)
     with app.sessions()() as session:
-        units = latest_units(session, SCHEME, str(period))
-    rows = [unit_row(unit) for unit in units if unit.group != "PROVINCE"]
-    if args.parent:
-        rows = [row for row in rows if str(row["unit_code"]).startswith(args.parent + ".")]
-    rows.sort(key=lambda row: (row["total"] is None, -(row["total"] or 0), row["unit_code"]))
+        try:
+            rows = score_rows(session, args.scheme, period, args.parent, args.scale)
+        except UnknownScheme as exc:
+            raise UsageError(str(exc)) from None
     print(render(rows, args.format, SCORE_COLUMNS if args.format == "table" else None))
+    if args.format == "table" and rows:
+        print(f"\nRanks: {RANK_NOTE}.")
     return EXIT_OK
 
 

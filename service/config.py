@@ -109,7 +109,7 @@ def load_settings(
     raw = _read_toml(config_path, required=named)
     url = db_url or env.get("DVCWATCH_DB_URL")
     if url:
-        raw.setdefault("database", {})["url"] = url
+        raw["database"] = {**_table(raw.get("database")), "url": url}
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -129,6 +129,10 @@ def _read_toml(path: Path, required: bool) -> dict[str, object]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _table(value: object) -> dict[str, object]:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _describe(path: Path, exc: ValidationError) -> str:

@@ -66,7 +66,9 @@ def _table(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
     lines = ["  ".join(name.ljust(width) for name, width in zip(names, widths, strict=True))]
     lines.append("  ".join("-" * width for width in widths))
     for line in cells:
-        lines.append("  ".join(_align(cell, width) for cell, width in zip(line, widths, strict=True)))
+        lines.append(
+            "  ".join(_align(cell, width) for cell, width in zip(line, widths, strict=True))
+        )
     return "\n".join(lines)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from typing import TypeVar
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
 from service.figures import FigureValue, UnitRecord, content_sha256
@@ -54,6 +54,7 @@ class StoredUnit:
     name: str
     group: str
     parent_id: int | None
+    parent_code: str | None
     source: str
     period: str
     as_of: dt.date
@@ -88,7 +89,9 @@ def store_snapshots(
         rows[-1]["fetch_run_id"] = fetch_run_id
         figure_sets.append(record.figures)
     if rows:
-        ids = session.scalars(insert(Snapshot).returning(Snapshot.id, sort_by_parameter_order=True), rows)
+        ids = session.scalars(
+            insert(Snapshot).returning(Snapshot.id, sort_by_parameter_order=True), rows
+        )
         figure_rows = [
             {"snapshot_id": snapshot_id, **_figure_row(figure)}
             for snapshot_id, figures in zip(ids.all(), figure_sets, strict=True)
@@ -182,21 +185,35 @@ def _figure_row(figure: FigureValue) -> dict[str, object]:
 
 def latest_units(session: Session, scheme: str, period: str) -> list[StoredUnit]:
     """For each unit, its latest snapshot (newest as_of, then newest revision)."""
+    return [history[0] for history in _newest(session, scheme, period, depth=1).values()]
+
+
+def previous_snapshots(session: Session, scheme: str, period: str) -> dict[int, StoredUnit]:
+    """For each unit, the snapshot before its latest one of the same period, if any."""
+    newest = _newest(session, scheme, period, depth=2)
+    return {unit_id: history[1] for unit_id, history in newest.items() if len(history) > 1}
+
+
+def _newest(session: Session, scheme: str, period: str, depth: int) -> dict[int, list[StoredUnit]]:
+    parent = aliased(Unit)
     query = (
-        select(Snapshot, Unit)
+        select(Snapshot, Unit, parent.code)
         .join(Unit, Unit.id == Snapshot.unit_id)
+        .outerjoin(parent, parent.id == Unit.parent_id)
         .where(Snapshot.scheme == scheme, Snapshot.period == period)
     )
-    chosen: dict[int, tuple[Snapshot, Unit]] = {}
-    for snapshot, unit in session.execute(query):
-        current = chosen.get(unit.id)
-        if current is None or (snapshot.as_of, snapshot.revision) > (
-            current[0].as_of,
-            current[0].revision,
-        ):
-            chosen[unit.id] = (snapshot, unit)
-    figures = _figures_of(session, [snapshot.id for snapshot, _ in chosen.values()])
-    return [_stored(snapshot, unit, figures.get(snapshot.id, {})) for snapshot, unit in chosen.values()]
+    histories: dict[int, list[tuple[Snapshot, Unit, str | None]]] = {}
+    for snapshot, unit, parent_code in session.execute(query):
+        histories.setdefault(unit.id, []).append((snapshot, unit, parent_code))
+    for history in histories.values():
+        history.sort(key=lambda item: (item[0].as_of, item[0].revision), reverse=True)
+        del history[depth:]
+    wanted = [snapshot.id for history in histories.values() for snapshot, _, _ in history]
+    figures = _figures_of(session, wanted)
+    return {
+        unit_id: [_stored(s, u, code, figures.get(s.id, {})) for s, u, code in history]
+        for unit_id, history in histories.items()
+    }
 
 
 def _figures_of(session: Session, snapshot_ids: list[int]) -> dict[int, dict[str, FigureValue]]:
@@ -210,9 +227,12 @@ def _figures_of(session: Session, snapshot_ids: list[int]) -> dict[int, dict[str
     return result
 
 
-def _stored(snapshot: Snapshot, unit: Unit, figures: dict[str, FigureValue]) -> StoredUnit:
+def _stored(
+    snapshot: Snapshot, unit: Unit, parent_code: str | None, figures: dict[str, FigureValue]
+) -> StoredUnit:
     return StoredUnit(
         unit_id=unit.id,
+        parent_code=parent_code,
         code=unit.code,
         department_id=unit.department_id,
         name=unit.name,

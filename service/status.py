@@ -59,10 +59,16 @@ def _time(value: Any) -> str | None:
 def render_report(report: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2)
-    parts = ["Recent runs (Asia/Ho_Chi_Minh):", render(report["runs"], "table") if report["runs"]
-             else "  none yet", "", "Last successful sync per scope:"]
+    parts = [
+        "Recent runs (Asia/Ho_Chi_Minh):",
+        render(report["runs"], "table") if report["runs"] else "  none yet",
+        "",
+        "Last successful sync per scope:",
+    ]
     parts += [f"  {scope}: {when}" for scope, when in report["last_success"].items()] or ["  none"]
     parts += ["", "Stored data (newest as-of day per period):"]
-    parts += [f"  {d['source']} {d['period']}: as of {d['as_of']}, {d['snapshots']} snapshots"
-              for d in report["data"]] or ["  none"]
+    parts += [
+        f"  {d['source']} {d['period']}: as of {d['as_of']}, {d['snapshots']} snapshots"
+        for d in report["data"]
+    ] or ["  none"]
     return "\n".join(parts)

@@ -114,16 +114,22 @@ def sync_province(
     try:
         province = resolve_province(sessions, client, province_ref, period)
         datasets: dict[str, Any] = {}
+        label = f"{province.code or province_ref} {period}"
         for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
-            say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {province.code or province_ref} {period}: {endpoint}")
+            say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
             datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
         parsed = parse_province(province.department_id, datasets)
     except (PortalError, ParseError, UnknownProvince) as exc:
         status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
         _finish_failed(sessions, run_id, status, exc.kind, str(exc))
         return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc))
-    own = UnitRecord(province.department_id, province.code, province.name, UnitGroup.PROVINCE,
-                     parsed.province.figures)
+    own = UnitRecord(
+        province.department_id,
+        province.code,
+        province.name,
+        UnitGroup.PROVINCE,
+        parsed.province.figures,
+    )
     with sessions.begin() as session:
         result = store_snapshots(session, snapshot_key(period, today), parsed.units, own, run_id)
         if own.figures:
@@ -131,10 +137,20 @@ def sync_province(
         run = session.get_one(FetchRun, run_id)
         run.status, run.finished_at = RunStatus.OK, utcnow()
         run.units_seen, run.snapshots_written = len(parsed.units), result.written
-    say(f"{province.code or province_ref} {period}: {len(parsed.units)} units, "
-        f"{result.written} new snapshots, {result.unchanged} unchanged")
-    return SyncOutcome(run_id, RunStatus.OK, province_ref, str(period), len(parsed.units),
-                       result.written, result.unchanged, result.revised)
+    say(
+        f"{province.code or province_ref} {period}: {len(parsed.units)} units, "
+        f"{result.written} new snapshots, {result.unchanged} unchanged"
+    )
+    return SyncOutcome(
+        run_id,
+        RunStatus.OK,
+        province_ref,
+        str(period),
+        len(parsed.units),
+        result.written,
+        result.unchanged,
+        result.revised,
+    )
 
 
 def resolve_province(
@@ -152,8 +168,11 @@ def resolve_province(
     rows = listed.get("evaluation") if isinstance(listed, dict) else None
     for row in rows if isinstance(rows, list) else []:
         if isinstance(row, dict) and ref in (row.get("departmentId"), row.get("departmentCode")):
-            return Province(str(row["departmentId"]), row.get("departmentCode"),
-                            str(row.get("departmentName") or ""))
+            return Province(
+                str(row["departmentId"]),
+                row.get("departmentCode"),
+                str(row.get("departmentName") or ""),
+            )
     if _UUID.match(ref):
         return Province(ref, None, "")
     codes = sorted(str(r.get("departmentCode")) for r in rows or [] if isinstance(r, dict))

@@ -20,8 +20,19 @@ def commune(total: float | None, overdue: float | None = 3) -> UnitRecord:
         FigureValue("TOTAL", "total", total, 100.0),
         FigureValue("CKMB", "axis", 12.5, 18.0, axis="CKMB"),
         FigureValue("OVERDUE", "count", overdue),
-        FigureValue("DOSSIER_SYNC", "metric", 6.0, 6.0, "CKMB", 670, 670, 100.0, None,
-                    "TEMP_NATIONAL_REPORT_DENOMINATOR", "Mẫu số đang dùng số tạm"),
+        FigureValue(
+            "DOSSIER_SYNC",
+            "metric",
+            6.0,
+            6.0,
+            "CKMB",
+            670,
+            670,
+            100.0,
+            None,
+            "TEMP_NATIONAL_REPORT_DENOMINATOR",
+            "Mẫu số đang dùng số tạm",
+        ),
     )
     return UnitRecord("unit-1", "H99.101", "UBND xã Bình Thành", "COMMUNE", figures)
 
@@ -73,8 +84,9 @@ def test_the_unit_keeps_its_parent_and_a_running_day_is_a_new_snapshot(sessions)
     store(sessions, commune(70.0), running)
     with sessions() as session:
         parent_code = session.scalar(
-            select(Unit.code).where(Unit.id == select(Unit.parent_id).where(Unit.code == "H99.101")
-                                    .scalar_subquery())
+            select(Unit.code).where(
+                Unit.id == select(Unit.parent_id).where(Unit.code == "H99.101").scalar_subquery()
+            )
         )
         [latest] = latest_units(session, "766", "2026-08")
     assert parent_code == "H99"

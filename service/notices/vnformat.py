@@ -25,11 +25,11 @@ def percent(value: float | None, decimals: int = 2) -> str:
 
 
 def long_date(day: dt.date) -> str:
-    """"ngày 05 tháng 10 năm 2024" (days below 10 and months 1-2 take a leading zero)."""
+    """ "ngày 05 tháng 10 năm 2024" (days below 10 and months 1-2 take a leading zero)."""
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def short_date(day: dt.date) -> str:
-    """"30/09/2024"."""
+    """ "30/09/2024"."""
     return f"{day.day:02d}/{day.month:02d}/{day.year}"

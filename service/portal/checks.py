@@ -59,7 +59,12 @@ class RecordReader:
         return value
 
     def number(
-        self, record: dict[str, Any], key: str, unit: str, kind: str = "score", required: bool = True
+        self,
+        record: dict[str, Any],
+        key: str,
+        unit: str,
+        kind: str = "score",
+        required: bool = True,
     ) -> float | None:
         """A number, or None for the portal's `null` ("no data", never 0).
 
@@ -91,7 +96,9 @@ class RecordReader:
             return None
         return value
 
-    def difference(self, unit: str, key: str, whole: float | None, part: float | None) -> float | None:
+    def difference(
+        self, unit: str, key: str, whole: float | None, part: float | None
+    ) -> float | None:
         """`whole - part` as a count; a part larger than its whole is a problem."""
         if whole is None or part is None:
             return None

@@ -221,7 +221,9 @@ def _read_payment(
         part = reader.number(record, part_key, unit, "count")
         whole = reader.number(record, whole_key, unit, "count")
         figures.append(
-            FigureValue(code, FigureKind.METRIC, None, axis="TTTT", numerator=part, denominator=whole)
+            FigureValue(
+                code, FigureKind.METRIC, None, axis="TTTT", numerator=part, denominator=whole
+            )
         )
         if shortfall_code:
             shortfall = reader.difference(unit, part_key, whole, part)
@@ -268,7 +270,9 @@ def _presence_problems(seen: dict[str, dict[str, _Node]]) -> list[ParseProblem]:
         for department_id, (found_in, node) in everyone.items():
             if department_id not in nodes:
                 problems.append(
-                    ParseProblem(endpoint, _label(node), "departmentId", f"missing (present in {found_in})")
+                    ParseProblem(
+                        endpoint, _label(node), "departmentId", f"missing (present in {found_in})"
+                    )
                 )
     return problems
 

@@ -1,39 +1,180 @@
-"""The national index (766) as officials read it, from stored snapshots.
+"""The national index (766) as officials read it: changes, ranks, averages, what it takes.
 
-Pure: takes `StoredUnit` values, returns plain rows (dicts) ready for JSON,
-CSV or a table. The portal's figures are shown as stored, never re-derived.
+Pure: takes stored snapshots (`StoredUnit`), returns plain rows (dicts)
+ready for JSON, CSV, XLSX or a table. The portal's figures are shown as
+stored, never re-derived. A unit is ranked within its comparison set: the
+units of the same group (communes, agencies) under the same parent.
+Ties share a rank and the next rank is skipped (1, 2, 2, 4). A change is
+only drawn between snapshots of the same source (series).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.figures import AXES, COUNT_CODES
+from service.scoring.changes import round2, score_change
+from service.scoring.effort import what_it_takes
+from service.scoring.ranks import Rank, competition_ranks, province_averages, rank_change
 from service.snapshots import StoredUnit
 
+SCHEME = "766"
+RANK_NOTE = "ties share a rank and the next rank is skipped (1, 2, 2, 4)"
+#: what-it-takes indicator → (figure holding numerator/denominator, figure holding the score).
+EFFORT_FIGURES = {
+    "TDGQ": ("PROCESSED_ON_TIME", "TDGQ"),
+    "ONLINE_PAYMENT": ("ONLINE_PAYMENT", None),
+    "SO_HOA_GIAY_TO_GIAI_QUYET": ("SO_HOA_GIAY_TO_GIAI_QUYET", "SO_HOA_GIAY_TO_GIAI_QUYET"),
+    "DOSSIER_SYNC": ("DOSSIER_SYNC", "DOSSIER_SYNC"),
+}
 
-def unit_row(unit: StoredUnit) -> dict[str, Any]:
-    """One unit's row: identity, the portal's total, the six axes and the counts."""
-    total = unit.figures.get("TOTAL")
+
+@dataclass(frozen=True)
+class NationalInput:
+    """The snapshots one analysis needs: this period, the previous period of the
+    same kind, and (for running figures) each unit's snapshot before its latest."""
+
+    current: Sequence[StoredUnit]
+    previous_period: Sequence[StoredUnit] = ()
+    previous_snapshot: Mapping[int, StoredUnit] = field(default_factory=dict)
+
+
+def national_rows(data: NationalInput, scale: int = 100) -> list[dict[str, Any]]:
+    """One row per unit (provinces excluded), in rank order within each set."""
+    units = [u for u in data.current if u.group != "PROVINCE"]
+    before = {u.unit_id: u for u in data.previous_period}
+    ranks, previous_ranks = _ranks(units), _ranks(list(before.values()))
+    below = _below_average(units)
+    rows = []
+    for unit in units:
+        previous = before.get(unit.unit_id)
+        comparable = previous is not None and previous.source == unit.source
+        row = unit_row(unit, previous if comparable else None, scale)
+        rank = ranks[unit.unit_id]
+        old_rank = previous_ranks.get(unit.unit_id) if comparable else None
+        row.update(
+            rank=rank.rank,
+            rank_of=rank.rank_of,
+            rank_tied=rank.tied,
+            rank_note=RANK_NOTE,
+            previous_rank=old_rank.rank if old_rank else None,
+            rank_change=rank_change(old_rank.rank if old_rank else None, rank.rank),
+            below_average=below.get(unit.unit_id, []),
+            total_delta_since_snapshot=_since_snapshot(unit, data.previous_snapshot),
+            what_it_takes=what_it_takes_rows(unit),
+        )
+        rows.append(row)
+    rows.sort(
+        key=lambda r: (r["parent_code"] or "", r["group"], r["rank"] or 10**9, r["unit_code"])
+    )
+    return rows
+
+
+def unit_row(
+    unit: StoredUnit, previous: StoredUnit | None = None, scale: int = 100
+) -> dict[str, Any]:
+    """Identity, the portal's total, the six axes with changes, and the counts."""
+    total = _value(unit, "TOTAL")
     axes = {}
     for code, maximum in AXES.items():
         figure = unit.figures.get(code)
         axes[code] = {
             "score": figure.value if figure else None,
             "max": figure.max_value if figure and figure.max_value is not None else maximum,
+            "delta": score_change(_value(unit, code), _value(previous, code)) if previous else None,
         }
-    counts = {}
-    for key, code in COUNT_CODES.items():
-        figure = unit.figures.get(code)
-        counts[key] = int(figure.value) if figure and figure.value is not None else None
+    counts = {key: _count(unit, code) for key, code in COUNT_CODES.items()}
     return {
-        "unit_code": unit.code or unit.department_id,
+        "unit_code": unit.label,
         "unit_name": unit.name,
+        "parent_code": unit.parent_code,
         "group": unit.group,
         "period": unit.period,
+        "scheme": SCHEME,
+        "source": unit.source,
         "as_of": unit.as_of.isoformat(),
         "completeness": unit.completeness,
-        "total": total.value if total else None,
+        "total": total,
+        "max": scale,
+        "converted": round2(total * scale / 100) if total is not None else None,
+        "class": None,
+        "total_delta": score_change(total, _value(previous, "TOTAL")) if previous else None,
         "axes": axes,
         "counts": counts,
+        "mismatches": [],
+        "not_applicable": [],
     }
+
+
+def what_it_takes_rows(unit: StoredUnit) -> list[dict[str, Any]]:
+    """More dossiers for the next 0.1 point and for the full mark (an estimate)."""
+    rows = []
+    for indicator, (counts_code, score_code) in EFFORT_FIGURES.items():
+        figure = unit.figures.get(counts_code)
+        if figure is None or not figure.denominator:
+            continue
+        effort = what_it_takes(
+            indicator,
+            int(figure.numerator) if figure.numerator is not None else None,
+            int(figure.denominator),
+            _value(unit, score_code) if score_code else None,
+        )
+        if effort.for_step:
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "more_dossiers_for_next_step": effort.for_step,
+                    "step": effort.step,
+                    "more_dossiers_for_full_mark": effort.for_full_mark,
+                    "counts": effort.counts,
+                    "formula": effort.formula,
+                    "estimate": True,
+                }
+            )
+    return rows
+
+
+def _ranks(units: Sequence[StoredUnit]) -> dict[int, Rank]:
+    ranks: dict[int, Rank] = {}
+    for members in _sets(units).values():
+        totals = {str(u.unit_id): _value(u, "TOTAL") for u in members}
+        ranks.update({int(key): rank for key, rank in competition_ranks(totals).items()})
+    return ranks
+
+
+def _below_average(units: Sequence[StoredUnit]) -> dict[int, list[str]]:
+    below: dict[int, list[str]] = defaultdict(list)
+    for members in _sets(units).values():
+        scores = {str(u.unit_id): {axis: _value(u, axis) for axis in AXES} for u in members}
+        for axis, average in province_averages(scores).items():
+            for key in average.below:
+                below[int(key)].append(axis)
+    return below
+
+
+def _sets(units: Sequence[StoredUnit]) -> dict[tuple[int | None, str], list[StoredUnit]]:
+    sets: dict[tuple[int | None, str], list[StoredUnit]] = defaultdict(list)
+    for unit in units:
+        sets[(unit.parent_id, unit.group)].append(unit)
+    return sets
+
+
+def _since_snapshot(unit: StoredUnit, earlier: Mapping[int, StoredUnit]) -> float | None:
+    """For running figures: the total's change since the snapshot before this one."""
+    before = earlier.get(unit.unit_id)
+    if unit.completeness != "running" or before is None or before.source != unit.source:
+        return None
+    return score_change(_value(unit, "TOTAL"), _value(before, "TOTAL"))
+
+
+def _value(unit: StoredUnit | None, code: str) -> float | None:
+    figure = unit.figures.get(code) if unit else None
+    return figure.value if figure else None
+
+
+def _count(unit: StoredUnit, code: str) -> int | None:
+    value = _value(unit, code)
+    return int(value) if value is not None else None

@@ -1,0 +1,111 @@
+"""Ranks within a comparison set, rank changes, and the set's averages.
+
+A comparison set is the units ranked together: a province's communes, or
+(before the 2025 reform) one district's communes ("xếp hạng 03/23").
+Ranking is competition ranking ("1, 2, 2, 4"): tied units share a rank and
+the ranks they would have taken are skipped.
+
+Totals are compared after rounding to 2 decimals: the portal and the
+provincial reports publish 2 decimals, so two units shown as 88.89 are tied
+for the people reading the table even if the unrounded values differ in
+the fourth decimal; ranking them apart would contradict the published page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from service.scoring.changes import round2
+
+
+@dataclass(frozen=True)
+class Rank:
+    """A unit's place in its comparison set.
+
+    `rank` is None for a unit without a total (it is not ranked and is not
+    counted in `rank_of`, the number of ranked units). `tied` is True when
+    at least one other unit shares the rank.
+    """
+
+    unit: str
+    total: float | None
+    rank: int | None
+    rank_of: int
+    tied: bool
+
+
+def competition_ranks(totals: Mapping[str, float | None]) -> dict[str, Rank]:
+    """Rank every unit of `totals` (unit → total, None = no data).
+
+    Returns unit → Rank in rank order, tied units in the order `totals`
+    lists them, unranked units last.
+    """
+    published = {unit: round2(total) for unit, total in totals.items() if total is not None}
+    ranked_units = sorted(published, key=lambda unit: -published[unit])
+    sharing = Counter(published.values())
+    first_position: dict[float, int] = {}
+    for position, unit in enumerate(ranked_units, start=1):
+        first_position.setdefault(published[unit], position)
+    ranks = {
+        unit: Rank(
+            unit,
+            totals[unit],
+            first_position[published[unit]],
+            len(published),
+            sharing[published[unit]] > 1,
+        )
+        for unit in ranked_units
+    }
+    for unit, total in totals.items():
+        if total is None:
+            ranks[unit] = Rank(unit, None, None, len(published), False)
+    return ranks
+
+
+def rank_change(previous_rank: int | None, current_rank: int | None) -> int | None:
+    """Places gained since the previous period: positive when the unit moved
+    up (21st → 3rd is +18, "tăng 18 bậc"), negative when it fell, None when
+    either rank is missing."""
+    if previous_rank is None or current_rank is None:
+        return None
+    return previous_rank - current_rank
+
+
+@dataclass(frozen=True)
+class AxisAverage:
+    """The comparison set's average on one axis, over the units that have a
+    score on it, and the units below it (in the order they were given)."""
+
+    axis: str
+    average: float | None
+    units_counted: int
+    below: tuple[str, ...]
+
+
+def province_averages(
+    scores: Mapping[str, Mapping[str, float | None]],
+) -> dict[str, AxisAverage]:
+    """Average of each axis over a comparison set, and who is below it.
+
+    `scores` maps unit → axis → score (None or absent = no data; such a unit
+    neither counts in the average nor is listed below it). A unit is below
+    when its score, rounded to 2 decimals, is under the average rounded to 2
+    decimals: the comparison people can check on the published figures.
+    """
+    axes = list(dict.fromkeys(axis for unit_scores in scores.values() for axis in unit_scores))
+    averages: dict[str, AxisAverage] = {}
+    for axis in axes:
+        values = {
+            unit: value
+            for unit, unit_scores in scores.items()
+            if (value := unit_scores.get(axis)) is not None
+        }
+        if not values:
+            averages[axis] = AxisAverage(axis, None, 0, ())
+            continue
+        average = sum(values.values()) / len(values)
+        below = tuple(unit for unit, value in values.items() if round2(value) < round2(average))
+        averages[axis] = AxisAverage(axis, average, len(values), below)
+    return averages

@@ -1,0 +1,125 @@
+"""The 9-criteria scheme of Thông tư 01/2018/TT-VPCP (in use 2018–2025).
+
+Each dossier is scored 0, 1 or 2 on criteria TC1…TC9 (tiêu chí). A unit's
+score on a criterion is the average over its dossiers, to 2 decimals; its
+total is the sum of the nine (at most 18) and its DTB (ĐTB CCVC, BP 1 cửa:
+the one-stop desk's score) the sum of TC1…TC5 (at most 10). The total is
+classified with bands that vary by province, so they come from
+configuration (`config/schemes/tt01.toml`). A unit with no dossiers is
+"Không phát sinh TTHC": it has no score at all, which is not a score of 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from service.scoring.changes import to_decimal
+from service.scoring.schemes import Band, SchemeError, classify, parse_bands, read_config
+
+CRITERIA = tuple(f"TC{number}" for number in range(1, 10))
+DESK_CRITERIA = CRITERIA[:5]  # TC1…TC5: what the one-stop desk answers for (DTB)
+CRITERION_MAX = 2
+NO_DOSSIERS = "Không phát sinh TTHC"
+TT01_KIND = "tt01"
+
+
+class Tt01Error(ValueError):
+    """Criterion scores that cannot be right; one problem a line, each naming
+    the criterion (and the dossier, for per-dossier scores)."""
+
+
+@dataclass(frozen=True)
+class Tt01Score:
+    """A unit's result. With dossiers: `criteria` holds TC1…TC9, `total`,
+    `dtb` and `class_name` are set and `status` is None. Without: `criteria`
+    is empty, the three are None and `status` is NO_DOSSIERS."""
+
+    criteria: Mapping[str, float]
+    total: float | None
+    dtb: float | None
+    class_name: str | None
+    status: str | None
+    dossiers: int | None = None
+
+
+def load_tt01_bands(path: str | Path) -> tuple[Band, ...]:
+    """The classification bands of a `kind = "tt01"` file, minimums on the total."""
+    path = Path(path)
+    table = read_config(path)
+    if table.get("kind") != TT01_KIND:
+        raise SchemeError(f"{path}: kind: expected {TT01_KIND!r}, got {table.get('kind')!r}")
+    return parse_bands(table.get("bands"), path)
+
+
+def average_dossiers(dossiers: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Each criterion's average over `dossiers`, rounded half-up to 2 decimals.
+
+    Every dossier must score all nine criteria within 0–2; otherwise
+    Tt01Error lists each problem ("dossier 3: TC4: 3 is outside 0–2").
+    An empty sequence is an error: a unit without dossiers has no averages.
+    """
+    if not dossiers:
+        raise Tt01Error("no dossiers to average")
+    problems = [
+        f"dossier {number}: {problem}"
+        for number, dossier in enumerate(dossiers, start=1)
+        for problem in _criteria_problems(dossier)
+    ]
+    if problems:
+        raise Tt01Error("\n".join(problems))
+    count = Decimal(len(dossiers))
+    return {
+        code: float(
+            (sum((to_decimal(dossier[code]) for dossier in dossiers), Decimal(0)) / count).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
+        )
+        for code in CRITERIA
+    }
+
+
+def score_criteria(
+    averages: Mapping[str, float] | None, bands: Sequence[Band], dossiers: int | None = None
+) -> Tt01Score:
+    """Score a unit from its criterion averages (None or empty: no dossiers).
+
+    All nine criteria are required, each within 0–2 (Tt01Error otherwise).
+    Total and DTB are exact sums of the averages as written.
+    """
+    if not averages:
+        return Tt01Score({}, None, None, None, NO_DOSSIERS, 0 if dossiers is None else dossiers)
+    problems = _criteria_problems(averages)
+    if problems:
+        raise Tt01Error("\n".join(problems))
+    total = sum((to_decimal(averages[code]) for code in CRITERIA), Decimal(0))
+    desk = sum((to_decimal(averages[code]) for code in DESK_CRITERIA), Decimal(0))
+    return Tt01Score(
+        criteria={code: averages[code] for code in CRITERIA},
+        total=float(total),
+        dtb=float(desk),
+        class_name=classify(total, bands),
+        status=None,
+        dossiers=dossiers,
+    )
+
+
+def score_dossiers(dossiers: Sequence[Mapping[str, float]], bands: Sequence[Band]) -> Tt01Score:
+    """Score a unit from its dossiers' criterion scores: averaged with
+    `average_dossiers`, then `score_criteria`; no dossiers → NO_DOSSIERS."""
+    if not dossiers:
+        return score_criteria(None, bands, dossiers=0)
+    return score_criteria(average_dossiers(dossiers), bands, dossiers=len(dossiers))
+
+
+def _criteria_problems(scores: Mapping[str, float]) -> list[str]:
+    problems = [f"{code}: not one of the nine criteria" for code in scores if code not in CRITERIA]
+    for code in CRITERIA:
+        value = scores.get(code)
+        if value is None:
+            problems.append(f"{code}: missing")
+        elif not 0 <= value <= CRITERION_MAX:
+            problems.append(f"{code}: {value:g} is outside 0–{CRITERION_MAX}")
+    return problems

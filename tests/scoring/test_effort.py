@@ -1,0 +1,92 @@
+"""What it takes to gain the next 0.1 point, or the full mark (an estimate).
+
+Every expected number is worked by hand in the comment beside it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.scoring.effort import FORMULAS, what_it_takes
+
+
+def test_seven_more_dossiers_paid_online_give_the_next_tenth() -> None:
+    # 6 × 380/420 = 5.4286; +0.1 needs 0.1 × 420 / 6 = 7 more exactly (387/420 = 5.5286)
+    effort = what_it_takes("ONLINE_PAYMENT", 380, 420, reported_score=5.43)
+    assert effort.for_step == 7
+    assert f"{effort.for_step} more {effort.counts}" == "7 more dossiers paid online"
+    assert effort.for_full_mark == 40  # 420 − 380
+    assert effort.estimate is True
+    assert "6 × totalDossierOnlinePaymentSuccess" in effort.formula
+
+
+def test_on_time_processing_counts_more_dossiers_among_the_same_received() -> None:
+    # 20 × 295/313 = 18.85; +0.1 needs 0.1 × 313 / 20 = 1.565 → 2; full needs 313 − 295 = 18
+    effort = what_it_takes("TDGQ", 295, 313, reported_score=18.85)
+    assert (effort.for_step, effort.for_full_mark) == (2, 18)
+    assert effort.step == 0.1
+
+
+def test_digitisation_is_full_at_eighty_percent() -> None:
+    # 4 × (30/50)/0.8 = 3.0; +0.1 needs 0.1 × 50 × 0.8 / 4 = 1; full at 0.8 × 50 = 40 → 10 more
+    effort = what_it_takes("SO_HOA_GIAY_TO_GIAI_QUYET", 30, 50)
+    assert (effort.for_step, effort.for_full_mark) == (1, 10)
+    assert effort.assumption is not None and "linear" in effort.assumption
+
+
+def test_digitisation_above_eighty_percent_needs_nothing() -> None:
+    effort = what_it_takes("SO_HOA_GIAY_TO_GIAI_QUYET", 41, 50)  # 82 %
+    assert (effort.for_step, effort.for_full_mark) == (0, 0)
+
+
+def test_synchronisation() -> None:
+    # 6 × 900/1000 = 5.4; +0.1 needs 0.1 × 1000 / 6 = 16.67 → 17; full needs 100
+    effort = what_it_takes("DOSSIER_SYNC", 900, 1000, reported_score=5.4)
+    assert (effort.for_step, effort.for_full_mark) == (17, 100)
+
+
+def test_just_below_the_maximum_the_step_is_what_is_left() -> None:
+    # 20 × 399/400 = 19.95: only 0.05 is left, which the last dossier gives
+    effort = what_it_takes("TDGQ", 399, 400, reported_score=19.95)
+    assert effort.step == pytest.approx(0.05)
+    assert (effort.for_step, effort.for_full_mark) == (1, 1)
+
+
+def test_already_at_the_full_mark_needs_nothing() -> None:
+    effort = what_it_takes("TDGQ", 313, 313, reported_score=20)
+    assert (effort.for_step, effort.for_full_mark) == (0, 0)
+    assert effort.step == 0
+
+
+def test_the_portals_full_score_wins_over_the_formula() -> None:
+    effort = what_it_takes("DOSSIER_SYNC", 50, 100, reported_score=6)
+    assert (effort.for_step, effort.for_full_mark) == (0, 0)
+
+
+def test_a_formula_already_full_below_the_portals_score_cannot_tell() -> None:
+    effort = what_it_takes("SO_HOA_GIAY_TO_GIAI_QUYET", 45, 50, reported_score=3.5)
+    assert (effort.for_step, effort.for_full_mark) == (None, None)
+
+
+@pytest.mark.parametrize("denominator", [0, None])
+def test_no_denominator_gives_no_count(denominator: int | None) -> None:
+    effort = what_it_takes("ONLINE_PAYMENT", 0, denominator)
+    assert (effort.for_step, effort.for_full_mark) == (None, None)
+
+
+def test_impossible_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="TDGQ: 12 of 10"):
+        what_it_takes("TDGQ", 12, 10)
+
+
+def test_counts_stored_as_floats_are_whole_dossiers() -> None:
+    assert what_it_takes("ONLINE_PAYMENT", 380.0, 420.0).for_step == 7
+    with pytest.raises(ValueError, match="380.5 is not a whole number"):
+        what_it_takes("ONLINE_PAYMENT", 380.5, 420)
+
+
+def test_every_formula_is_labelled_as_fitted() -> None:
+    assert set(FORMULAS) == {"TDGQ", "ONLINE_PAYMENT", "SO_HOA_GIAY_TO_GIAI_QUYET", "DOSSIER_SYNC"}
+    for code in FORMULAS:
+        effort = what_it_takes(code, 1, 2)
+        assert effort.estimate and effort.formula

@@ -1,0 +1,73 @@
+"""Settings are validated once; an error names the file, the key and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.config import DEFAULT_DB_URL, ConfigError, load_settings
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "dvcwatch.example.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "dvcwatch.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_file_is_valid():
+    settings = load_settings(EXAMPLE, {})
+    assert settings.watch[0].province == "H44"
+    assert settings.portal.pause_seconds == (2.0, 5.0)
+
+
+def test_no_file_at_the_default_place_means_defaults():
+    settings = load_settings(None, {"DVCWATCH_CONFIG_UNUSED": "x"})
+    assert settings.database.url == DEFAULT_DB_URL
+
+
+def test_a_named_file_that_does_not_exist_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_settings(tmp_path / "missing.toml", {})
+
+
+def test_a_wrong_value_names_the_key_and_the_expectation(tmp_path):
+    path = write(tmp_path, '[portal]\ntimeout_seconds = "soon"\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, {})
+    assert str(path) in str(error.value)
+    assert "portal.timeout_seconds" in str(error.value) and "valid number" in str(error.value)
+
+
+def test_an_unknown_key_is_named(tmp_path):
+    path = write(tmp_path, "[portal]\npause = 3\n")
+    with pytest.raises(ConfigError, match="portal.pause: unknown key"):
+        load_settings(path, {})
+
+
+def test_a_reversed_pause_range_is_refused(tmp_path):
+    path = write(tmp_path, "[portal]\npause_seconds = [5, 1]\n")
+    with pytest.raises(ConfigError, match="pause_seconds"):
+        load_settings(path, {})
+
+
+def test_invalid_toml_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[portal\n"), {})
+
+
+def test_the_database_url_comes_from_the_flag_then_the_environment_then_the_file(tmp_path):
+    path = write(tmp_path, '[database]\nurl = "sqlite:///file.db"\n')
+    env = {"DVCWATCH_DB_URL": "sqlite:///env.db"}
+    assert load_settings(path, {}).database.url == "sqlite:///file.db"
+    assert load_settings(path, env).database.url == "sqlite:///env.db"
+    assert load_settings(path, env, "sqlite:///flag.db").database.url == "sqlite:///flag.db"
+
+
+def test_the_bot_token_comes_only_from_the_environment(tmp_path):
+    path = write(tmp_path, '[channels.telegram]\ntoken_env = "MY_TOKEN"\n')
+    settings = load_settings(path, {"MY_TOKEN": "123:abc"})
+    assert settings.secret("MY_TOKEN") == "123:abc"
+    assert "123:abc" not in repr(settings) and "123:abc" not in settings.model_dump_json()
