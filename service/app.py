@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service import db
 from service.config import Settings
+from service.scoring.book import SchemeBook
 
 
 class App:
@@ -27,6 +28,11 @@ class App:
     def safe_url(self) -> str:
         """The database URL with any password hidden, for messages and logs."""
         return make_url(self.settings.database.url).render_as_string(hide_password=True)
+
+    @cached_property
+    def schemes(self) -> SchemeBook:
+        """The index schemes of `scoring.schemes_dir` (SchemeError names a bad file)."""
+        return SchemeBook.load(self.settings.scoring.schemes_dir)
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)

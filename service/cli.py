@@ -17,10 +17,13 @@ from service.app import App
 from service.clock import local_today
 from service.config import ConfigError, load_settings
 from service.db import DatabaseError
-from service.output import FORMATS, render
+from service.imports import import_file
+from service.output import FILE_FORMATS, FORMATS, render, write_xlsx
 from service.periods import Period
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows
+from service.scoring.schemes import SchemeError
+from service.sources.interchange import InterchangeError
 from service.sync import Progress, sync_province
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -60,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config, os.environ, args.db)
         result: int = args.handler(App(settings), args)
         return result
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, SchemeError) as exc:
         print(f"dvcwatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DatabaseError as exc:
@@ -90,12 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     scores.add_argument("--parent", help="only the units of this comparison set (code)")
     scores.add_argument("--scheme", default="766", help="766, tt01 or provincial:NAME")
     scores.add_argument("--scale", type=int, choices=(10, 100), help="converted score's scale")
-    scores.add_argument("--format", choices=FORMATS, default="table")
+    scores.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
+    scores.add_argument("--out", type=Path, help="with --format xlsx: the file to write")
+    scores.add_argument("--format", choices=FORMATS + FILE_FORMATS, default="table")
     scores.set_defaults(handler=run_scores)
 
     status = commands.add_parser("status", parents=[common], help="last runs and data freshness")
     status.add_argument("--format", choices=("json", "table"), default="table")
     status.set_defaults(handler=run_status)
+
+    imports = commands.add_parser("import", parents=[common], help="load a table of figures")
+    imports.add_argument("file", type=Path, help="interchange table: .csv, .xlsx or .json")
+    imports.add_argument("--scheme", help="refuse rows of any other scheme")
+    imports.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
+    imports.set_defaults(handler=run_import)
 
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -158,12 +169,63 @@ def run_scores(app: App, args: argparse.Namespace) -> int:
     period = parse_period(args.period)
     with app.sessions()() as session:
         try:
-            rows = score_rows(session, args.scheme, period, args.parent, args.scale)
+            rows = score_rows(
+                session,
+                app.schemes,
+                args.scheme,
+                period,
+                args.parent,
+                args.scale,
+                _tolerance(app, args),
+            )
         except UnknownScheme as exc:
             raise UsageError(str(exc)) from None
+    if args.format == "xlsx":
+        if args.out is None:
+            raise UsageError("--format xlsx needs --out FILE.xlsx")
+        write_xlsx(rows, args.out)
+        print(f"{args.out}: {len(rows)} units")
+        return EXIT_OK
     print(render(rows, args.format, SCORE_COLUMNS if args.format == "table" else None))
     if args.format == "table" and rows:
         print(f"\nRanks: {RANK_NOTE}.")
+    return EXIT_OK
+
+
+def _tolerance(app: App, args: argparse.Namespace) -> float:
+    tolerance = app.settings.scoring.tolerance if args.tolerance is None else args.tolerance
+    if tolerance < 0:
+        raise UsageError(f"--tolerance: {tolerance} is negative")
+    return float(tolerance)
+
+
+def run_import(app: App, args: argparse.Namespace) -> int:
+    try:
+        summary = import_file(app.sessions(), args.file, app.schemes, args.scheme)
+    except InterchangeError as exc:
+        raise UsageError(f"nothing imported:\n{exc}") from None
+    print(
+        f"{args.file}: {summary.rows} rows, {summary.units} units; {summary.written} new "
+        f"snapshots ({summary.revised} revisions), {summary.unchanged} unchanged"
+    )
+    found = 0
+    with app.sessions()() as session:
+        for scheme, period in summary.tables:
+            rows = score_rows(
+                session, app.schemes, scheme, Period.parse(period), tolerance=_tolerance(app, args)
+            )
+            for row in rows:
+                for mismatch in row["mismatches"]:
+                    found += 1
+                    print(
+                        f"  mismatch {scheme} {period} {row['unit_code']} {mismatch['field']}: "
+                        f"reported {mismatch['reported']}, computed {mismatch['computed']}"
+                    )
+    print(
+        f"{found} reported figure(s) disagree with what dvcwatch computes"
+        if found
+        else "every reported figure agrees with what dvcwatch computes"
+    )
     return EXIT_OK
 
 

@@ -79,6 +79,13 @@ class ScheduleSettings(_Section):
     timezone: Literal["Asia/Ho_Chi_Minh"] = "Asia/Ho_Chi_Minh"
 
 
+class ScoringSettings(_Section):
+    """Where the index schemes live, and how far a reported figure may stray."""
+
+    schemes_dir: Path = Path("config/schemes")
+    tolerance: Annotated[float, Field(ge=0)] = 0.01
+
+
 class Settings(_Section):
     """Everything dvcwatch is configured with; see config/dvcwatch.example.toml."""
 
@@ -87,6 +94,7 @@ class Settings(_Section):
     watch: tuple[ProvinceWatch, ...] = ()
     channels: ChannelSettings = ChannelSettings()
     schedules: ScheduleSettings = ScheduleSettings()
+    scoring: ScoringSettings = ScoringSettings()
     secrets: Mapping[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
     def secret(self, name: str) -> str | None:

@@ -38,6 +38,7 @@ class UnitGroup(StrEnum):
     PROVINCE = "PROVINCE"
     AGENCY = "AGENCY"
     COMMUNE = "COMMUNE"
+    UNKNOWN = "UNKNOWN"  # an imported unit whose kind the table does not say
 
 
 class RunStatus(StrEnum):

@@ -11,11 +11,15 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from openpyxl import Workbook
 
 from service.notices.vnformat import number
 
 FORMATS = ("json", "csv", "table")
+FILE_FORMATS = ("xlsx",)
 
 
 def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> str:
@@ -28,6 +32,29 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
     if fmt == "table":
         return _table(flat, names)
     raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def write_xlsx(
+    rows: Sequence[dict[str, Any]], path: Path, columns: Sequence[str] | None = None
+) -> None:
+    """The CSV columns as an Excel sheet (numbers stay numbers), written atomically."""
+    flat = [flatten(row) for row in rows]
+    names = list(columns) if columns else _all_keys(flat)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "dvcwatch"
+    sheet.append(names)
+    for row in flat:
+        sheet.append([_excel_value(row.get(name)) for name in names])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    workbook.save(partial)
+    partial.replace(path)
+
+
+def _excel_value(value: Any) -> Any:
+    return value if value is None or isinstance(value, int | float | str) else str(value)
 
 
 def flatten(row: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
 from service.figures import FigureValue, UnitRecord, content_sha256
-from service.models import Figure, Snapshot, Unit
+from service.models import Figure, Snapshot, Unit, UnitGroup
 
 T = TypeVar("T")
 _CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
@@ -107,7 +107,8 @@ def upsert_units(
     """The unit ids of `records` (in order), creating or refreshing the units.
 
     A unit is found by its portal `department_id`, or by its code where the
-    input has no department id (imported tables).
+    input has no department id (imported tables; the oldest unit with that code
+    wins, see docs/architecture.md on codes reused across the 2025 reform).
     """
     present = [r for r in records if r is not None]
     now = utcnow()
@@ -121,7 +122,8 @@ def upsert_units(
             known[_unit_key(record)] = unit
         unit.code = record.code or unit.code
         unit.name = record.name or unit.name
-        unit.unit_group = record.group
+        if record.group != UnitGroup.UNKNOWN or unit.unit_group is None:
+            unit.unit_group = record.group
         unit.parent_id = parent_id if parent_id is not None else unit.parent_id
         unit.last_seen = now
         ids.append(unit)
@@ -141,9 +143,8 @@ def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, U
         for unit in session.scalars(select(Unit).where(Unit.department_id.in_(chunk))):
             known[str(unit.department_id)] = unit
     for chunk in _chunks(by_code):
-        query = select(Unit).where(Unit.code.in_(chunk), Unit.department_id.is_(None))
-        for unit in session.scalars(query):
-            known[f"code:{unit.code}"] = unit
+        for unit in session.scalars(select(Unit).where(Unit.code.in_(chunk)).order_by(Unit.id)):
+            known.setdefault(f"code:{unit.code}", unit)
     return known
 
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.app import App
 from service.config import PortalSettings, Settings
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PROJECT = Path(__file__).resolve().parents[1]
+SCHEMES = PROJECT / "config" / "schemes"
+SHARED = PROJECT.parent / "shared"
 CAPTURES = SHARED / "portal-captures"
 PHU_THO = CAPTURES / "phu-tho-2026-08"
 PHU_THO_ID = "019d2be3-6a88-732b-8b17-b68020c8553a"
@@ -51,7 +53,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def app(db_url: str) -> Iterator[App]:
     """An application on a migrated, empty database, with a portal that never pauses."""
-    settings = Settings.model_validate({"database": {"url": db_url}})
+    settings = Settings.model_validate(
+        {"database": {"url": db_url}, "scoring": {"schemes_dir": str(SCHEMES)}}
+    )
     application = App(settings.model_copy(update={"portal": FAST_PORTAL}))
     application.upgrade()
     yield application

@@ -19,6 +19,7 @@ from service.figures import AXES, COUNT_CODES
 from service.scoring.changes import round2, score_change
 from service.scoring.effort import what_it_takes
 from service.scoring.ranks import Rank, competition_ranks, province_averages, rank_change
+from service.scoring.rows import identity
 from service.snapshots import StoredUnit
 
 SCHEME = "766"
@@ -87,16 +88,7 @@ def unit_row(
             "delta": score_change(_value(unit, code), _value(previous, code)) if previous else None,
         }
     counts = {key: _count(unit, code) for key, code in COUNT_CODES.items()}
-    return {
-        "unit_code": unit.label,
-        "unit_name": unit.name,
-        "parent_code": unit.parent_code,
-        "group": unit.group,
-        "period": unit.period,
-        "scheme": SCHEME,
-        "source": unit.source,
-        "as_of": unit.as_of.isoformat(),
-        "completeness": unit.completeness,
+    return identity(unit, SCHEME) | {
         "total": total,
         "max": scale,
         "converted": round2(total * scale / 100) if total is not None else None,

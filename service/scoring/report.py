@@ -1,7 +1,8 @@
 """Scores of one scheme and period, read from the database: the edge of the scoring layer.
 
 Reads the snapshots a scheme needs and hands them to the pure modules
-(`national`, `provincial`, `tt01`); returns rows ready for output.
+(`national` for 766, `appraisal` for tt01 and provincial schemes); returns
+rows ready for output.
 """
 
 from __future__ import annotations
@@ -11,8 +12,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.periods import Period
-from service.scoring.national import SCHEME as NATIONAL
+from service.scoring.appraisal import (
+    DEFAULT_TOLERANCE,
+    Scorer,
+    appraisal_rows,
+    provincial_scorer,
+    tt01_scorer,
+)
+from service.scoring.book import NATIONAL, SchemeBook
 from service.scoring.national import NationalInput, national_rows
+from service.scoring.tt01 import TT01_KIND
 from service.snapshots import latest_units, previous_snapshots
 
 
@@ -22,18 +31,27 @@ class UnknownScheme(ValueError):
 
 def score_rows(
     session: Session,
+    book: SchemeBook,
     scheme: str,
     period: Period,
     parent: str | None = None,
     scale: int | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> list[dict[str, Any]]:
     """The rows of `dvcwatch scores` for one scheme, period and (optionally) comparison set."""
-    if scheme != NATIONAL:
-        raise UnknownScheme(f"--scheme {scheme!r}: expected 766")
-    data = NationalInput(
-        current=latest_units(session, scheme, str(period)),
-        previous_period=latest_units(session, scheme, str(period.previous())),
-        previous_snapshot=previous_snapshots(session, scheme, str(period)),
-    )
-    rows = national_rows(data, scale or 100)
+    current = latest_units(session, scheme, str(period))
+    previous = latest_units(session, scheme, str(period.previous()))
+    if scheme == NATIONAL:
+        earlier = previous_snapshots(session, scheme, str(period))
+        rows = national_rows(NationalInput(current, previous, earlier), scale or 100)
+    else:
+        rows = appraisal_rows(scheme, _scorer(book, scheme, scale), current, previous, tolerance)
     return [row for row in rows if parent is None or row["parent_code"] == parent]
+
+
+def _scorer(book: SchemeBook, scheme: str, scale: int | None) -> Scorer:
+    if scheme == TT01_KIND:
+        return tt01_scorer(book.tt01_bands)
+    if scheme in book.provincial:
+        return provincial_scorer(book.provincial[scheme], scale)
+    raise UnknownScheme(f"--scheme: {book.unknown(scheme)}")
