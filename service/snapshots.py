@@ -43,6 +43,13 @@ class StoreResult:
     unchanged: int
     revised: int
 
+    def __add__(self, other: StoreResult) -> StoreResult:
+        return StoreResult(
+            self.written + other.written,
+            self.unchanged + other.unchanged,
+            self.revised + other.revised,
+        )
+
 
 @dataclass(frozen=True)
 class StoredUnit:

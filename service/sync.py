@@ -130,10 +130,11 @@ def sync_province(
         UnitGroup.PROVINCE,
         parsed.province.figures,
     )
+    key = snapshot_key(period, today)
     with sessions.begin() as session:
-        result = store_snapshots(session, snapshot_key(period, today), parsed.units, own, run_id)
+        result = store_snapshots(session, key, parsed.units, own, run_id)
         if own.figures:
-            store_snapshots(session, snapshot_key(period, today), [own], None, run_id)
+            result += store_snapshots(session, key, [own], None, run_id)
         run = session.get_one(FetchRun, run_id)
         run.status, run.finished_at = RunStatus.OK, utcnow()
         run.units_seen, run.snapshots_written = len(parsed.units), result.written

@@ -150,8 +150,8 @@ class PortalClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _pause(self) -> None:
-        if self._requests_made:
-            low, high = self.settings.pause_seconds
+        low, high = self.settings.pause_seconds
+        if self._requests_made and high > 0:
             self._sleep(self._rng.uniform(low, high))
         self._requests_made += 1
 

@@ -1,0 +1,172 @@
+"""The `dvcwatch` command as users call it: sync, scores, status, db upgrade, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from service.portal.simulator import Fault, PortalSimulator, ReplaySource
+from sqlalchemy import func, select
+
+from service.app import App
+from service.cli import main
+from service.config import Settings
+from service.models import FetchRun, RawResponse, Snapshot
+from tests.conftest import PHU_THO
+
+DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
+
+
+@pytest.fixture
+def simulator() -> Iterator[PortalSimulator]:
+    with PortalSimulator(ReplaySource(PHU_THO)) as running:
+        yield running
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """Settings for a portal that answers at once (the simulator)."""
+    path = tmp_path / "dvcwatch.toml"
+    path.write_text("[portal]\npause_seconds = [0, 0]\nbackoff_seconds = 0\n", encoding="utf-8")
+    return path
+
+
+def dvcwatch(*args: str, db_url: str, config: Path) -> list[str]:
+    return [*args, "--db", db_url, "--config", str(config)]
+
+
+def test_sync_then_scores_then_status(db_url, config, simulator, capsys):
+    assert main(dvcwatch("db", "upgrade", db_url=db_url, config=config)) == 0
+    sync = dvcwatch(
+        "sync",
+        "--province",
+        "H44",
+        "--period",
+        "2026-08",
+        "--portal-url",
+        simulator.base_url,
+        db_url=db_url,
+        config=config,
+    )
+    assert main(sync) == 0
+    assert "H44 2026-08: ok, 163 units, 164 new snapshots" in capsys.readouterr().out
+    assert (
+        main(
+            dvcwatch(
+                "scores", "--period", "2026-08", "--format", "json", db_url=db_url, config=config
+            )
+        )
+        == 0
+    )
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 163
+    bình_phú = next(r for r in rows if r["unit_code"] == "H44.116")
+    assert bình_phú["axes"]["TDGQ"] == {"score": 17.62, "max": 20.0, "delta": None}
+    assert bình_phú["counts"]["overdue"] == 95 and bình_phú["period"] == "2026-08"
+    assert main(dvcwatch("status", "--format", "json", db_url=db_url, config=config)) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["runs"][0]["status"] == "ok" and report["runs"][0]["scope"] == "H44"
+
+
+def test_scores_as_a_table_show_vietnamese_decimals(db_url, config, simulator, capsys):
+    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
+    main(
+        dvcwatch(
+            "sync",
+            "--province",
+            "H44",
+            "--period",
+            "2026-08",
+            "--portal-url",
+            simulator.base_url,
+            db_url=db_url,
+            config=config,
+        )
+    )
+    capsys.readouterr()
+    main(dvcwatch("scores", "--period", "2026-08", db_url=db_url, config=config))
+    table = capsys.readouterr().out
+    assert "UBND xã Bình Phú - Tỉnh Phú Thọ" in table and "17,62" in table
+
+
+def test_a_bad_period_is_a_usage_error(db_url, config, capsys):
+    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
+    assert main(dvcwatch("scores", "--period", "2026-13", db_url=db_url, config=config)) == 2
+    assert "--period: '2026-13' is not a period" in capsys.readouterr().err
+
+
+def test_an_unmigrated_database_asks_for_db_upgrade(db_url, config, capsys):
+    assert main(dvcwatch("scores", "--period", "2026-08", db_url=db_url, config=config)) == 1
+    assert "run `dvcwatch db upgrade`" in capsys.readouterr().err
+
+
+def test_a_failed_sync_exits_1_with_the_reason(db_url, config, simulator, capsys):
+    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
+    simulator.inject(Fault("403", times=-1))
+    code = main(
+        dvcwatch(
+            "sync",
+            "--province",
+            "H44",
+            "--period",
+            "2026-08",
+            "--portal-url",
+            simulator.base_url,
+            db_url=db_url,
+            config=config,
+        )
+    )
+    assert code == 1 and "blocked" in capsys.readouterr().err
+
+
+def counts(db_url: str) -> tuple[int, int]:
+    app = App(Settings.model_validate({"database": {"url": db_url}}))
+    with app.sessions()() as session:
+        snapshots = session.scalar(select(func.count()).select_from(Snapshot)) or 0
+        raw = session.scalar(select(func.count()).select_from(RawResponse)) or 0
+    app.engine.dispose()
+    return int(snapshots), int(raw)
+
+
+def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simulator):
+    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
+    simulator.inject(Fault("delay", endpoint="handling-satisfaction", times=1, seconds=60))
+    command = [
+        DVCWATCH,
+        *dvcwatch(
+            "sync",
+            "--province",
+            "H44",
+            "--period",
+            "2026-08",
+            "--portal-url",
+            simulator.base_url,
+            db_url=db_url,
+            config=config,
+        ),
+    ]
+    process = subprocess.Popen(command, env=os.environ.copy())
+    deadline = time.monotonic() + 30
+    while not any(e == "handling-satisfaction" for e, _ in simulator.requests_log):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    snapshots, raw = counts(db_url)
+    assert snapshots == 0 and raw >= 5  # the evidence is kept, no snapshot is half written
+    simulator.clear_faults()
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    assert counts(db_url)[0] == 164
+    app = App(Settings.model_validate({"database": {"url": db_url}}))
+    with app.sessions()() as session:
+        statuses = session.scalars(select(FetchRun.status).order_by(FetchRun.id)).all()
+    app.engine.dispose()
+    assert statuses == ["running", "ok"]  # the killed run stays visible as never finished
