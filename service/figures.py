@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field, fields
 
 #: The six axes (trục) of the national index and their maxima (100 in all).
 AXES: dict[str, float] = {
@@ -62,8 +62,15 @@ class UnitRecord:
         return next((f for f in self.figures if f.code == code), None)
 
 
+FIGURE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FigureValue))
+
+
 def content_sha256(figures: tuple[FigureValue, ...]) -> str:
     """A fingerprint of a unit's figures, independent of their order."""
-    rows = sorted((astuple(f) for f in figures), key=lambda row: row[0])
+    rows = sorted(([getattr(f, name) for name in FIGURE_FIELDS] for f in figures), key=_by_code)
     canonical = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _by_code(row: list[object]) -> str:
+    return str(row[0])

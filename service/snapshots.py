@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
-from service.figures import FigureValue, UnitRecord, content_sha256
+from service.figures import FIGURE_FIELDS, FigureValue, UnitRecord, content_sha256
 from service.models import Figure, Snapshot, Unit, UnitGroup
 
 T = TypeVar("T")
 _CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
-_FIGURE_FIELDS = tuple(f.name for f in fields(FigureValue))
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,11 @@ class StoredUnit:
     def label(self) -> str:
         return self.code or self.department_id or str(self.unit_id)
 
+    @cached_property
+    def values(self) -> dict[str, float | None]:
+        """Figure code → value (None = no data), for the analyses' hot loops."""
+        return {code: figure.value for code, figure in self.figures.items()}
+
 
 def store_snapshots(
     session: Session,
@@ -96,15 +101,17 @@ def store_snapshots(
         rows[-1]["fetch_run_id"] = fetch_run_id
         figure_sets.append(record.figures)
     if rows:
+        # Core inserts (not ORM flushes): one executemany per table, ids back in order.
+        snapshots, figures_table = Snapshot.__table__, Figure.__table__
         ids = session.scalars(
-            insert(Snapshot).returning(Snapshot.id, sort_by_parameter_order=True), rows
+            insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True), rows
         )
         figure_rows = [
             {"snapshot_id": snapshot_id, **_figure_row(figure)}
             for snapshot_id, figures in zip(ids.all(), figure_sets, strict=True)
             for figure in figures
         ]
-        session.execute(insert(Figure), figure_rows)
+        session.execute(insert(figures_table), figure_rows)
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
 
 
@@ -188,7 +195,7 @@ def _snapshot_row(key: SnapshotKey, unit_id: int, revision: int, digest: str) ->
 
 
 def _figure_row(figure: FigureValue) -> dict[str, object]:
-    return {name: getattr(figure, name) for name in _FIGURE_FIELDS}
+    return {name: getattr(figure, name) for name in FIGURE_FIELDS}
 
 
 def latest_units(session: Session, scheme: str, period: str) -> list[StoredUnit]:
@@ -226,7 +233,7 @@ def _newest(session: Session, scheme: str, period: str, depth: int) -> dict[int,
 
 def _figures_of(session: Session, snapshot_ids: list[int]) -> dict[int, dict[str, FigureValue]]:
     result: dict[int, dict[str, FigureValue]] = {}
-    columns = [getattr(Figure, name) for name in _FIGURE_FIELDS]
+    columns = [getattr(Figure, name) for name in FIGURE_FIELDS]
     for chunk in _chunks(snapshot_ids):
         query = select(Figure.snapshot_id, *columns).where(Figure.snapshot_id.in_(chunk))
         for snapshot_id, *values in session.execute(query):

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
 from sqlalchemy import func, select
 
 from service.app import App
 from service.cli import main
 from service.config import Settings
 from service.models import FetchRun, RawResponse, Snapshot
+from service.portal.simulator import Fault, PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")

@@ -25,18 +25,19 @@ from functools import reduce
 from random import Random
 from typing import ClassVar, Generic, TypeVar
 
+from service.periods import Period
 from service.portal.replay import (
     AXES,
     JSON,
     SERVICE_RESULTS,
     Answer,
     NotFound,
-    Period,
     PortalQuery,
     derive_province_list,
     derive_service_results,
     encode_envelope,
     figure,
+    months_of,
     with_score_deltas,
 )
 
@@ -375,12 +376,13 @@ def province_figures(seed: int, province: Province, period: Period) -> Figures:
     """Counts of every unit of `province` over `period`: the sum of its months."""
     members = [(unit.department.code, unit.habits) for unit in province.units]
     members.append((province.department.code, province.office))
+    months = months_of(period)
     columns = [[month_tally(habits, _month_rng(seed, code, period.year, month))
-                for code, habits in members] for month in period.months]
-    catalogues = [month_catalogue(seed, province, period.year, month) for month in period.months]
+                for code, habits in members] for month in months]
+    catalogues = [month_catalogue(seed, province, period.year, month) for month in months]
     units = tuple(reduce(plus, row) for row in zip(*columns, strict=True))
-    months = zip(period.months, map(total_of, columns), catalogues, strict=True)
-    return Figures(province, units[:-1], total_of(units), reduce(plus, catalogues), tuple(months))
+    monthly = zip(months, map(total_of, columns), catalogues, strict=True)
+    return Figures(province, units[:-1], total_of(units), reduce(plus, catalogues), tuple(monthly))
 
 
 # --- the portal's answers ----------------------------------------------------

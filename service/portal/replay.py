@@ -14,9 +14,11 @@ import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from service.periods import Period
 
 JSON = dict[str, Any]
 
@@ -53,53 +55,19 @@ class NotFound(LookupError):
     """The source has no answer for this endpoint, province or period (HTTP 404)."""
 
 
-@dataclass(frozen=True)
-class Period:
-    """A scoring period: `kind` is month, quarter or year; `number` the month or quarter."""
+def months_of(period: Period) -> tuple[int, ...]:
+    """The calendar months (1-12) a period covers."""
+    return tuple(range(period.first_day.month, period.last_day.month + 1))
 
-    kind: str
-    year: int
-    number: int = 0
 
-    @property
-    def months(self) -> tuple[int, ...]:
-        if self.kind == "month":
-            return (self.number,)
-        if self.kind == "quarter":
-            return tuple(range(3 * self.number - 2, 3 * self.number + 1))
-        return tuple(range(1, 13))
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.months[0], 1)
-
-    @property
-    def last_day(self) -> date:
-        end = self.months[-1]
-        return date(self.year + end // 12, end % 12 + 1, 1) - timedelta(days=1)
-
-    def previous(self) -> Period:
-        """The period of the same kind just before this one."""
-        if self.kind == "year":
-            return Period("year", self.year - 1)
-        if self.number > 1:
-            return Period(self.kind, self.year, self.number - 1)
-        return Period(self.kind, self.year - 1, 12 if self.kind == "month" else 4)
-
-    @classmethod
-    def spanning(cls, first: date, last: date) -> Period:
-        """The month, quarter or year that is exactly `first`..`last`, else `BadRequest`."""
-        quarter = (first.month - 1) // 3 + 1
-        for candidate in (cls("month", first.year, first.month),
-                          cls("quarter", first.year, quarter), cls("year", first.year)):
-            if (candidate.first_day, candidate.last_day) == (first, last):
-                return candidate
-        raise BadRequest(f"fromDate {first} .. toDate {last} is not a whole month, quarter or year")
-
-    def __str__(self) -> str:
-        if self.kind == "month":
-            return f"{self.year}-{self.number:02d}"
-        return f"{self.year}-Q{self.number}" if self.kind == "quarter" else str(self.year)
+def period_spanning(first: date, last: date) -> Period:
+    """The month, quarter or year that is exactly `first`..`last`, else `BadRequest`."""
+    quarter = (first.month - 1) // 3 + 1
+    for candidate in (Period(first.year, "month", first.month),
+                      Period(first.year, "quarter", quarter), Period(first.year, "year", 0)):
+        if (candidate.first_day, candidate.last_day) == (first, last):
+            return candidate
+    raise BadRequest(f"fromDate {first} .. toDate {last} is not a whole month, quarter or year")
 
 
 @dataclass(frozen=True)
@@ -151,8 +119,8 @@ def _time_period(body: Mapping[str, Any]) -> Period:
         raise BadRequest("timeType must be month, quarter or year")
     year = _integer(body, "year", 2000, 2100)
     if kind == "year":
-        return Period(kind, year)
-    return Period(kind, year, _integer(body, kind, 1, 12 if kind == "month" else 4))
+        return Period(year, kind, 0)
+    return Period(year, kind, _integer(body, kind, 1, 12 if kind == "month" else 4))
 
 
 def _date_range(body: Mapping[str, Any]) -> Period:
@@ -160,7 +128,7 @@ def _date_range(body: Mapping[str, Any]) -> Period:
         first, last = (date.fromisoformat(body[field]) for field in ("fromDate", "toDate"))
     except (KeyError, TypeError, ValueError) as exc:
         raise BadRequest("fromDate and toDate must be dates like 2026-08-01") from exc
-    return Period.spanning(first, last)
+    return period_spanning(first, last)
 
 
 def _integer(body: Mapping[str, Any], field: str, low: int, high: int,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from service.periods import Period
 
@@ -28,6 +29,9 @@ __all__ = [
     "score_change",
     "to_decimal",
 ]
+
+
+_CENT = Decimal("0.01")
 
 
 def to_decimal(value: float | Decimal) -> Decimal:
@@ -44,7 +48,18 @@ def round2(value: float | Decimal) -> float:
     reading the figure, and Excel, would do; plain `round()` rounds the
     binary value (2.67) and rounds halves to even.
     """
-    return float(to_decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    if isinstance(value, float):
+        return _round2_written(value)
+    return float(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+@lru_cache(maxsize=1 << 16)
+def _round2_written(value: float) -> float:
+    written = repr(value)
+    decimals = written.partition(".")[2]
+    if len(decimals) <= 2 and "e" not in written and "n" not in written:
+        return value  # already as published: nothing to round
+    return float(Decimal(written).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def previous_period(period: Period | str) -> Period:

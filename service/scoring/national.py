@@ -78,22 +78,23 @@ def unit_row(
     unit: StoredUnit, previous: StoredUnit | None = None, scale: int = 100
 ) -> dict[str, Any]:
     """Identity, the portal's total, the six axes with changes, and the counts."""
-    total = _value(unit, "TOTAL")
+    values, old = unit.values, previous.values if previous else None
+    total = values.get("TOTAL")
     axes = {}
     for code, maximum in AXES.items():
         figure = unit.figures.get(code)
         axes[code] = {
-            "score": figure.value if figure else None,
+            "score": values.get(code),
             "max": figure.max_value if figure and figure.max_value is not None else maximum,
-            "delta": score_change(_value(unit, code), _value(previous, code)) if previous else None,
+            "delta": score_change(values.get(code), old.get(code)) if old else None,
         }
-    counts = {key: _count(unit, code) for key, code in COUNT_CODES.items()}
+    counts = {key: _count(values.get(code)) for key, code in COUNT_CODES.items()}
     return identity(unit, SCHEME) | {
         "total": total,
         "max": scale,
         "converted": round2(total * scale / 100) if total is not None else None,
         "class": None,
-        "total_delta": score_change(total, _value(previous, "TOTAL")) if previous else None,
+        "total_delta": score_change(total, old.get("TOTAL")) if old else None,
         "axes": axes,
         "counts": counts,
         "mismatches": [],
@@ -132,7 +133,7 @@ def what_it_takes_rows(unit: StoredUnit) -> list[dict[str, Any]]:
 def _ranks(units: Sequence[StoredUnit]) -> dict[int, Rank]:
     ranks: dict[int, Rank] = {}
     for members in _sets(units).values():
-        totals = {str(u.unit_id): _value(u, "TOTAL") for u in members}
+        totals = {str(u.unit_id): u.values.get("TOTAL") for u in members}
         ranks.update({int(key): rank for key, rank in competition_ranks(totals).items()})
     return ranks
 
@@ -140,7 +141,7 @@ def _ranks(units: Sequence[StoredUnit]) -> dict[int, Rank]:
 def _below_average(units: Sequence[StoredUnit]) -> dict[int, list[str]]:
     below: dict[int, list[str]] = defaultdict(list)
     for members in _sets(units).values():
-        scores = {str(u.unit_id): {axis: _value(u, axis) for axis in AXES} for u in members}
+        scores = {str(u.unit_id): {axis: u.values.get(axis) for axis in AXES} for u in members}
         for axis, average in province_averages(scores).items():
             for key in average.below:
                 below[int(key)].append(axis)
@@ -163,10 +164,8 @@ def _since_snapshot(unit: StoredUnit, earlier: Mapping[int, StoredUnit]) -> floa
 
 
 def _value(unit: StoredUnit | None, code: str) -> float | None:
-    figure = unit.figures.get(code) if unit else None
-    return figure.value if figure else None
+    return unit.values.get(code) if unit else None
 
 
-def _count(unit: StoredUnit, code: str) -> int | None:
-    value = _value(unit, code)
+def _count(value: float | None) -> int | None:
     return int(value) if value is not None else None

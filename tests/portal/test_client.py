@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
 
 from service.periods import Period
 from service.portal.client import (
@@ -16,6 +15,7 @@ from service.portal.client import (
     looks_like_firewall_page,
     period_fields,
 )
+from service.portal.simulator import Fault, PortalSimulator, ReplaySource
 from tests.conftest import FAST_PORTAL, PHU_THO, PHU_THO_ID
 
 AUGUST = Period.parse("2026-08")
