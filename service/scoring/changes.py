@@ -41,6 +41,7 @@ def to_decimal(value: float | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(value))
 
 
+@lru_cache(maxsize=1 << 16)  # published figures repeat: most calls are a lookup
 def round2(value: float | Decimal) -> float:
     """`value` rounded to 2 decimals, half away from zero, as published.
 
@@ -48,17 +49,11 @@ def round2(value: float | Decimal) -> float:
     reading the figure, and Excel, would do; plain `round()` rounds the
     binary value (2.67) and rounds halves to even.
     """
-    if isinstance(value, float):
-        return _round2_written(value)
-    return float(value.quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
-@lru_cache(maxsize=1 << 16)
-def _round2_written(value: float) -> float:
-    written = repr(value)
-    decimals = written.partition(".")[2]
-    if len(decimals) <= 2 and "e" not in written and "n" not in written:
-        return value  # already as published: nothing to round
+    if isinstance(value, Decimal):
+        return float(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+    written = repr(float(value))
+    if len(written.partition(".")[2]) <= 2 and "e" not in written and "n" not in written:
+        return float(value)  # already as published: nothing to round
     return float(Decimal(written).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 

@@ -43,30 +43,61 @@ class NationalInput:
     previous_snapshot: Mapping[int, StoredUnit] = field(default_factory=dict)
 
 
-def national_rows(data: NationalInput, scale: int = 100) -> list[dict[str, Any]]:
-    """One row per unit (provinces excluded), in rank order within each set."""
+@dataclass(frozen=True)
+class UnitAnalysis:
+    """The national index's answer for one unit and period, before any formatting.
+
+    `previous` is the previous period's snapshot only when it is comparable
+    (same source); every change is None otherwise.
+    """
+
+    unit: StoredUnit
+    previous: StoredUnit | None
+    total_delta: float | None
+    axis_deltas: dict[str, float | None]
+    rank: Rank
+    previous_rank: int | None
+    rank_change: int | None
+    below_average: tuple[str, ...]
+
+
+def analyse(data: NationalInput) -> list[UnitAnalysis]:
+    """Changes, ranks and averages of every unit (provinces excluded); no formatting."""
     units = [u for u in data.current if u.group != "PROVINCE"]
     before = {u.unit_id: u for u in data.previous_period}
     ranks, previous_ranks = _ranks(units), _ranks(list(before.values()))
     below = _below_average(units)
-    rows = []
+    results = []
     for unit in units:
         previous = before.get(unit.unit_id)
-        comparable = previous is not None and previous.source == unit.source
-        row = unit_row(unit, previous if comparable else None, scale)
+        if previous is not None and previous.source != unit.source:
+            previous = None
+        values, old = unit.values, previous.values if previous else {}
+        old_rank = previous_ranks.get(unit.unit_id) if previous else None
         rank = ranks[unit.unit_id]
-        old_rank = previous_ranks.get(unit.unit_id) if comparable else None
-        row.update(
-            rank=rank.rank,
-            rank_of=rank.rank_of,
-            rank_tied=rank.tied,
-            rank_note=RANK_NOTE,
-            previous_rank=old_rank.rank if old_rank else None,
-            rank_change=rank_change(old_rank.rank if old_rank else None, rank.rank),
-            below_average=below.get(unit.unit_id, []),
-            total_delta_since_snapshot=_since_snapshot(unit, data.previous_snapshot),
-            what_it_takes=what_it_takes_rows(unit),
+        old_place = old_rank.rank if old_rank else None
+        results.append(
+            UnitAnalysis(
+                unit=unit,
+                previous=previous,
+                total_delta=score_change(values.get("TOTAL"), old.get("TOTAL")),
+                axis_deltas={axis: score_change(values.get(axis), old.get(axis)) for axis in AXES},
+                rank=rank,
+                previous_rank=old_place,
+                rank_change=rank_change(old_place, rank.rank),
+                below_average=tuple(below.get(unit.unit_id, ())),
+            )
         )
+    return results
+
+
+def national_rows(data: NationalInput, scale: int = 100) -> list[dict[str, Any]]:
+    """One row per unit (provinces excluded), in rank order within each set."""
+    rows = []
+    for result in analyse(data):
+        row = unit_row(result.unit, result, scale)
+        row["total_delta_since_snapshot"] = _since_snapshot(result.unit, data.previous_snapshot)
+        row["what_it_takes"] = what_it_takes_rows(result.unit)
         rows.append(row)
     rows.sort(
         key=lambda r: (r["parent_code"] or "", r["group"], r["rank"] or 10**9, r["unit_code"])
@@ -75,10 +106,10 @@ def national_rows(data: NationalInput, scale: int = 100) -> list[dict[str, Any]]
 
 
 def unit_row(
-    unit: StoredUnit, previous: StoredUnit | None = None, scale: int = 100
+    unit: StoredUnit, result: UnitAnalysis | None = None, scale: int = 100
 ) -> dict[str, Any]:
-    """Identity, the portal's total, the six axes with changes, and the counts."""
-    values, old = unit.values, previous.values if previous else None
+    """Identity, the portal's total, the six axes with changes, ranks and counts."""
+    values = unit.values
     total = values.get("TOTAL")
     axes = {}
     for code, maximum in AXES.items():
@@ -86,17 +117,24 @@ def unit_row(
         axes[code] = {
             "score": values.get(code),
             "max": figure.max_value if figure and figure.max_value is not None else maximum,
-            "delta": score_change(values.get(code), old.get(code)) if old else None,
+            "delta": result.axis_deltas[code] if result else None,
         }
-    counts = {key: _count(values.get(code)) for key, code in COUNT_CODES.items()}
+    rank = result.rank if result else None
     return identity(unit, SCHEME) | {
         "total": total,
         "max": scale,
         "converted": round2(total * scale / 100) if total is not None else None,
         "class": None,
-        "total_delta": score_change(total, old.get("TOTAL")) if old else None,
+        "total_delta": result.total_delta if result else None,
+        "rank": rank.rank if rank else None,
+        "rank_of": rank.rank_of if rank else None,
+        "rank_tied": rank.tied if rank else False,
+        "rank_note": RANK_NOTE,
+        "previous_rank": result.previous_rank if result else None,
+        "rank_change": result.rank_change if result else None,
         "axes": axes,
-        "counts": counts,
+        "counts": {key: _count(values.get(code)) for key, code in COUNT_CODES.items()},
+        "below_average": list(result.below_average) if result else [],
         "mismatches": [],
         "not_applicable": [],
     }
@@ -113,7 +151,7 @@ def what_it_takes_rows(unit: StoredUnit) -> list[dict[str, Any]]:
             indicator,
             int(figure.numerator) if figure.numerator is not None else None,
             int(figure.denominator),
-            _value(unit, score_code) if score_code else None,
+            unit.values.get(score_code) if score_code else None,
         )
         if effort.for_step:
             rows.append(
@@ -160,11 +198,7 @@ def _since_snapshot(unit: StoredUnit, earlier: Mapping[int, StoredUnit]) -> floa
     before = earlier.get(unit.unit_id)
     if unit.completeness != "running" or before is None or before.source != unit.source:
         return None
-    return score_change(_value(unit, "TOTAL"), _value(before, "TOTAL"))
-
-
-def _value(unit: StoredUnit | None, code: str) -> float | None:
-    return unit.values.get(code) if unit else None
+    return score_change(unit.values.get("TOTAL"), before.values.get("TOTAL"))
 
 
 def _count(value: float | None) -> int | None:

@@ -106,6 +106,7 @@ def province_averages(
             averages[axis] = AxisAverage(axis, None, 0, ())
             continue
         average = sum(values.values()) / len(values)
-        below = tuple(unit for unit, value in values.items() if round2(value) < round2(average))
+        shown_average = round2(average)
+        below = tuple(unit for unit, value in values.items() if round2(value) < shown_average)
         averages[axis] = AxisAverage(axis, average, len(values), below)
     return averages
