@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
@@ -102,7 +102,7 @@ def store_snapshots(
         figure_sets.append(record.figures)
     if rows:
         # Core inserts (not ORM flushes): one executemany per table, ids back in order.
-        snapshots, figures_table = Snapshot.__table__, Figure.__table__
+        snapshots, figures_table = _table(Snapshot), _table(Figure)
         ids = session.scalars(
             insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True), rows
         )
@@ -113,6 +113,10 @@ def store_snapshots(
         ]
         session.execute(insert(figures_table), figure_rows)
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
+
+
+def _table(model: type[Snapshot] | type[Figure]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def upsert_units(

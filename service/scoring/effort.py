@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-
 STEP = Fraction(1, 10)  # the "next 0.1 point" people are told about
 
 
