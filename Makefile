@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.national_sync
+	$(BIN)/python -m bench.scores_history
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info

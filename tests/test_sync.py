@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.models import FetchRun, RawResponse, Snapshot
 from service.periods import Period
 from service.portal.client import AXIS_ENDPOINTS
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
+from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from service.snapshots import latest_units
 from service.sync import SyncOutcome, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO, PHU_THO_ID
@@ -223,3 +223,15 @@ def test_the_province_is_found_by_its_department_id_too(sessions, simulator):
     settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
     outcome = sync_province(sessions, settings, PHU_THO_ID, AUGUST, TODAY)
     assert outcome.status == "ok" and outcome.units == 163
+
+
+def test_a_province_on_several_pages_is_fetched_whole(sessions):
+    source = GeneratedSource(seed=7, provinces=1, communes=230, agencies=20)
+    with PortalSimulator(source) as simulator:
+        settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url, "page_size": 100})
+        outcome = sync_province(sessions, settings, "H01", AUGUST, TODAY)
+        pages = [
+            body.get("currentPage") for e, body in simulator.requests_log if e == "transparency"
+        ]
+    assert outcome.status == "ok", outcome.error
+    assert outcome.units == 250 and pages == [1, 2, 3]

@@ -40,6 +40,7 @@ AXIS_ENDPOINTS: dict[str, str] = {
 SERVICE_RESULTS = "service-results"
 #: Everything one province-period needs, in the order it is fetched.
 PROVINCE_ENDPOINTS: tuple[str, ...] = (SERVICE_RESULTS, *AXIS_ENDPOINTS)
+MAX_PAGES = 50  # a province fits in one or two pages; more means something is wrong
 _FIREWALL_MARKERS = ("request rejected", "the requested url was rejected")
 
 
@@ -128,7 +129,13 @@ class PortalClient:
         return body
 
     def fetch_province(self, endpoint: str, province_id: str, period: Period) -> Any:
-        return self.post(endpoint, self.province_body(endpoint, province_id, period))
+        """The whole dataset: further pages (`pagination.totalPages`) are fetched and joined."""
+        body = self.province_body(endpoint, province_id, period)
+        data = self.post(endpoint, body)
+        for page in range(2, _total_pages(data) + 1):
+            more = self.post(endpoint, {**body, "currentPage": page})
+            _join_page(endpoint, data, more, page)
+        return data
 
     def fetch_provinces(self, period: Period) -> Any:
         """The 34 provinces (`service-results` for ADMINISTRATIVE_UNIT)."""
@@ -178,6 +185,22 @@ class PortalClient:
 
     def _archive_failure(self, endpoint: str, body: dict[str, Any], error: str) -> None:
         self.archive(PortalResponse(endpoint, body, None, None, b"", utcnow(), error))
+
+
+def _total_pages(data: Any) -> int:
+    pagination = data.get("pagination") if isinstance(data, dict) else None
+    pages = pagination.get("totalPages") if isinstance(pagination, dict) else None
+    if not isinstance(pages, int) or pages < 1:
+        return 1
+    return min(pages, MAX_PAGES)
+
+
+def _join_page(endpoint: str, data: dict[str, Any], more: Any, page: int) -> None:
+    """Append page `page`'s units to the first page's list (same shape or a clear error)."""
+    units = more.get("evaluation") if isinstance(more, dict) else None
+    if not isinstance(units, list) or not isinstance(data.get("evaluation"), list):
+        raise PortalBadResponse(endpoint, API_PREFIX + endpoint, f"page {page} has no unit list")
+    data["evaluation"].extend(units)
 
 
 def period_fields(endpoint: str, period: Period) -> dict[str, Any]:
