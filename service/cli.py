@@ -7,14 +7,18 @@ Every command takes `--config PATH` and `--db URL`. Exit codes: 0 done,
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from service import status as status_report
 from service.app import App
-from service.clock import local_today
+from service.clock import local_today, to_local, utcnow
 from service.config import ConfigError, load_settings
 from service.db import DatabaseError
 from service.imports import import_file
@@ -107,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--scheme", help="refuse rows of any other scheme")
     imports.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
     imports.set_defaults(handler=run_import)
+
+    alerts = commands.add_parser("alerts", parents=[common], help="evaluate the alert rules")
+    alerts.add_argument("--dry-run", action="store_true", help="show, change nothing")
+    alerts.add_argument("--period", help="the month to judge (default: the newest synced)")
+    alerts.add_argument("--format", choices=("json", "table"), default="table")
+    alerts.set_defaults(handler=run_alerts)
+
+    deliver = commands.add_parser("deliver", parents=[common], help="send the queued messages")
+    deliver.set_defaults(handler=run_deliver)
 
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -227,6 +240,87 @@ def run_import(app: App, args: argparse.Namespace) -> int:
         else "every reported figure agrees with what dvcwatch computes"
     )
     return EXIT_OK
+
+
+def run_alerts(app: App, args: argparse.Namespace) -> int:
+    from service.alerts import setup
+    from service.alerts.engine import evaluate
+
+    period = parse_period(args.period) if args.period else None
+    rules, people, policy = (
+        setup.rules(app.settings),
+        setup.directory(app.settings),
+        setup.policy(app.settings),
+    )
+    session = app.sessions()()
+    try:
+        result = evaluate(session, app.schemes, rules, people, policy, utcnow(), period)
+        rows = [_delivery_row(d) for d in result.deliveries]
+        session.rollback() if args.dry_run else session.commit()
+    finally:
+        session.close()
+    changes = [{"alert": t.fingerprint, "change": str(t.kind)} for t in result.transitions]
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "period": result.period,
+                    "dry_run": args.dry_run,
+                    "changes": changes,
+                    "deliveries": rows,
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+        return EXIT_OK
+    verb = "would queue" if args.dry_run else "queued"
+    print(
+        f"{len(changes)} alert change(s) for {result.period or 'no synced period'}; "
+        f"{verb} {len(rows)} message(s)"
+    )
+    for row in rows:
+        print(
+            f"- to {row['person']} ({row['channel']}), from {row['not_before']}: "
+            f"{row['unit']}: {row['text']}"
+        )
+    return EXIT_OK
+
+
+def _delivery_row(delivery: Any) -> dict[str, Any]:
+    return {
+        "person": delivery.person_id,
+        "channel": delivery.channel,
+        "address": delivery.address,
+        "unit": delivery.unit_label,
+        "not_before": to_local(delivery.not_before).strftime("%Y-%m-%d %H:%M"),
+        "text": delivery.text_html,
+    }
+
+
+def run_deliver(app: App, _args: argparse.Namespace) -> int:
+    from service.alerts import setup
+    from service.alerts.outbox import Outbox
+
+    async def send() -> Any:
+        channels = setup.channels(app.settings)
+        try:
+            return await Outbox(app.sessions(), channels, worker_name()).send_due()
+        finally:
+            for channel in channels.values():
+                await channel.close()
+
+    report = asyncio.run(send())
+    print(
+        f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
+        f"migrated {report.migrated}, uncertain {report.uncertain}"
+    )
+    return EXIT_OK
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_status(app: App, args: argparse.Namespace) -> int:

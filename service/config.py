@@ -9,6 +9,7 @@ reads the environment or the file.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,6 +87,20 @@ class ScoringSettings(_Section):
     tolerance: Annotated[float, Field(ge=0)] = 0.01
 
 
+class AlertSettings(_Section):
+    """Rules, staff directory and the delivery policy (quiet hours in Asia/Ho_Chi_Minh)."""
+
+    rules_file: Path = Path("config/rules.toml")
+    directory_file: Path = Path("config/directory.toml")
+    holidays_file: Path | None = Path("config/holidays.toml")
+    repeat_hours: Annotated[float, Field(gt=0)] = 24.0
+    digest: bool = True
+    escalate_after_days: tuple[Annotated[int, Field(ge=1)], ...] = (2, 4)
+    quiet_start: dt.time = dt.time(21, 0)
+    quiet_end: dt.time = dt.time(7, 0)
+    quiet_weekends: bool = True
+
+
 class Settings(_Section):
     """Everything dvcwatch is configured with; see config/dvcwatch.example.toml."""
 
@@ -95,6 +110,7 @@ class Settings(_Section):
     channels: ChannelSettings = ChannelSettings()
     schedules: ScheduleSettings = ScheduleSettings()
     scoring: ScoringSettings = ScoringSettings()
+    alerts: AlertSettings = AlertSettings()
     secrets: Mapping[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
     def secret(self, name: str) -> str | None:

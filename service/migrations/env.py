@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import Engine
 
+import service.alerts.models  # noqa: F401  (registers the alerting tables)
 from service.models import Base
 
 engine: Engine = context.config.attributes["engine"]

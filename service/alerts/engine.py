@@ -1,0 +1,313 @@
+"""One evaluation of the alert rules: facts from the database → alert states → outbox.
+
+Everything happens in one transaction: the alerts' new states, their events
+and every delivery those events fan out to (one per person and channel,
+each with its idempotency key). A crash leaves either all of it or none;
+a second evaluator racing this one hits the unique keys and rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.alerts.calendar import WorkCalendar
+from service.alerts.directory import Directory, Person, escalation_targets, recipients
+from service.alerts.lifecycle import Known, Transition, transitions
+from service.alerts.messages import alert_line
+from service.alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertState,
+    ChannelAddress,
+    Delivery,
+    EventKind,
+)
+from service.alerts.rules import (
+    AddressFacts,
+    Finding,
+    Rule,
+    RunFacts,
+    UnitFacts,
+    evaluate_addresses,
+    evaluate_runs,
+    evaluate_units,
+)
+from service.models import FetchRun, RunStatus, Snapshot
+from service.periods import Period
+from service.scoring.book import SchemeBook
+from service.scoring.report import score_rows
+from service.snapshots import latest_units
+from service.sync import SCHEME
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How alerts behave: repeat interval, quiet hours, digests, escalation."""
+
+    calendar: WorkCalendar
+    repeat_hours: float = 24.0
+    digest: bool = True
+    escalate_after_days: tuple[int, ...] = (2, 4)
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation did (or, in a dry run, would do)."""
+
+    period: str | None
+    transitions: list[Transition] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def evaluate(
+    session: Session,
+    book: SchemeBook,
+    rules: Sequence[Rule],
+    directory: Directory,
+    policy: Policy,
+    now: dt.datetime,
+    period: Period | None = None,
+) -> Evaluation:
+    """Judge the latest snapshots and the sync runs; record and queue what changed.
+
+    The caller owns the transaction (commit it, or roll back for a dry run).
+    """
+    period = period or latest_period(session)
+    findings, judged = evaluate_runs(rules, _run_facts(session), now)
+    address_findings, address_judged = evaluate_addresses(rules, _address_facts(session))
+    findings, judged = findings + address_findings, judged | address_judged
+    if period is not None:
+        facts = _unit_facts(session, book, rules, period)
+        unit_findings, unit_judged = evaluate_units(rules, facts)
+        findings, judged = findings + unit_findings, judged | unit_judged
+    known = _known(session)
+    changes = transitions(
+        {key: k for key, (k, _) in known.items()},
+        findings,
+        judged,
+        now,
+        policy.calendar.working_hours_between,
+        policy.repeat_hours,
+    )
+    evaluation = Evaluation(str(period) if period else None, changes)
+    rules_by_id = {rule.id: rule for rule in rules}
+    for change in changes:
+        alert = _apply(session, change, known.get(change.fingerprint, (None, None))[1], now)
+        rule = change.finding.rule if change.finding else rules_by_id.get(alert.rule_id)
+        if rule is None:
+            continue  # a rule removed from the configuration: its alert stays as it was
+        event = _record_event(session, alert, change, rule, now)
+        people = recipients(directory, alert.unit_code, alert.province_code, alert.topic)
+        evaluation.deliveries += _fan_out(session, alert, event, rule, people, policy, now)
+    evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now)
+    return evaluation
+
+
+def latest_period(session: Session) -> Period | None:
+    """The newest month the portal's figures were synced for."""
+    newest = session.scalar(
+        select(func.max(Snapshot.period)).where(
+            Snapshot.scheme == SCHEME, Snapshot.period.like("____-__")
+        )
+    )
+    return Period.parse(newest) if newest else None
+
+
+def _unit_facts(
+    session: Session, book: SchemeBook, rules: Sequence[Rule], period: Period
+) -> list[UnitFacts]:
+    rows = score_rows(session, book, SCHEME, period)
+    figures = {unit.label: unit.figures for unit in latest_units(session, SCHEME, str(period))}
+    depth = max((rule.periods for rule in rules if rule.kind == "falling_for"), default=0)
+    earlier: list[dict[str, float | None]] = []
+    before = period
+    for _ in range(depth):
+        before = before.previous()
+        units = latest_units(session, SCHEME, str(before))
+        earlier.insert(0, {unit.label: unit.values.get("TOTAL") for unit in units})
+    return [
+        UnitFacts(
+            row,
+            figures.get(row["unit_code"], {}),
+            tuple(totals.get(row["unit_code"]) for totals in earlier),
+        )
+        for row in rows
+    ]
+
+
+def _run_facts(session: Session) -> list[RunFacts]:
+    facts = []
+    scopes = session.scalars(select(FetchRun.scope).where(FetchRun.job == "sync").distinct())
+    for scope in scopes.all():
+        runs = select(FetchRun).where(FetchRun.job == "sync", FetchRun.scope == scope)
+        last = session.scalars(
+            runs.where(FetchRun.finished_at.is_not(None)).order_by(FetchRun.id.desc()).limit(1)
+        ).first()
+        success = session.scalar(
+            select(func.max(FetchRun.finished_at)).where(
+                FetchRun.job == "sync", FetchRun.scope == scope, FetchRun.status == RunStatus.OK
+            )
+        )
+        facts.append(
+            RunFacts(
+                scope,
+                success,
+                last.status if last else None,
+                last.error_kind if last else None,
+                last.error if last else None,
+            )
+        )
+    return facts
+
+
+def _address_facts(session: Session) -> list[AddressFacts]:
+    return [
+        AddressFacts(a.person_id, a.address, a.active, a.reason)
+        for a in session.scalars(select(ChannelAddress))
+    ]
+
+
+def _known(session: Session) -> dict[str, tuple[Known, Alert]]:
+    alerts = session.scalars(select(Alert)).all()
+    return {
+        a.fingerprint: (Known(a.fingerprint, a.state, a.magnitude, a.last_notified_at), a)
+        for a in alerts
+    }
+
+
+def _apply(session: Session, change: Transition, alert: Alert | None, now: dt.datetime) -> Alert:
+    finding = change.finding
+    if alert is None:
+        assert finding is not None  # only a finding can create an alert
+        alert = Alert(
+            fingerprint=finding.fingerprint,
+            rule_id=finding.rule.id,
+            sequence=0,
+            first_fired_at=now,
+            escalation_level=0,
+        )
+        session.add(alert)
+    if finding is not None:
+        _describe(alert, finding)
+    if change.kind == EventKind.RESOLVED:
+        alert.state, alert.resolved_at = AlertState.RESOLVED, now
+    else:
+        if change.kind == EventKind.FIRED:
+            alert.first_fired_at, alert.escalation_level = now, 0
+            alert.acknowledged_at = alert.acknowledged_by = alert.resolved_at = None
+        alert.state = AlertState.FIRING
+        alert.magnitude = finding.magnitude if finding else alert.magnitude
+    alert.last_changed_at = alert.last_notified_at = now
+    return alert
+
+
+def _describe(alert: Alert, finding: Finding) -> None:
+    alert.topic, alert.severity = finding.rule.topic, finding.rule.severity
+    alert.unit_code, alert.province_code = finding.unit_code, finding.province_code
+    alert.period = finding.period
+    alert.context_json = json.dumps(finding.context, ensure_ascii=False, default=str)
+    name = finding.context.get("unit_name")
+    alert.label = f"{name} ({finding.unit_code})" if name else f"Dữ liệu {finding.province_code}"
+
+
+def _record_event(
+    session: Session, alert: Alert, change: Transition, rule: Rule, now: dt.datetime
+) -> AlertEvent:
+    context = change.finding.context if change.finding else json.loads(alert.context_json)
+    text = alert_line(
+        change.kind, rule, alert.magnitude, change.previous_magnitude, alert.period, context
+    )
+    alert.sequence += 1
+    event = AlertEvent(
+        alert_id=alert.id,
+        sequence=alert.sequence,
+        kind=change.kind,
+        magnitude=alert.magnitude,
+        previous_magnitude=change.previous_magnitude,
+        text_html=text,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _fan_out(
+    session: Session,
+    alert: Alert,
+    event: AlertEvent,
+    rule: Rule,
+    people: Sequence[Person],
+    policy: Policy,
+    now: dt.datetime,
+) -> list[Delivery]:
+    urgent = rule.severity == "critical" and rule.bypass_quiet_hours
+    not_before = now if urgent else policy.calendar.next_delivery_time(now)
+    deliveries = []
+    for person in people:
+        address = _current_address(session, person)
+        if address is None:
+            continue  # deactivated: the delivery_failed operator alert covers it
+        delivery = Delivery(
+            idempotency_key=f"event:{event.id}:{person.id}:{person.channel}",
+            event_id=event.id,
+            alert_id=alert.id,
+            person_id=person.id,
+            channel=person.channel,
+            address=address,
+            unit_label=alert.label,
+            text_html=event.text_html,
+            digest_key=f"{person.id}:{person.channel}:{now.isoformat()}" if policy.digest else None,
+            not_before=not_before,
+            created_at=now,
+        )
+        session.add(delivery)
+        deliveries.append(delivery)
+    session.flush()
+    return deliveries
+
+
+def _current_address(session: Session, person: Person) -> str | None:
+    """The person's address as delivery last learnt it (migrated, or None if dead)."""
+    learnt = session.scalars(
+        select(ChannelAddress).where(
+            ChannelAddress.person_id == person.id, ChannelAddress.channel == person.channel
+        )
+    ).first()
+    if learnt is None or learnt.from_address != person.address:
+        return person.address
+    return learnt.address if learnt.active else None
+
+
+def escalate(
+    session: Session,
+    directory: Directory,
+    policy: Policy,
+    rules: dict[str, Rule],
+    now: dt.datetime,
+) -> list[Delivery]:
+    """Unacknowledged alerts go up a level after each configured number of working days."""
+    deliveries: list[Delivery] = []
+    firing = session.scalars(
+        select(Alert).where(Alert.state == AlertState.FIRING, Alert.acknowledged_at.is_(None))
+    )
+    for alert in firing.all():
+        level = alert.escalation_level
+        rule = rules.get(alert.rule_id)
+        if rule is None or level >= len(policy.escalate_after_days):
+            continue
+        waited = policy.calendar.working_days_between(alert.first_fired_at, now)
+        if waited < policy.escalate_after_days[level]:
+            continue
+        people = escalation_targets(directory, alert.unit_code, alert.province_code, level + 1)
+        alert.escalation_level = level + 1
+        change = Transition(EventKind.ESCALATED, alert.fingerprint, None, alert.magnitude)
+        event = _record_event(session, alert, change, rule, now)
+        deliveries += _fan_out(session, alert, event, rule, people, policy, now)
+    return deliveries

@@ -1,0 +1,138 @@
+"""The tables of alerting: alerts and their state changes, the outbox, chat addresses.
+
+An alert is unique by its fingerprint (rule, unit, what it is about). Each
+state change is an `AlertEvent`, unique by (alert, sequence), so two
+evaluators can never both record the same change. Each event fans out to
+`Delivery` rows, unique by their idempotency key (event × person × channel):
+written before anything is sent, claimed by a conditional update, sent once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.clock import utcnow
+from service.models import Base
+
+
+class AlertState(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class EventKind(StrEnum):
+    FIRED = "fired"
+    CHANGED = "changed"
+    REPEATED = "repeated"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"  # the sender died during the request: maybe sent, never re-sent
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(255), unique=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str | None] = mapped_column(String(64))
+    province_code: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(255), default="")
+    context_json: Mapped[str] = mapped_column(Text, default="{}")  # the last finding's details
+    state: Mapped[str] = mapped_column(String(16))
+    magnitude: Mapped[float | None] = mapped_column(Float)
+    period: Mapped[str | None] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    first_fired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_notified_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(255))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertEvent(Base):
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    magnitude: Mapped[float | None] = mapped_column(Float)
+    previous_magnitude: Mapped[float | None] = mapped_column(Float)
+    text_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("alert_id", "sequence", name="uq_alert_event_sequence"),)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("alert_events.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    person_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    unit_label: Mapped[str] = mapped_column(String(255), default="")
+    text_html: Mapped[str] = mapped_column(Text)
+    document_path: Mapped[str | None] = mapped_column(Text)
+    digest_key: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    not_before: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_ids: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_deliveries_status_not_before", "status", "not_before"),)
+
+
+class ChannelAddress(Base):
+    """What delivery learnt about a person's address: migrated, or dead (deactivated).
+
+    It holds only while the directory still gives `from_address`: an operator who
+    edits the directory (a new chat id) overrides what was learnt.
+    """
+
+    __tablename__ = "channel_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    from_address: Mapped[str] = mapped_column(String(64))  # the directory's, when learnt
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("person_id", "channel", name="uq_channel_address_person"),)

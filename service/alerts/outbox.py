@@ -1,0 +1,321 @@
+"""The outbox worker: send due deliveries exactly as recorded, once.
+
+Claim, then act: a group of due deliveries (one digest, or one delivery) is
+claimed by a conditional update (`pending` → `sending`, committed) before
+anything is sent, so several workers never send the same row. The outcome
+is committed right after the channel answers:
+
+- sent: `sent`, with the channel's message ids;
+- transient (timeout, 5xx, 429 with `retry_after`): back to `pending`, later;
+- permanent (blocked, chat not found): `failed`; when the address is gone it
+  is deactivated (`channel_addresses`), which raises an operator alert;
+- chat migrated: the new address is stored and the rows go back to `pending`.
+
+A worker killed during a request leaves its rows `sending`. After the lease
+they become `uncertain`: maybe delivered, never re-sent (an official mutes
+a bot that repeats itself; the alert's own repeat interval notifies again),
+and `dvcwatch status` lists them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.alerts.models import (
+    Alert,
+    AlertEvent,
+    ChannelAddress,
+    Delivery,
+    DeliveryStatus,
+    EventKind,
+)
+from service.channels.base import (
+    Button,
+    Channel,
+    ChatMigrated,
+    Document,
+    Message,
+    PermanentDeliveryError,
+    Receipt,
+    Recipient,
+    TransientDeliveryError,
+)
+from service.clock import utcnow
+
+log = logging.getLogger(__name__)
+ACK_PREFIX = "ack:"
+ACK_TEXT = "Đã tiếp nhận"
+MAX_BACKOFF = dt.timedelta(hours=1)
+ACKNOWLEDGEABLE = (EventKind.FIRED, EventKind.CHANGED, EventKind.REPEATED, EventKind.ESCALATED)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    migrated: int = 0
+    uncertain: int = 0
+
+
+class Outbox:
+    """Sends the due deliveries through their channels (see module doc)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: Mapping[str, Channel],
+        worker: str,
+        clock: Callable[[], dt.datetime] = utcnow,
+        lease: dt.timedelta = dt.timedelta(minutes=2),
+        batch: int = 500,
+    ) -> None:
+        self.sessions, self.channels, self.worker = sessions, channels, worker
+        self.clock, self.lease, self.batch = clock, lease, batch
+
+    def recover(self) -> int:
+        """Rows left `sending` by a dead worker become `uncertain` (never re-sent)."""
+        stale = self.clock() - self.lease
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale)
+                .values(
+                    status=DeliveryStatus.UNCERTAIN,
+                    last_error="the sender stopped during the request: maybe delivered",
+                )
+            )
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            log.warning("%d deliveries left in flight by a dead sender are now uncertain", count)
+        return count
+
+    async def send_due(self) -> SendReport:
+        """Send every delivery due now, group by group; returns what happened."""
+        report = SendReport(uncertain=self.recover())
+        for group in self._due_groups():
+            claimed = self._claim(group)
+            if claimed:
+                await self._send_group(claimed, report)
+        return report
+
+    def _due_groups(self) -> list[list[int]]:
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Delivery.id, Delivery.digest_key)
+                .where(
+                    Delivery.status == DeliveryStatus.PENDING, Delivery.not_before <= self.clock()
+                )
+                .order_by(Delivery.id)
+                .limit(self.batch)
+            ).all()
+        groups: dict[str, list[int]] = {}
+        for delivery_id, digest_key in rows:
+            groups.setdefault(digest_key or f"single:{delivery_id}", []).append(delivery_id)
+        return list(groups.values())
+
+    def _claim(self, ids: list[int]) -> list[Delivery]:
+        """Take the rows still pending (another worker may have taken some)."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SENDING, claimed_by=self.worker, claimed_at=now)
+            )
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(Delivery)
+                    .where(
+                        Delivery.id.in_(ids),
+                        Delivery.status == DeliveryStatus.SENDING,
+                        Delivery.claimed_by == self.worker,
+                        Delivery.claimed_at == now,
+                    )
+                    .order_by(Delivery.id)
+                )
+            )
+
+    async def _send_group(self, group: list[Delivery], report: SendReport) -> None:
+        first = group[0]
+        channel = self.channels.get(first.channel)
+        recipient = Recipient(first.address, first.person_id)
+        try:
+            if channel is None:
+                raise TransientDeliveryError(f"no channel {first.channel!r} is configured")
+            receipt = await self._send(channel, recipient, group)
+        except ChatMigrated as moved:
+            self._migrated(group, moved.new_address)
+            report.migrated += 1
+        except PermanentDeliveryError as error:
+            self._failed(group, error)
+            report.failed += len(group)
+        except TransientDeliveryError as error:
+            self._retry_later(group, str(error), error.retry_after)
+            report.retried += len(group)
+        except Exception as error:  # a bug must not leave rows `sending` forever
+            log.exception("unexpected error sending deliveries %s", [d.id for d in group])
+            self._retry_later(group, f"unexpected: {error!r}", None)
+            report.retried += len(group)
+        else:
+            self._sent(group, receipt)
+            report.sent += len(group)
+
+    async def _send(self, channel: Channel, recipient: Recipient, group: list[Delivery]) -> Receipt:
+        document = next((d for d in group if d.document_path), None)
+        if document is not None:
+            path = Path(str(document.document_path))
+            return await channel.send_document(
+                recipient, Document(path.name, path.read_bytes(), document.text_html)
+            )
+        return await channel.send(recipient, compose(group, self._acknowledgeable(group)))
+
+    def _acknowledgeable(self, group: Sequence[Delivery]) -> dict[int, str]:
+        """Alert id → unit label, for the alerts in `group` that still await acknowledgement."""
+        event_ids = [d.event_id for d in group if d.event_id is not None]
+        with self.sessions() as session:
+            rows = session.execute(
+                select(AlertEvent.alert_id, AlertEvent.kind, Alert.label)
+                .join(Alert, Alert.id == AlertEvent.alert_id)
+                .where(AlertEvent.id.in_(event_ids), Alert.acknowledged_at.is_(None))
+            ).all()
+        return {alert_id: label for alert_id, kind, label in rows if kind in ACKNOWLEDGEABLE}
+
+    def _sent(self, group: list[Delivery], receipt: Receipt) -> None:
+        self._update(
+            group,
+            status=DeliveryStatus.SENT,
+            sent_at=receipt.sent_at,
+            message_ids=",".join(receipt.message_ids),
+            last_error=None,
+        )
+
+    def _retry_later(self, group: list[Delivery], error: str, retry_after: float | None) -> None:
+        attempts = group[0].attempts + 1
+        backoff = min(dt.timedelta(seconds=30 * 2 ** (attempts - 1)), MAX_BACKOFF)
+        wait = max(backoff, dt.timedelta(seconds=retry_after or 0))
+        self._update(
+            group,
+            status=DeliveryStatus.PENDING,
+            not_before=self.clock() + wait,
+            last_error=error,
+            attempts=attempts,
+        )
+
+    def _failed(self, group: list[Delivery], error: PermanentDeliveryError) -> None:
+        first = group[0]
+        with self.sessions.begin() as session:
+            if error.reason.address_gone:
+                _remember_address(
+                    session,
+                    first.person_id,
+                    first.channel,
+                    first.address,
+                    first.address,
+                    active=False,
+                    reason=str(error.reason),
+                )
+                session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.person_id == first.person_id,
+                        Delivery.channel == first.channel,
+                        Delivery.status == DeliveryStatus.PENDING,
+                    )
+                    .values(status=DeliveryStatus.FAILED, last_error=str(error))
+                )
+            _set(
+                session,
+                group,
+                status=DeliveryStatus.FAILED,
+                last_error=str(error),
+                attempts=first.attempts + 1,
+            )
+
+    def _migrated(self, group: list[Delivery], new_address: str) -> None:
+        first = group[0]
+        with self.sessions.begin() as session:
+            _remember_address(
+                session,
+                first.person_id,
+                first.channel,
+                first.address,
+                new_address,
+                active=True,
+                reason=f"migrated from {first.address}",
+            )
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.person_id == first.person_id,
+                    Delivery.channel == first.channel,
+                    Delivery.address == first.address,
+                    Delivery.status == DeliveryStatus.PENDING,
+                )
+                .values(address=new_address)
+            )
+            _set(
+                session,
+                group,
+                status=DeliveryStatus.PENDING,
+                address=new_address,
+                not_before=self.clock(),
+            )
+
+    def _update(self, group: list[Delivery], **values: object) -> None:
+        with self.sessions.begin() as session:
+            _set(session, group, **values)
+
+
+def _set(session: Session, group: list[Delivery], **values: object) -> None:
+    session.execute(update(Delivery).where(Delivery.id.in_([d.id for d in group])).values(**values))
+
+
+def _remember_address(
+    session: Session,
+    person_id: str,
+    channel: str,
+    from_address: str,
+    address: str,
+    active: bool,
+    reason: str,
+) -> None:
+    known = session.scalars(
+        select(ChannelAddress).where(
+            ChannelAddress.person_id == person_id, ChannelAddress.channel == channel
+        )
+    ).first()
+    if known is None:
+        known = ChannelAddress(person_id=person_id, channel=channel, from_address=from_address)
+        session.add(known)
+    known.address, known.active, known.reason, known.updated_at = address, active, reason, utcnow()
+
+
+def compose(group: Sequence[Delivery], acknowledgeable: Mapping[int, str]) -> Message:
+    """One message for a group: alerts grouped by unit, an acknowledge button per alert."""
+    by_unit: dict[str, list[str]] = {}
+    for delivery in group:
+        by_unit.setdefault(delivery.unit_label, []).append(delivery.text_html)
+    parts = [f"<b>dvcwatch: {len(group)} cảnh báo</b>"] if len(group) > 1 else []
+    for label, lines in by_unit.items():
+        parts.append("\n".join([f"<b>{html.escape(label)}</b>", *lines]))
+    alert_ids = list(dict.fromkeys(d.alert_id for d in group if d.alert_id in acknowledgeable))
+    single = len(alert_ids) == 1
+    buttons = tuple(
+        Button(
+            ACK_TEXT if single else f"{ACK_TEXT}: {acknowledgeable[alert_id]}"[:60],
+            f"{ACK_PREFIX}{alert_id}",
+        )
+        for alert_id in alert_ids
+        if alert_id is not None
+    )
+    return Message("\n\n".join(parts), buttons)
