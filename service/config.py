@@ -130,7 +130,7 @@ def load_settings(
     env = dict(environ or {})
     named = path is not None or "DVCWATCH_CONFIG" in env
     config_path = path or Path(env.get("DVCWATCH_CONFIG", DEFAULT_CONFIG_PATH))
-    raw = _read_toml(config_path, required=named)
+    raw = read_toml(config_path, required=named)
     url = db_url or env.get("DVCWATCH_DB_URL")
     if url:
         raw["database"] = {**_table(raw.get("database")), "url": url}
@@ -143,7 +143,7 @@ def load_settings(
     return settings.model_copy(update={"secrets": secrets})
 
 
-def _read_toml(path: Path, required: bool) -> dict[str, object]:
+def read_toml(path: Path, required: bool) -> dict[str, object]:
     if not path.exists():
         if required:
             raise ConfigError(f"{path}: configuration file not found")

@@ -204,6 +204,7 @@ def _apply(session: Session, change: Transition, alert: Alert | None, now: dt.da
         alert.state = AlertState.FIRING
         alert.magnitude = finding.magnitude if finding else alert.magnitude
     alert.last_changed_at = alert.last_notified_at = now
+    session.flush()  # a new alert's id, for its first event
     return alert
 
 

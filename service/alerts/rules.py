@@ -199,9 +199,10 @@ def _total_below(rule: Rule, unit: UnitFacts) -> _Measure | None:
 
 
 def _falling_for(rule: Rule, unit: UnitFacts) -> _Measure | None:
-    series = [*unit.earlier_totals[-rule.periods :], unit.row.get("total")]
-    if len(series) < rule.periods + 1 or any(value is None for value in series):
-        return None
+    known = [*unit.earlier_totals[-rule.periods :], unit.row.get("total")]
+    series = [value for value in known if value is not None]
+    if len(series) < rule.periods + 1:
+        return None  # a gap in the history: nothing can be said
     falling = all(later < earlier for earlier, later in zip(series, series[1:], strict=False))
     return _Measure(falling, float(rule.periods), {"series": series})
 

@@ -1,0 +1,177 @@
+"""Alerts from the real Phú Thọ captures reach exactly the configured people, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from service.alerts.calendar import WorkCalendar
+from service.alerts.directory import load_directory
+from service.alerts.engine import Policy, evaluate
+from service.alerts.models import Alert, Delivery
+from service.alerts.rules import Rule
+from service.periods import Period
+from service.portal.simulator import PortalSimulator, ReplaySource
+from service.sync import sync_province
+from tests.conftest import FAST_PORTAL, PHU_THO
+
+NOW = dt.datetime(2026, 9, 10, 3, 0)  # Thursday 10:00 in Hà Nội: not quiet
+BÌNH_PHÚ = "H44.116"
+RULES = [
+    Rule(id="overdue", kind="count_above", topic="overdue", count="overdue", units=(BÌNH_PHÚ,)),
+    Rule(
+        id="not-paid-online",
+        kind="count_above",
+        topic="not_paid_online",
+        count="not_paid_online",
+        units=(BÌNH_PHÚ,),
+    ),
+    Rule(
+        id="not-digitised",
+        kind="count_above",
+        topic="not_digitised",
+        count="not_digitised",
+        units=(BÌNH_PHÚ,),
+    ),
+]
+DIRECTORY = f"""
+fallback = "vp"
+[heads]
+"{BÌNH_PHÚ}" = "chu-tich"
+[offices]
+H44 = "vp"
+[[people]]
+id = "ho-tich"
+name = "Nguyễn Thị Lan"
+role = "Tư pháp - Hộ tịch"
+units = ["{BÌNH_PHÚ}"]
+topics = ["overdue", "not_digitised"]
+channel = "console"
+address = "1001"
+[[people]]
+id = "ke-toan"
+name = "Trần Thu Hoà"
+role = "Kế toán"
+units = ["{BÌNH_PHÚ}"]
+topics = ["not_paid_online"]
+channel = "console"
+address = "1002"
+[[people]]
+id = "chu-tich"
+name = "Lê Văn Hùng"
+role = "Chủ tịch"
+units = ["{BÌNH_PHÚ}"]
+topics = ["rank"]
+channel = "console"
+address = "1003"
+[[people]]
+id = "vp"
+name = "Văn phòng UBND tỉnh"
+role = "Văn phòng"
+units = []
+topics = []
+channel = "console"
+address = "1004"
+"""
+
+
+@pytest.fixture
+def captures(tmp_path: Path) -> Path:
+    """A writable copy of the Phú Thọ captures, to change one commune's counts."""
+    folder = tmp_path / "captures"
+    shutil.copytree(PHU_THO, folder)
+    for path in folder.rglob("*.json"):
+        path.chmod(0o644)
+    return folder
+
+
+def set_overdue(folder: Path, overdue: int) -> None:
+    path = folder / "dvc-progress-tree" / "month-all.json"
+    body = json.loads(path.read_bytes())
+    unit = next(u for u in body["data"]["children"] if u["departmentCode"] == BÌNH_PHÚ)
+    unit["totalOnTime"] = unit["totalReceived"] - overdue
+    unit["totalOverdue"] = overdue
+    unit["ratio"] = round(100 * unit["totalOnTime"] / unit["totalReceived"], 2)
+    path.write_text(json.dumps(body, ensure_ascii=False))
+
+
+@pytest.fixture
+def run(app, captures, tmp_path) -> Callable[[], list[Delivery]]:
+    """Sync the captures, evaluate the rules; returns the deliveries queued."""
+    directory_file = tmp_path / "directory.toml"
+    directory_file.write_text(DIRECTORY, encoding="utf-8")
+    directory = load_directory(directory_file)
+    policy = Policy(WorkCalendar(), digest=False)
+
+    def once() -> list[Delivery]:
+        with PortalSimulator(ReplaySource(captures)) as simulator:
+            portal = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+            outcome = sync_province(
+                app.sessions(), portal, "H44", Period.parse("2026-08"), dt.date(2026, 9, 10)
+            )
+        assert outcome.status == "ok", outcome.error
+        with app.sessions().begin() as session:
+            result = evaluate(session, app.schemes, RULES, directory, policy, NOW)
+            return [_detached(d) for d in result.deliveries]
+
+    return once
+
+
+def _detached(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "person": delivery.person_id,
+        "text": delivery.text_html,
+        "unit": delivery.unit_label,
+        "key": delivery.idempotency_key,
+    }
+
+
+def by_person(deliveries: list[Any]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for delivery in deliveries:
+        result.setdefault(delivery["person"], []).append(delivery["text"])
+    return result
+
+
+def test_the_real_counts_reach_exactly_the_configured_people(run):
+    sent = by_person(run())
+    # Bình Phú in the real capture: 95 overdue, 613 - 513 = 100 not paid online,
+    # 796 - 24 = 772 dossiers not digitised.
+    assert set(sent) == {"ho-tich", "ke-toan"}
+    assert any("95 hồ sơ quá hạn (tháng 8/2026)" in text for text in sent["ho-tich"])
+    assert any("772 hồ sơ chưa số hóa" in text for text in sent["ho-tich"])
+    assert sent["ke-toan"] == [
+        next(t for t in sent["ke-toan"] if "100 hồ sơ chưa thanh toán trực tuyến" in t)
+    ]
+    assert "Cần thêm" in sent["ke-toan"][0] and "ước tính" in sent["ke-toan"][0]
+
+
+def test_evaluating_again_sends_nothing(run):
+    first = run()
+    assert len(first) == 3
+    assert run() == []
+
+
+def test_a_changed_count_is_sent_again_with_the_change(run, captures):
+    run()
+    set_overdue(captures, 120)
+    again = by_person(run())
+    assert list(again) == ["ho-tich"]
+    assert "120 hồ sơ quá hạn" in again["ho-tich"][0] and "95 → 120" in again["ho-tich"][0]
+
+
+def test_a_count_reaching_zero_sends_resolved(run, captures, app):
+    run()
+    set_overdue(captures, 0)
+    resolved = by_person(run())
+    assert resolved == {"ho-tich": ["✅ Đã khắc phục: không còn hồ sơ quá hạn (tháng 8/2026)."]}
+    with app.sessions()() as session:
+        states = dict(session.execute(select(Alert.rule_id, Alert.state)).all())
+    assert states == {"overdue": "resolved", "not-paid-online": "firing", "not-digitised": "firing"}
