@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     deliver = commands.add_parser("deliver", parents=[common], help="send the queued messages")
     deliver.set_defaults(handler=run_deliver)
 
+    bot = commands.add_parser("bot", parents=[common], help="answer chat commands and buttons")
+    bot.set_defaults(handler=run_bot)
+
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", parents=[common], help="apply migrations").set_defaults(
@@ -316,6 +319,23 @@ def run_deliver(app: App, _args: argparse.Namespace) -> int:
         f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
         f"migrated {report.migrated}, uncertain {report.uncertain}"
     )
+    return EXIT_OK
+
+
+def run_bot(app: App, _args: argparse.Namespace) -> int:
+    from service.alerts import setup
+    from service.bot import build_application
+
+    telegram = app.settings.channels.telegram
+    token = app.settings.secret(telegram.token_env)
+    if not telegram.enabled or token is None:
+        raise UsageError(
+            f"the bot needs channels.telegram.enabled = true and the token in {telegram.token_env}"
+        )
+    application = build_application(
+        token, telegram.base_url, app.sessions(), setup.directory(app.settings), app.schemes
+    )
+    application.run_polling(drop_pending_updates=False)  # stops cleanly on SIGINT/SIGTERM
     return EXIT_OK
 
 

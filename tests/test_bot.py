@@ -1,0 +1,161 @@
+"""The bot through python-telegram-bot and the fake Bot API: acknowledgements, commands."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from telegram import Update
+
+from service.alerts.directory import Directory, Person
+from service.alerts.models import Alert, AlertEvent, Delivery, DeliveryStatus, EventKind
+from service.bot import build_application
+from service.channels.base import Button, Message, Recipient
+from service.channels.telegram import TelegramChannel
+from service.periods import Period
+from service.portal.simulator import PortalSimulator, ReplaySource
+from service.sync import sync_province
+from tests.conftest import FAST_PORTAL, PHU_THO
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
+
+LAN = Person(
+    "lan",
+    "Nguyễn Thị Lan",
+    "Hộ tịch",
+    frozenset({"H44.116"}),
+    frozenset({"*"}),
+    "telegram",
+    "100000001",
+)
+DIRECTORY = Directory((LAN,))
+STRANGER = 555
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+def dispatch(app, telegram: FakeTelegram, update: dict[str, Any]) -> None:
+    """Hand one update to the real python-telegram-bot application."""
+
+    async def go() -> None:
+        application = build_application(
+            DEFAULT_TOKEN, telegram.base_url, app.sessions(), DIRECTORY, app.schemes
+        )
+        async with application:
+            await application.process_update(Update.de_json(update, application.bot))
+
+    asyncio.run(go())
+
+
+def sent_alert(app, telegram: FakeTelegram) -> tuple[int, str]:
+    """An alert delivered to Lan's chat through the channel; returns (alert id, message id)."""
+    with app.sessions().begin() as session:
+        alert = Alert(
+            fingerprint="overdue|H44.116",
+            rule_id="overdue",
+            topic="overdue",
+            unit_code="H44.116",
+            sequence=1,
+            severity="warning",
+            state="firing",
+            label="UBND xã Bình Phú",
+            magnitude=3,
+        )
+        session.add(alert)
+        session.flush()
+        event = AlertEvent(
+            alert_id=alert.id,
+            sequence=1,
+            kind=EventKind.FIRED,
+            magnitude=3,
+            text_html="⚠️ 3 hồ sơ quá hạn.",
+        )
+        session.add(event)
+        session.flush()
+        alert_id = alert.id
+        delivery = Delivery(
+            idempotency_key="k1",
+            event_id=event.id,
+            alert_id=alert_id,
+            person_id="lan",
+            channel="telegram",
+            address=LAN.address,
+            text_html=event.text_html,
+            status=DeliveryStatus.SENT,
+        )
+        session.add(delivery)
+
+    async def send() -> str:
+        channel = TelegramChannel(
+            DEFAULT_TOKEN, base_url=telegram.base_url, base_file_url=telegram.base_file_url
+        )
+        message = Message(
+            "<b>UBND xã Bình Phú</b>\n⚠️ 3 hồ sơ quá hạn.",
+            (Button("Đã tiếp nhận", f"ack:{alert_id}"),),
+        )
+        try:
+            receipt = await channel.send(Recipient(LAN.address, LAN.name), message)
+        finally:
+            await channel.close()
+        return receipt.last_message_id
+
+    return alert_id, asyncio.run(send())
+
+
+def test_an_acknowledgement_from_a_recipient_is_recorded_and_shown(app, telegram):
+    alert_id, message_id = sent_alert(app, telegram)
+    update = telegram.push_callback_query(int(LAN.address), int(message_id), f"ack:{alert_id}")
+    dispatch(app, telegram, update)
+    with app.sessions()() as session:
+        alert = session.get_one(Alert, alert_id)
+    assert alert.acknowledged_by == "Nguyễn Thị Lan" and alert.acknowledged_at is not None
+    edited = telegram.message(LAN.address, message_id)
+    assert edited is not None and "Đã tiếp nhận bởi Nguyễn Thị Lan lúc" in edited["text"]
+    [answer] = telegram.calls("answerCallbackQuery")
+    assert answer.params["text"] == "Đã ghi nhận."
+
+
+def test_an_acknowledgement_from_another_chat_is_refused(app, telegram):
+    alert_id, message_id = sent_alert(app, telegram)
+    update = telegram.push_callback_query(STRANGER, int(message_id), f"ack:{alert_id}")
+    dispatch(app, telegram, update)
+    with app.sessions()() as session:
+        assert session.get_one(Alert, alert_id).acknowledged_at is None
+    [answer] = telegram.calls("answerCallbackQuery")
+    assert "không thể xác nhận" in answer.params["text"]
+    assert telegram.calls("editMessageText") == []
+
+
+def test_start_tells_anyone_their_chat_id(app, telegram):
+    dispatch(app, telegram, telegram.push_message(STRANGER, "/start"))
+    [reply] = telegram.sent_texts(STRANGER)
+    assert f"Mã chat của bạn: {STRANGER}" in reply
+
+
+def test_status_and_help_answer_only_chats_in_the_directory(app, telegram):
+    dispatch(app, telegram, telegram.push_message(STRANGER, "/status H44.116"))
+    dispatch(app, telegram, telegram.push_message(STRANGER, "/help"))
+    assert all("chưa có trong danh bạ" in text for text in telegram.sent_texts(STRANGER))
+    dispatch(app, telegram, telegram.push_message(int(LAN.address), "/help"))
+    assert "/status" in telegram.sent_texts(LAN.address)[0]
+
+
+def test_status_shows_the_units_scores_rank_and_open_alerts(app, telegram):
+    with PortalSimulator(ReplaySource(PHU_THO)) as simulator:
+        portal = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        sync_province(app.sessions(), portal, "H44", Period.parse("2026-08"), dt.date(2026, 9, 10))
+    sent_alert(app, telegram)
+    dispatch(app, telegram, telegram.push_message(int(LAN.address), "/status"))
+    text = telegram.sent_texts(LAN.address)[-1]
+    assert "UBND xã Bình Phú - Tỉnh Phú Thọ" in text and "/100 điểm" in text
+    assert "Tháng 8/2026: 64,08/100 điểm, xếp hạng 66/148" in text
+    assert "• ⚠️ 3 hồ sơ quá hạn." in text
+    with app.sessions()() as session:
+        assert session.scalars(select(Alert)).first() is not None
