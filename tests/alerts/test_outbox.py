@@ -198,3 +198,19 @@ def test_rows_left_in_flight_by_a_dead_sender_become_uncertain_not_resent(sessio
     assert report.uncertain == 1 and report.sent == 0
     assert deliveries(sessions)[0].status == DeliveryStatus.UNCERTAIN
     assert telegram.calls("sendMessage") == []
+
+
+def test_a_digest_is_never_cut_by_the_batch_size(sessions, telegram):
+    queue(sessions, count=3, digest="lan:telegram:run1")
+
+    async def go() -> SendReport:
+        channel = TelegramChannel(DEFAULT_TOKEN, base_url=telegram.base_url)
+        try:
+            return await Outbox(
+                sessions, {"telegram": channel}, "test", Clock(), batch=2
+            ).send_due()
+        finally:
+            await channel.close()
+
+    assert asyncio.run(go()).sent == 3
+    assert len(telegram.sent_texts(CHAT)) == 1

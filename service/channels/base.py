@@ -1,0 +1,293 @@
+"""The channel interface: what a delivery channel takes, returns and raises, and its limits.
+
+Every channel (Telegram, console, …) implements `Channel`. Callers (the outbox) see
+plain values in, a `Receipt` out, and three kinds of failure, classified where the
+channel meets the network so nothing upstream parses an error text:
+
+- `PermanentDeliveryError`: never retry this delivery. Its `reason` says whether the
+  address is gone (blocked, chat not found, kicked, user deactivated) or only this
+  message can never be sent (bad request).
+- `TransientDeliveryError`: retry later, after `retry_after` seconds when the service
+  said so. `ChannelUnauthorized` is the transient case of a rejected bot token: no
+  address is at fault and nothing should be deactivated; an operator must fix it.
+- `ChatMigrated`: the address moved (a Telegram group became a supergroup); update it
+  and send again.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import bisect
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Self
+
+CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit for a button's callback data
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message goes to. `address` is the channel's own (Telegram: the chat id, a
+    negative number for groups); `name` is for people reading logs and the console."""
+
+    address: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button; pressing it sends `callback_data` (1 to 64 UTF-8 bytes) back."""
+
+    text: str
+    callback_data: str
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("a button needs a text")
+        size = len(self.callback_data.encode("utf-8"))
+        if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
+            raise ValueError(
+                f"callback_data must be 1 to {CALLBACK_DATA_MAX_BYTES} bytes of UTF-8, "
+                f"not {size}: {self.callback_data!r}"
+            )
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message in Telegram's HTML (user text escaped with `escape_html`), any length:
+    a channel splits what is too long for it. Buttons go under the (last) message."""
+
+    text_html: str
+    buttons: tuple[Button, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.text_html.strip():
+            raise ValueError("a message needs a text")
+        object.__setattr__(self, "buttons", tuple(self.buttons))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file to send, with an HTML caption (possibly empty)."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    caption_html: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.filename.strip() or "/" in self.filename or "\\" in self.filename:
+            raise ValueError(f"a document needs a plain file name, not {self.filename!r}")
+        if not self.content:
+            raise ValueError(f"{self.filename} is empty")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof of delivery: the channel's ids of every message sent, in order, and when
+    (naive UTC, as the database stores times). The last id carries the buttons."""
+
+    channel: str
+    message_ids: tuple[str, ...]
+    sent_at: datetime
+
+    @property
+    def last_message_id(self) -> str:
+        return self.message_ids[-1]
+
+
+class PermanentReason(StrEnum):
+    """Why a delivery can never succeed; stored as the plain string."""
+
+    BLOCKED = "blocked"  # the person blocked the bot
+    CHAT_NOT_FOUND = "chat_not_found"  # no such chat, or the bot was never started there
+    KICKED = "kicked"  # the bot was removed from the group
+    USER_DEACTIVATED = "user_deactivated"  # the account was deleted
+    BAD_REQUEST = "bad_request"  # this message is refused; the address itself is fine
+
+    @property
+    def address_gone(self) -> bool:
+        """True when the address should be deactivated, not just this delivery dropped."""
+        return self is not PermanentReason.BAD_REQUEST
+
+
+class DeliveryError(Exception):
+    """A delivery failed. `address` is the recipient's; `delivered_ids` the ids of the
+    parts of a split message that did go out before the failure (usually empty)."""
+
+    def __init__(self, detail: str, *, address: str | None = None) -> None:
+        super().__init__(f"{address}: {detail}" if address else detail)
+        self.detail = detail
+        self.address = address
+        self.delivered_ids: tuple[str, ...] = ()
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Never retry this delivery; see `reason.address_gone` for the address."""
+
+    def __init__(self, reason: PermanentReason, detail: str, *, address: str | None = None):
+        super().__init__(f"{detail} [{reason}]", address=address)
+        self.detail = detail
+        self.reason = reason
+
+
+class TransientDeliveryError(DeliveryError):
+    """Retry later: not before `retry_after` seconds when the service named a delay."""
+
+    def __init__(
+        self, detail: str, *, retry_after: float | None = None, address: str | None = None
+    ) -> None:
+        super().__init__(detail, address=address)
+        self.retry_after = retry_after
+
+
+class ChannelUnauthorized(TransientDeliveryError):
+    """The service rejected our credentials (a wrong or revoked bot token). Transient
+    so that nothing is lost or deactivated; it needs an operator, not a retry loop."""
+
+
+class ChatMigrated(DeliveryError):
+    """The chat moved to `new_address`: store it and send the same delivery there."""
+
+    def __init__(self, new_address: str, *, address: str | None = None) -> None:
+        super().__init__(f"the chat moved to {new_address}", address=address)
+        self.new_address = new_address
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """What a channel allows, as data; None means no limit.
+
+    Lengths are in the channel's own unit (Telegram: UTF-16 code units of the text).
+    """
+
+    max_message_chars: int | None = None
+    max_caption_chars: int | None = None
+    max_document_bytes: int | None = None
+    messages_per_second: float | None = None
+    per_chat_per_second: float | None = None
+    per_group_per_minute: float | None = None
+
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RateLimiter:
+    """Spaces sends so that no rate in `limits` is ever exceeded.
+
+    Spacing, not windows: at 30 messages a second overall two sends are at least 1/30 s
+    apart, at 1 a second per chat two sends to one chat at least 1 s, and at 20 a minute
+    per group two sends to one group at least 3 s; there are no bursts. A send waiting
+    for its chat does not hold up sends to other chats. Slots are reserved in the order
+    callers arrive, without awaiting, so coroutines of one event loop may share a
+    limiter; it is not thread-safe. `clock` and `sleep` are injectable for tests.
+    """
+
+    def __init__(
+        self, limits: ChannelLimits, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.limits = limits
+        self._clock, self._sleep = clock, sleep
+        self._global_gap = _gap(limits.messages_per_second, 1.0)
+        self._chat_gap = _gap(limits.per_chat_per_second, 1.0)
+        self._group_gap = max(self._chat_gap, _gap(limits.per_group_per_minute, 60.0))
+        self._taken: list[float] = []  # reserved global slots, sorted
+        self._chat_ready: dict[str, float] = {}  # chat -> earliest next slot
+
+    async def wait_turn(self, chat: str, *, group: bool = False) -> float:
+        """Wait until a message to `chat` may go; returns the seconds waited."""
+        delay = self.reserve(chat, group=group)
+        if delay > 0:
+            await self._sleep(delay)
+        return delay
+
+    def reserve(self, chat: str, *, group: bool = False) -> float:
+        """Reserve the next slot for `chat`; returns how long until it comes."""
+        now = self._clock()
+        slot = self._free_global_slot(max(now, self._chat_ready.get(chat, now)))
+        gap = self._group_gap if group else self._chat_gap
+        if gap:
+            self._chat_ready[chat] = slot + gap
+        self._forget_before(now)
+        return slot - now
+
+    def _free_global_slot(self, earliest: float) -> float:
+        """The first time from `earliest` at least one global gap from every taken slot."""
+        if not self._global_gap:
+            return earliest
+        slot = earliest
+        index = bisect.bisect_right(self._taken, slot - self._global_gap)
+        while index < len(self._taken) and self._taken[index] < slot + self._global_gap:
+            slot = self._taken[index] + self._global_gap
+            index += 1
+        bisect.insort(self._taken, slot)
+        return slot
+
+    def _forget_before(self, now: float) -> None:
+        """Drop slots and chat times that can no longer hold anyone back."""
+        del self._taken[: bisect.bisect_left(self._taken, now - self._global_gap)]
+        if len(self._chat_ready) > 1024:
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
+
+
+def _gap(rate: float | None, per_seconds: float) -> float:
+    return per_seconds / rate if rate else 0.0
+
+
+class Channel(abc.ABC):
+    """A way to reach people. Use it as an async context manager (or call `close`) in
+    the event loop that sends: network channels hold connections bound to that loop.
+
+    Every method either returns a `Receipt` or raises one of the `DeliveryError`s
+    above; anything else is a bug in the caller or the channel.
+    """
+
+    name: str
+    limits: ChannelLimits
+
+    @abc.abstractmethod
+    async def send(self, recipient: Recipient, message: Message) -> Receipt:
+        """Deliver `message`, split into several if it is too long for the channel."""
+
+    @abc.abstractmethod
+    async def send_document(self, recipient: Recipient, document: Document) -> Receipt:
+        """Deliver a file with its caption."""
+
+    @abc.abstractmethod
+    async def edit(self, recipient: Recipient, target: Receipt | str, message: Message) -> Receipt:
+        """Replace the text and buttons of a message sent before: `target` is its id or
+        the receipt of its sending (whose last message, the one with buttons, is
+        edited). The new text must fit in one message."""
+
+    async def take_turn(self, recipient: Recipient) -> None:  # noqa: B027 - optional
+        """Wait now for the rate limit's next slot to `recipient`; the next request to it
+        then goes at once. The outbox claims a delivery only after its turn has come, so
+        a worker killed while waiting for its turn leaves nothing in doubt."""
+
+    async def close(self) -> None:  # noqa: B027 - optional: most channels hold nothing
+        """Release what the channel holds open; it may not be used afterwards."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+def target_message_id(target: Receipt | str, channel: str) -> str:
+    """The message id an edit of `target` changes, checking a receipt is `channel`'s."""
+    if isinstance(target, str):
+        return target
+    if target.channel != channel:
+        raise ValueError(f"a {target.channel} receipt cannot be edited through {channel}")
+    return target.last_message_id

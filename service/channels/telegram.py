@@ -1,0 +1,348 @@
+"""Telegram delivery through python-telegram-bot: HTML messages, inline buttons, files,
+edits, Telegram's limits, and its errors classified into the channel interface's.
+
+The bot token is a secret, and it is part of every Bot API URL. The channel keeps it out
+of its repr, scrubs it from every error text it raises, and, when built, registers it
+with `redact_token_in_logs` so httpx's request lines ("HTTP Request: POST …/bot<token>/
+sendMessage") and python-telegram-bot's debug lines never show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
+from urllib.parse import quote
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import error as tg_error
+from telegram.constants import ParseMode
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from service.channels.base import (
+    Channel,
+    ChannelLimits,
+    ChannelUnauthorized,
+    ChatMigrated,
+    DeliveryError,
+    Document,
+    Message,
+    PermanentDeliveryError,
+    PermanentReason,
+    RateLimiter,
+    Receipt,
+    Recipient,
+    TransientDeliveryError,
+    target_message_id,
+)
+from service.channels.messages import TELEGRAM_MESSAGE_LIMIT, split_message, utf16_length
+from service.clock import utcnow
+
+TELEGRAM_LIMITS = ChannelLimits(
+    max_message_chars=4096,
+    max_caption_chars=1024,
+    max_document_bytes=50 * 1024 * 1024,  # what a bot may upload through the public API
+    messages_per_second=30,
+    per_chat_per_second=1,
+    per_group_per_minute=20,
+)
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+REDACTED = "<token>"
+
+# Telegram's 403 descriptions, and what each says about the address.
+_FORBIDDEN_REASONS = (
+    ("blocked by the user", PermanentReason.BLOCKED),
+    ("kicked", PermanentReason.KICKED),
+    ("user is deactivated", PermanentReason.USER_DEACTIVATED),
+)
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # a portal link's preview card is noise
+# PTB 22 warns from inside RetryAfter() that `retry_after` will become a timedelta; we read
+# it either way (`_seconds`), so the warning says nothing to us and would fill the logs.
+warnings.filterwarnings(
+    "ignore", message=r".*`retry_after` will be of type", category=PTBDeprecationWarning
+)
+T = TypeVar("T")
+
+
+class TelegramChannel(Channel):
+    """Sends through the Bot API at `base_url` ("…/bot", the token is appended) with
+    `timeout_seconds` for connecting, reading and writing (uploads get three times
+    that). Lengths follow `limits`; pacing follows `limiter`, by default one honouring
+    `limits` on the real clock (inject one with a fake clock in tests).
+
+    Messages go in HTML mode without link previews; a long one is split (see
+    `split_message`) and its buttons go under the last part. The first call checks the
+    token (getMe). Failures raise the `DeliveryError`s of `service.channels.base`.
+    """
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        base_file_url: str = DEFAULT_BASE_FILE_URL,
+        timeout_seconds: float = 10.0,
+        limits: ChannelLimits = TELEGRAM_LIMITS,
+        limiter: RateLimiter | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if not token.strip():
+            raise ValueError("a Telegram bot token is required")
+        redact_token_in_logs(token)
+        self._token = token
+        self._base_url = base_url
+        self.limits = limits
+        self._limiter = limiter or RateLimiter(limits)
+        self._turns_taken: dict[str, int] = {}
+        self._now = now
+        self._ready = False
+        self._bot = Bot(
+            token,
+            base_url=base_url,
+            base_file_url=base_file_url,
+            request=_http(timeout_seconds, pool_size=64),
+            get_updates_request=_http(timeout_seconds, pool_size=1),
+        )
+
+    def __repr__(self) -> str:
+        return f"TelegramChannel(base_url={self._base_url!r})"
+
+    async def send(self, recipient: Recipient, message: Message) -> Receipt:
+        parts = split_message(message.text_html, self._max_chars())
+        ids: list[str] = []
+        with _noting_delivered(ids):
+            for index, part in enumerate(parts):
+                markup = _keyboard(message) if index == len(parts) - 1 else None
+                request = partial(
+                    self._bot.send_message,
+                    _chat_id(recipient),
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=_NO_PREVIEW,
+                )
+                ids.append(str((await self._call(recipient, request)).message_id))
+        return Receipt(self.name, tuple(ids), self._now())
+
+    async def send_document(self, recipient: Recipient, document: Document) -> Receipt:
+        """Sends the file with its caption; a caption too long for one is sent first as
+        a message of its own and the file follows without one."""
+        self._check_size(recipient, document)
+        ids: list[str] = []
+        caption, most = document.caption_html, self.limits.max_caption_chars
+        if caption and most is not None and utf16_length(caption) > most:
+            ids.extend((await self.send(recipient, Message(caption))).message_ids)
+            caption = ""
+        with _noting_delivered(ids):
+            request = partial(
+                self._bot.send_document,
+                _chat_id(recipient),
+                document.content,
+                filename=document.filename,
+                caption=caption or None,
+                parse_mode=ParseMode.HTML,
+            )
+            ids.append(str((await self._call(recipient, request)).message_id))
+        return Receipt(self.name, tuple(ids), self._now())
+
+    async def edit(self, recipient: Recipient, target: Receipt | str, message: Message) -> Receipt:
+        """Edits text and buttons (no buttons: the keyboard is removed). Editing to the
+        very same content succeeds, so a repeated acknowledgement is harmless."""
+        message_id = target_message_id(target, self.name)
+        if len(split_message(message.text_html, self._max_chars())) > 1:
+            detail = f"an edited message must fit in {self._max_chars()} characters"
+            raise PermanentDeliveryError(
+                PermanentReason.BAD_REQUEST, detail, address=recipient.address
+            )
+        try:
+            request = partial(
+                self._bot.edit_message_text,
+                message.text_html,
+                chat_id=_chat_id(recipient),
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=_keyboard(message),
+                link_preview_options=_NO_PREVIEW,
+            )
+            await self._call(recipient, request)
+        except PermanentDeliveryError as error:
+            if "message is not modified" not in error.detail.lower():
+                raise
+        return Receipt(self.name, (message_id,), self._now())
+
+    async def close(self) -> None:
+        await self._bot.shutdown()
+        self._ready = False
+
+    async def take_turn(self, recipient: Recipient) -> None:
+        await self._limiter.wait_turn(recipient.address, group=_is_group(recipient))
+        self._turns_taken[recipient.address] = self._turns_taken.get(recipient.address, 0) + 1
+
+    async def _call(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
+        """Runs one Bot API request in its turn, the errors classified and scrubbed."""
+        if self._turns_taken.get(recipient.address):
+            self._turns_taken[recipient.address] -= 1  # its slot was reserved by take_turn
+        else:
+            await self._limiter.wait_turn(recipient.address, group=_is_group(recipient))
+        try:
+            if not self._ready:
+                await self._bot.initialize()
+                self._ready = True
+            return await request()
+        except tg_error.TelegramError as error:
+            # `from None`: the original's text and chained causes may hold the token.
+            raise classify(error, recipient.address, self._token) from None
+
+    def _max_chars(self) -> int:
+        return self.limits.max_message_chars or TELEGRAM_MESSAGE_LIMIT
+
+    def _check_size(self, recipient: Recipient, document: Document) -> None:
+        most = self.limits.max_document_bytes
+        if most is not None and len(document.content) > most:
+            detail = f"{document.filename} has {len(document.content)} bytes, over {most}"
+            raise PermanentDeliveryError(
+                PermanentReason.BAD_REQUEST, detail, address=recipient.address
+            )
+
+
+def classify(error: tg_error.TelegramError, address: str, token: str) -> DeliveryError:
+    """The channel error for python-telegram-bot's `error`, its text free of `token`."""
+    detail = scrub(error.message, token)
+    if isinstance(error, tg_error.ChatMigrated):
+        return ChatMigrated(str(error.new_chat_id), address=address)
+    if isinstance(error, tg_error.RetryAfter):
+        return TransientDeliveryError(detail, retry_after=_seconds(error), address=address)
+    if isinstance(error, tg_error.InvalidToken):
+        return ChannelUnauthorized(detail, address=address)
+    if isinstance(error, tg_error.Forbidden):
+        return PermanentDeliveryError(_forbidden_reason(detail), detail, address=address)
+    if isinstance(error, tg_error.BadRequest):  # before NetworkError, its base class
+        reason = (
+            PermanentReason.CHAT_NOT_FOUND
+            if "chat not found" in detail.lower()
+            else PermanentReason.BAD_REQUEST
+        )
+        return PermanentDeliveryError(reason, detail, address=address)
+    # Timeouts, connection errors, 5xx answers, unreadable answers: all may pass.
+    return TransientDeliveryError(detail, address=address)
+
+
+def scrub(text: str, token: str) -> str:
+    """`text` with `token` (as written or URL-quoted) replaced by "<token>"."""
+    for form in (token, quote(token, safe="")):
+        text = text.replace(form, REDACTED)
+    return text
+
+
+class _LogRedactor:
+    """Scrubs registered tokens from every log record as it is made, whichever logger
+    makes it (httpx, httpcore, python-telegram-bot, ours) and however logging is set up."""
+
+    def __init__(self) -> None:
+        self.tokens: set[str] = set()
+        self.installed = False
+
+    def install(self) -> None:
+        if self.installed:
+            return
+        make_record = logging.getLogRecordFactory()
+
+        def redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+            record = make_record(*args, **kwargs)
+            self.redact(record)
+            return record
+
+        logging.setLogRecordFactory(redacting_factory)
+        self.installed = True
+
+    def redact(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed logging call; logging reports it itself
+            return
+        if any(token in text for token in self.tokens):
+            record.msg, record.args = self.scrub(text), ()
+        if record.exc_info and record.exc_info[1] is not None:
+            trace = logging.Formatter().formatException(record.exc_info)
+            if any(token in trace for token in self.tokens):
+                record.exc_text = self.scrub(trace)  # formatters reuse a set exc_text
+
+    def scrub(self, text: str) -> str:
+        for token in self.tokens:
+            text = scrub(text, token)
+        return text
+
+
+_REDACTOR = _LogRedactor()
+
+
+def redact_token_in_logs(token: str) -> None:
+    """From now on no log record of this process shows `token` (nor its URL-quoted
+    form): it reads "<token>". Idempotent; call it for any bot built outside this
+    module too (the chat bot's Application polls getUpdates with the token in the URL)."""
+    _REDACTOR.tokens.add(token)
+    _REDACTOR.install()
+
+
+def _http(timeout_seconds: float, pool_size: int) -> HTTPXRequest:
+    return HTTPXRequest(
+        connection_pool_size=pool_size,
+        connect_timeout=timeout_seconds,
+        read_timeout=timeout_seconds,
+        write_timeout=timeout_seconds,
+        pool_timeout=timeout_seconds,
+        media_write_timeout=3 * timeout_seconds,
+    )
+
+
+def _keyboard(message: Message) -> InlineKeyboardMarkup | None:
+    """One button per row: Vietnamese labels are long and a row would cut them."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.callback_data)] for b in message.buttons]
+    )
+
+
+def _chat_id(recipient: Recipient) -> int | str:
+    """Numeric chat ids go as numbers, "@channel" names as they are."""
+    address = recipient.address.strip()
+    return int(address) if address.lstrip("-").isdigit() else address
+
+
+def _is_group(recipient: Recipient) -> bool:
+    """Groups, supergroups and channels have negative ids (or an "@name")."""
+    return recipient.address.strip().startswith(("-", "@"))
+
+
+def _forbidden_reason(detail: str) -> PermanentReason:
+    lowered = detail.lower()
+    for phrase, reason in _FORBIDDEN_REASONS:
+        if phrase in lowered:
+            return reason
+    return PermanentReason.BLOCKED  # any other 403: the bot may not write there
+
+
+def _seconds(error: tg_error.RetryAfter) -> float:
+    """RetryAfter's delay in seconds, whether PTB gives an int or (with PTB_TIMEDELTA
+    set) a timedelta."""
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@contextmanager
+def _noting_delivered(ids: list[str]) -> Iterator[None]:
+    """Attaches the ids sent so far to a DeliveryError raised in the block."""
+    try:
+        yield
+    except DeliveryError as error:
+        error.delivered_ids = tuple(ids)
+        raise

@@ -1,0 +1,238 @@
+"""The fake Bot API over real HTTP: bodies, strictness, injected failures, updates that
+python-telegram-bot reads, long polling, rate limits, and recording under threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler
+
+from tests.fakes.telegram_server import FakeTelegram
+
+KEYBOARD = {"inline_keyboard": [[{"text": "Đã tiếp nhận", "callback_data": "ack:7"}]]}
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+def api(fake: FakeTelegram, method: str, token: str | None = None, **body: Any) -> Any:
+    """The decoded answer to a Bot API request (body as `json=`, `data=` or `files=`)."""
+    url = f"{fake.base_url}{token or fake.token}/{method}"
+    timeout = body.pop("timeout", 5)
+    return requests.post(url, timeout=timeout, **body).json()
+
+
+def test_getme_answers_with_the_bot_user(telegram):
+    answer = api(telegram, "getMe")
+    assert answer["ok"] is True and answer["result"]["is_bot"] is True
+    assert answer["result"]["id"] == int(telegram.token.split(":")[0])
+
+
+def test_json_form_and_multipart_bodies_are_all_read(telegram):
+    api(telegram, "sendMessage", json={"chat_id": 7, "text": "json", "reply_markup": KEYBOARD})
+    api(telegram, "sendMessage", data={"chat_id": "7", "text": "form"})
+    content = b"\x00\x01\r\n--not-a-boundary\r\n\xff"
+    files = {"document": ("Báo cáo.docx", content, "application/octet-stream")}
+    api(telegram, "sendDocument", data={"chat_id": "7", "caption": "tệp"}, files=files)
+    first, second, third = telegram.calls()
+    assert first.params == {"chat_id": 7, "text": "json", "reply_markup": KEYBOARD}
+    assert second.params == {"chat_id": "7", "text": "form"}
+    assert third.params == {"chat_id": "7", "caption": "tệp"}
+    assert third.files["document"].content == content
+    assert third.files["document"].filename == "Báo cáo.docx"
+    assert telegram.sent_texts(7) == ["json", "form"]
+
+
+def test_a_wrong_token_is_unauthorized_and_an_unknown_method_not_found(telegram):
+    assert api(telegram, "getMe", token="1:wrong") == {
+        "ok": False,
+        "error_code": 401,
+        "description": "Unauthorized",
+    }
+    assert api(telegram, "sendTelepathy")["error_code"] == 404
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<blink>x</blink>", "a < b", "<b>không đóng", "<b><i>x</b></i>", "&nbsp;", "a & b"],
+)
+def test_html_telegram_would_refuse_is_refused(telegram, text):
+    answer = api(telegram, "sendMessage", json={"chat_id": 7, "text": text, "parse_mode": "HTML"})
+    assert answer["error_code"] == 400 and "can't parse entities" in answer["description"]
+
+
+def test_texts_over_telegrams_limits_are_refused(telegram):
+    long_text = {"chat_id": 7, "text": "đ" * 4097}
+    assert api(telegram, "sendMessage", json=long_text)["description"].endswith("too long")
+    assert api(telegram, "sendMessage", json={"chat_id": 7, "text": "đ" * 4096})["ok"]
+    markup_only = {"chat_id": 7, "text": "<b> </b>", "parse_mode": "HTML"}
+    assert "empty" in api(telegram, "sendMessage", json=markup_only)["description"]
+
+
+def test_failures_apply_to_their_method_and_chat_as_many_times_as_asked(telegram):
+    telegram.fail("sendMessage", "blocked", chat_id=1, times=2)
+    codes = [
+        api(telegram, "sendMessage", json={"chat_id": chat, "text": "x"}).get("error_code", 200)
+        for chat in (2, 1, 1, 1)
+    ]
+    assert codes == [200, 403, 403, 200]
+    assert api(telegram, "getMe")["ok"]
+
+
+def test_a_429_carries_retry_after_and_a_migration_the_new_id(telegram):
+    telegram.fail("*", "retry_after", retry_after=9)
+    telegram.fail("sendMessage", "migrated", chat_id=-55)
+    assert api(telegram, "getMe")["parameters"] == {"retry_after": 9}
+    migrated = api(telegram, "sendMessage", json={"chat_id": -55, "text": "x"})
+    assert migrated["parameters"] == {"migrate_to_chat_id": -10055}
+
+
+def test_a_failure_without_a_count_lasts_until_cleared(telegram):
+    telegram.fail("sendMessage", "server_error", times=None)
+    for _ in range(3):
+        assert api(telegram, "sendMessage", json={"chat_id": 1, "text": "x"})["error_code"] == 500
+    telegram.clear_failures()
+    assert api(telegram, "sendMessage", json={"chat_id": 1, "text": "x"})["ok"]
+
+
+def test_a_delayed_answer_times_out_but_still_delivers(telegram):
+    telegram.fail("sendMessage", "delay", seconds=0.5)
+    with pytest.raises(requests.Timeout):
+        api(telegram, "sendMessage", json={"chat_id": 3, "text": "trễ"}, timeout=0.1)
+    deadline = time.monotonic() + 3
+    while not telegram.sent_texts(3) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert telegram.sent_texts(3) == ["trễ"]
+
+
+def test_an_edit_of_a_missing_or_unchanged_message_is_refused(telegram):
+    sent = api(telegram, "sendMessage", json={"chat_id": 5, "text": "a", "reply_markup": KEYBOARD})
+    edit = {"chat_id": 5, "message_id": sent["result"]["message_id"], "text": "a"}
+    assert (
+        "message to edit not found"
+        in api(telegram, "editMessageText", json=edit | {"message_id": 999})["description"]
+    )
+    assert (
+        "not modified"
+        in api(telegram, "editMessageText", json=edit | {"reply_markup": KEYBOARD})["description"]
+    )
+    assert api(telegram, "editMessageText", json=edit)["result"].get("reply_markup") is None
+    malformed = api(telegram, "editMessageText", json=edit | {"message_id": "một"})
+    assert malformed["error_code"] == 400
+
+
+def test_python_telegram_bot_reads_pushed_commands_and_button_presses(telegram):
+    sent = api(telegram, "sendMessage", json={"chat_id": 42, "text": "x", "reply_markup": KEYBOARD})
+    telegram.push_message(42, "/status H21.227")
+    press = telegram.push_callback_query(42, sent["result"]["message_id"], "ack:7")
+
+    async def read() -> tuple[Any, ...]:
+        async with Bot(telegram.token, base_url=telegram.base_url) as bot:
+            updates = await bot.get_updates()
+            confirmed = await bot.get_updates(offset=updates[-1].update_id + 1)
+            return updates, confirmed
+
+    (command, button), confirmed = asyncio.run(read())
+    assert command.message.text == "/status H21.227" and command.effective_chat.id == 42
+    assert command.message.entities[0].type == MessageEntity.BOT_COMMAND
+    assert button.callback_query.data == "ack:7"
+    assert button.callback_query.id == press["callback_query"]["id"]
+    assert button.callback_query.message.message_id == sent["result"]["message_id"]
+    assert confirmed == ()
+
+
+def test_get_updates_long_polls_until_an_update_arrives(telegram):
+    threading.Timer(0.2, telegram.push_message, args=(42, "/start")).start()
+    started = time.monotonic()
+    answer = api(telegram, "getUpdates", json={"timeout": 5})
+    assert answer["result"][0]["message"]["text"] == "/start"
+    assert 0.1 < time.monotonic() - started < 2
+
+
+def test_stopping_wakes_a_long_poll():
+    fake = FakeTelegram().start()
+    url = f"{fake.base_url}{fake.token}/getUpdates"
+    poll = threading.Thread(target=requests.post, args=(url,), kwargs={"json": {"timeout": 30}})
+    poll.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    fake.stop()
+    poll.join(timeout=5)
+    assert not poll.is_alive() and time.monotonic() - started < 2
+
+
+def test_enforced_limits_answer_429_past_telegrams_rates():
+    with FakeTelegram(enforce_limits=True) as fake:
+        one_chat = [api(fake, "sendMessage", json={"chat_id": 9, "text": "x"}) for _ in range(2)]
+        assert one_chat[0]["ok"] and one_chat[1]["parameters"]["retry_after"] >= 1
+        codes = [
+            api(fake, "sendMessage", json={"chat_id": 100 + n, "text": "x"}).get("error_code")
+            for n in range(30)
+        ]
+    assert codes[:29] == [None] * 29 and codes[29] == 429  # 30 a second, one already spent
+
+
+def test_calls_from_many_threads_are_all_recorded_with_distinct_message_ids(telegram):
+    ids: list[int] = []
+
+    def send(chat: int) -> None:
+        for n in range(5):
+            sent = api(telegram, "sendMessage", json={"chat_id": chat, "text": f"tin {n}"})
+            ids.append(sent["result"]["message_id"])
+
+    threads = [threading.Thread(target=send, args=(chat,)) for chat in range(1, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(telegram.calls("sendMessage")) == 30 and len(set(ids)) == 30
+    assert all(telegram.sent_texts(chat) == [f"tin {n}" for n in range(5)] for chat in range(1, 7))
+
+
+def test_a_polling_application_answers_a_command_and_a_button_press(telegram):
+    async def start(update: Update, context: Any) -> None:
+        assert update.message is not None and update.effective_chat is not None
+        await update.message.reply_text(f"Mã trò chuyện: {update.effective_chat.id}")
+
+    async def acknowledge(update: Update, context: Any) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer("Đã ghi nhận")
+        await query.edit_message_text(f"Đã tiếp nhận bởi {query.from_user.first_name}")
+
+    async def converse() -> int:
+        application = ApplicationBuilder().token(telegram.token).base_url(telegram.base_url).build()
+        application.add_handler(CommandHandler("start", start))
+        application.add_handler(CallbackQueryHandler(acknowledge))
+        button = InlineKeyboardButton("Đã tiếp nhận", callback_data="ack:7")
+        async with application:
+            markup = InlineKeyboardMarkup([[button]])
+            alert = await application.bot.send_message(42, "Cảnh báo", reply_markup=markup)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            telegram.push_message(42, "/start", first_name="Lan")
+            telegram.push_callback_query(42, alert.message_id, "ack:7", first_name="Lan")
+            deadline = time.monotonic() + 5
+            while not telegram.calls("editMessageText") and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            await application.updater.stop()
+            await application.stop()
+        return alert.message_id
+
+    alert_id = asyncio.run(converse())
+    assert telegram.sent_texts(42) == ["Cảnh báo", "Mã trò chuyện: 42"]
+    assert telegram.calls("answerCallbackQuery")[0].params["text"] == "Đã ghi nhận"
+    shown = telegram.message(42, alert_id)
+    assert shown is not None and shown["text"] == "Đã tiếp nhận bởi Lan"
+    assert "reply_markup" not in shown
