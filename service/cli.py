@@ -19,7 +19,7 @@ from typing import Any
 from service import status as status_report
 from service.app import App
 from service.clock import local_today, to_local, utcnow
-from service.config import ConfigError, load_settings
+from service.config import ConfigError, IssuerSettings, load_settings
 from service.db import DatabaseError
 from service.imports import import_file
 from service.output import FILE_FORMATS, FORMATS, render, write_xlsx
@@ -120,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     deliver = commands.add_parser("deliver", parents=[common], help="send the queued messages")
     deliver.set_defaults(handler=run_deliver)
+
+    notice = commands.add_parser("notice", parents=[common], help="write a Công văn or Báo cáo")
+    notice.add_argument("--unit", required=True, help="the unit (congvan) or set (baocao) code")
+    notice.add_argument("--period", required=True, help="the month, YYYY-MM")
+    notice.add_argument("--kind", choices=("congvan", "baocao"), default="congvan")
+    notice.add_argument("--scheme", default="766", help="766 or provincial:NAME (baocao)")
+    notice.add_argument("--out", type=Path, help="folder (default: notices.out_dir)")
+    notice.add_argument("--to", default=None, help="formats, e.g. docx,html,pdf")
+    notice.add_argument("--force", action="store_true", help="write a new version")
+    notice.set_defaults(handler=run_notice)
 
     bot = commands.add_parser("bot", parents=[common], help="answer chat commands and buttons")
     bot.set_defaults(handler=run_bot)
@@ -319,6 +329,44 @@ def run_deliver(app: App, _args: argparse.Namespace) -> int:
         f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
         f"migrated {report.migrated}, uncertain {report.uncertain}"
     )
+    return EXIT_OK
+
+
+def run_notice(app: App, args: argparse.Namespace) -> int:
+    from service.notices.produce import NoticeError, Request, write_notice
+
+    period = parse_period(args.period)
+    if period.kind != "month":
+        raise UsageError(f"--period: a notice is written for a month (YYYY-MM), not {period}")
+    settings = app.settings.notices
+    formats = tuple(args.to.split(",")) if args.to else settings.formats
+    unknown = sorted(set(formats) - {"docx", "html", "pdf"})
+    if unknown:
+        raise UsageError(f"--to: unknown format(s) {', '.join(unknown)}: use docx, html, pdf")
+    configured = next(
+        (u for u in settings.units if (u.unit, u.kind) == (args.unit, args.kind)), None
+    )
+    issuer = configured.issuer if configured else IssuerSettings()
+    request = Request(args.kind, args.unit, period, args.scheme, issuer)
+    with app.sessions().begin() as session:
+        try:
+            outcome = write_notice(
+                session,
+                app.schemes,
+                settings,
+                request,
+                args.out or settings.out_dir,
+                formats,
+                args.force,
+            )
+        except NoticeError as exc:
+            raise UsageError(str(exc)) from None
+    for item in outcome.files:
+        note = "" if item.new else " (already written; --force writes a new version)"
+        print(f"{item.path}{note}")
+    if outcome.problem:
+        print(f"dvcwatch: {outcome.problem}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

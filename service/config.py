@@ -101,6 +101,44 @@ class AlertSettings(_Section):
     quiet_weekends: bool = True
 
 
+class IssuerSettings(_Section):
+    """Who signs a unit's documents. Anything left out stays blank in the document,
+    for the official to fill: dvcwatch never invents a number, a name or a date."""
+
+    body_parent: str | None = None
+    body_name: str | None = None
+    number_pattern: str | None = None
+    place: str | None = None
+    signer_title: str | None = "CHỦ TỊCH"
+    signer_name: str | None = None
+    recipients: tuple[str, ...] = ()
+    copies: tuple[str, ...] = ()
+    archive_line: str = "Lưu: VT, VP."
+    short_name: str | None = None
+    area_name: str | None = None
+    set_name: str | None = None
+
+
+class NoticeUnit(_Section):
+    """A unit (congvan) or a comparison set (baocao, by its parent code) to write for."""
+
+    unit: Annotated[str, Field(min_length=1)]
+    kind: Literal["congvan", "baocao"] = "congvan"
+    scheme: str = "766"
+    issuer: IssuerSettings = IssuerSettings()
+
+
+class NoticeSettings(_Section):
+    """The monthly documents: where they go, which templates, for whom."""
+
+    out_dir: Path = Path("out")
+    templates_dir: Path | None = None  # an office's own .docx / .html.j2 / texts.toml
+    formats: tuple[Literal["docx", "html", "pdf"], ...] = ("docx", "html")
+    working_day: Annotated[int, Field(ge=1, le=10)] = 3  # of the month, for the monthly job
+    pdf_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    units: tuple[NoticeUnit, ...] = ()
+
+
 class Settings(_Section):
     """Everything dvcwatch is configured with; see config/dvcwatch.example.toml."""
 
@@ -111,6 +149,7 @@ class Settings(_Section):
     schedules: ScheduleSettings = ScheduleSettings()
     scoring: ScoringSettings = ScoringSettings()
     alerts: AlertSettings = AlertSettings()
+    notices: NoticeSettings = NoticeSettings()
     secrets: Mapping[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
     def secret(self, name: str) -> str | None:

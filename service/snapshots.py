@@ -68,6 +68,7 @@ class StoredUnit:
     revision: int
     completeness: str
     figures: dict[str, FigureValue]
+    snapshot_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -263,6 +264,7 @@ def _stored(
         revision=snapshot.revision,
         completeness=snapshot.completeness,
         figures=figures,
+        snapshot_id=snapshot.id,
     )
 
 

@@ -4,6 +4,8 @@ from alembic import context
 from sqlalchemy import Engine
 
 import service.alerts.models  # noqa: F401  (registers the alerting tables)
+import service.claims  # noqa: F401  (registers the job claims)
+import service.notices.models  # noqa: F401  (registers the notice archive)
 from service.models import Base
 
 engine: Engine = context.config.attributes["engine"]

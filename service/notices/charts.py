@@ -1,10 +1,19 @@
 """Charts for the notices, drawn with matplotlib's Agg canvas and returned as PNG bytes.
 
 Values in, bytes out: no file is written and pyplot's global state is never
-touched (each chart has its own `Figure` on an Agg canvas), so charts can be
-drawn from several threads or processes at once. Deterministic: the same
-values give the same bytes (fixed size and resolution, no software name or
-date in the PNG). Numbers on the charts are written the Vietnamese way.
+touched. Deterministic: the same values give the same bytes (fixed size and
+resolution, no software name or date in the PNG), whatever was drawn before.
+Numbers on the charts are written the Vietnamese way.
+
+Speed: building a matplotlib figure (axes, ticks, text layout) costs more than
+drawing it, and a monthly run draws three charts for each of thousands of
+units. So each chart kind keeps one figure per process, built on first use,
+and each call only updates its artists (bar sizes and colours, labels, line
+data, limits) before printing the PNG. Bars and labels come from pools that
+grow to the largest count seen and hide what a chart does not use, so nothing
+of one unit's chart shows on the next. The kept figures are per process
+(a forked worker gets its own copy) and each is guarded by a lock, so threads
+draw one chart of a kind at a time.
 """
 
 from __future__ import annotations
@@ -12,50 +21,156 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.patches import Rectangle
+from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
 from service.notices.vnformat import number, period_short
 from service.periods import Period
 
 SIZE_INCHES = (6.3, 3.0)  # 16 × 7.6 cm: the text width of an A4 page with its margins
-DPI = 150
+DPI = 150  # ~160 dpi at the 15 cm the notices insert: sharp on paper, not only on screen
 NOW, BEFORE, FULL, OTHERS, HIGHLIGHT = "#1f4e79", "#9dc3e6", "#e7e6e6", "#9dc3e6", "#c00000"
 #: Beyond this many units a ranking chart drops the names (they would not be readable).
 NAMED_UNITS_MAX = 40
+#: matplotlib's default share of the data range left free beside the first and last bar.
+X_MARGIN = 0.05
 
 
-def _plot(figure: Figure) -> Any:
-    """The one plot of a chart, its value axis numbered the Vietnamese way (2,5 not 2.5)."""
-    plot = figure.add_subplot()
-    plot.yaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
-    return plot
+class _Bars:
+    """A pool of bars of one width and layer on a plot; grows, never shrinks."""
+
+    def __init__(self, plot: Axes, width: float, colour: str, layer: float) -> None:
+        self.plot, self.width, self.colour, self.layer = plot, width, colour, layer
+        self.bars: list[Rectangle] = []
+
+    def show(
+        self, places: Sequence[float], heights: Sequence[float], colours: Sequence[str] = ()
+    ) -> None:
+        """Bars centred on `places`; a NaN height is no bar. Unused bars are hidden."""
+        while len(self.bars) < len(places):
+            bar = Rectangle((0, 0), 0, 0, facecolor=self.colour, edgecolor="none", zorder=self.layer)
+            self.bars.append(self.plot.add_artist(bar))
+        for index, bar in enumerate(self.bars):
+            shown = index < len(places) and not math.isnan(heights[index])
+            bar.set_visible(shown)
+            if shown:
+                bar.set_bounds(places[index] - self.width / 2, 0, self.width, heights[index])
+                bar.set_facecolor(colours[index] if colours else self.colour)
 
 
-def _figure(bottom: float) -> Figure:
-    """A figure with fixed margins: a third faster than a computed layout, and
-    the charts' labels are known (`bottom` leaves room for the longest)."""
-    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
-    FigureCanvasAgg(figure)
-    figure.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=bottom)
-    return figure
+class _Labels:
+    """A pool of annotations in one style (`style` are `Axes.annotate` keywords)."""
+
+    def __init__(self, plot: Axes, **style: Any) -> None:
+        self.plot, self.style = plot, style
+        self.labels: list[Annotation] = []
+
+    def show(self, labels: Sequence[tuple[str, tuple[float, float]]]) -> None:
+        """Each (text, (x, y)) is written at its point; unused labels are hidden."""
+        while len(self.labels) < len(labels):
+            self.labels.append(self.plot.annotate("", (0, 0), **self.style))
+        for index, label in enumerate(self.labels):
+            shown = index < len(labels) and bool(labels[index][0])
+            label.set_visible(shown)
+            if shown:
+                label.set_text(labels[index][0])
+                label.xy = labels[index][1]
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    # light compression: a sixth of the drawing time saved for a sixth more bytes
-    figure.savefig(
-        buffer,
-        format="png",
-        dpi=DPI,
-        metadata={"Software": None},
-        pil_kwargs={"compress_level": 1},
-    )
-    return buffer.getvalue()
+class _Chart:
+    """One kept figure: a single plot with fixed margins (faster than a computed
+    layout, and the charts' labels are known: `bottom` leaves room for the
+    longest), its value axis numbered the Vietnamese way (2,5 not 2.5)."""
+
+    def __init__(self, bottom: float, ylabel: str) -> None:
+        self.lock = threading.Lock()
+        self.figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.figure.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=bottom)
+        self.plot = self.figure.add_subplot()
+        self.plot.set_autoscale_on(False)  # every chart sets its limits from its values
+        self.plot.yaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
+        self.plot.set_ylabel(ylabel)
+
+    def png(self) -> bytes:
+        buffer = io.BytesIO()
+        # light compression: a sixth of the drawing time saved for a sixth more bytes
+        self.canvas.print_png(
+            buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1}
+        )
+        return buffer.getvalue()
+
+
+class _AxesChart(_Chart):
+    def __init__(self) -> None:
+        super().__init__(bottom=0.17, ylabel="Điểm")
+        self.maxima = _Bars(self.plot, 0.8, FULL, layer=1.0)
+        self.before = _Bars(self.plot, 0.38, BEFORE, layer=1.1)
+        self.now = _Bars(self.plot, 0.38, NOW, layer=1.2)
+        self.values = _Labels(
+            self.plot, xytext=(0, 0), textcoords="offset points", ha="center", va="bottom"
+        )
+        self.legend: tuple[Legend, tuple[str, ...]] | None = None
+
+    def set_legend(self, labels: tuple[str, ...], colours: tuple[str, ...]) -> None:
+        """The legend, rebuilt only when its entries change (most calls share them)."""
+        if self.legend is not None and self.legend[1] == labels:
+            return
+        handles = [Rectangle((0, 0), 1, 1, facecolor=colour) for colour in colours]
+        legend = self.plot.legend(handles, labels, fontsize=7, loc="upper right", ncols=3)
+        self.legend = (legend, labels)
+
+
+class _PlaceChart(_Chart):
+    def __init__(self, named: bool) -> None:
+        super().__init__(bottom=0.3 if named else 0.05, ylabel="Điểm tổng hợp")
+        self.bars = _Bars(self.plot, 0.8, OTHERS, layer=1.0)
+        self.total = _Labels(self.plot, ha="center", va="bottom", fontsize=7, color=HIGHLIGHT)
+        self.plot.tick_params(axis="x", labelsize=5)
+
+
+class _TrendChart(_Chart):
+    def __init__(self) -> None:
+        super().__init__(bottom=0.1, ylabel="Điểm tổng hợp")
+        (self.line,) = self.plot.plot([], [], marker="o", color=NOW)
+        self.values = _Labels(
+            self.plot, textcoords="offset points", xytext=(0, 5), ha="center", fontsize=6
+        )
+
+
+@cache
+def _kept(kind: str) -> Any:
+    """This process's figure for a chart `kind`, built on first use."""
+    builders: dict[str, Callable[[], _Chart]] = {
+        "axes": _AxesChart,
+        "place": lambda: _PlaceChart(named=False),
+        "ranking": lambda: _PlaceChart(named=True),
+        "trend": _TrendChart,
+    }
+    return builders[kind]()
+
+
+def drop_kept_figures() -> None:
+    """Forget this process's kept figures (the next chart builds afresh): frees
+    their memory, and lets tests compare a reused figure with a new one."""
+    _kept.cache_clear()
+
+
+def _bar_xlim(count: int, half_width: float) -> tuple[float, float]:
+    """The x range matplotlib's autoscaling gives `count` bars at 0, 1, …"""
+    low, high = -half_width, max(count - 1, 0) + half_width
+    pad = (high - low) * X_MARGIN
+    return low - pad, high + pad
 
 
 def _score(axes: Mapping[str, Any] | None, code: str, key: str = "score") -> float:
@@ -76,22 +191,25 @@ def axes_chart(
     (this one first). A missing score leaves its bar out.
     """
     codes = list(names)
-    figure = _figure(bottom=0.17)
-    plot = _plot(figure)
     places = range(len(codes))
     maxima = [_score(axes, code, "max") for code in codes]
-    plot.bar(places, maxima, width=0.8, color=FULL, label="Điểm tối đa")
-    if previous_axes is not None:
-        before = [_score(previous_axes, code) for code in codes]
-        plot.bar([p - 0.2 for p in places], before, width=0.38, color=BEFORE, label=legend[1])
     now = [_score(axes, code) for code in codes]
-    bars = plot.bar([p + 0.2 for p in places], now, width=0.38, color=NOW, label=legend[0])
-    plot.bar_label(bars, labels=[number(v, 1, "") if not math.isnan(v) else "" for v in now])
-    plot.set_xticks(list(places), [textwrap.fill(names[code], 14) for code in codes], fontsize=7)
-    plot.set_ylabel("Điểm")
-    plot.legend(fontsize=7, loc="upper right", ncols=3)
-    plot.set_ylim(0, max([v for v in maxima if not math.isnan(v)] or [1]) * 1.3)
-    return _png(figure)
+    before = [_score(previous_axes, code) for code in codes] if previous_axes is not None else []
+    chart: _AxesChart = _kept("axes")
+    with chart.lock:
+        chart.maxima.show(places, maxima)
+        chart.before.show([p - 0.2 for p in places] if before else [], before)
+        chart.now.show([p + 0.2 for p in places], now)
+        chart.values.show([(number(v, 1, ""), (p + 0.2, v)) for p, v in zip(places, now)])
+        plot = chart.plot
+        plot.set_xticks(list(places), [textwrap.fill(names[code], 14) for code in codes], fontsize=7)
+        plot.set_xlim(*_bar_xlim(len(codes), 0.4))
+        plot.set_ylim(0, max([v for v in maxima if not math.isnan(v)] or [1]) * 1.3)
+        if before:
+            chart.set_legend(("Điểm tối đa", legend[1], legend[0]), (FULL, BEFORE, NOW))
+        else:
+            chart.set_legend(("Điểm tối đa", legend[0]), (FULL, NOW))
+        return chart.png()
 
 
 def place_chart(
@@ -105,29 +223,22 @@ def place_chart(
     """
     ranked = sorted(((n, t) for n, t in totals if t is not None), key=lambda item: -item[1])
     show_names = named and len(ranked) <= NAMED_UNITS_MAX
-    figure = _figure(bottom=0.3 if show_names else 0.05)
-    plot = _plot(figure)
     places = range(len(ranked))
-    colours = [HIGHLIGHT if name == highlight else OTHERS for name, _ in ranked]
-    bars = plot.bar(places, [t for _, t in ranked], color=colours)
-    if show_names:
-        plot.set_xticks(list(places), [name for name, _ in ranked], rotation=60, ha="right")
-        plot.tick_params(axis="x", labelsize=5)
-    else:
-        plot.set_xticks([])
-    for bar, (name, total) in zip(bars, ranked, strict=True):
-        if name == highlight:
-            plot.annotate(
-                number(total),
-                (bar.get_x() + bar.get_width() / 2, total),
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                color=HIGHLIGHT,
-            )
-    plot.set_ylabel("Điểm tổng hợp")
-    plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.1)
-    return _png(figure)
+    chart: _PlaceChart = _kept("ranking" if show_names else "place")
+    with chart.lock:
+        colours = [HIGHLIGHT if name == highlight else OTHERS for name, _ in ranked]
+        chart.bars.show(places, [float(t) for _, t in ranked], colours)
+        chart.total.show(
+            [(number(t), (p, t)) for p, (name, t) in zip(places, ranked) if name == highlight]
+        )
+        if show_names:
+            names = [name for name, _ in ranked]
+            chart.plot.set_xticks(list(places), names, rotation=60, ha="right")
+        else:
+            chart.plot.set_xticks([])
+        chart.plot.set_xlim(*_bar_xlim(len(ranked), 0.4))
+        chart.plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.1)
+        return chart.png()
 
 
 def trend_chart(points: Sequence[tuple[str, float | None]]) -> bytes:
@@ -135,24 +246,19 @@ def trend_chart(points: Sequence[tuple[str, float | None]]) -> bytes:
     a missing total is a gap in the line, never a zero."""
     labels = [_month_label(period) for period, _ in points]
     values = [math.nan if total is None else float(total) for _, total in points]
-    figure = _figure(bottom=0.1)
-    plot = _plot(figure)
-    plot.plot(range(len(values)), values, marker="o", color=NOW)
-    for place, value in enumerate(values):
-        if not math.isnan(value):
-            plot.annotate(
-                number(value),
-                (place, value),
-                textcoords="offset points",
-                xytext=(0, 5),
-                ha="center",
-                fontsize=6,
-            )
-    plot.set_xticks(list(range(len(labels))), labels, fontsize=7)
+    places = list(range(len(values)))
     known = [v for v in values if not math.isnan(v)]
-    plot.set_ylim(max(0.0, min(known or [0.0]) - 10), max(known or [90.0]) + 10)
-    plot.set_ylabel("Điểm tổng hợp")
-    return _png(figure)
+    chart: _TrendChart = _kept("trend")
+    with chart.lock:
+        chart.line.set_data(places, values)
+        chart.values.show([(number(v), (p, v)) for p, v in zip(places, values) if not math.isnan(v)])
+        chart.plot.set_xticks(places, labels, fontsize=7)
+        # matplotlib's autoscaling of a line: 5 % beside the first and last point
+        last = max(len(values) - 1, 0)
+        pad = last * X_MARGIN if last else 0.055
+        chart.plot.set_xlim(-pad, last + pad)
+        chart.plot.set_ylim(max(0.0, min(known or [0.0]) - 10), max(known or [90.0]) + 10)
+        return chart.png()
 
 
 def _month_label(period: str) -> str:

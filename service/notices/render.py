@@ -1,6 +1,6 @@
 """Notices to files: .docx through docxtpl, HTML through Jinja2, PDF through LibreOffice.
 
-The edge of the notices: `documents.py` gives a notice's content as values;
+The edge of the notices: `congvan.py` and `baocao.py` give a notice's content as values;
 here it meets the templates and the disk. Templates are looked up in an
 office's own folder first, then in `templates/notices`. Rendering is strict:
 a template naming anything the document does not have is a

@@ -169,11 +169,26 @@ def what_it_takes_rows(unit: StoredUnit) -> list[dict[str, Any]]:
 
 
 def _ranks(units: Sequence[StoredUnit]) -> dict[int, Rank]:
+    """Ranks computed within each set; a unit whose set dvcwatch does not hold (an imported
+    table with its own RANK and set size) keeps the rank it reported."""
     ranks: dict[int, Rank] = {}
     for members in _sets(units).values():
         totals = {str(u.unit_id): u.values.get("TOTAL") for u in members}
         ranks.update({int(key): rank for key, rank in competition_ranks(totals).items()})
+    for unit in units:
+        reported = _reported_rank(unit)
+        held = ranks[unit.unit_id].rank_of or 0
+        if reported is not None and (held <= 1 or (reported.rank_of or 0) > held):
+            ranks[unit.unit_id] = reported
     return ranks
+
+
+def _reported_rank(unit: StoredUnit) -> Rank | None:
+    figure = unit.figures.get("RANK")
+    if figure is None or figure.kind != "reported" or figure.value is None:
+        return None
+    of = int(figure.max_value) if figure.max_value is not None else None
+    return Rank(str(unit.unit_id), unit.values.get("TOTAL"), int(figure.value), of, False)
 
 
 def _below_average(units: Sequence[StoredUnit]) -> dict[int, list[str]]:

@@ -32,7 +32,7 @@ class Rank:
     unit: str
     total: float | None
     rank: int | None
-    rank_of: int
+    rank_of: int | None  # None: a reported rank whose set size is unknown
     tied: bool
 
 

@@ -16,7 +16,7 @@ from service.notices.charts import (
     place_chart,
     trend_chart,
 )
-from service.notices.documents import congvan
+from service.notices.congvan import congvan
 from service.notices.texts import default_texts
 from tests.notices import BINH_THANH_ISSUER, binh_thanh_row, tua_chua_rows
 

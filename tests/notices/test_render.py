@@ -20,8 +20,10 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
 from service.notices import render
+from service.notices.baocao import baocao
 from service.notices.charts import trend_chart
-from service.notices.documents import CongVan, Issuer, Notice, baocao, congvan
+from service.notices.congvan import CongVan, congvan
+from service.notices.documents import Issuer, Notice
 from service.notices.render import (
     NoticeTemplateError,
     PdfConversionFailed,

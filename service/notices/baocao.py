@@ -1,0 +1,259 @@
+"""The Báo cáo of one comparison set for one period, as a value (model: seed 000).
+
+Pure: takes the score rows of a set (plain dicts, as `national_rows()` and
+`appraisal_rows()` give them) for the period and the one before, the
+issuer's configuration and the editable texts; returns a `BaoCao` whose
+every string is final Vietnamese text: how many units were scored and in
+which class, what improved (claimed only against comparable figures of the
+previous period), who fell short, and an appendix ranking every unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from service.notices.documents import (
+    Appendix,
+    Chart,
+    Issuer,
+    Notice,
+    Row,
+    Section,
+    Table,
+    TableRow,
+    as_period,
+    filled,
+    header_of,
+    listed,
+    placeholders,
+    set_name_of,
+    signature_of,
+)
+from service.notices.texts import NoticeTexts, default_texts, fill
+from service.notices.vnformat import BLANK, change_words, number, period_short, two_digits
+from service.periods import Period
+
+
+@dataclass(frozen=True)
+class BaoCao(Notice):
+    period: str
+    units: int  # in the set
+    scored: int  # with a total
+
+
+def baocao(
+    rows_of_a_set: Sequence[Row],
+    previous_rows: Sequence[Row] | None,
+    issuer: Issuer,
+    period: Period | str,
+    scheme_title: str,
+    texts: NoticeTexts | None = None,
+    issued_on: dt.date | None = None,
+) -> BaoCao:
+    """The Báo cáo of one comparison set for one period (model: seed 000).
+
+    `rows_of_a_set` are the score rows of the set (national or provincial);
+    `previous_rows` those of the previous period, None when there are none
+    (then no improvement is claimed). `texts` defaults to the bundled texts.
+    """
+    texts = texts or default_texts()
+    term = as_period(period)
+    ranked = _in_rank_order(rows_of_a_set)
+    values = _baocao_placeholders(term, issuer, issued_on, ranked, scheme_title, texts)
+    words = texts.baocao
+    return BaoCao(
+        kind="baocao",
+        header=header_of(issuer, term, issued_on),
+        title=words.title,
+        subject=fill(words.subject, values),
+        addressees=(),
+        opening=filled(words.opening, values),
+        sections=_baocao_sections(ranked, previous_rows, term, texts, values),
+        closing=filled(words.closing, values),
+        signature=signature_of(issuer),
+        copies=listed((*issuer.recipients, *issuer.copies, issuer.archive_line)),
+        appendices=(_ranking_appendix(ranked, texts, values),),
+        period=str(term),
+        units=len(ranked),
+        scored=sum(1 for r in ranked if r.get("total") is not None),
+    )
+
+
+def _in_rank_order(rows: Sequence[Row]) -> list[Row]:
+    """Ranked units first, by rank; the unranked after them, in the order given."""
+    return sorted(rows, key=lambda r: (r.get("rank") is None, r.get("rank") or 0))
+
+
+def _baocao_placeholders(
+    term: Period,
+    issuer: Issuer,
+    issued_on: dt.date | None,
+    ranked: Sequence[Row],
+    scheme_title: str,
+    texts: NoticeTexts,
+) -> dict[str, str]:
+    """The placeholders of a Báo cáo: the common ones, the set's name (from the group of
+    its first unit) and the title of the scoring scheme."""
+    group = ranked[0].get("group") if ranked else None
+    return placeholders(
+        term,
+        issuer,
+        issued_on,
+        set_name=set_name_of(issuer, texts, group),
+        scheme_title=scheme_title or BLANK,
+    )
+
+
+def _baocao_sections(
+    rows: Sequence[Row],
+    previous_rows: Sequence[Row] | None,
+    term: Period,
+    texts: NoticeTexts,
+    values: Mapping[str, str],
+) -> tuple[Section, ...]:
+    """1. results and classes; 2. assessment: what improved, shortcomings; 3. recommendations."""
+    words = texts.baocao
+    results = (_results_sentence(rows, values, texts), fill(words.results_note, values))
+    improved = filled(words.achievements, values) + _improvements(rows, previous_rows, term, texts)
+    short = filled(words.shortcomings, values) + _shortcomings(rows, texts)
+    return (
+        Section(fill(words.results_heading, values), results),
+        Section(fill(words.general_heading, values), ()),
+        Section(fill(words.achievements_heading, values), improved),
+        Section(fill(words.shortcomings_heading, values), short),
+        Section(
+            fill(words.recommendations_heading, values),
+            filled(words.recommendations, values),
+        ),
+    )
+
+
+def _class_of(row: Row) -> str | None:
+    label = row.get("class") or row.get("status")
+    return str(label) if label else None
+
+
+def _results_sentence(rows: Sequence[Row], values: Mapping[str, str], texts: NoticeTexts) -> str:
+    """ "Thực hiện chấm điểm, đánh giá 12/12 xã, thị trấn. Trong đó, 06 đơn vị xếp loại
+    Xuất sắc, 06 đơn vị xếp loại Tốt." (classes in the texts' order)."""
+    scored = sum(1 for r in rows if r.get("total") is not None)
+    sentence = (
+        f"Thực hiện chấm điểm, đánh giá {two_digits(scored)}/{two_digits(len(rows))} "
+        f"{values['set_name']}."
+    )
+    counts = Counter(label for r in rows if (label := _class_of(r)))
+    if not counts:
+        return sentence
+    order = {name: index for index, name in enumerate(texts.class_order)}
+    parts = [
+        f"{two_digits(counts[name])} đơn vị "
+        + (f"xếp loại {name}" if name in order else name[:1].lower() + name[1:])
+        for name in sorted(counts, key=lambda n: order.get(n, len(order)))
+    ]
+    return f"{sentence} Trong đó, {', '.join(parts)}."
+
+
+def _improvements(
+    rows: Sequence[Row], previous_rows: Sequence[Row] | None, term: Period, texts: NoticeTexts
+) -> tuple[str, ...]:
+    """The units whose score rose, and those that moved up a class, since the previous
+    period. Without comparable figures (none, or another source) nothing is claimed."""
+    short = period_short(term.previous())
+    compared = [r for r in rows if r.get("total_delta") is not None]
+    if previous_rows is None or not compared:
+        return (f"- Chưa có số liệu {short} để so sánh.",)
+    risen = [r for r in compared if r["total_delta"] > 0]
+    if risen:
+        named = "; ".join(f"{r['unit_name']} ({change_words(r['total_delta'])})" for r in risen)
+        lines = [
+            f"- {two_digits(len(risen))}/{two_digits(len(compared))} đơn vị tăng điểm "
+            f"so với {short}: {named}."
+        ]
+    else:
+        lines = [f"- Không có đơn vị tăng điểm so với {short}."]
+    raised = _raised_classes(compared, previous_rows, texts.class_order)
+    if raised:
+        lines.append(f"- Đơn vị nâng xếp loại so với {short}: {'; '.join(raised)}.")
+    return tuple(lines)
+
+
+def _raised_classes(
+    rows: Sequence[Row], previous_rows: Sequence[Row], class_order: Sequence[str]
+) -> list[str]:
+    """ "UBND xã A (từ Tốt lên Xuất sắc)" for each unit now in a better class than before."""
+    order = {name: index for index, name in enumerate(class_order)}
+    before = {(r.get("unit_code"), r.get("source")): r.get("class") for r in previous_rows}
+    raised = []
+    for row in rows:
+        now, was = row.get("class"), before.get((row.get("unit_code"), row.get("source")))
+        if now in order and was in order and order[str(now)] < order[str(was)]:
+            raised.append(f"{row['unit_name']} (từ {was} lên {now})")
+    return raised
+
+
+def _shortcomings(rows: Sequence[Row], texts: NoticeTexts) -> tuple[str, ...]:
+    """Units named under each shortfall: with their counts ("Xã Xá Nhè 01 hồ sơ"), or
+    for an indicator scored 0. Phrases shared by several keys are listed once."""
+    named: dict[str, list[str]] = {}
+    for key, phrase in texts.baocao.count_phrases.items():
+        for r in rows:
+            count = (r.get("counts") or {}).get(key)
+            if count:
+                named.setdefault(phrase, []).append(
+                    f"{r['unit_name']} {two_digits(int(count))} hồ sơ"
+                )
+    for code, phrase in texts.baocao.zero_score_phrases.items():
+        for r in rows:
+            score = ((r.get("axes") or {}).get(code) or {}).get("score")
+            if score == 0 and code not in (r.get("not_applicable") or ()):
+                named.setdefault(phrase, []).append(str(r["unit_name"]))
+    return tuple(f"- {phrase}: {'; '.join(units)}." for phrase, units in named.items())
+
+
+def _indicator_codes(rows: Sequence[Row]) -> list[str]:
+    return list(dict.fromkeys(code for r in rows for code in (r.get("axes") or {})))
+
+
+def _ranking_appendix(
+    rows: Sequence[Row], texts: NoticeTexts, values: Mapping[str, str]
+) -> Appendix:
+    """Every unit in rank order: indicator points ('-' when not applicable or no data),
+    total, converted score and, when the scheme classifies, the class."""
+    codes = _indicator_codes(rows)
+    maxima = {c: next(((r["axes"].get(c) or {}).get("max") for r in rows), None) for c in codes}
+    classified = any(_class_of(r) for r in rows)
+    columns = (
+        "Xếp hạng",
+        "Tên cơ quan, đơn vị",
+        *(f"{texts.column_labels.get(c, c)} ({number(maxima[c])})" for c in codes),
+        "Điểm đạt được",
+        "Tổng điểm quy đổi",
+        *(("Xếp loại",) if classified else ()),
+    )
+    body = [_ranking_row(r, codes, classified) for r in rows]
+    return Appendix(
+        fill(texts.baocao.appendix_title, values).upper(),
+        fill(texts.baocao.appendix_subtitle, values).upper(),
+        fill(texts.baocao.appendix_note, values),
+        (Table("", columns, tuple(body)),),
+        (Chart("place", f"Điểm tổng hợp của các {values['set_name']} {values['period_short']}"),),
+    )
+
+
+def _ranking_row(row: Row, codes: Sequence[str], classified: bool) -> TableRow:
+    """One unit: rank, name, the points of each of `codes`, total, converted, class."""
+    axes, skipped = row.get("axes") or {}, set(row.get("not_applicable") or ())
+    points = ("-" if c in skipped else number((axes.get(c) or {}).get("score")) for c in codes)
+    return TableRow(
+        (
+            str(row["rank"]) if row.get("rank") is not None else "-",
+            str(row.get("unit_name") or ""),
+            *points,
+            number(row.get("total"), keep_zeros=True),
+            number(row.get("converted"), keep_zeros=True),
+            *((_class_of(row) or "-",) if classified else ()),
+        )
+    )

@@ -1,0 +1,282 @@
+"""Write one notice to files: read its figures, build it, chart it, render it, archive it.
+
+The edge of the notices: the database is read here (never by a template),
+the document is built by the pure `congvan` / `baocao`, rendered by
+`render`, and every file is recorded in `notice_files` with its sha256 and
+the snapshots it was built from. A notice already written for the period is
+not written again unless `force` is given; then it becomes a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.clock import utcnow
+from service.config import IssuerSettings, NoticeSettings
+from service.notices.charts import baocao_charts, congvan_charts
+from service.notices.documents import Issuer, Notice
+from service.notices.models import NoticeFile
+from service.notices.render import (
+    PdfConversionFailed,
+    PdfUnavailable,
+    find_template,
+    render_docx,
+    render_html,
+    render_pdf,
+    write_atomic,
+)
+from service.notices.texts import NoticeTexts, load_texts
+from service.periods import Period
+from service.scoring.book import SchemeBook
+from service.scoring.report import score_rows
+from service.snapshots import StoredUnit, latest_units
+
+HISTORY_MONTHS = 12
+NATIONAL_TITLE = (
+    "Quyết định số 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ phê duyệt Bộ chỉ số chỉ "
+    "đạo, điều hành và đánh giá chất lượng phục vụ người dân, doanh nghiệp trong thực hiện thủ "
+    "tục hành chính, dịch vụ công theo thời gian thực trên môi trường điện tử"
+)
+TT01_TITLE = (
+    "Thông tư số 01/2018/TT-VPCP ngày 23/11/2018 của Văn phòng Chính phủ hướng dẫn thi hành "
+    "một số quy định của Nghị định số 61/2018/NĐ-CP"
+)
+
+
+class NoticeError(ValueError):
+    """The notice cannot be written as asked (unknown unit, no figures); says which."""
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str  # "congvan" or "baocao"
+    unit: str  # a unit code (congvan) or a comparison set's parent code (baocao)
+    period: Period
+    scheme: str = "766"
+    issuer: IssuerSettings = IssuerSettings()
+
+
+@dataclass(frozen=True)
+class Written:
+    """One file of a notice."""
+
+    path: Path
+    format: str
+    sha256: str
+    version: int
+    new: bool  # False: the archived file of an earlier run, left as it was
+
+
+@dataclass(frozen=True)
+class Outcome:
+    files: list[Written]
+    problem: str | None = None  # e.g. no PDF: LibreOffice is not installed
+
+
+def write_notice(
+    session: Session,
+    book: SchemeBook,
+    settings: NoticeSettings,
+    request: Request,
+    out_dir: Path,
+    formats: Sequence[str],
+    force: bool = False,
+) -> Outcome:
+    """The notice's files (new, or the archived ones when already written and not forced).
+
+    A PDF that cannot be made (no LibreOffice, a failed conversion) does not undo
+    the other formats: they are written and archived, and `problem` says why.
+    """
+    archived = _archived(session, request)
+    if archived and not force and all(w.path.exists() for w in archived):
+        return Outcome(archived)
+    version = 1 + max((w.version for w in archived), default=0)
+    document, charts, snapshots = _build(session, book, settings, request)
+    stem = out_dir / f"{request.kind}-{request.unit}-{request.period}" / f"v{version}"
+    written = _render(document, charts, settings, request.kind, stem, formats)
+    problem = None
+    if "pdf" in formats:
+        try:
+            timeout = settings.pdf_timeout_seconds
+            written.append(render_pdf(stem.with_suffix(".docx"), stem.parent, timeout))
+        except (PdfUnavailable, PdfConversionFailed) as exc:
+            problem = f"no PDF: {exc}"
+    for path in written:
+        _archive(session, request, path, version, snapshots)
+    files = [Written(p, p.suffix.lstrip("."), _sha256(p), version, True) for p in written]
+    return Outcome(files, problem)
+
+
+def _build(
+    session: Session, book: SchemeBook, settings: NoticeSettings, request: Request
+) -> tuple[Notice, dict[str, bytes], list[int]]:
+    texts = load_texts(settings.templates_dir)
+    issuer = _issuer(request.issuer)
+    rows = score_rows(session, book, request.scheme, request.period)
+    previous_rows = score_rows(session, book, request.scheme, request.period.previous())
+    if request.kind == "baocao":
+        return _baocao(session, book, request, issuer, texts, rows, previous_rows)
+    return _congvan(session, request, issuer, texts, rows, previous_rows)
+
+
+def _congvan(
+    session: Session,
+    request: Request,
+    issuer: Issuer,
+    texts: NoticeTexts,
+    rows: list[dict[str, Any]],
+    previous_rows: list[dict[str, Any]],
+) -> tuple[Notice, dict[str, bytes], list[int]]:
+    from service.notices.congvan import congvan
+
+    row = next((r for r in rows if r["unit_code"] == request.unit), None)
+    if row is None:
+        raise NoticeError(
+            f"--unit {request.unit}: no {request.scheme} figures for {request.period}"
+        )
+    before = next((r for r in previous_rows if r["unit_code"] == request.unit), None)
+    now_unit = _stored(session, request.scheme, request.period, request.unit)
+    before_unit = _stored(session, request.scheme, request.period.previous(), request.unit)
+    document = congvan(
+        row,
+        before,
+        now_unit.figures if now_unit else {},
+        before_unit.figures if before_unit else None,
+        issuer,
+        request.period,
+        None,
+        texts,
+    )
+    set_rows = [
+        r for r in rows if (r["parent_code"], r["group"]) == (row["parent_code"], row["group"])
+    ]
+    history = _history(session, request.scheme, request.period, request.unit)
+    charts = congvan_charts(row, before, set_rows, history, texts.axis_names)
+    ids = [u.snapshot_id for u in (now_unit, before_unit) if u and u.snapshot_id]
+    return document, charts, [i for i in ids if i is not None]
+
+
+def _baocao(
+    session: Session,
+    book: SchemeBook,
+    request: Request,
+    issuer: Issuer,
+    texts: NoticeTexts,
+    rows: list[dict[str, Any]],
+    previous_rows: list[dict[str, Any]],
+) -> tuple[Notice, dict[str, bytes], list[int]]:
+    from service.notices.baocao import baocao
+
+    members = [r for r in rows if r["parent_code"] == request.unit and r["group"] != "AGENCY"]
+    if not members:
+        raise NoticeError(f"--unit {request.unit}: no units of this set for {request.period}")
+    earlier = [r for r in previous_rows if r["parent_code"] == request.unit]
+    title = scheme_title(book, request.scheme)
+    document = baocao(members, earlier or None, issuer, request.period, title, texts)
+    codes = {r["unit_code"] for r in members}
+    ids = [
+        u.snapshot_id
+        for u in latest_units(session, request.scheme, str(request.period))
+        if u.label in codes and u.snapshot_id is not None
+    ]
+    return document, baocao_charts(members), [i for i in ids if i is not None]
+
+
+def scheme_title(book: SchemeBook, scheme: str) -> str:
+    """The legal act a Báo cáo applies ("Thực hiện {scheme_title}.")."""
+    if scheme == "766":
+        return NATIONAL_TITLE
+    provincial = book.provincial.get(scheme)
+    if provincial is not None:
+        return f"{provincial.legal_basis} ban hành {provincial.title}"
+    return TT01_TITLE
+
+
+def _render(
+    document: Notice,
+    charts: dict[str, bytes],
+    settings: NoticeSettings,
+    kind: str,
+    stem: Path,
+    formats: Sequence[str],
+) -> list[Path]:
+    written = []
+    if "docx" in formats or "pdf" in formats:
+        template = find_template(kind, settings.templates_dir, "docx")
+        written.append(render_docx(document, template, stem.with_suffix(".docx"), charts))
+    if "html" in formats:
+        template = find_template(kind, settings.templates_dir, "html")
+        page = render_html(document, template, charts)
+        written.append(write_atomic(stem.with_suffix(".html"), page.encode("utf-8")))
+    return written
+
+
+def _stored(session: Session, scheme: str, period: Period, code: str) -> StoredUnit | None:
+    return next((u for u in latest_units(session, scheme, str(period)) if u.label == code), None)
+
+
+def _history(
+    session: Session, scheme: str, period: Period, code: str
+) -> list[tuple[str, float | None]]:
+    points: list[tuple[str, float | None]] = []
+    month = period
+    for _ in range(HISTORY_MONTHS):
+        unit = _stored(session, scheme, month, code)
+        points.insert(0, (str(month), unit.values.get("TOTAL") if unit else None))
+        month = month.previous()
+    while points and points[0][1] is None:
+        points.pop(0)  # months before the unit's first figures are not a fall to zero
+    return points
+
+
+def _issuer(settings: IssuerSettings) -> Issuer:
+    return Issuer(**settings.model_dump())
+
+
+def _archived(session: Session, request: Request) -> list[Written]:
+    newest = session.scalar(select(func.max(NoticeFile.version)).where(*_same_notice(request)))
+    if newest is None:
+        return []
+    files = session.scalars(
+        select(NoticeFile).where(*_same_notice(request), NoticeFile.version == newest)
+    )
+    return [Written(Path(f.path), f.format, f.sha256, f.version, False) for f in files]
+
+
+def _same_notice(request: Request) -> tuple[Any, ...]:
+    return (
+        NoticeFile.kind == request.kind,
+        NoticeFile.unit_code == request.unit,
+        NoticeFile.period == str(request.period),
+    )
+
+
+def _archive(
+    session: Session, request: Request, path: Path, version: int, snapshots: list[int]
+) -> None:
+    session.add(
+        NoticeFile(
+            kind=request.kind,
+            unit_code=request.unit,
+            period=str(request.period),
+            format=path.suffix.lstrip("."),
+            version=version,
+            path=str(path),
+            sha256=_sha256(path),
+            size=path.stat().st_size,
+            snapshot_ids=",".join(str(i) for i in sorted(set(snapshots))),
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,181 @@
+"""`dvcwatch notice`: documents written from stored figures, archived, never re-sent silently."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pytest
+from docx import Document
+from sqlalchemy import select
+
+from service.cli import main
+from service.notices.models import NoticeFile
+from tests.conftest import SCHEMES
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+#: Seed 004: xã Bình Thành, August and September 2024, as the notice reports them.
+BINH_THANH = {
+    "2024-08": {
+        "CKMB": 13.7,
+        "TDGQ": 16.3,
+        "CLGQ": 7.3,
+        "TTTT": 10,
+        "MDHL": 17.4,
+        "MDSH": 19.9,
+        "TOTAL": 86.97,
+        "RANK": (21, 23),
+    },
+    "2024-09": {
+        "CKMB": 17.5,
+        "TDGQ": 18.6,
+        "CLGQ": 7.2,
+        "TTTT": 10,
+        "MDHL": 18,
+        "MDSH": 19.7,
+        "TOTAL": 93.81,
+        "RANK": (3, 23),
+    },
+}
+MAXIMA = {"CKMB": 18, "TDGQ": 20, "CLGQ": 12, "TTTT": 10, "MDHL": 18, "MDSH": 22, "TOTAL": 100}
+
+
+@pytest.fixture
+def cli(app, tmp_path):
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text(
+        f'[scoring]\nschemes_dir = "{SCHEMES}"\n'
+        '[[notices.units]]\nunit = "BINHTHANH"\n[notices.units.issuer]\n'
+        'body_parent = "ỦY BAN NHÂN DÂN HUYỆN ĐẠI TỪ"\nbody_name = "ỦY BAN NHÂN DÂN\\nXÃ BÌNH THÀNH"\n'
+        'number_pattern = "UBND-VP"\nplace = "Bình Thành"\n'
+        'recipients = ["Các bộ phận chuyên môn thuộc UBND xã"]\n',
+        encoding="utf-8",
+    )
+
+    def run(*args: str) -> int:
+        return main([*args, "--db", app.settings.database.url, "--config", str(config)])
+
+    return run
+
+
+def seed_004_table(path: Path, months: tuple[str, ...] = ("2024-08", "2024-09")) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "scheme",
+                "period",
+                "unit_code",
+                "unit_name",
+                "parent_code",
+                "indicator",
+                "value",
+                "max",
+            ]
+        )
+        for month in months:
+            for code, value in BINH_THANH[month].items():
+                if code == "RANK":
+                    rank, of = value  # type: ignore[misc]
+                    row = [rank, of]
+                else:
+                    row = [value, MAXIMA[code]]
+                writer.writerow(
+                    ["766", month, "BINHTHANH", "UBND xã Bình Thành", "DAITU", code, *row]
+                )
+    return path
+
+
+def text_of(path: Path) -> str:
+    document = Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_the_cong_van_of_seed_004_says_what_the_official_wrote(cli, tmp_path, capsys):
+    assert cli("import", str(seed_004_table(tmp_path / "t.csv"))) == 0
+    assert (
+        cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", str(tmp_path / "out"))
+        == 0
+    )
+    paths = capsys.readouterr().out.split()
+    docx = next(Path(p) for p in paths if p.endswith(".docx"))
+    text = text_of(docx)
+    for sentence in (
+        "đạt 17,5/18 điểm, tăng 3,8 điểm so với tháng 8/2024",
+        "đạt 18,6/20 điểm, tăng 2,3 điểm so với tháng 8/2024",
+        "đạt 7,2/12 điểm, giảm 0,1 điểm so với tháng 8/2024",
+        "đạt 10/10 điểm, giữ nguyên điểm so với tháng 8/2024",
+        "93,81/100 điểm, tăng 6,84 điểm",
+        "03/23",
+        "tăng 18 bậc",
+        "XÃ BÌNH THÀNH",
+        "Bình Thành, ngày",
+    ):
+        assert sentence in text, sentence
+    assert "30/9/2024" in text and "31/9" not in text
+    assert "Phụ lục I" in text or "PHỤ LỤC I" in text
+
+
+def test_a_unit_without_its_previous_month_claims_no_change(cli, tmp_path, capsys):
+    cli("import", str(seed_004_table(tmp_path / "t.csv", ("2024-09",))))
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", str(tmp_path / "out"))
+    docx = next(Path(p) for p in capsys.readouterr().out.split() if p.endswith(".docx"))
+    text = text_of(docx)
+    assert "đạt 17,5/18 điểm" in text
+    assert "tăng 3,8" not in text and "giữ nguyên điểm" not in text
+
+
+def test_the_bao_cao_of_seed_000_counts_classes_and_ranks_every_unit(cli, tmp_path, capsys):
+    cli("import", str(DATA / "dienbien-459-2024-03.csv"))
+    assert (
+        cli(
+            "notice",
+            "--unit",
+            "TUACHUA",
+            "--kind",
+            "baocao",
+            "--scheme",
+            "provincial:dienbien-459",
+            "--period",
+            "2024-03",
+            "--out",
+            str(tmp_path / "out"),
+        )
+        == 0
+    )
+    docx = next(Path(p) for p in capsys.readouterr().out.split() if p.endswith(".docx"))
+    text = text_of(docx)
+    assert "06 đơn vị xếp loại Xuất sắc, 06 đơn vị xếp loại Tốt" in text
+    for name in ("UBND thị trấn", "UBND xã Tả Sìn Thàng", "UBND xã Xá Nhè"):
+        assert name in text
+    assert "95,34" in text and "83,83" in text
+
+
+def test_a_notice_is_archived_once_and_a_new_version_only_on_force(cli, app, tmp_path, capsys):
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = str(tmp_path / "out")
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", out)
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", out)
+    assert "already written" in capsys.readouterr().out
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", out, "--force")
+    assert "/v2.docx" in capsys.readouterr().out
+    with app.sessions()() as session:
+        files = session.scalars(select(NoticeFile).order_by(NoticeFile.id)).all()
+    assert [(f.format, f.version) for f in files] == [
+        ("docx", 1),
+        ("html", 1),
+        ("docx", 2),
+        ("html", 2),
+    ]
+    for archived in files:
+        assert hashlib.sha256(Path(archived.path).read_bytes()).hexdigest() == archived.sha256
+        assert archived.snapshot_ids and len(archived.snapshot_ids.split(",")) == 2
+
+
+def test_an_unknown_unit_is_a_clear_usage_error(cli, tmp_path, capsys):
+    assert cli("notice", "--unit", "NOWHERE", "--period", "2024-09", "--out", str(tmp_path)) == 2
+    assert "--unit NOWHERE: no 766 figures for 2024-09" in capsys.readouterr().err
