@@ -19,6 +19,7 @@ from service.scoring.book import SchemeBook
 class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._sessions: sessionmaker[Session] | None = None  # once the schema was checked
 
     @cached_property
     def engine(self) -> Engine:
@@ -36,8 +37,11 @@ class App:
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)
+        self._sessions = None
 
     def sessions(self) -> sessionmaker[Session]:
         """Sessions on a database whose schema matches the code (else a clear error)."""
-        db.require_current(self.engine)
-        return db.session_factory(self.engine)
+        if self._sessions is None:
+            db.require_current(self.engine)
+            self._sessions = db.session_factory(self.engine)
+        return self._sessions

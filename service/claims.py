@@ -126,3 +126,15 @@ class Leadership(Base):
     owner: Mapped[str] = mapped_column(String(128))
     since: Mapped[dt.datetime] = mapped_column(DateTime)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+def abandon_others(sessions: sessionmaker[Session], owner: str, now: dt.datetime) -> int:
+    """A new leader marks the claims a dead leader left `running` as failed, so the
+    catch-up runs them again (only the leader takes scheduled claims)."""
+    with sessions.begin() as session:
+        result = session.execute(
+            update(JobClaim)
+            .where(JobClaim.status == RUNNING, JobClaim.owner != owner)
+            .values(status=FAILED, finished_at=now, error=f"abandoned: {owner} took over")
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import socket
 import sys
@@ -117,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--period", help="the month to judge (default: the newest synced)")
     alerts.add_argument("--format", choices=("json", "table"), default="table")
     alerts.set_defaults(handler=run_alerts)
+
+    run = commands.add_parser("run", parents=[common], help="the service: scheduler and jobs")
+    run.add_argument("--once", action="store_true", help="one full cycle, then exit")
+    run.set_defaults(handler=run_service)
 
     deliver = commands.add_parser("deliver", parents=[common], help="send the queued messages")
     deliver.set_defaults(handler=run_deliver)
@@ -385,6 +390,26 @@ def run_bot(app: App, _args: argparse.Namespace) -> int:
     )
     application.run_polling(drop_pending_updates=False)  # stops cleanly on SIGINT/SIGTERM
     return EXIT_OK
+
+
+def run_service(app: App, args: argparse.Namespace) -> int:
+    from jobs.leader import LockHeld
+    from jobs.scheduler import Service
+    from jobs.work import Context
+    from service.alerts import setup
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for chatty in ("apscheduler", "alembic", "httpx", "telegram"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    app.sessions()  # fails now, with its message, if the database is not migrated
+    service = Service(Context(app, worker_name(), setup.channels(app.settings)))
+    try:
+        return asyncio.run(service.run_once() if args.once else service.run_forever())
+    except LockHeld as exc:
+        print(f"dvcwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def worker_name() -> str:

@@ -74,10 +74,34 @@ class ChannelSettings(_Section):
 
 
 class ScheduleSettings(_Section):
-    """Cron-like expressions (APScheduler's `CronTrigger.from_crontab`), Asia/Ho_Chi_Minh."""
+    """When jobs run: cron expressions (APScheduler's `CronTrigger.from_crontab`) in
+    Asia/Ho_Chi_Minh. `sync_every_seconds` replaces the sync cron (tests, demos)."""
 
     sync: str = "30 7,16 * * mon-fri"
+    sync_every_seconds: Annotated[float, Field(gt=0)] | None = None
+    deliver_every_seconds: Annotated[float, Field(gt=0)] = 60.0
+    catch_up_every_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    catch_up_days: Annotated[int, Field(ge=1, le=31)] = 7
+    raw_retention_days: Annotated[int, Field(ge=1)] = 90
+    health_address: str | None = "127.0.0.1:8766"  # /healthz and /metrics; None: off
+    run_bot: bool = True  # with Telegram enabled, `dvcwatch run` also answers the bot
     timezone: Literal["Asia/Ho_Chi_Minh"] = "Asia/Ho_Chi_Minh"
+
+    @model_validator(mode="after")
+    def _cron_is_valid(self) -> ScheduleSettings:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(self.sync)
+        except ValueError as exc:
+            raise ValueError(f"sync: {self.sync!r} is not a cron expression: {exc}") from None
+        if self.health_address is not None:
+            host, _, port = self.health_address.rpartition(":")
+            if not port.isdigit() or host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
+                raise ValueError(
+                    "health_address: expected a loopback HOST:PORT, e.g. 127.0.0.1:8766"
+                )
+        return self
 
 
 class ScoringSettings(_Section):

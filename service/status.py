@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.alerts.models import ChannelAddress, Delivery, DeliveryStatus
+from service.claims import FAILED, OK, JobClaim, Leadership
 from service.clock import to_local
 from service.models import FetchRun, RunStatus, Snapshot
 from service.output import render
@@ -29,6 +31,13 @@ def collect(session: Session) -> dict[str, Any]:
         .order_by(Snapshot.period.desc())
     ).all()
     return {
+        "leader": _leader(session),
+        "jobs": _jobs(session),
+        "outbox": _outbox(session),
+        "deactivated_recipients": [
+            {"person": a.person_id, "address": a.address, "reason": a.reason}
+            for a in session.scalars(select(ChannelAddress).where(ChannelAddress.active.is_(False)))
+        ],
         "runs": [_run(run) for run in runs],
         "last_success": {scope: _time(when) for scope, when in scopes},
         "data": [
@@ -36,6 +45,33 @@ def collect(session: Session) -> dict[str, Any]:
             for source, period, as_of, count in newest
         ],
     }
+
+
+def _leader(session: Session) -> dict[str, Any] | None:
+    row = session.get(Leadership, "scheduler")
+    if row is None:
+        return None
+    return {"owner": row.owner, "since": _time(row.since), "heartbeat": _time(row.heartbeat_at)}
+
+
+def _jobs(session: Session) -> dict[str, dict[str, Any]]:
+    """Per job: the last success and the last failure (with its reason)."""
+    jobs: dict[str, dict[str, Any]] = {}
+    for job, status, finished in session.execute(
+        select(JobClaim.job, JobClaim.status, func.max(JobClaim.finished_at))
+        .where(JobClaim.status.in_([OK, FAILED]))
+        .group_by(JobClaim.job, JobClaim.status)
+    ):
+        key = "last_success" if status == OK else "last_failure"
+        jobs.setdefault(job, {"last_success": None, "last_failure": None})[key] = _time(finished)
+    return jobs
+
+
+def _outbox(session: Session) -> dict[str, int]:
+    counts = dict(
+        session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    )
+    return {status: int(counts.get(status, 0)) for status in DeliveryStatus}
 
 
 def _run(run: FetchRun) -> dict[str, Any]:
@@ -59,7 +95,26 @@ def _time(value: Any) -> str | None:
 def render_report(report: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2)
+    leader = report["leader"]
+    deactivated = ", ".join(
+        f"{d['person']} ({d['reason']})" for d in report["deactivated_recipients"]
+    )
+    jobs = "; ".join(
+        f"{job}: last success {times['last_success'] or '-'}, "
+        f"last failure {times['last_failure'] or '-'}"
+        for job, times in report["jobs"].items()
+    )
     parts = [
+        "Scheduler: "
+        + (
+            f"{leader['owner']} since {leader['since']}, heartbeat {leader['heartbeat']}"
+            if leader
+            else "none has run yet"
+        ),
+        "Outbox: " + ", ".join(f"{n} {status}" for status, n in report["outbox"].items()),
+        f"Deactivated recipients: {deactivated or 'none'}",
+        f"Jobs: {jobs or 'none yet'}",
+        "",
         "Recent runs (Asia/Ho_Chi_Minh):",
         render(report["runs"], "table") if report["runs"] else "  none yet",
         "",

@@ -1,0 +1,260 @@
+"""`dvcwatch run`: the scheduler, the leader lock, the catch-up pass and a clean stop.
+
+One event loop holds everything: APScheduler 3 (in-memory job store, fixed
+job ids; state lives in our tables), the outbox worker, the health server's
+data, and the Telegram bot when enabled (only the leader polls the token).
+Every instance sends the outbox (its rows are claimed); only the leader
+schedules syncs, finals, notices and housekeeping. A standby retries the
+lock every few seconds and takes over when the leader's lock is freed.
+On SIGTERM/SIGINT the running step is allowed to finish (up to 25 s), the
+lock is released, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from jobs import work
+from jobs.leader import LeaderLock, heartbeat
+from jobs.plan import Due, expected_finals, expected_notices, expected_syncs, slot_key
+from service import claims
+from service.alerts import setup
+from service.clock import LOCAL_TZ
+from service.health import HealthServer
+
+log = logging.getLogger("dvcwatch.scheduler")
+STANDBY_RETRY_SECONDS = 5.0
+STOP_GRACE_SECONDS = 25.0
+OVERDUE_GRACE = dt.timedelta(hours=2)
+
+
+def expected(context: work.Context, start: dt.datetime, end: dt.datetime) -> list[Due]:
+    """Every run the schedule expects in (start, end] (aware times)."""
+    settings = context.app.settings
+    provinces = [watch.province for watch in settings.watch]
+    notices = [f"{unit.kind}:{unit.unit}" for unit in settings.notices.units]
+    calendar = setup.policy(settings).calendar
+    syncs = (
+        []
+        if settings.schedules.sync_every_seconds
+        else expected_syncs(settings.schedules.sync, provinces, start, end)
+    )
+    return [
+        *syncs,
+        *expected_finals(provinces, start, end),
+        *expected_notices(calendar, settings.notices.working_day, notices, start, end),
+    ]
+
+
+def overdue(context: work.Context, now: dt.datetime) -> list[str]:
+    """Expected runs older than the grace period that have not succeeded."""
+    end = now.replace(tzinfo=dt.UTC) - OVERDUE_GRACE
+    start = end - dt.timedelta(days=context.app.settings.schedules.catch_up_days)
+    sessions = context.app.sessions()
+    return [
+        f"{due.job} {due.scope} {due.period}"
+        for due in expected(context, start, end)
+        if not claims.done(sessions, due.job, due.scope, due.period)
+    ]
+
+
+async def catch_up(context: work.Context) -> int:
+    """Run every expected (job, scope, period) of the last days that has not succeeded."""
+    now = context.clock().replace(tzinfo=dt.UTC)
+    start = now - dt.timedelta(days=context.app.settings.schedules.catch_up_days)
+    ran = 0
+    for due in sorted(expected(context, start, now), key=lambda d: d.at):
+        if claims.done(context.app.sessions(), due.job, due.scope, due.period):
+            continue
+        job = work.run_notices if due.job == "notices" else work.run_sync
+        ran += bool(await asyncio.to_thread(job, context, due))
+    return ran
+
+
+async def sync_now(context: work.Context) -> None:
+    """The scheduled sync slot that fires now, for every watched province."""
+    moment = context.clock().replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ)
+    for watch in context.app.settings.watch:
+        due = Due("sync", watch.province, slot_key(moment), moment)
+        await asyncio.to_thread(work.run_sync, context, due)
+
+
+async def deliver(context: work.Context) -> None:
+    report = await work.deliver(context)
+    if report.sent or report.failed or report.retried:
+        log.info("outbox: sent %d, retry %d, failed %d", report.sent, report.retried, report.failed)
+
+
+class Service:
+    """The long-running process (see module doc)."""
+
+    def __init__(self, context: work.Context) -> None:
+        self.context = context
+        self.lock = LeaderLock(context.app.engine, context.owner)
+        self.scheduler = AsyncIOScheduler(timezone=LOCAL_TZ)
+        self.stopping = asyncio.Event()
+        self.running: set[asyncio.Task[Any]] = set()
+        self.bot: Any = None
+
+    async def run_once(self) -> int:
+        """One full cycle: sync now, catch up, send; then exit."""
+        if not self.lock.acquire():
+            log.error("another dvcwatch instance schedules: not running a cycle")
+            return 1
+        try:
+            heartbeat(self.context.app.sessions(), self.context.owner)
+            claims.abandon_others(
+                self.context.app.sessions(), self.context.owner, self.context.clock()
+            )
+            await sync_now(self.context)
+            await catch_up(self.context)
+            await deliver(self.context)
+        finally:
+            self.lock.release()
+        return 0
+
+    async def run_forever(self) -> int:
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop_signal, self.stopping.set)
+        leading = self.lock.acquire()  # SQLite: a second instance stops here (LockHeld)
+        if not leading:
+            log.info("%s is a standby: another instance schedules", self.context.owner)
+        health = self._health_server()
+        self._add(
+            "deliver", IntervalTrigger(seconds=self._schedules.deliver_every_seconds), deliver
+        )
+        self.scheduler.start()
+        try:
+            if leading:
+                await self._lead()
+            while not self.stopping.is_set():
+                if not self.lock.held and self.lock.acquire():
+                    await self._lead()
+                await self._wait(STANDBY_RETRY_SECONDS)
+        finally:
+            await self._stop(health)
+        return 0
+
+    @property
+    def _schedules(self) -> Any:
+        return self.context.app.settings.schedules
+
+    async def _lead(self) -> None:
+        log.info("%s leads the scheduling", self.context.owner)
+        sessions = self.context.app.sessions()
+        heartbeat(sessions, self.context.owner)
+        left = claims.abandon_others(sessions, self.context.owner, self.context.clock())
+        if left:
+            log.warning("%d job run(s) left unfinished by the previous leader will run again", left)
+        schedules = self._schedules
+        sync_trigger: BaseTrigger = (
+            IntervalTrigger(seconds=schedules.sync_every_seconds)
+            if schedules.sync_every_seconds
+            else CronTrigger.from_crontab(schedules.sync, timezone=LOCAL_TZ)
+        )
+        self._add(
+            "heartbeat",
+            IntervalTrigger(seconds=30),
+            lambda c: asyncio.to_thread(heartbeat, c.app.sessions(), c.owner),
+        )
+        self._add("sync", sync_trigger, sync_now)
+        self._add("catch-up", IntervalTrigger(seconds=schedules.catch_up_every_seconds), catch_up)
+        self._add(
+            "finals-and-notices", CronTrigger(hour="6,8", minute=5, timezone=LOCAL_TZ), catch_up
+        )
+        self._add(
+            "housekeeping",
+            CronTrigger(hour=2, minute=15, timezone=LOCAL_TZ),
+            lambda c: asyncio.to_thread(work.housekeeping, c, c.today().isoformat()),
+        )
+        await self._start_bot()
+        await self._tracked(catch_up(self.context))
+
+    def _add(
+        self, job_id: str, trigger: BaseTrigger, job: Callable[[work.Context], Awaitable[Any]]
+    ) -> None:
+        async def run() -> None:
+            await self._tracked(job(self.context))
+
+        self.scheduler.add_job(
+            run,
+            trigger,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+            replace_existing=True,
+        )
+
+    async def _tracked(self, step: Awaitable[Any]) -> None:
+        """Run a step so that a stop waits for it; its errors are logged, never fatal."""
+        task = asyncio.ensure_future(step)
+        self.running.add(task)
+        try:
+            await task
+        except Exception:
+            log.exception("a scheduled step failed")
+        finally:
+            self.running.discard(task)
+
+    async def _wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    def _health_server(self) -> HealthServer | None:
+        address = self._schedules.health_address
+        if address is None:
+            return None
+        sessions = self.context.app.sessions()
+        try:
+            server = HealthServer(address, sessions, lambda now: overdue(self.context, now))
+        except OSError as exc:
+            log.error("no /healthz and /metrics: cannot listen on %s: %s", address, exc)
+            return None
+        return server.start()
+
+    async def _start_bot(self) -> None:
+        settings = self.context.app.settings
+        telegram = settings.channels.telegram
+        token = settings.secret(telegram.token_env)
+        if not (telegram.enabled and token and self._schedules.run_bot):
+            return
+        from service.bot import build_application
+
+        self.bot = build_application(
+            token,
+            telegram.base_url,
+            self.context.app.sessions(),
+            setup.directory(settings),
+            self.context.app.schemes,
+        )
+        await self.bot.initialize()
+        await self.bot.start()
+        await self.bot.updater.start_polling()
+
+    async def _stop(self, health: HealthServer | None) -> None:
+        self.scheduler.shutdown(wait=False)
+        if self.running:
+            await asyncio.wait(self.running, timeout=STOP_GRACE_SECONDS)
+        if self.bot is not None:
+            await self.bot.updater.stop()
+            await self.bot.stop()
+            await self.bot.shutdown()
+        for channel in self.context.channels.values():
+            await channel.close()
+        if health is not None:
+            health.stop()
+        self.lock.release()
+        log.info("%s stopped", self.context.owner)
