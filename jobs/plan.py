@@ -52,8 +52,11 @@ def sync_slots(cron: str, start: dt.datetime, end: dt.datetime) -> list[dt.datet
     return slots
 
 
-def slot_key(moment: dt.datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+def slot_key(moment: dt.datetime, seconds: bool = False) -> str:
+    """A slot's key: its local minute, or second for sub-minute schedules (tests, demos)."""
+    return moment.astimezone(LOCAL_TZ).strftime(
+        "%Y-%m-%dT%H:%M:%S" if seconds else "%Y-%m-%dT%H:%M"
+    )
 
 
 def expected_syncs(

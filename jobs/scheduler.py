@@ -85,8 +85,9 @@ async def catch_up(context: work.Context) -> int:
 async def sync_now(context: work.Context) -> None:
     """The scheduled sync slot that fires now, for every watched province."""
     moment = context.clock().replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ)
+    by_interval = context.app.settings.schedules.sync_every_seconds is not None
     for watch in context.app.settings.watch:
-        due = Due("sync", watch.province, slot_key(moment), moment)
+        due = Due("sync", watch.province, slot_key(moment, seconds=by_interval), moment)
         await asyncio.to_thread(work.run_sync, context, due)
 
 

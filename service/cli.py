@@ -403,6 +403,8 @@ def run_service(app: App, args: argparse.Namespace) -> int:
     )
     for chatty in ("apscheduler", "alembic", "httpx", "telegram"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances" is the outbox doing its job.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     app.sessions()  # fails now, with its message, if the database is not migrated
     service = Service(Context(app, worker_name(), setup.channels(app.settings)))
     try:
