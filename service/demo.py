@@ -1,19 +1,31 @@
-"""`dvcwatch demo`: the whole pipeline on the built-in simulator, with nothing configured.
+"""`dvcwatch demo`: the whole product on the built-in simulator, with nothing configured.
 
 A fictional province (deterministic) is served by the simulator on
-127.0.0.1; dvcwatch syncs its last two closed months into a fresh SQLite
-database (`var/demo.db`, never the operator's own), then shows the scores.
+127.0.0.1. dvcwatch syncs its last two closed months into a fresh SQLite
+database (`var/demo.db`, never the operator's own), shows the scores with
+their changes and ranks, evaluates the alert rules of `config/rules.toml`
+for a few communes' staff and prints the messages through the console
+channel, writes a Công văn and a Báo cáo into `out/`, and says where
+everything is. Quiet hours are off in the demo, so the messages show at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+from service.alerts.calendar import WorkCalendar
+from service.alerts.directory import Directory, Person
+from service.alerts.engine import Policy, evaluate
+from service.alerts.outbox import Outbox
+from service.alerts.rules import load_rules
 from service.app import App
-from service.clock import local_today
-from service.config import PortalSettings, Settings
+from service.channels.console import ConsoleChannel
+from service.clock import local_today, utcnow
+from service.config import NoticeSettings, PortalSettings, Settings
+from service.notices.produce import Request, write_notice
 from service.output import render
 from service.periods import Period
 from service.portal.client import PortalClient
@@ -23,65 +35,61 @@ from service.scoring.report import score_rows
 from service.sync import SCHEME, sync_province
 
 DEMO_DB = Path("var/demo.db")
+CONFIG = Path(__file__).resolve().parents[1] / "config"  # the project's own rules and schemes
+RULES = CONFIG / "rules.toml"
 SEED, COMMUNES, AGENCIES = 2026, 23, 6
-TABLE = (
-    "rank",
-    "rank_of",
-    "rank_change",
-    "unit_code",
-    "unit_name",
-    "total",
-    "total_delta",
-    "CKMB",
-    "TDGQ",
-    "CLGQ",
-    "TTTT",
-    "MDHL",
-    "MDSH",
-    "overdue",
-    "not_digitised",
-    "not_paid_online",
-    "unsynced",
-)
+WATCHED = 3  # communes whose staff the demo's directory covers
+TABLE = ("rank", "rank_of", "rank_change", "unit_code", "unit_name", "total", "total_delta",
+         "CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH", "overdue", "not_digitised",
+         "not_paid_online", "unsynced")  # fmt: skip
+NO_QUIET_HOURS = WorkCalendar(quiet_start=dt.time(0), quiet_end=dt.time(0), quiet_weekends=False)
 
 
 def run(out: Path, stream: TextIO, today: dt.date | None = None) -> int:
     """Run the demo, writing what a person should see to `stream`; 0 when all went well."""
     today = today or local_today()
     last = Period.month_of(today).previous()
-    months = (last.previous(), last)
-    _remove_database(DEMO_DB)
-    out.mkdir(parents=True, exist_ok=True)
-    app = App(Settings.model_validate({"database": {"url": f"sqlite:///{DEMO_DB}"}}))
-    app.upgrade()
+    app = _fresh_app()
     source = GeneratedSource(seed=SEED, provinces=1, communes=COMMUNES, agencies=AGENCIES)
     with PortalSimulator(source) as simulator:
         portal = PortalSettings(base_url=simulator.base_url, pause_seconds=(0.0, 0.0))
         province = _first_province(portal, last)
-        stream.write(f"Portal simulator on {simulator.base_url}: province {province}\n")
-        for period in months:
+        stream.write(f"1. Portal simulator on {simulator.base_url}: province {province}\n")
+        for period in (last.previous(), last):
             outcome = sync_province(app.sessions(), portal, province, period, today)
             if outcome.error:
-                stream.write(f"sync {province} {period} failed: {outcome.error}\n")
+                stream.write(f"   sync {province} {period} failed: {outcome.error}\n")
                 return 1
             stream.write(
-                f"synced {province} {period}: {outcome.units} units, {outcome.written} snapshots\n"
+                f"   synced {period}: {outcome.units} units, {outcome.written} snapshots\n"
             )
-    with app.sessions()() as session:
-        rows = [
-            r for r in score_rows(session, app.schemes, SCHEME, last) if r["group"] == "COMMUNE"
-        ]
+    rows = _show_scores(app, stream, province, last)
+    _show_alerts(app, stream, [row["unit_code"] for row in rows[:WATCHED]])
+    written = _write_notices(app, out, rows[0]["unit_code"], province, last)
+    stream.write("\n4. Documents to sign in Word (and their HTML previews):\n")
+    stream.write("".join(f"   {path}\n" for path in written))
     stream.write(
-        f"\nCommunes of {province}, {last}: the portal's scores, changes since "
-        f"{last.previous()} and ranks ({RANK_NOTE}):\n"
-    )
-    stream.write(render(rows, "table", TABLE) + "\n")
-    stream.write(
-        f"\nDatabase: {DEMO_DB} (explore it with "
-        f"`.venv/bin/dvcwatch scores --period {last} --db sqlite:///{DEMO_DB}`)\n"
+        f"\n5. Everything is in {DEMO_DB}: try\n"
+        f"   .venv/bin/dvcwatch scores --period {last} --db sqlite:///{DEMO_DB}\n"
+        f"   .venv/bin/dvcwatch status --db sqlite:///{DEMO_DB}\n"
     )
     app.engine.dispose()
     return 0
+
+
+def _fresh_app() -> App:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
+    app = App(
+        Settings.model_validate(
+            {
+                "database": {"url": f"sqlite:///{DEMO_DB}"},
+                "scoring": {"schemes_dir": str(CONFIG / "schemes")},
+            }
+        )
+    )
+    app.upgrade()
+    return app
 
 
 def _first_province(portal: PortalSettings, period: Period) -> str:
@@ -89,6 +97,56 @@ def _first_province(portal: PortalSettings, period: Period) -> str:
     return str(client.fetch_provinces(period)["evaluation"][0]["departmentCode"])
 
 
-def _remove_database(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+def _show_scores(app: App, stream: TextIO, province: str, last: Period) -> list[dict[str, Any]]:
+    with app.sessions()() as session:
+        rows = [
+            r for r in score_rows(session, app.schemes, SCHEME, last) if r["group"] == "COMMUNE"
+        ]
+    stream.write(
+        f"\n2. Communes of {province}, {last}: the portal's scores, changes since "
+        f"{last.previous()} and ranks ({RANK_NOTE}):\n"
+    )
+    stream.write(render(rows, "table", TABLE) + "\n")
+    return rows
+
+
+def demo_directory(units: list[str]) -> Directory:
+    """Three people sharing the watched communes' topics, all on the console channel;
+    the other communes have nobody (no head, office or fallback), so no messages."""
+
+    def person(person_id: str, name: str, role: str, topics: set[str]) -> Person:
+        return Person(
+            person_id, name, role, frozenset(units), frozenset(topics), "console", person_id
+        )
+
+    people = (
+        person("mot-cua", "Nguyễn Thị Lan", "Bộ phận Một cửa", {"overdue", "not_digitised"}),
+        person("ke-toan", "Trần Thu Hoà", "Kế toán", {"not_paid_online", "unsynced"}),
+        person("chu-tich", "Lê Văn Hùng", "Chủ tịch", {"falling", "rank", "band"}),
+    )
+    return Directory(people, operators=("chu-tich",))
+
+
+def _show_alerts(app: App, stream: TextIO, units: list[str]) -> None:
+    stream.write(f"\n3. Alerts for the staff of {', '.join(units)} (console channel):\n")
+    directory = demo_directory(units)
+    with app.sessions().begin() as session:
+        evaluate(
+            session, app.schemes, load_rules(RULES), directory, Policy(NO_QUIET_HOURS), utcnow()
+        )
+    report = asyncio.run(
+        Outbox(app.sessions(), {"console": ConsoleChannel(stream)}, "demo").send_due()
+    )
+    stream.write(f"   ({report.sent} alerts delivered; evaluating again now sends nothing)\n")
+
+
+def _write_notices(app: App, out: Path, unit: str, province: str, last: Period) -> list[Path]:
+    settings = NoticeSettings(out_dir=out, formats=("docx", "html"))
+    written: list[Path] = []
+    with app.sessions().begin() as session:
+        for request in (Request("congvan", unit, last), Request("baocao", province, last)):
+            outcome = write_notice(
+                session, app.schemes, settings, request, out, settings.formats, force=True
+            )
+            written += [item.path for item in outcome.files]
+    return written

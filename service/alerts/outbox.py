@@ -59,6 +59,16 @@ ACK_PREFIX = "ack:"
 ACK_TEXT = "Đã tiếp nhận"
 MAX_BACKOFF = dt.timedelta(hours=1)
 PARALLEL_SENDS = 4  # groups in flight at once; the channel's limiter spaces them
+TOPIC_NAMES = {
+    "overdue": "quá hạn",
+    "not_digitised": "chưa số hóa",
+    "not_paid_online": "chưa thanh toán trực tuyến",
+    "unsynced": "chưa đồng bộ",
+    "falling": "điểm giảm",
+    "rank": "thứ hạng",
+    "band": "dưới ngưỡng",
+    "operator": "dữ liệu",
+}
 ACKNOWLEDGEABLE = (EventKind.FIRED, EventKind.CHANGED, EventKind.REPEATED, EventKind.ESCALATED)
 
 
@@ -231,15 +241,20 @@ class Outbox:
         return await channel.send(recipient, compose(group, self._acknowledgeable(group)))
 
     def _acknowledgeable(self, group: Sequence[Delivery]) -> dict[int, str]:
-        """Alert id → unit label, for the alerts in `group` that still await acknowledgement."""
+        """Alert id → a short name ("H44.116 quá hạn"), for the alerts in `group` that
+        still await acknowledgement."""
         event_ids = [d.event_id for d in group if d.event_id is not None]
         with self.sessions() as session:
             rows = session.execute(
-                select(AlertEvent.alert_id, AlertEvent.kind, Alert.label)
+                select(AlertEvent.alert_id, AlertEvent.kind, Alert.unit_code, Alert.topic)
                 .join(Alert, Alert.id == AlertEvent.alert_id)
                 .where(AlertEvent.id.in_(event_ids), Alert.acknowledged_at.is_(None))
             ).all()
-        return {alert_id: label for alert_id, kind, label in rows if kind in ACKNOWLEDGEABLE}
+        return {
+            alert_id: f"{unit or ''} {TOPIC_NAMES.get(topic, topic)}".strip()
+            for alert_id, kind, unit, topic in rows
+            if kind in ACKNOWLEDGEABLE
+        }
 
     def _sent(self, group: list[Delivery], receipt: Receipt) -> None:
         self._update(
