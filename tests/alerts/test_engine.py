@@ -175,3 +175,41 @@ def test_a_count_reaching_zero_sends_resolved(run, captures, app):
     with app.sessions()() as session:
         states = dict(session.execute(select(Alert.rule_id, Alert.state)).all())
     assert states == {"overdue": "resolved", "not-paid-online": "firing", "not-digitised": "firing"}
+
+
+def test_unacknowledged_alerts_escalate_to_the_unit_head_after_working_days(app, run, tmp_path):
+    run()
+    directory_file = tmp_path / "directory.toml"
+    directory = load_directory(directory_file)
+    policy = Policy(WorkCalendar(), digest=False, escalate_after_days=(2, 4))
+    later = NOW + dt.timedelta(days=7)  # Thursday → the next Thursday: 5 working days
+    with app.sessions().begin() as session:
+        result = evaluate(session, app.schemes, RULES, directory, policy, later)
+        sent = [(d.person_id, d.text_html) for d in result.deliveries]
+    escalated = {person for person, text in sent if text.startswith("⏫")}
+    repeated = {person for person, text in sent if not text.startswith("⏫")}
+    assert escalated == {"chu-tich"}  # level 1: the unit's head
+    assert repeated == {"ho-tich", "ke-toan"}  # unchanged for 24 working hours: repeated
+    with app.sessions().begin() as session:
+        again = evaluate(session, app.schemes, RULES, directory, policy, later)
+    assert {d.person_id for d in again.deliveries} == {"vp"}  # level 2: the province office
+
+
+def test_quiet_hours_defer_delivery_to_the_next_working_morning(app, captures, tmp_path):
+    directory_file = tmp_path / "directory.toml"
+    directory_file.write_text(DIRECTORY, encoding="utf-8")
+    with PortalSimulator(ReplaySource(captures)) as simulator:
+        portal = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        sync_province(app.sessions(), portal, "H44", Period.parse("2026-08"), dt.date(2026, 9, 12))
+    saturday = dt.datetime(2026, 9, 12, 3, 0)  # 10:00 in Hà Nội, a Saturday
+    with app.sessions().begin() as session:
+        result = evaluate(
+            session,
+            app.schemes,
+            RULES,
+            load_directory(directory_file),
+            Policy(WorkCalendar(), digest=False),
+            saturday,
+        )
+        times = {d.not_before for d in result.deliveries}
+    assert times == {dt.datetime(2026, 9, 14, 0, 0)}  # Monday 07:00 in Hà Nội
