@@ -18,7 +18,7 @@ from service.app import App
 from service.cli import main
 from service.config import Settings
 from service.models import FetchRun, RawResponse, Snapshot
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
+from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
@@ -170,3 +170,73 @@ def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simula
         statuses = session.scalars(select(FetchRun.status).order_by(FetchRun.id)).all()
     app.engine.dispose()
     assert statuses == ["running", "ok"]  # the killed run stays visible as never finished
+
+
+def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(
+    db_url, simulator, tmp_path, capsys
+):
+    directory = tmp_path / "directory.toml"
+    directory.write_text(
+        '[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["H44.116"]\ntopics = ["overdue"]\n'
+        'channel = "console"\naddress = "vp"\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "alerts.toml"
+    config.write_text(
+        f'[portal]\npause_seconds = [0, 0]\n[alerts]\ndirectory_file = "{directory}"\n'
+        "quiet_start = 00:00:00\nquiet_end = 00:00:00\nquiet_weekends = false\n"
+        "[channels]\nconsole = true\n",
+        encoding="utf-8",
+    )
+    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
+    main(
+        dvcwatch(
+            "sync",
+            "--province",
+            "H44",
+            "--period",
+            "2026-08",
+            "--portal-url",
+            simulator.base_url,
+            db_url=db_url,
+            config=config,
+        )
+    )
+    capsys.readouterr()
+    assert (
+        main(dvcwatch("alerts", "--dry-run", "--format", "json", db_url=db_url, config=config)) == 0
+    )
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["dry_run"] and shown["period"] == "2026-08"
+    assert [d["person"] for d in shown["deliveries"]] == ["vp"]
+    assert "95 hồ sơ quá hạn" in shown["deliveries"][0]["text"]
+    assert main(dvcwatch("deliver", db_url=db_url, config=config)) == 0
+    assert "sent 0" in capsys.readouterr().out  # the dry run queued nothing
+    assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 0
+    assert "queued 1 message" in capsys.readouterr().out
+    assert main(dvcwatch("deliver", db_url=db_url, config=config)) == 0
+    out = capsys.readouterr().out
+    assert "95 hồ sơ quá hạn" in out and "sent 1" in out
+
+
+def test_run_once_syncs_the_watched_provinces_and_exits(db_url, tmp_path, capsys):
+    with PortalSimulator(GeneratedSource(seed=3, provinces=1, communes=4, agencies=1)) as portal:
+        once(db_url, tmp_path, portal.base_url, capsys)
+
+
+def once(db_url: str, tmp_path: Path, portal_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "once.toml"
+    config.write_text(
+        f'[portal]\nbase_url = "{portal_url}"\npause_seconds = [0, 0]\n'
+        '[[watch]]\nprovince = "H01"\n[schedules]\ncatch_up_days = 1\n'
+        f'[alerts]\ndirectory_file = "{tmp_path / "none.toml"}"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "none.toml").write_text("people = []\n", encoding="utf-8")
+    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
+    assert main(dvcwatch("run", "--once", db_url=db_url, config=config)) == 0
+    capsys.readouterr()
+    main(dvcwatch("status", "--format", "json", db_url=db_url, config=config))
+    report = json.loads(capsys.readouterr().out)
+    assert report["jobs"]["sync"]["last_success"] is not None
+    assert report["leader"] is not None

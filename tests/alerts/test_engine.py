@@ -213,3 +213,30 @@ def test_quiet_hours_defer_delivery_to_the_next_working_morning(app, captures, t
         )
         times = {d.not_before for d in result.deliveries}
     assert times == {dt.datetime(2026, 9, 14, 0, 0)}  # Monday 07:00 in Hà Nội
+
+
+def test_a_dead_chat_raises_an_operator_alert_and_gets_nothing_more(app, run, tmp_path):
+    from service.alerts.models import ChannelAddress
+
+    run()
+    with app.sessions().begin() as session:
+        session.add(
+            ChannelAddress(
+                person_id="ho-tich",
+                channel="console",
+                address="1001",
+                from_address="1001",
+                active=False,
+                reason="blocked",
+            )
+        )
+    rules = [*RULES, Rule(id="delivery-failed", kind="delivery_failed", topic="operator")]
+    directory = load_directory(tmp_path / "directory.toml")
+    with app.sessions().begin() as session:
+        result = evaluate(
+            session, app.schemes, rules, directory, Policy(WorkCalendar(), digest=False), NOW
+        )
+        sent = [(d.person_id, d.text_html) for d in result.deliveries]
+    [(person, text)] = sent
+    assert person == "vp"  # no operators configured: the fallback hears it
+    assert "Không gửi được tin tới ho-tich (1001): blocked" in text
