@@ -75,21 +75,16 @@ def test_sync_then_scores_then_status(db_url, config, simulator, capsys):
     assert report["runs"][0]["status"] == "ok" and report["runs"][0]["scope"] == "H44"
 
 
+def synced_august(db_url: str, config: Path, simulator: PortalSimulator) -> None:
+    """A migrated database holding Phú Thọ's 2026-08 figures, through the command line."""
+    assert main(dvcwatch("db", "upgrade", db_url=db_url, config=config)) == 0
+    sync = dvcwatch("sync", "--province", "H44", "--period", "2026-08", "--portal-url",
+                    simulator.base_url, db_url=db_url, config=config)  # fmt: skip
+    assert main(sync) == 0
+
+
 def test_scores_as_a_table_show_vietnamese_decimals(db_url, config, simulator, capsys):
-    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
-    main(
-        dvcwatch(
-            "sync",
-            "--province",
-            "H44",
-            "--period",
-            "2026-08",
-            "--portal-url",
-            simulator.base_url,
-            db_url=db_url,
-            config=config,
-        )
-    )
+    synced_august(db_url, config, simulator)
     capsys.readouterr()
     main(dvcwatch("scores", "--period", "2026-08", db_url=db_url, config=config))
     table = capsys.readouterr().out
@@ -188,20 +183,7 @@ def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(
         "[channels]\nconsole = true\n",
         encoding="utf-8",
     )
-    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
-    main(
-        dvcwatch(
-            "sync",
-            "--province",
-            "H44",
-            "--period",
-            "2026-08",
-            "--portal-url",
-            simulator.base_url,
-            db_url=db_url,
-            config=config,
-        )
-    )
+    synced_august(db_url, config, simulator)
     capsys.readouterr()
     assert (
         main(dvcwatch("alerts", "--dry-run", "--format", "json", db_url=db_url, config=config)) == 0

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
+from service.notices.baocao import baocao
 from service.notices.charts import baocao_charts, congvan_charts
+from service.notices.congvan import congvan
 from service.notices.documents import Issuer, Notice
 from service.notices.models import NoticeFile
 from service.notices.render import (
@@ -134,8 +136,6 @@ def _congvan(
     rows: list[dict[str, Any]],
     previous_rows: list[dict[str, Any]],
 ) -> tuple[Notice, dict[str, bytes], list[int]]:
-    from service.notices.congvan import congvan
-
     row = next((r for r in rows if r["unit_code"] == request.unit), None)
     if row is None:
         raise NoticeError(
@@ -172,8 +172,6 @@ def _baocao(
     rows: list[dict[str, Any]],
     previous_rows: list[dict[str, Any]],
 ) -> tuple[Notice, dict[str, bytes], list[int]]:
-    from service.notices.baocao import baocao
-
     members = [r for r in rows if r["parent_code"] == request.unit and r["group"] != "AGENCY"]
     if not members:
         raise NoticeError(f"--unit {request.unit}: no units of this set for {request.period}")
