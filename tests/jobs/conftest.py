@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from service.portal.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import PROJECT
 from tests.fakes.telegram_server import FakeTelegram
-from tests.jobs.world import CHAT, free_port
+from tests.jobs.world import CHAT, free_port, start
 
 
 @pytest.fixture
@@ -60,3 +61,20 @@ unit = "H01.101"
             encoding="utf-8",
         )
         yield sim, telegram, tmp_path / "dvcwatch.toml"
+
+
+@pytest.fixture
+def launch() -> Iterator[Callable[[Path, str], subprocess.Popen[bytes]]]:
+    """Start `dvcwatch run` processes; any still alive when the test ends is killed."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def launch_one(config: Path, db_url: str) -> subprocess.Popen[bytes]:
+        process = start(config, db_url)
+        started.append(process)
+        return process
+
+    yield launch_one
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

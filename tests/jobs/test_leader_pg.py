@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,8 +15,7 @@ from service.app import App
 from service.claims import JobClaim, Leadership
 from service.cli import main
 from service.config import Settings
-from tests.fakes.telegram_server import DEFAULT_TOKEN
-from tests.jobs.world import CHAT, DVCWATCH, free_port, wait_for
+from tests.jobs.world import CHAT, free_port, wait_for
 
 
 def second_config(config: Path) -> Path:
@@ -37,17 +35,15 @@ def leader(app: App) -> str | None:
         return row.owner if row else None
 
 
-def test_one_leader_schedules_and_a_standby_takes_over_within_a_minute(world, db_url):
+def test_one_leader_schedules_and_a_standby_takes_over_within_a_minute(world, db_url, launch):
     if not db_url.startswith("postgresql"):
         pytest.skip("leader election by advisory lock is a PostgreSQL test")
     _simulator, telegram, config = world
     main(["db", "upgrade", "--db", db_url, "--config", str(config)])
-    env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN}
-    command = [DVCWATCH, "run", "--db", db_url, "--config"]
-    first = subprocess.Popen([*command, str(config)], env=env)
+    first = launch(config, db_url)
     app = App(Settings.model_validate({"database": {"url": db_url}}))
     wait_for(lambda: leader(app) is not None)
-    second = subprocess.Popen([*command, str(second_config(config))], env=env)
+    second = launch(second_config(config), db_url)
     try:
         time.sleep(6)
         assert leader(app) == f"{os.uname().nodename}:{first.pid}"
@@ -62,10 +58,9 @@ def test_one_leader_schedules_and_a_standby_takes_over_within_a_minute(world, db
         wait_for(lambda: telegram.calls("sendDocument") != [], 30)
         time.sleep(4)
     finally:
-        for process in (first, second):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=30)
+        if second.poll() is None:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=30) == 0
         app.engine.dispose()
     assert len(telegram.calls("sendDocument")) == 1
     texts = Counter(telegram.sent_texts(CHAT))

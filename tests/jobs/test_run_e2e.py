@@ -11,13 +11,15 @@ from sqlalchemy import select
 from service.cli import main
 from service.models import FetchRun
 from service.portal.simulator import Fault
-from tests.jobs.world import CHAT, start, stop, wait_for
+from tests.jobs.world import CHAT, stop, wait_for
 
 
-def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(world, db_url):
+def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(
+    world, db_url, launch
+):
     simulator, telegram, config = world
     assert main(["db", "upgrade", "--db", db_url, "--config", str(config)]) == 0
-    first = start(config, db_url)
+    first = launch(config, db_url)
     try:
         wait_for(lambda: telegram.calls("sendDocument") and telegram.sent_texts(CHAT))
         time.sleep(3)  # more sync slots pass: nothing changed, nothing is sent again
@@ -26,7 +28,7 @@ def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(w
     messages, documents = len(telegram.sent_texts(CHAT)), len(telegram.calls("sendDocument"))
     assert documents == 1 and "hồ sơ quá hạn" in " ".join(telegram.sent_texts(CHAT))
 
-    second = start(config, db_url)
+    second = launch(config, db_url)
     time.sleep(6)
     simulator.inject(Fault("delay", endpoint="transparency", times=1, seconds=30))
     wait_for(lambda: simulator.requests_log[-1][0] == "transparency", 30)
@@ -41,7 +43,7 @@ def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(w
     app = App(Settings.model_validate({"database": {"url": db_url}}))
     with app.sessions()() as session:
         killed = max(session.scalars(select(FetchRun.id)).all())
-    third = start(config, db_url)
+    third = launch(config, db_url)
     try:
 
         def completed() -> bool:
