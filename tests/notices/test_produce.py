@@ -47,7 +47,8 @@ def cli(app, tmp_path):
     config.write_text(
         f'[scoring]\nschemes_dir = "{SCHEMES}"\n'
         '[[notices.units]]\nunit = "BINHTHANH"\n[notices.units.issuer]\n'
-        'body_parent = "ỦY BAN NHÂN DÂN HUYỆN ĐẠI TỪ"\nbody_name = "ỦY BAN NHÂN DÂN\\nXÃ BÌNH THÀNH"\n'
+        'body_parent = "ỦY BAN NHÂN DÂN HUYỆN ĐẠI TỪ"\n'
+        'body_name = "ỦY BAN NHÂN DÂN\\nXÃ BÌNH THÀNH"\n'
         'number_pattern = "UBND-VP"\nplace = "Bình Thành"\n'
         'recipients = ["Các bộ phận chuyên môn thuộc UBND xã"]\n',
         encoding="utf-8",
