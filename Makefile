@@ -24,6 +24,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.national_sync
 	$(BIN)/python -m bench.scores_history
+	$(BIN)/python -m bench.telegram_digest
+	$(BIN)/python -m bench.notices
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info

@@ -22,14 +22,13 @@ import io
 import math
 import textwrap
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
@@ -58,8 +57,11 @@ class _Bars:
     ) -> None:
         """Bars centred on `places`; a NaN height is no bar. Unused bars are hidden."""
         while len(self.bars) < len(places):
-            bar = Rectangle((0, 0), 0, 0, facecolor=self.colour, edgecolor="none", zorder=self.layer)
-            self.bars.append(self.plot.add_artist(bar))
+            bar = Rectangle(
+                (0, 0), 0, 0, facecolor=self.colour, edgecolor="none", zorder=self.layer
+            )
+            self.plot.add_artist(bar)
+            self.bars.append(bar)
         for index, bar in enumerate(self.bars):
             shown = index < len(places) and not math.isnan(heights[index])
             bar.set_visible(shown)
@@ -69,7 +71,8 @@ class _Bars:
 
 
 class _Labels:
-    """A pool of annotations in one style (`style` are `Axes.annotate` keywords)."""
+    """A pool of annotations in one style (`style` are `Axes.annotate` keywords; they
+    must place the text by an offset from its point, so the text follows the point)."""
 
     def __init__(self, plot: Axes, **style: Any) -> None:
         self.plot, self.style = plot, style
@@ -105,9 +108,7 @@ class _Chart:
     def png(self) -> bytes:
         buffer = io.BytesIO()
         # light compression: a sixth of the drawing time saved for a sixth more bytes
-        self.canvas.print_png(
-            buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1}
-        )
+        self.canvas.print_png(buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
 
@@ -120,22 +121,29 @@ class _AxesChart(_Chart):
         self.values = _Labels(
             self.plot, xytext=(0, 0), textcoords="offset points", ha="center", va="bottom"
         )
-        self.legend: tuple[Legend, tuple[str, ...]] | None = None
+        self.legend_labels: tuple[str, ...] = ()
 
     def set_legend(self, labels: tuple[str, ...], colours: tuple[str, ...]) -> None:
-        """The legend, rebuilt only when its entries change (most calls share them)."""
-        if self.legend is not None and self.legend[1] == labels:
-            return
-        handles = [Rectangle((0, 0), 1, 1, facecolor=colour) for colour in colours]
-        legend = self.plot.legend(handles, labels, fontsize=7, loc="upper right", ncols=3)
-        self.legend = (legend, labels)
+        """The legend, rebuilt only when its entries change (a month's units share them)."""
+        if labels != self.legend_labels:
+            handles = [Rectangle((0, 0), 1, 1, facecolor=colour) for colour in colours]
+            self.plot.legend(handles, labels, fontsize=7, loc="upper right", ncols=3)
+            self.legend_labels = labels
 
 
 class _PlaceChart(_Chart):
     def __init__(self, named: bool) -> None:
         super().__init__(bottom=0.3 if named else 0.05, ylabel="Điểm tổng hợp")
         self.bars = _Bars(self.plot, 0.8, OTHERS, layer=1.0)
-        self.total = _Labels(self.plot, ha="center", va="bottom", fontsize=7, color=HIGHLIGHT)
+        self.total = _Labels(
+            self.plot,
+            xytext=(0, 0),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color=HIGHLIGHT,
+        )
         self.plot.tick_params(axis="x", labelsize=5)
 
 
@@ -148,22 +156,27 @@ class _TrendChart(_Chart):
         )
 
 
+# This process's figure of each chart kind, built on first use.
 @cache
-def _kept(kind: str) -> Any:
-    """This process's figure for a chart `kind`, built on first use."""
-    builders: dict[str, Callable[[], _Chart]] = {
-        "axes": _AxesChart,
-        "place": lambda: _PlaceChart(named=False),
-        "ranking": lambda: _PlaceChart(named=True),
-        "trend": _TrendChart,
-    }
-    return builders[kind]()
+def _axes_figure() -> _AxesChart:
+    return _AxesChart()
+
+
+@cache
+def _place_figure(named: bool) -> _PlaceChart:
+    return _PlaceChart(named)
+
+
+@cache
+def _trend_figure() -> _TrendChart:
+    return _TrendChart()
 
 
 def drop_kept_figures() -> None:
     """Forget this process's kept figures (the next chart builds afresh): frees
     their memory, and lets tests compare a reused figure with a new one."""
-    _kept.cache_clear()
+    for kept in (_axes_figure, _place_figure, _trend_figure):
+        kept.cache_clear()
 
 
 def _bar_xlim(count: int, half_width: float) -> tuple[float, float]:
@@ -195,14 +208,16 @@ def axes_chart(
     maxima = [_score(axes, code, "max") for code in codes]
     now = [_score(axes, code) for code in codes]
     before = [_score(previous_axes, code) for code in codes] if previous_axes is not None else []
-    chart: _AxesChart = _kept("axes")
+    chart = _axes_figure()
     with chart.lock:
         chart.maxima.show(places, maxima)
         chart.before.show([p - 0.2 for p in places] if before else [], before)
         chart.now.show([p + 0.2 for p in places], now)
-        chart.values.show([(number(v, 1, ""), (p + 0.2, v)) for p, v in zip(places, now)])
+        chart.values.show([(number(v, 1, ""), (p + 0.2, v)) for p, v in enumerate(now)])
         plot = chart.plot
-        plot.set_xticks(list(places), [textwrap.fill(names[code], 14) for code in codes], fontsize=7)
+        plot.set_xticks(
+            list(places), [textwrap.fill(names[code], 14) for code in codes], fontsize=7
+        )
         plot.set_xlim(*_bar_xlim(len(codes), 0.4))
         plot.set_ylim(0, max([v for v in maxima if not math.isnan(v)] or [1]) * 1.3)
         if before:
@@ -224,12 +239,12 @@ def place_chart(
     ranked = sorted(((n, t) for n, t in totals if t is not None), key=lambda item: -item[1])
     show_names = named and len(ranked) <= NAMED_UNITS_MAX
     places = range(len(ranked))
-    chart: _PlaceChart = _kept("ranking" if show_names else "place")
+    chart = _place_figure(show_names)
     with chart.lock:
         colours = [HIGHLIGHT if name == highlight else OTHERS for name, _ in ranked]
         chart.bars.show(places, [float(t) for _, t in ranked], colours)
         chart.total.show(
-            [(number(t), (p, t)) for p, (name, t) in zip(places, ranked) if name == highlight]
+            [(number(t), (p, t)) for p, (name, t) in enumerate(ranked) if name == highlight]
         )
         if show_names:
             names = [name for name, _ in ranked]
@@ -248,14 +263,15 @@ def trend_chart(points: Sequence[tuple[str, float | None]]) -> bytes:
     values = [math.nan if total is None else float(total) for _, total in points]
     places = list(range(len(values)))
     known = [v for v in values if not math.isnan(v)]
-    chart: _TrendChart = _kept("trend")
+    chart = _trend_figure()
     with chart.lock:
         chart.line.set_data(places, values)
-        chart.values.show([(number(v), (p, v)) for p, v in zip(places, values) if not math.isnan(v)])
+        chart.values.show([(number(v), (p, v)) for p, v in enumerate(values) if not math.isnan(v)])
         chart.plot.set_xticks(places, labels, fontsize=7)
-        # matplotlib's autoscaling of a line: 5 % beside the first and last point
+        # as matplotlib would autoscale: 5 % beside the first and last point, and a
+        # lone point centred in ±0.05 widened by those 5 %
         last = max(len(values) - 1, 0)
-        pad = last * X_MARGIN if last else 0.055
+        pad = last * X_MARGIN if last else 0.05 * (1 + 2 * X_MARGIN)
         chart.plot.set_xlim(-pad, last + pad)
         chart.plot.set_ylim(max(0.0, min(known or [0.0]) - 10), max(known or [90.0]) + 10)
         return chart.png()

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
 
 from service.notices.charts import (
+    BEFORE,
     DPI,
+    HIGHLIGHT,
+    OTHERS,
     SIZE_INCHES,
     axes_chart,
     baocao_charts,
     congvan_charts,
+    drop_kept_figures,
     place_chart,
     trend_chart,
 )
@@ -87,3 +93,102 @@ def test_a_congvans_charts_fill_its_chart_places() -> None:
     assert set(charts) == places
     assert all(png.startswith(PNG_SIGNATURE) for png in charts.values())
     assert set(baocao_charts(tua_chua_rows())) == {"place"}
+
+
+# A kept figure is redrawn for each unit: nothing of one chart may show on the next.
+
+Draw = Callable[[], bytes]
+
+
+def months(count: int, start: float) -> list[tuple[str, float | None]]:
+    """`count` months ending in September 2024, totals rising from `start`."""
+    periods = [f"{2024 - (m > 8)}-{(8 - m) % 12 + 1:02d}" for m in reversed(range(count))]
+    return [(period, start + step) for step, period in enumerate(periods)]
+
+
+def commune_set(count: int, highlighted: int) -> tuple[list[tuple[str, float | None]], str]:
+    """`count` communes with distinct totals, highest first, and the name of the
+    one at place `highlighted` (counted from 0)."""
+    return [(f"Xã {n}", 95.0 - 1.5 * n) for n in range(count)], f"Xã {highlighted}"
+
+
+def bar_colours(png: bytes) -> list[str]:
+    """The colours of the bars of a place chart drawn without names, left to right, read
+    along a row of pixels just above its bottom axis."""
+    colours = {(0x9D, 0xC3, 0xE6): OTHERS, (0xC0, 0x00, 0x00): HIGHLIGHT}
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = image.convert("RGB")
+        row = [rgb.getpixel((x, PIXELS[1] - 30)) for x in range(PIXELS[0])]
+    starts = [pixel for left, pixel in zip([None, *row], row, strict=False) if pixel != left]
+    return [colours[pixel] for pixel in starts if pixel in colours]
+
+
+def has_colour(png: bytes, colour: str) -> bool:
+    rgb = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    with Image.open(io.BytesIO(png)) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=PIXELS[0] * PIXELS[1]) or []
+    return any(pixel == rgb for _, pixel in colours)
+
+
+def test_two_units_in_a_row_each_get_their_own_place_among_their_set() -> None:
+    first, second = commune_set(23, 0), commune_set(5, 2)
+    assert bar_colours(place_chart(*first, named=False)) == [HIGHLIGHT] + [OTHERS] * 22
+    colours = bar_colours(place_chart(*second, named=False))
+    assert colours == [OTHERS, OTHERS, HIGHLIGHT, OTHERS, OTHERS]
+
+
+def test_a_unit_without_a_previous_month_after_one_with_gets_no_previous_bars() -> None:
+    names, legend = default_texts().column_labels, ("Tháng 9/2024", "Tháng 8/2024")
+    with_previous = axes_chart(binh_thanh_row()["axes"], binh_thanh_row(8)["axes"], names, legend)
+    without = axes_chart(binh_thanh_row()["axes"], None, names, legend)
+    assert has_colour(with_previous, BEFORE)
+    assert not has_colour(without, BEFORE)  # neither bars nor a legend entry
+
+
+def _axes_of(month: int, previous: bool, axes_count: int = 6) -> Draw:
+    names = dict(list(default_texts().column_labels.items())[:axes_count])
+    before = binh_thanh_row(8)["axes"] if previous else None
+    legend = ("Tháng 9/2024", "Tháng 8/2024")
+    return lambda: axes_chart(binh_thanh_row(month)["axes"], before, names, legend)
+
+
+SUCCESSIONS: dict[str, tuple[Draw, Draw]] = {
+    "axes: with a previous month, then without": (_axes_of(9, True), _axes_of(8, False)),
+    "axes: six axes, then three": (_axes_of(9, True), _axes_of(9, True, axes_count=3)),
+    "place: 23 units, then 5": (
+        lambda: place_chart(*commune_set(23, 0), named=False),
+        lambda: place_chart(*commune_set(5, 2), named=False),
+    ),
+    "place: named, then named with fewer": (
+        lambda: place_chart(*commune_set(23, 7)),
+        lambda: place_chart(*commune_set(12, 11)),
+    ),
+    "trend: 12 months, then 5": (
+        lambda: trend_chart(months(12, 60)),
+        lambda: trend_chart(months(5, 85)),
+    ),
+    "trend: with a gap, then without": (
+        lambda: trend_chart([("2024-07", 80.0), ("2024-08", None), ("2024-09", 90.0)]),
+        lambda: trend_chart(months(3, 70)),
+    ),
+}
+
+
+@pytest.mark.parametrize("first, second", SUCCESSIONS.values(), ids=SUCCESSIONS)
+def test_a_chart_drawn_after_another_is_the_chart_a_new_figure_draws(
+    first: Draw, second: Draw
+) -> None:
+    drop_kept_figures()
+    fresh = second()
+    drop_kept_figures()
+    before = first()
+    assert second() == fresh
+    assert first() == before  # and back: the larger chart regrows what the smaller hid
+
+
+def test_charts_drawn_from_several_threads_are_the_charts_drawn_one_by_one() -> None:
+    draws = [draw for pair in SUCCESSIONS.values() for draw in pair]
+    one_by_one = [draw() for draw in draws]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda draw: draw(), draws)) == one_by_one
