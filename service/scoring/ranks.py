@@ -16,17 +16,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.scoring.changes import round2
 
 
-@dataclass(frozen=True)
-class Rank:
+class Rank(NamedTuple):
     """A unit's place in its comparison set.
 
     `rank` is None for a unit without a total (it is not ranked and is not
     counted in `rank_of`, the number of ranked units). `tied` is True when
-    at least one other unit shares the rank.
+    at least one other unit shares the rank. (A named tuple: one is made for
+    every unit of every month a history analyses, and it is cheap to build.)
     """
 
     unit: str
