@@ -135,7 +135,7 @@ def main() -> int:
         f"one `scores` call from SQLite (read 2 months + analyse, {COMMUNES} communes): "
         f"{reading:.2f} s"
     )
-    return 0
+    return 0 if analysis < 2 else 1  # the target of docs/benchmarks.md
 
 
 if __name__ == "__main__":
