@@ -10,7 +10,7 @@ import sys
 from typing import TextIO
 
 from service.alerts.calendar import WorkCalendar, load_holidays
-from service.alerts.directory import Directory, load_directory
+from service.alerts.directory import Directory, load_directory, load_directory_csv
 from service.alerts.engine import Policy
 from service.alerts.rules import Rule, load_rules
 from service.channels.base import Channel
@@ -24,7 +24,11 @@ def rules(settings: Settings) -> tuple[Rule, ...]:
 
 
 def directory(settings: Settings) -> Directory:
-    return load_directory(settings.alerts.directory_file)
+    """The staff directory: `directory_file` is TOML, or CSV when it ends in .csv."""
+    path = settings.alerts.directory_file
+    if path.suffix.lower() == ".csv":
+        return load_directory_csv(path)
+    return load_directory(path)
 
 
 def policy(settings: Settings) -> Policy:

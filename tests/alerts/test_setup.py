@@ -1,0 +1,29 @@
+"""Alerting is built from the settings: the directory from TOML or CSV, the channels."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.alerts import setup
+from service.config import ConfigError, Settings
+from tests.conftest import PROJECT
+
+
+def settings_with(**alerts: object) -> Settings:
+    return Settings.model_validate({"alerts": alerts})
+
+
+def test_the_directory_may_be_the_toml_file_or_its_csv_export():
+    from_toml = setup.directory(
+        settings_with(directory_file=str(PROJECT / "config" / "directory.example.toml"))
+    )
+    from_csv = setup.directory(
+        settings_with(directory_file=str(PROJECT / "tests" / "data" / "directory.csv"))
+    )
+    assert from_toml == from_csv
+
+
+def test_telegram_without_its_token_is_a_clear_configuration_error():
+    settings = Settings.model_validate({"channels": {"telegram": {"enabled": True}}})
+    with pytest.raises(ConfigError, match="DVCWATCH_TELEGRAM_TOKEN"):
+        setup.channels(settings)
