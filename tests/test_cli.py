@@ -222,3 +222,18 @@ def once(db_url: str, tmp_path: Path, portal_url: str, capsys: pytest.CaptureFix
     report = json.loads(capsys.readouterr().out)
     assert report["jobs"]["sync"]["last_success"] is not None
     assert report["leader"] is not None
+
+
+def test_the_readme_documents_every_command():
+    import argparse
+    import re
+
+    from service.cli import build_parser
+    from tests.conftest import PROJECT
+
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `dvcwatch ([a-z]+)", readme, flags=re.MULTILINE))
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    registered = set(commands.choices) - {"simulator"}  # a test tool, not a product command
+    assert documented == registered

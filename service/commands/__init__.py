@@ -1,0 +1,1 @@
+"""The handlers of `dvcwatch` commands, by what they are about."""

@@ -1,0 +1,106 @@
+"""Commands about alerts: evaluate, deliver, and answer the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from service.app import App
+from service.clock import to_local, utcnow
+from service.commands.common import EXIT_OK, UsageError, parse_period, worker_name
+
+
+def run_alerts(app: App, args: argparse.Namespace) -> int:
+    from service.alerts import setup
+    from service.alerts.engine import evaluate
+
+    period = parse_period(args.period) if args.period else None
+    rules, people, policy = (
+        setup.rules(app.settings),
+        setup.directory(app.settings),
+        setup.policy(app.settings),
+    )
+    session = app.sessions()()
+    try:
+        result = evaluate(session, app.schemes, rules, people, policy, utcnow(), period)
+        rows = [_delivery_row(d) for d in result.deliveries]
+        session.rollback() if args.dry_run else session.commit()
+    finally:
+        session.close()
+    changes = [{"alert": t.fingerprint, "change": str(t.kind)} for t in result.transitions]
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "period": result.period,
+                    "dry_run": args.dry_run,
+                    "changes": changes,
+                    "deliveries": rows,
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+        return EXIT_OK
+    verb = "would queue" if args.dry_run else "queued"
+    print(
+        f"{len(changes)} alert change(s) for {result.period or 'no synced period'}; "
+        f"{verb} {len(rows)} message(s)"
+    )
+    for row in rows:
+        print(
+            f"- to {row['person']} ({row['channel']}), from {row['not_before']}: "
+            f"{row['unit']}: {row['text']}"
+        )
+    return EXIT_OK
+
+
+def _delivery_row(delivery: Any) -> dict[str, Any]:
+    return {
+        "person": delivery.person_id,
+        "channel": delivery.channel,
+        "address": delivery.address,
+        "unit": delivery.unit_label,
+        "not_before": to_local(delivery.not_before).strftime("%Y-%m-%d %H:%M"),
+        "text": delivery.text_html,
+    }
+
+
+def run_deliver(app: App, _args: argparse.Namespace) -> int:
+    from service.alerts import setup
+    from service.alerts.outbox import Outbox
+
+    async def send() -> Any:
+        channels = setup.channels(app.settings)
+        try:
+            return await Outbox(app.sessions(), channels, worker_name()).send_due()
+        finally:
+            for channel in channels.values():
+                await channel.close()
+
+    report = asyncio.run(send())
+    print(
+        f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
+        f"migrated {report.migrated}, uncertain {report.uncertain}"
+    )
+    return EXIT_OK
+
+
+def run_bot(app: App, _args: argparse.Namespace) -> int:
+    from service.alerts import setup
+    from service.bot import build_application
+
+    telegram = app.settings.channels.telegram
+    token = app.settings.secret(telegram.token_env)
+    if not telegram.enabled or token is None:
+        raise UsageError(
+            f"the bot needs channels.telegram.enabled = true and the token in {telegram.token_env}"
+        )
+    application = build_application(
+        token, telegram.base_url, app.sessions(), setup.directory(app.settings), app.schemes
+    )
+    application.run_polling(drop_pending_updates=False)  # stops cleanly on SIGINT/SIGTERM
+    return EXIT_OK

@@ -1,0 +1,33 @@
+"""`dvcwatch run`: the service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from service.app import App
+from service.commands.common import EXIT_FAILED, worker_name
+
+
+def run_service(app: App, args: argparse.Namespace) -> int:
+    from jobs.leader import LockHeld
+    from jobs.scheduler import Service
+    from jobs.work import Context
+    from service.alerts import setup
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for chatty in ("apscheduler", "alembic", "httpx", "telegram"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances" is the outbox doing its job.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    app.sessions()  # fails now, with its message, if the database is not migrated
+    service = Service(Context(app, worker_name(), setup.channels(app.settings)))
+    try:
+        return asyncio.run(service.run_once() if args.once else service.run_forever())
+    except LockHeld as exc:
+        print(f"dvcwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
