@@ -22,10 +22,10 @@ from telegram import Message as TelegramMessage
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from service.alerts.compose import ACK_PREFIX
 from service.alerts.directory import Directory, Person, find_by_address
 from service.alerts.messages import period_label
 from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, DeliveryStatus
-from service.alerts.outbox import ACK_PREFIX
 from service.clock import to_local, utcnow
 from service.notices.vnformat import number
 from service.periods import Period

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,20 +32,18 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.alerts.compose import ACKNOWLEDGEABLE, TOPIC_NAMES, compose
 from service.alerts.models import (
     Alert,
     AlertEvent,
     ChannelAddress,
     Delivery,
     DeliveryStatus,
-    EventKind,
 )
 from service.channels.base import (
-    Button,
     Channel,
     ChatMigrated,
     Document,
-    Message,
     PermanentDeliveryError,
     Receipt,
     Recipient,
@@ -55,21 +52,8 @@ from service.channels.base import (
 from service.clock import utcnow
 
 log = logging.getLogger(__name__)
-ACK_PREFIX = "ack:"
-ACK_TEXT = "Đã tiếp nhận"
 MAX_BACKOFF = dt.timedelta(hours=1)
 PARALLEL_SENDS = 4  # groups in flight at once; the channel's limiter spaces them
-TOPIC_NAMES = {
-    "overdue": "quá hạn",
-    "not_digitised": "chưa số hóa",
-    "not_paid_online": "chưa thanh toán trực tuyến",
-    "unsynced": "chưa đồng bộ",
-    "falling": "điểm giảm",
-    "rank": "thứ hạng",
-    "band": "dưới ngưỡng",
-    "operator": "dữ liệu",
-}
-ACKNOWLEDGEABLE = (EventKind.FIRED, EventKind.CHANGED, EventKind.REPEATED, EventKind.ESCALATED)
 
 
 @dataclass
@@ -364,24 +348,3 @@ def _remember_address(
         known = ChannelAddress(person_id=person_id, channel=channel, from_address=from_address)
         session.add(known)
     known.address, known.active, known.reason, known.updated_at = address, active, reason, utcnow()
-
-
-def compose(group: Sequence[Delivery], acknowledgeable: Mapping[int, str]) -> Message:
-    """One message for a group: alerts grouped by unit, an acknowledge button per alert."""
-    by_unit: dict[str, list[str]] = {}
-    for delivery in group:
-        by_unit.setdefault(delivery.unit_label, []).append(delivery.text_html)
-    parts = [f"<b>dvcwatch: {len(group)} cảnh báo</b>"] if len(group) > 1 else []
-    for label, lines in by_unit.items():
-        parts.append("\n".join([f"<b>{html.escape(label)}</b>", *lines]))
-    alert_ids = list(dict.fromkeys(d.alert_id for d in group if d.alert_id in acknowledgeable))
-    single = len(alert_ids) == 1
-    buttons = tuple(
-        Button(
-            ACK_TEXT if single else f"{ACK_TEXT}: {acknowledgeable[alert_id]}"[:60],
-            f"{ACK_PREFIX}{alert_id}",
-        )
-        for alert_id in alert_ids
-        if alert_id is not None
-    )
-    return Message("\n\n".join(parts), buttons)
