@@ -93,12 +93,16 @@ def write_notice(
 ) -> Outcome:
     """The notice's files (new, or the archived ones when already written and not forced).
 
+    A format asked for that the archive lacks (or whose file is gone) makes a new
+    version of every format asked for, so one version's files always agree.
+
     A PDF that cannot be made (no LibreOffice, a failed conversion) does not undo
     the other formats: they are written and archived, and `problem` says why.
     """
     archived = _archived(session, request)
-    if archived and not force and all(w.path.exists() for w in archived):
-        return Outcome(archived)
+    complete = {w.format for w in archived if w.path.exists()} >= set(formats)
+    if archived and complete and not force:
+        return Outcome([w for w in archived if w.format in formats])
     version = 1 + max((w.version for w in archived), default=0)
     document, charts, snapshots = _build(session, book, settings, request)
     stem = out_dir / f"{request.kind}-{request.unit}-{request.period}" / f"v{version}"

@@ -180,3 +180,18 @@ def test_a_notice_is_archived_once_and_a_new_version_only_on_force(cli, app, tmp
 def test_an_unknown_unit_is_a_clear_usage_error(cli, tmp_path, capsys):
     assert cli("notice", "--unit", "NOWHERE", "--period", "2024-09", "--out", str(tmp_path)) == 2
     assert "--unit NOWHERE: no 766 figures for 2024-09" in capsys.readouterr().err
+
+
+def test_asking_for_a_format_the_archive_lacks_writes_a_new_version(cli, tmp_path, capsys):
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    capsys.readouterr()
+    out = str(tmp_path / "out")
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", out, "--to", "docx")
+    assert capsys.readouterr().out.split() == [f"{out}/congvan-BINHTHANH-2024-09/v1.docx"]
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", out, "--to", "docx")
+    assert "v1.docx (already written" in capsys.readouterr().out
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", out, "--to", "docx,html")
+    assert capsys.readouterr().out.split() == [
+        f"{out}/congvan-BINHTHANH-2024-09/v2.docx",
+        f"{out}/congvan-BINHTHANH-2024-09/v2.html",
+    ]
