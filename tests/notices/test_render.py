@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import stat
 import sys
 import time
@@ -392,3 +393,14 @@ def test_without_libreoffice_the_pdf_error_names_the_missing_tool(
     with pytest.raises(PdfUnavailable, match="LibreOffice is not installed.*'soffice'"):
         render_pdf(tmp_path / "a.docx", tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(
+    not any(shutil.which(name) for name in ("soffice", "libreoffice")),
+    reason="LibreOffice is not installed here (the fake-soffice tests cover the logic)",
+)
+def test_a_real_libreoffice_turns_the_congvan_into_a_pdf(tmp_path: Path) -> None:
+    source = tmp_path / "congvan.docx"
+    render_docx(binh_thanh(), find_template("congvan", None), source)
+    pdf = render.render_pdf(source, tmp_path / "pdf", timeout=120)
+    assert pdf.read_bytes().startswith(b"%PDF-") and pdf.stat().st_size > 10_000
