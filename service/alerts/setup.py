@@ -10,7 +10,8 @@ import sys
 from typing import TextIO
 
 from service.alerts.calendar import WorkCalendar, load_holidays
-from service.alerts.directory import Directory, load_directory, load_directory_csv
+from service.alerts.directory import Directory
+from service.alerts.directory_files import load_directory, load_directory_csv
 from service.alerts.engine import Policy
 from service.alerts.rules import Rule, load_rules
 from service.channels.base import Channel

@@ -5,15 +5,8 @@ unit_name, parent_code, indicator, value, max, numerator, denominator.
 scheme, period, unit_code, indicator and value are required; the others may
 be absent or empty. Unknown columns are ignored.
 
-Numbers are read in the Vietnamese or the plain way, and the rule is the
-same for every column:
-
-- `-` (or `–`) means "not applicable"; an empty cell means "not given";
-- one mark, once, is the decimal mark: `17,5` and `17.5` are 17.5 (so
-  `1.234` and `1,234` are 1.234: a lone mark is never a thousands mark);
-- a mark repeated groups thousands: `1.234.567`, `1,234,567`;
-- both marks: the last is the decimal mark and the other must group
-  thousands: `1.234,5` and `1,234.5` are 1234.5.
+Numbers are read the Vietnamese or the plain way, by the same rule for
+every column (`numbers.py`); an empty cell means "not given".
 
 Every problem in the file is collected before anything is returned: the
 result is all rows or an InterchangeError listing each problem with its
@@ -41,6 +34,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from service.scoring.changes import Period
+from service.sources.numbers import parse_number
 
 COLUMNS = (
     "scheme", "period", "as_of", "unit_code", "unit_name", "parent_code",
@@ -49,14 +43,8 @@ COLUMNS = (
 REQUIRED = ("scheme", "period", "unit_code", "indicator", "value")
 REPORTED = frozenset({"TOTAL", "CONVERTED", "RANK", "CLASS", "DTB"})
 TEXT_VALUED = frozenset({"CLASS"})
-NOT_APPLICABLE = frozenset({"-", "–"})
 _SCHEME = re.compile(r"766|tt01|provincial:[a-z0-9][a-z0-9-]*")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PLAIN = re.compile(r"[+-]?\d+([.,]\d+)?")
-_GROUPED = {
-    ".": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?"),
-    ",": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"),
-}
 
 
 @dataclass(frozen=True)
@@ -149,21 +137,6 @@ def read_interchange(path: str | Path) -> list[InterchangeRow]:
     if problems:
         raise InterchangeError(path, problems)
     return rows
-
-
-def parse_number(text: str) -> float | None:
-    """A number written the Vietnamese or the plain way (see the module
-    docstring); None for `-`. Raises ValueError naming the text otherwise."""
-    cleaned = text.strip()
-    if cleaned in NOT_APPLICABLE:
-        return None
-    if _PLAIN.fullmatch(cleaned):
-        return float(cleaned.replace(",", "."))
-    for thousands, grouped in _GROUPED.items():
-        if grouped.fullmatch(cleaned):
-            decimal_mark = "," if thousands == "." else "."
-            return float(cleaned.replace(thousands, "").replace(decimal_mark, "."))
-    raise ValueError(f'"{text}" is not a number')
 
 
 def _csv_records(path: Path) -> Iterator[_Record]:

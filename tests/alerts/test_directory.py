@@ -13,10 +13,9 @@ from service.alerts.directory import (
     Person,
     escalation_targets,
     find_by_address,
-    load_directory,
-    load_directory_csv,
     recipients,
 )
+from service.alerts.directory_files import load_directory, load_directory_csv
 
 PROJECT = Path(__file__).resolve().parents[2]
 EXAMPLE = PROJECT / "config" / "directory.example.toml"

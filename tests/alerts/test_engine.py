@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from service.alerts.calendar import WorkCalendar
-from service.alerts.directory import load_directory
+from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
 from service.alerts.models import Alert, Delivery
 from service.alerts.rules import Rule

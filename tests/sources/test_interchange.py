@@ -10,7 +10,8 @@ import openpyxl
 import pytest
 
 from service.scoring.changes import Period
-from service.sources.interchange import InterchangeError, parse_number, read_interchange
+from service.sources.interchange import InterchangeError, read_interchange
+from service.sources.numbers import parse_number
 
 HEADER = (
     "scheme,period,as_of,unit_code,unit_name,parent_code,indicator,value,max,numerator,denominator"
