@@ -32,12 +32,13 @@ from service.scoring.schemes import SchemeError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "simulator":
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["simulator"]:
+        # The simulator has options of its own: hand them over untouched.
         from service.portal.simulator import main as simulator_main
 
-        return simulator_main(args.simulator_args)
+        return simulator_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
         settings = load_settings(args.config, os.environ, args.db)
         result: int = args.handler(App(settings), args)
@@ -119,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         handler=run_db_upgrade
     )
 
-    simulator = commands.add_parser("simulator", help="serve the portal simulator (for tests)")
-    simulator.add_argument("simulator_args", nargs=argparse.REMAINDER)
+    commands.add_parser(
+        "simulator", help="serve the portal simulator (for tests): dvcwatch simulator --help"
+    )
     return parser
 
 

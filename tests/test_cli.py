@@ -237,3 +237,18 @@ def test_the_readme_documents_every_command():
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     registered = set(commands.choices) - {"simulator"}  # a test tool, not a product command
     assert documented == registered
+
+
+def test_the_simulator_command_takes_its_own_options():
+    process = subprocess.Popen(
+        [DVCWATCH, "simulator", "--generate", "--seed", "2", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("dvcwatch portal simulator listening on http://127.0.0.1:")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
