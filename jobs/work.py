@@ -8,6 +8,7 @@ retries it) and logged, never raised into the scheduler.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,9 +94,9 @@ def run_notices(context: Context, due: Due) -> bool:
     if not claims.claim(sessions, due.job, due.scope, due.period, context.owner, context.clock()):
         return False
     settings = context.app.settings
-    unit = _configured(settings.notices.units, due.scope)
     error = None
     try:
+        unit = _configured(settings.notices.units, due.scope)
         request = Request(unit.kind, unit.unit, Period.parse(due.period), unit.scheme, unit.issuer)
         with sessions.begin() as session:
             outcome = write_notice(
@@ -117,7 +118,10 @@ def run_notices(context: Context, due: Due) -> bool:
 
 def _configured(units: tuple[NoticeUnit, ...], scope: str) -> NoticeUnit:
     kind, _, code = scope.partition(":")
-    return next(u for u in units if (u.kind, u.unit) == (kind, code))
+    for unit in units:
+        if (unit.kind, unit.unit) == (kind, code):
+            return unit
+    raise LookupError(f"notices.units has no {kind} for {code} any more")
 
 
 def _queue_documents(
@@ -130,7 +134,9 @@ def _queue_documents(
         return
     directory = setup.directory(context.app.settings)
     label = "Công văn" if unit.kind == "congvan" else "Báo cáo"
-    caption = f"{label} kết quả đánh giá {period_label(due.period)} của {unit.unit} (tệp Word)."
+    caption = html.escape(
+        f"{label} kết quả đánh giá {period_label(due.period)} của {unit.unit} (tệp Word)."
+    )
     for person in recipients(directory, unit.unit, unit.unit.split(".")[0], "notice"):
         session.add(
             Delivery(
