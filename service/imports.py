@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.figures import AXES, COUNT_CODES, FigureValue, UnitRecord
 from service.models import FigureKind, UnitGroup
 from service.scoring.book import SchemeBook
-from service.scoring.tt01 import CRITERIA
+from service.scoring.tt01 import CRITERIA, average_dossiers
 from service.snapshots import SnapshotKey, store_snapshots
 from service.sources.interchange import InterchangeError, InterchangeRow, Problem, read_interchange
 
@@ -76,6 +76,11 @@ def check_rows(
 
 
 def _row_problems(row: InterchangeRow, book: SchemeBook) -> list[Problem]:
+    if row.dossier and (row.scheme != "tt01" or row.indicator not in CRITERIA):
+        reason = "only the tt01 criteria TC1-TC9 are scored per dossier"
+        return [_problem(row, "dossier", reason)]
+    if row.dossier and not isinstance(row.value, float):
+        return [_problem(row, "value", f"dossier {row.dossier} needs a score 0-2, not '-'")]
     if row.reported or row.indicator == DOSSIERS:
         return []
     if row.scheme == "766":
@@ -108,6 +113,9 @@ def _missing_indicators(rows: Sequence[InterchangeRow], book: SchemeBook) -> lis
         units[(row.scheme, str(row.period), row.unit_code)].append(row)
     problems = []
     for (scheme, _period, unit_code), unit_rows in units.items():
+        if any(row.dossier for row in unit_rows):
+            problems.extend(_incomplete_dossiers(unit_code, unit_rows))
+            continue
         present = {row.indicator for row in unit_rows}
         if scheme == "tt01" and any(r.indicator == DOSSIERS and r.value == 0 for r in unit_rows):
             continue
@@ -120,6 +128,30 @@ def _missing_indicators(rows: Sequence[InterchangeRow], book: SchemeBook) -> lis
             )
             problems.append(_problem(unit_rows[0], "indicator", reason))
     return problems
+
+
+def _incomplete_dossiers(unit_code: str, rows: Sequence[InterchangeRow]) -> list[Problem]:
+    """A unit scored per dossier: every dossier scores all nine criteria, and the unit
+    has no unit-level criterion rows besides (which of the two would be meant?)."""
+    problems = []
+    unit_level = [row for row in rows if row.indicator in CRITERIA and not row.dossier]
+    if unit_level:
+        reason = f"unit {unit_code} has both per-dossier and unit-level criteria"
+        problems.append(_problem(unit_level[0], "dossier", reason))
+    for dossier, dossier_rows in _by_dossier(rows).items():
+        missing = [c for c in CRITERIA if c not in {r.indicator for r in dossier_rows}]
+        if missing:
+            reason = f"dossier {dossier} of {unit_code} has no row for {', '.join(missing)}"
+            problems.append(_problem(dossier_rows[0], "indicator", reason))
+    return problems
+
+
+def _by_dossier(rows: Sequence[InterchangeRow]) -> dict[str, list[InterchangeRow]]:
+    dossiers: dict[str, list[InterchangeRow]] = defaultdict(list)
+    for row in rows:
+        if row.dossier:
+            dossiers[row.dossier].append(row)
+    return dossiers
 
 
 def _problem(row: InterchangeRow, column: str, reason: str) -> Problem:
@@ -150,8 +182,25 @@ def _batches(
 
 def _record(unit_code: str, rows: Sequence[InterchangeRow]) -> UnitRecord:
     name = next((row.unit_name for row in rows if row.unit_name), unit_code)
-    figures = tuple(_figure(row) for row in rows)
+    figures = tuple(_figure(row) for row in rows if not row.dossier)
+    dossiers = _by_dossier(rows)
+    if dossiers:
+        figures += _dossier_averages(dossiers, has_count=any(r.indicator == DOSSIERS for r in rows))
     return UnitRecord(None, unit_code, name, UnitGroup.UNKNOWN, figures)
+
+
+def _dossier_averages(
+    dossiers: dict[str, list[InterchangeRow]], has_count: bool
+) -> tuple[FigureValue, ...]:
+    """Per-dossier criterion scores → the unit's averages (2 decimals), and the count."""
+    scores = [{r.indicator: float(r.value or 0) for r in rows} for rows in dossiers.values()]
+    averages = average_dossiers(scores)
+    figures = tuple(
+        FigureValue(code, FigureKind.INDICATOR, averages[code], 2.0) for code in CRITERIA
+    )
+    if not has_count:
+        figures += (FigureValue(DOSSIERS, FigureKind.COUNT, float(len(dossiers))),)
+    return figures
 
 
 def _figure(row: InterchangeRow) -> FigureValue:

@@ -261,3 +261,45 @@ def test_scores_as_csv_and_json_carry_the_contract_fields(app, cli, capsys):
     cli("scores", "--period", "2024-03", "--scheme", SCHEME, "--format", "csv")
     header = capsys.readouterr().out.splitlines()[0]
     assert header.startswith("unit_code,unit_name") and "CKMB.3" in header
+
+
+def per_dossier_rows(scores: dict[str, list[float]], unit: str = "DBD.TUPHAP") -> list[dict]:
+    return [
+        {
+            "scheme": "tt01",
+            "period": "2021-Q1",
+            "unit_code": unit,
+            "unit_name": "Phòng Tư pháp",
+            "parent_code": "DBD",
+            "indicator": f"TC{number}",
+            "value": value,
+            "dossier": dossier,
+        }
+        for dossier, values in scores.items()
+        for number, value in enumerate(values, start=1)
+    ]
+
+
+def test_tt01_per_dossier_scores_are_averaged_to_two_decimals(app, cli, tmp_path):
+    dossiers = {
+        "HS-01": [2, 2, 2, 2, 2, 2, 2, 2, 1],
+        "HS-02": [2, 1, 2, 2, 2, 2, 1, 2, 1],
+        "HS-03": [1, 2, 2, 1, 2, 2, 2, 2, 2],
+    }
+    path = tmp_path / "dossiers.json"
+    path.write_text(json.dumps(per_dossier_rows(dossiers), ensure_ascii=False), encoding="utf-8")
+    assert cli("import", str(path), "--scheme", "tt01") == 0
+    [row] = scores(app, "tt01", "2021-Q1")
+    # TC1 (2+2+1)/3 = 1.67, TC2 1.67, TC5..TC6 2, TC7 1.67, TC9 (1+1+2)/3 = 1.33
+    assert row["axes"]["TC1"]["score"] == 1.67 and row["axes"]["TC9"]["score"] == 1.33
+    assert row["total"] == pytest.approx(1.67 + 1.67 + 2 + 1.67 + 2 + 2 + 1.67 + 2 + 1.33)
+    assert row["dtb"] == pytest.approx(1.67 + 1.67 + 2 + 1.67 + 2)
+
+
+def test_a_dossier_missing_a_criterion_rejects_the_file(app, cli, tmp_path, capsys):
+    rows = per_dossier_rows({"HS-01": [2, 2, 2, 2, 2, 2, 2, 2, 1]})[:-1]  # no TC9
+    path = tmp_path / "dossiers.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    assert cli("import", str(path)) == 2
+    assert "dossier HS-01 of DBD.TUPHAP has no row for TC9" in capsys.readouterr().err
+    assert stored(app) == 0

@@ -38,7 +38,7 @@ from service.sources.numbers import parse_number
 
 COLUMNS = (
     "scheme", "period", "as_of", "unit_code", "unit_name", "parent_code",
-    "indicator", "value", "max", "numerator", "denominator",
+    "indicator", "value", "max", "numerator", "denominator", "dossier",
 )  # fmt: skip
 REQUIRED = ("scheme", "period", "unit_code", "indicator", "value")
 REPORTED = frozenset({"TOTAL", "CONVERTED", "RANK", "CLASS", "DTB"})
@@ -70,11 +70,13 @@ class InterchangeRow:
     reported: bool
     line: int
     location: str
+    dossier: str = ""  # tt01: the dossier a per-dossier criterion score belongs to
 
     @property
     def key(self) -> tuple[str, Period, date | None, str, str]:
         """What identifies a figure: no two rows of a table may share it."""
-        return (self.scheme, self.period, self.as_of, self.unit_code, self.indicator)
+        indicator = f"{self.indicator}@{self.dossier}" if self.dossier else self.indicator
+        return (self.scheme, self.period, self.as_of, self.unit_code, indicator)
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,7 @@ def _row(record: _Record, problems: list[Problem]) -> InterchangeRow | None:
         reported=indicator in REPORTED,
         line=record.line,
         location=record.location,
+        dossier=cells.text("dossier", required=False),
     )
 
 
@@ -335,7 +338,8 @@ def _repeats(rows: list[InterchangeRow]) -> list[Problem]:
             for field in ("value", "max", "numerator", "denominator")
             if getattr(row, field) != getattr(seen, field)
         ]
-        what = f"{row.indicator} of {row.unit_code} ({row.scheme}, {row.period})"
+        dossier = f" of dossier {row.dossier}" if row.dossier else ""
+        what = f"{row.indicator}{dossier} of {row.unit_code} ({row.scheme}, {row.period})"
         reason = (
             f"{what} repeats {seen.location} with different figures: {'; '.join(differences)}"
             if differences
