@@ -42,20 +42,15 @@ def dvcwatch(*args: str, db_url: str, config: Path) -> list[str]:
     return [*args, "--db", db_url, "--config", str(config)]
 
 
+def sync_august(db_url: str, config: Path, simulator: PortalSimulator) -> list[str]:
+    """The command syncing Phú Thọ's 2026-08 from the simulator."""
+    return dvcwatch("sync", "--province", "H44", "--period", "2026-08", "--portal-url",
+                    simulator.base_url, db_url=db_url, config=config)  # fmt: skip
+
+
 def test_sync_then_scores_then_status(db_url, config, simulator, capsys):
     assert main(dvcwatch("db", "upgrade", db_url=db_url, config=config)) == 0
-    sync = dvcwatch(
-        "sync",
-        "--province",
-        "H44",
-        "--period",
-        "2026-08",
-        "--portal-url",
-        simulator.base_url,
-        db_url=db_url,
-        config=config,
-    )
-    assert main(sync) == 0
+    assert main(sync_august(db_url, config, simulator)) == 0
     assert "H44 2026-08: ok, 163 units, 164 new snapshots" in capsys.readouterr().out
     assert (
         main(
@@ -78,9 +73,7 @@ def test_sync_then_scores_then_status(db_url, config, simulator, capsys):
 def synced_august(db_url: str, config: Path, simulator: PortalSimulator) -> None:
     """A migrated database holding Phú Thọ's 2026-08 figures, through the command line."""
     assert main(dvcwatch("db", "upgrade", db_url=db_url, config=config)) == 0
-    sync = dvcwatch("sync", "--province", "H44", "--period", "2026-08", "--portal-url",
-                    simulator.base_url, db_url=db_url, config=config)  # fmt: skip
-    assert main(sync) == 0
+    assert main(sync_august(db_url, config, simulator)) == 0
 
 
 def test_scores_as_a_table_show_vietnamese_decimals(db_url, config, simulator, capsys):
@@ -105,19 +98,7 @@ def test_an_unmigrated_database_asks_for_db_upgrade(db_url, config, capsys):
 def test_a_failed_sync_exits_1_with_the_reason(db_url, config, simulator, capsys):
     main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
     simulator.inject(Fault("403", times=-1))
-    code = main(
-        dvcwatch(
-            "sync",
-            "--province",
-            "H44",
-            "--period",
-            "2026-08",
-            "--portal-url",
-            simulator.base_url,
-            db_url=db_url,
-            config=config,
-        )
-    )
+    code = main(sync_august(db_url, config, simulator))
     assert code == 1 and "blocked" in capsys.readouterr().err
 
 
@@ -133,20 +114,7 @@ def counts(db_url: str) -> tuple[int, int]:
 def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simulator):
     main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
     simulator.inject(Fault("delay", endpoint="handling-satisfaction", times=1, seconds=60))
-    command = [
-        DVCWATCH,
-        *dvcwatch(
-            "sync",
-            "--province",
-            "H44",
-            "--period",
-            "2026-08",
-            "--portal-url",
-            simulator.base_url,
-            db_url=db_url,
-            config=config,
-        ),
-    ]
+    command = [DVCWATCH, *sync_august(db_url, config, simulator)]
     process = subprocess.Popen(command, env=os.environ.copy())
     deadline = time.monotonic() + 30
     while not any(e == "handling-satisfaction" for e, _ in simulator.requests_log):
