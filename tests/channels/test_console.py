@@ -6,7 +6,8 @@ import asyncio
 import io
 from datetime import datetime
 
-from service.channels import Button, ConsoleChannel, Document, Message, Receipt, Recipient
+from service.channels.base import Button, Document, Message, Receipt, Recipient
+from service.channels.console import ConsoleChannel
 
 LAN = Recipient("4242", "Nguyễn Thị Lan")
 SENT_AT = datetime(2026, 9, 1, 1, 30)

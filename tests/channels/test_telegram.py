@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from service.channels import (
-    TELEGRAM_LIMITS,
+from service.channels.base import (
     Button,
     ChannelLimits,
     ChannelUnauthorized,
@@ -28,11 +27,10 @@ from service.channels import (
     RateLimiter,
     Receipt,
     Recipient,
-    TelegramChannel,
     TransientDeliveryError,
-    escape_html,
-    utf16_length,
 )
+from service.channels.messages import escape_html, utf16_length
+from service.channels.telegram import TELEGRAM_LIMITS, TelegramChannel
 from tests.fakes import FakeClock
 from tests.fakes.telegram_server import FakeTelegram
 
