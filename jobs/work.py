@@ -8,7 +8,6 @@ retries it) and logged, never raised into the scheduler.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,15 +20,16 @@ from service import claims
 from service.alerts import setup
 from service.alerts.directory import recipients
 from service.alerts.engine import evaluate
-from service.alerts.messages import period_label
 from service.alerts.models import Delivery
 from service.alerts.outbox import Outbox, SendReport
 from service.app import App
 from service.channels.base import Channel
+from service.channels.messages import escape_html
 from service.clock import local_today, utcnow
 from service.config import NoticeUnit
 from service.models import RawResponse
 from service.notices.produce import Request, Written, write_notice
+from service.notices.vnformat import period_short
 from service.periods import Period
 from service.sync import sync_province
 
@@ -134,8 +134,8 @@ def _queue_documents(
         return
     directory = setup.directory(context.app.settings)
     label = "Công văn" if unit.kind == "congvan" else "Báo cáo"
-    caption = html.escape(
-        f"{label} kết quả đánh giá {period_label(due.period)} của {unit.unit} (tệp Word)."
+    caption = escape_html(
+        f"{label} kết quả đánh giá {period_short(due.period)} của {unit.unit} (tệp Word)."
     )
     for person in recipients(directory, unit.unit, unit.unit.split(".")[0], "notice"):
         session.add(

@@ -12,7 +12,6 @@ The decisions are plain functions over the database (`acknowledge`,
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +23,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from service.alerts.compose import ACK_PREFIX
 from service.alerts.directory import Directory, Person, find_by_address
-from service.alerts.messages import period_label
 from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, DeliveryStatus
+from service.channels.messages import escape_html
 from service.clock import to_local, utcnow
-from service.notices.vnformat import number
+from service.notices.vnformat import number, period_short
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
@@ -68,7 +67,7 @@ def acknowledge(
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = now, who
     when = to_local(alert.acknowledged_at).strftime("%H:%M %d/%m/%Y")
-    by = html.escape(alert.acknowledged_by or who)
+    by = escape_html(alert.acknowledged_by or who)
     return Acknowledgement(True, "Đã ghi nhận.", f"\n\n✅ Đã tiếp nhận bởi {by} lúc {when}")
 
 
@@ -83,9 +82,7 @@ def status_text(
     for code in unit_codes:
         row = rows.get(code)
         if row is None:
-            parts.append(
-                f"{html.escape(code)}: không có số liệu tháng {period.number}/{period.year}."
-            )
+            parts.append(f"{escape_html(code)}: không có số liệu {period_short(period)}.")
             continue
         parts.append(_unit_status(row, _open_alerts(session, code)))
     return "\n\n".join(parts) or "Không có đơn vị nào để báo cáo."
@@ -96,8 +93,8 @@ def _unit_status(row: dict[str, Any], alert_lines: list[str]) -> str:
     change = "" if delta is None else f" ({'+' if delta >= 0 else ''}{number(delta)} điểm)"
     rank = f", xếp hạng {row['rank']:02d}/{row['rank_of']}" if row.get("rank") else ""
     lines = [
-        f"<b>{html.escape(str(row['unit_name']))}</b> ({html.escape(str(row['unit_code']))})",
-        f"{period_label(row['period']).capitalize()}: {number(row['total'])}/100 điểm"
+        f"<b>{escape_html(str(row['unit_name']))}</b> ({escape_html(str(row['unit_code']))})",
+        f"{period_short(row['period']).capitalize()}: {number(row['total'])}/100 điểm"
         f"{change}{rank}",
     ]
     lines += [f"• {line}" for line in alert_lines] or ["Không có cảnh báo đang mở."]

@@ -8,11 +8,11 @@ alert lines were escaped when they were rendered.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 from service.alerts.models import Delivery, EventKind
 from service.channels.base import Button, Message
+from service.channels.messages import escape_html
 
 ACK_PREFIX = "ack:"
 ACK_TEXT = "Đã tiếp nhận"
@@ -38,7 +38,7 @@ def compose(group: Sequence[Delivery], acknowledgeable: Mapping[int, str]) -> Me
         by_unit.setdefault(delivery.unit_label, []).append(delivery.text_html)
     parts = [f"<b>dvcwatch: {len(group)} cảnh báo</b>"] if len(group) > 1 else []
     for label, lines in by_unit.items():
-        parts.append("\n".join([f"<b>{html.escape(label)}</b>", *lines]))
+        parts.append("\n".join([f"<b>{escape_html(label)}</b>", *lines]))
     alert_ids = list(dict.fromkeys(d.alert_id for d in group if d.alert_id in acknowledgeable))
     single = len(alert_ids) == 1
     buttons = tuple(

@@ -14,8 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from service.alerts.rules import Rule
-from service.notices.vnformat import number
-from service.periods import Period
+from service.notices.vnformat import number, period_short
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "telegram"
 METRIC_NAMES = {
@@ -46,16 +45,6 @@ RESOLVED = {
     "total_below": "điểm tổng hợp đã vượt ngưỡng",
     "falling_for": "điểm tổng hợp đã ngừng giảm",
 }
-
-
-def period_label(text: str) -> str:
-    """`2026-08` → "tháng 8/2026"; `2026-Q3` → "quý 3/2026"; `2026` → "năm 2026"."""
-    period = Period.parse(text)
-    if period.kind == "month":
-        return f"tháng {period.number}/{period.year}"
-    if period.kind == "quarter":
-        return f"quý {period.number}/{period.year}"
-    return f"năm {period.year}"
 
 
 def _resolved_text(
@@ -89,7 +78,7 @@ def _environment() -> Environment:
         vn_number=lambda value: number(value),
         vn_percent=lambda value: f"{number(value)}%",
         count_text=lambda value: number(value, 0),
-        period_label=period_label,
+        period_label=period_short,
         metric_name=lambda code: METRIC_NAMES.get(code, code),
         effort_for=_efforts_for,
         effort_noun=lambda code: EFFORT_NOUNS.get(code, code),

@@ -23,7 +23,6 @@ from service.config import ConfigError
 from service.figures import FigureValue
 
 UNIT_KINDS = ("count_above", "ratio_below", "fell_by", "rank_fell", "total_below", "falling_for")
-OPERATOR_KINDS = ("stale_sync", "run_blocked", "parse_error", "delivery_failed")
 Kind = Literal[
     "count_above", "ratio_below", "fell_by", "rank_fell", "total_below", "falling_for",
     "stale_sync", "run_blocked", "parse_error", "delivery_failed",

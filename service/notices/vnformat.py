@@ -10,7 +10,6 @@ officials write them: "tháng 9/2024", "tháng 9 năm 2024", "Quý I năm 2021".
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -136,11 +135,6 @@ def blank_compact_date(year: int, month: int) -> str:
     return f"{BLANK}/{_month(month)}/{year}"
 
 
-def short_date(day: dt.date) -> str:
-    """ "30/09/2024"."""
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
 def compact_date(day: dt.date) -> str:
     """ "30/9/2024", "05/10/2024", "31/01/2025": the Nghị định 30 rule, with slashes."""
     return f"{_day(day.day)}/{_month(day.month)}/{day.year}"
@@ -148,7 +142,7 @@ def compact_date(day: dt.date) -> str:
 
 def last_day_of_month(year: int, month: int) -> dt.date:
     """The real last day: 30 September, 29 February 2024, 28 February 2025."""
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return Period(year, "month", month).last_day
 
 
 def _period(period: Period | str) -> Period:

@@ -21,7 +21,6 @@ from service.notices.vnformat import (
     rank,
     rank_change_words,
     roman,
-    short_date,
     signed,
     two_digits,
 )
@@ -114,11 +113,10 @@ def test_dates_in_the_nghi_dinh_30_form(day: date, long: str, compact: str) -> N
     assert compact_date(day) == compact
 
 
-def test_blank_days_and_the_older_short_date() -> None:
+def test_blank_days() -> None:
     assert blank_long_date(2024, 10) == f"ngày {BLANK} tháng 10 năm 2024"
     assert blank_long_date(2025, 2) == f"ngày {BLANK} tháng 02 năm 2025"
     assert blank_compact_date(2024, 10) == f"{BLANK}/10/2024"
-    assert short_date(date(2024, 9, 30)) == "30/09/2024"
 
 
 @pytest.mark.parametrize(
