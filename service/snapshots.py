@@ -203,9 +203,13 @@ def _figure_row(figure: FigureValue) -> dict[str, object]:
     return {name: getattr(figure, name) for name in FIGURE_FIELDS}
 
 
-def latest_units(session: Session, scheme: str, period: str) -> list[StoredUnit]:
-    """For each unit, its latest snapshot (newest as_of, then newest revision)."""
-    return [history[0] for history in _newest(session, scheme, period, depth=1).values()]
+def latest_units(
+    session: Session, scheme: str, period: str, unit_code: str | None = None
+) -> list[StoredUnit]:
+    """For each unit (or only the unit of `unit_code`), its latest snapshot (newest
+    as_of, then newest revision)."""
+    newest = _newest(session, scheme, period, depth=1, unit_code=unit_code)
+    return [history[0] for history in newest.values()]
 
 
 def previous_snapshots(session: Session, scheme: str, period: str) -> dict[int, StoredUnit]:
@@ -214,7 +218,9 @@ def previous_snapshots(session: Session, scheme: str, period: str) -> dict[int, 
     return {unit_id: history[1] for unit_id, history in newest.items() if len(history) > 1}
 
 
-def _newest(session: Session, scheme: str, period: str, depth: int) -> dict[int, list[StoredUnit]]:
+def _newest(
+    session: Session, scheme: str, period: str, depth: int, unit_code: str | None = None
+) -> dict[int, list[StoredUnit]]:
     parent = aliased(Unit)
     query = (
         select(Snapshot, Unit, parent.code)
@@ -222,6 +228,8 @@ def _newest(session: Session, scheme: str, period: str, depth: int) -> dict[int,
         .outerjoin(parent, parent.id == Unit.parent_id)
         .where(Snapshot.scheme == scheme, Snapshot.period == period)
     )
+    if unit_code is not None:
+        query = query.where(Unit.code == unit_code)
     histories: dict[int, list[tuple[Snapshot, Unit, str | None]]] = {}
     for snapshot, unit, parent_code in session.execute(query):
         histories.setdefault(unit.id, []).append((snapshot, unit, parent_code))

@@ -92,3 +92,15 @@ def test_the_unit_keeps_its_parent_and_a_running_day_is_a_new_snapshot(sessions)
     assert parent_code == "H99"
     assert count(sessions, Snapshot) == 2
     assert latest.as_of == dt.date(2026, 8, 31) and latest.figures["TOTAL"].value == 80.0
+
+
+def test_the_latest_snapshot_of_one_unit_can_be_read_alone(sessions):
+    store(sessions, commune(80.0))
+    other = UnitRecord("unit-2", "H99.102", "UBND xã Bình Phú", "COMMUNE", commune(70.0).figures)
+    with sessions.begin() as session:
+        store_snapshots(session, KEY, [other], PROVINCE)
+    with sessions() as session:
+        [alone] = latest_units(session, "766", "2026-08", unit_code="H99.102")
+        everyone = latest_units(session, "766", "2026-08")
+    assert alone.code == "H99.102" and alone.figures["TOTAL"].value == 70.0
+    assert len(everyone) == 2

@@ -221,7 +221,8 @@ def _render(
 
 
 def _stored(session: Session, scheme: str, period: Period, code: str) -> StoredUnit | None:
-    return next((u for u in latest_units(session, scheme, str(period)) if u.label == code), None)
+    found = latest_units(session, scheme, str(period), unit_code=code)
+    return found[0] if found else None
 
 
 def _history(
