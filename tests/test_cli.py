@@ -220,3 +220,13 @@ def test_the_simulator_command_takes_its_own_options():
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_status_for_people_says_scheduler_outbox_jobs_and_runs(db_url, config, simulator, capsys):
+    synced_august(db_url, config, simulator)
+    capsys.readouterr()
+    assert main(dvcwatch("status", db_url=db_url, config=config)) == 0
+    text = capsys.readouterr().out
+    assert "Scheduler: none has run yet" in text and "Outbox: 0 pending" in text
+    assert "Deactivated recipients: none" in text and "H44: " in text
+    assert "portal-766 2026-08: as of 2026-08-31, 164 snapshots" in text
