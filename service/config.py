@@ -40,6 +40,11 @@ class PortalSettings(_Section):
     retries: Annotated[int, Field(ge=0, le=10)] = 3
     backoff_seconds: Annotated[float, Field(ge=0)] = 2.0
     page_size: Annotated[int, Field(ge=100, le=300)] = 200
+    # Bounds on what one read may cost: a trickling or huge answer is cut off.
+    request_deadline_seconds: Annotated[float, Field(gt=0)] = 120.0  # one request, whole body
+    run_deadline_seconds: Annotated[float, Field(gt=0)] = 1800.0  # one province-period sync
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 50_000_000  # decompressed
+    max_redirects: Annotated[int, Field(ge=0, le=30)] = 5
 
     @model_validator(mode="after")
     def _pause_is_a_range(self) -> PortalSettings:
@@ -66,6 +71,9 @@ class TelegramSettings(_Section):
     enabled: bool = False
     token_env: str = "DVCWATCH_TELEGRAM_TOKEN"
     base_url: str = "https://api.telegram.org/bot"
+    # How long to wait for the Bot API's answer. A send that times out after the
+    # request left is never retried blindly (it is `uncertain`), so keep it generous.
+    timeout_seconds: Annotated[float, Field(ge=1)] = 30.0
 
 
 class ChannelSettings(_Section):
