@@ -32,6 +32,7 @@ class JobClaim(Base):
     period: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))  # running, ok, failed
     owner: Mapped[str] = mapped_column(String(128))
+    term: Mapped[int] = mapped_column(Integer, server_default="0")  # the leader's, when claimed
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -126,6 +127,7 @@ class Leadership(Base):
     owner: Mapped[str] = mapped_column(String(128))
     since: Mapped[dt.datetime] = mapped_column(DateTime)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    term: Mapped[int] = mapped_column(Integer, server_default="0")  # +1 at each new leader
 
 
 def abandon_others(sessions: sessionmaker[Session], owner: str, now: dt.datetime) -> int:
