@@ -1,7 +1,8 @@
 """The `dvcwatch` command (the contract is in docs/architecture.md).
 
-Every command takes `--config PATH` and `--db URL`. Exit codes: 0 done,
-1 failed, 2 bad usage or bad input (the message names the file, line or field).
+Every command takes `--config PATH` and `--db URL`, before or after its name. Exit codes:
+0 done, 1 failed, 2 bad usage or bad input (the message names the file, line or field),
+130 interrupted (Ctrl-C). Output into a pipe that was closed ends quietly.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from service.db import DatabaseError
 from service.output import FILE_FORMATS, FORMATS
 from service.scoring.schemes import SchemeError
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a filter whose reader left
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -49,13 +53,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         print(f"dvcwatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("dvcwatch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of our output closed it (`dvcwatch status | head`): stop quietly.
+
+    Standard output is pointed at /dev/null so that the interpreter's final flush does not
+    fail again; the exit code is a shell's for a filter stopped by SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"dvcwatch {version('dvcwatch')}"
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "dvcwatch (not installed)"
+
+
+def _common_options(default: object) -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--config", type=Path, default=default, help="TOML settings (default config/dvcwatch.toml)"
+    )
+    options.add_argument(
+        "--db", default=default, help="database URL (default: env DVCWATCH_DB_URL, then the config)"
+    )
+    return options
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, help="TOML settings (default config/dvcwatch.toml)")
-    common.add_argument("--db", help="database URL (default: env DVCWATCH_DB_URL, then the config)")
-    parser = argparse.ArgumentParser(prog="dvcwatch", parents=[common], description=__doc__)
+    # A command's own copy of the options must not reset what was given before its name
+    # (`dvcwatch --config X status`): there they default to "not given" (SUPPRESS).
+    common = _common_options(default=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        prog="dvcwatch", parents=[_common_options(default=None)], description=__doc__
+    )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline on the simulator")

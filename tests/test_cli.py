@@ -230,3 +230,51 @@ def test_status_for_people_says_scheduler_outbox_jobs_and_runs(db_url, config, s
     assert "Scheduler: none has run yet" in text and "Outbox: 0 pending" in text
     assert "Deactivated recipients: none" in text and "H44: " in text
     assert "portal-766 2026-08: as of 2026-08-31, 164 snapshots" in text
+
+
+def test_global_options_before_the_command_are_honoured(tmp_path):
+    """`dvcwatch --config X --db Y status` uses X and Y, as argparse's help shows it."""
+    database = tmp_path / "given.db"
+    config = tmp_path / "given.toml"
+    config.write_text("[portal]\npause_seconds = [0, 0]\n", encoding="utf-8")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    upgrade = [DVCWATCH, "--config", str(config), "--db", f"sqlite:///{database}", "db", "upgrade"]
+    subprocess.run(upgrade, cwd=work, check=True, capture_output=True)
+    status = [DVCWATCH, "--config", str(config), "--db", f"sqlite:///{database}", "status"]
+    done = subprocess.run(status, cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert database.exists()
+    assert not (work / "var").exists()  # no silent default database in the working folder
+
+
+def test_a_config_named_before_the_command_that_is_missing_is_an_error(tmp_path):
+    done = subprocess.run(
+        [DVCWATCH, "--config", str(tmp_path / "absent.toml"), "status"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    absent = tmp_path / "absent.toml"
+    assert done.stderr.strip() == f"dvcwatch: {absent}: configuration file not found"
+
+
+def test_version_names_the_installed_release():
+    done = subprocess.run([DVCWATCH, "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.strip().startswith("dvcwatch 0.")
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+    subprocess.run([DVCWATCH, "--db", database, "db", "upgrade"], check=True, capture_output=True)
+    reading, writing = os.pipe()
+    os.close(reading)  # the reader (`| head`) is already gone
+    try:
+        done = subprocess.run(
+            [DVCWATCH, "--db", database, "status"], stdout=writing, stderr=subprocess.PIPE,
+            text=True, cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        os.close(writing)
+    assert done.stderr == ""
+    assert done.returncode == 141
