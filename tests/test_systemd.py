@@ -30,6 +30,11 @@ def test_the_unit_runs_as_its_own_user_hardened_and_restarts_on_failure():
     assert unit["ExecStart"].endswith("dvcwatch run")
 
 
+def test_the_unit_keeps_what_dvcwatch_writes_from_other_users():
+    unit = settings_of(UNIT.read_text(encoding="utf-8"))
+    assert unit["UMask"] == "0027"
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is absent")
 def test_systemd_analyze_verifies_the_unit(tmp_path: Path):
     installed = Path(sys.executable).parent / "dvcwatch"

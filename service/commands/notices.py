@@ -11,6 +11,7 @@ from service.config import IssuerSettings
 
 
 def run_notice(app: App, args: argparse.Namespace) -> int:
+    from service.notices.paths import UnsafeOutputPath
     from service.notices.produce import NoticeError, Request, write_notice
 
     period = parse_period(args.period)
@@ -37,7 +38,7 @@ def run_notice(app: App, args: argparse.Namespace) -> int:
                 formats,
                 args.force,
             )
-        except NoticeError as exc:
+        except (NoticeError, UnsafeOutputPath) as exc:
             raise UsageError(str(exc)) from None
     for item in outcome.files:
         note = "" if item.new else " (already written; --force writes a new version)"

@@ -25,6 +25,7 @@ from service.notices.charts import baocao_charts, congvan_charts
 from service.notices.congvan import congvan
 from service.notices.documents import Issuer, Notice
 from service.notices.models import NoticeFile
+from service.notices.paths import notice_folder
 from service.notices.render import (
     PdfConversionFailed,
     PdfUnavailable,
@@ -98,6 +99,10 @@ def write_notice(
 
     A PDF that cannot be made (no LibreOffice, a failed conversion) does not undo
     the other formats: they are written and archived, and `problem` says why.
+
+    Files go to a folder of `out_dir` named from sanitised parts (see `paths`);
+    `UnsafeOutputPath` when it would resolve elsewhere. Files and folders are
+    created with the process's umask.
     """
     archived = _archived(session, request)
     complete = {w.format for w in archived if w.path.exists()} >= set(formats)
@@ -105,7 +110,8 @@ def write_notice(
         return Outcome([w for w in archived if w.format in formats])
     version = 1 + max((w.version for w in archived), default=0)
     document, charts, snapshots = _build(session, book, settings, request)
-    stem = out_dir / f"{request.kind}-{request.unit}-{request.period}" / f"v{version}"
+    folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
+    stem = folder / f"v{version}"
     written = _render(document, charts, settings, request.kind, stem, formats)
     problem = None
     if "pdf" in formats:

@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import io
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -72,11 +73,14 @@ def find_template(kind: str, override_dir: Path | None, fmt: str = "docx") -> Pa
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` whole or not at all (temporary file, then rename)."""
+    """Write `data` to `path` whole or not at all (temporary file, then rename).
+
+    The file is created with mode 0666 less the process's umask (0640 under
+    systemd's `UMask=0027`), never a fixed mode.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    handle, partial = _create_partial(path)
     try:
-        os.fchmod(handle, 0o644)  # mkstemp's 0600 would hide the notice from its readers
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
@@ -87,6 +91,19 @@ def write_atomic(path: Path, data: bytes) -> Path:
             os.unlink(partial)
         raise
     return path
+
+
+def _create_partial(path: Path) -> tuple[int, Path]:
+    """A new, exclusive temporary file next to `path`; unlike mkstemp (always 0600)
+    it lets the umask decide who may read the finished notice."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+    for _ in range(16):
+        partial = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+        try:
+            return os.open(partial, flags, 0o666), partial
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {path}")
 
 
 def render_docx(

@@ -6,13 +6,10 @@ import csv
 import hashlib
 from pathlib import Path
 
-import pytest
 from docx import Document
 from sqlalchemy import select
 
-from service.cli import main
 from service.notices.models import NoticeFile
-from tests.conftest import SCHEMES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 #: Seed 004: xã Bình Thành, August and September 2024, as the notice reports them.
@@ -39,25 +36,6 @@ BINH_THANH = {
     },
 }
 MAXIMA = {"CKMB": 18, "TDGQ": 20, "CLGQ": 12, "TTTT": 10, "MDHL": 18, "MDSH": 22, "TOTAL": 100}
-
-
-@pytest.fixture
-def cli(app, tmp_path):
-    config = tmp_path / "dvcwatch.toml"
-    config.write_text(
-        f'[scoring]\nschemes_dir = "{SCHEMES}"\n'
-        '[[notices.units]]\nunit = "BINHTHANH"\n[notices.units.issuer]\n'
-        'body_parent = "ỦY BAN NHÂN DÂN HUYỆN ĐẠI TỪ"\n'
-        'body_name = "ỦY BAN NHÂN DÂN\\nXÃ BÌNH THÀNH"\n'
-        'number_pattern = "UBND-VP"\nplace = "Bình Thành"\n'
-        'recipients = ["Các bộ phận chuyên môn thuộc UBND xã"]\n',
-        encoding="utf-8",
-    )
-
-    def run(*args: str) -> int:
-        return main([*args, "--db", app.settings.database.url, "--config", str(config)])
-
-    return run
 
 
 def seed_004_table(path: Path, months: tuple[str, ...] = ("2024-08", "2024-09")) -> Path:
