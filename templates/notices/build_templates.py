@@ -65,6 +65,8 @@ def new_document() -> DocxDocument:
     body.paragraph_format.line_spacing = 1.15
     heading = _style(document, "Notice Heading", 14, bold=True, base="Notice Body")
     heading.paragraph_format.keep_with_next = True
+    closing = _style(document, "Notice Closing", 14, base="Notice Body")
+    closing.paragraph_format.keep_with_next = True
     _style(document, "Notice Cell", 11).paragraph_format.alignment = CENTER
     _style(document, "Notice Cell Name", 11).paragraph_format.alignment = LEFT
     _style(document, "Notice Centered", 14).paragraph_format.alignment = CENTER
@@ -137,14 +139,59 @@ def borders(table: Table, value: str) -> None:
 
 
 def two_columns(document: DocxDocument, left: Length, right: Length) -> Table:
+    """A borderless, fixed two-column table whose grid says what its cells say
+    (Word lays out by the cells, LibreOffice by the grid: they must agree)."""
     table = document.add_table(rows=1, cols=2)
     table.autofit = False
     borders(table, "nil")
+    for column, width in zip(table._tbl.tblGrid.gridCol_lst, (left, right), strict=True):
+        column.w = width
+    properties = table._tbl.tblPr
+    size = {qn("w:w"): str(Length(left + right).twips), qn("w:type"): "dxa"}
+    put_table_property(properties, properties.makeelement(qn("w:tblW"), size))
+    layout = properties.makeelement(qn("w:tblLayout"), {qn("w:type"): "fixed"})
+    put_table_property(properties, layout)
     for row in table.rows:
         row.cells[0].width, row.cells[1].width = left, right
+        keep_row_whole(row._tr)
     for cell in table.rows[0].cells:
         cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
     return table
+
+
+def keep_row_whole(row: object) -> None:
+    """The row is never split across two pages."""
+    properties = row.get_or_add_trPr()  # type: ignore[attr-defined]
+    properties.append(OxmlElement("w:cantSplit"))
+
+
+def field(paragraph: Paragraph, instruction: str, shown: str) -> None:
+    """A Word field (e.g. PAGE) in `paragraph`, showing `shown` until it is updated."""
+
+    def mark(kind: str) -> None:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        paragraph.add_run()._r.append(element)
+
+    mark("begin")
+    code = OxmlElement("w:instrText")
+    code.set(qn("xml:space"), "preserve")
+    code.text = f" {instruction} "
+    paragraph.add_run()._r.append(code)
+    mark("separate")
+    paragraph.add_run(shown)
+    mark("end")
+
+
+def page_numbers(document: DocxDocument) -> None:
+    """Nghị định 30: the page number centred in the top margin, from the second page
+    (the first page's header is empty)."""
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    section.header_distance = Mm(10)
+    paragraph = section.header.paragraphs[0]
+    paragraph.style = document.styles["Notice Centered"]
+    field(paragraph, "PAGE", "2")
 
 
 def head(document: DocxDocument, with_subject: bool) -> None:
@@ -184,7 +231,8 @@ def body(document: DocxDocument) -> None:
     para(document, "{{ section.heading }}", style="Notice Heading")
     loop(document, "text in section.paragraphs", ("{{ text }}", "Notice Body"))
     para(document, "{%p endfor %}")
-    loop(document, "text in doc.closing", ("{{ text }}", "Notice Body"))
+    # the closing stays on the page of the "Nơi nhận" and the signature under it
+    loop(document, "text in doc.closing", ("{{ text }}", "Notice Closing"))
 
 
 def signature(document: DocxDocument) -> None:
@@ -195,7 +243,9 @@ def signature(document: DocxDocument) -> None:
     para(copies, "{%p for line in doc.copies %}")
     para(copies, "{{ line }}", style="Notice Cell Name", size=11)
     para(copies, "{%p endfor %}")
+    para(signer, "{%p if doc.signature.signing_for %}")
     para(signer, "{{ doc.signature.signing_for }}", size=14, bold=True)
+    para(signer, "{%p endif %}")
     para(signer, "{{ doc.signature.title }}", size=14, bold=True)
     for _ in range(4):
         para(signer)
@@ -214,6 +264,7 @@ def table_row(table: Table, cells: tuple[str, str, str], bold: bool, heading: bo
         "{%tc endfor %}",
     )
     row = table.add_row()
+    keep_row_whole(row._tr)
     for cell, text in zip(row.cells, texts, strict=True):
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
@@ -269,7 +320,8 @@ def appendices(document: DocxDocument, page_break: bool) -> None:
     para(document, "{%p endfor %}")
     para(document, "{%p for chart in appendix.charts %}")
     para(document, "{%p if charts[chart.key] %}")
-    para(document, "{{ charts[chart.key] }}")
+    image = para(document, "{{ charts[chart.key] }}")
+    image.paragraph_format.keep_with_next = True  # the caption under its chart
     para(document, "{{ chart.caption }}", style="Notice Caption")
     para(document, "{%p endif %}")
     para(document, "{%p endfor %}")
@@ -278,6 +330,7 @@ def appendices(document: DocxDocument, page_break: bool) -> None:
 
 def congvan() -> DocxDocument:
     document = new_document()
+    page_numbers(document)
     head(document, with_subject=True)
     para(document, "Kính gửi:", style="Notice Centered")
     loop(document, "line in doc.addressees", ("{{ line }}", "Notice Centered"))
@@ -290,6 +343,7 @@ def congvan() -> DocxDocument:
 
 def baocao() -> DocxDocument:
     document = new_document()
+    page_numbers(document)
     head(document, with_subject=False)
     para(document, "{{ doc.title }}", bold=True)
     para(document, "{{ doc.subject }}", bold=True).paragraph_format.space_after = Pt(12)
