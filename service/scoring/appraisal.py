@@ -4,6 +4,9 @@ Pure: takes stored snapshots (`StoredUnit`) of imported tables, scores each
 unit with its scheme, ranks it within its comparison set (same parent), and
 appraises what the table said about itself (`TOTAL`, `CONVERTED`, `RANK`,
 `CLASS`, `DTB`): every disagreement beyond the tolerance is a mismatch.
+Figures are compared as decimals, the reported one rounded half up to the
+2 decimals reports print: a difference equal to the tolerance is within it
+(68,11 reported against 68,10 computed agrees at 0,01).
 A reported rank agrees with a tie when it falls inside the tied places
 (a report numbering three units tied for 8th as 8, 9, 10 is not wrong).
 """
@@ -13,30 +16,35 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from service.scoring.changes import round2, score_change
+from service.scoring.changes import score_change
+from service.scoring.decimals import Number, as_float, round_half_up, within
 from service.scoring.ranks import Rank, competition_ranks, rank_change
 from service.scoring.rows import identity
 from service.scoring.schemes import Band, Scheme, score_unit
-from service.scoring.tt01 import CRITERIA, score_criteria
+from service.scoring.tt01 import CRITERIA, CRITERION_MAX, score_criteria
 from service.snapshots import StoredUnit
 
-DEFAULT_TOLERANCE = 0.01
+DEFAULT_TOLERANCE = Decimal("0.01")
 NOT_APPLICABLE = "NOT_APPLICABLE"
+TT01_MAX = Decimal(CRITERION_MAX * len(CRITERIA))  # 18: nine criteria of at most 2
 
 
 @dataclass(frozen=True)
 class Computed:
-    """What dvcwatch computes for one unit, before ranking."""
+    """What dvcwatch computes for one unit, before ranking: exact decimals,
+    `converted` rounded half up to the 2 decimals reports print (what ranks
+    and comparisons use)."""
 
-    total: float | None
-    maximum: float
-    converted: float | None
+    total: Decimal | None
+    maximum: Decimal
+    converted: Decimal | None
     class_name: str | None
     indicators: Mapping[str, tuple[float | None, float | None]]  # code → (score, max)
     not_applicable: tuple[str, ...] = ()
-    dtb: float | None = None
+    dtb: Decimal | None = None
     status: str | None = None
 
 
@@ -67,11 +75,11 @@ def tt01_scorer(bands: Sequence[Band]) -> Scorer:
         none_scored = all(v is None for v in averages.values()) or (
             dossiers is not None and dossiers.value == 0
         )
-        scored = score_criteria(None if none_scored else averages, bands)  # type: ignore[arg-type]
-        indicators = {code: (averages[code], 2.0) for code in CRITERIA}
+        scored = score_criteria(None if none_scored else averages, bands)
+        indicators = {code: (averages[code], float(CRITERION_MAX)) for code in CRITERIA}
         return Computed(
             scored.total,
-            18.0,
+            TT01_MAX,
             scored.total,
             scored.class_name,
             indicators,
@@ -87,9 +95,10 @@ def appraisal_rows(
     scorer: Scorer,
     current: Sequence[StoredUnit],
     previous: Sequence[StoredUnit] = (),
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: Number = DEFAULT_TOLERANCE,
 ) -> list[dict[str, Any]]:
-    """One row per unit in rank order within each comparison set (see module doc)."""
+    """One row per unit in rank order within each comparison set (see module doc).
+    Numbers in the rows are floats (JSON numbers) of the decimals computed."""
     computed = {u.unit_id: scorer(u) for u in current}
     before = {u.unit_id: u for u in previous}
     computed_before = {uid: scorer(u) for uid, u in before.items()}
@@ -102,12 +111,12 @@ def appraisal_rows(
         comparable = old is not None and before[unit.unit_id].source == unit.source
         old_rank = previous_ranks.get(unit.unit_id) if comparable else None
         row = identity(unit, scheme) | {
-            "total": mine.total,
-            "max": mine.maximum,
-            "converted": mine.converted,
+            "total": as_float(mine.total),
+            "max": float(mine.maximum),
+            "converted": as_float(mine.converted),
             "class": mine.class_name,
             "status": mine.status,
-            "dtb": mine.dtb,
+            "dtb": as_float(mine.dtb),
             "rank": rank.rank,
             "rank_of": rank.rank_of,
             "rank_tied": rank.tied,
@@ -126,15 +135,18 @@ def appraisal_rows(
 
 
 def mismatches(
-    unit: StoredUnit, mine: Computed, rank: Rank, tie_size: int, tolerance: float
+    unit: StoredUnit, mine: Computed, rank: Rank, tie_size: int, tolerance: Number
 ) -> list[dict[str, Any]]:
-    """Each figure the table reported about itself that dvcwatch computes otherwise."""
+    """Each figure the table reported about itself that dvcwatch computes otherwise
+    (numbers: differing by more than `tolerance`, as decimals)."""
     found = []
     computed_numbers = {"TOTAL": mine.total, "CONVERTED": mine.converted, "DTB": mine.dtb}
     for field, computed in computed_numbers.items():
         reported = _reported(unit, field)
-        if reported is not None and (computed is None or abs(reported - computed) > tolerance):
-            found.append({"field": field, "reported": reported, "computed": computed})
+        if reported is not None and (computed is None or not within(reported, computed, tolerance)):
+            found.append(
+                {"field": field, "reported": float(reported), "computed": as_float(computed)}
+            )
     reported_class = unit.figures.get("CLASS")
     if reported_class and reported_class.text_value != (mine.class_name or mine.status):
         found.append(
@@ -163,7 +175,7 @@ def mismatches(
 
 
 def _ranks(units: Sequence[StoredUnit], computed: Mapping[int, Computed]) -> dict[int, Rank]:
-    sets: dict[str | None, dict[str, float | None]] = defaultdict(dict)
+    sets: dict[str | None, dict[str, Decimal | None]] = defaultdict(dict)
     for unit in units:
         sets[unit.parent_code][str(unit.unit_id)] = computed[unit.unit_id].converted
     ranks: dict[int, Rank] = {}
@@ -199,8 +211,9 @@ def _indicator_value(unit: StoredUnit, code: str) -> float | None:
     return figure.value
 
 
-def _reported(unit: StoredUnit, code: str) -> float | None:
+def _reported(unit: StoredUnit, code: str) -> Decimal | None:
+    """A reported figure as the report prints it: 2 decimals, half up."""
     figure = unit.figures.get(code)
     if figure is None or figure.kind != "reported" or figure.value is None:
         return None
-    return round2(figure.value)
+    return round_half_up(figure.value)

@@ -1,5 +1,5 @@
-"""The change of a score from one period to the previous, and the rounding
-of published figures.
+"""The change of a score from one period to the previous. (The rounding of
+published figures lives in `decimals`; `round2` is re-exported here.)
 
 A period is a month (`2024-09`), a quarter (`2021-Q1`) or a year (`2022`):
 `service.periods.Period`, the project's one period type, re-exported here.
@@ -15,10 +15,9 @@ change across series would report a fall that never happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
 from service.periods import Period
+from service.scoring.decimals import Number, round2, to_decimal
 
 __all__ = [
     "Period",
@@ -31,32 +30,6 @@ __all__ = [
 ]
 
 
-_CENT = Decimal("0.01")
-
-
-def to_decimal(value: float | Decimal) -> Decimal:
-    """The decimal a figure was written as: the shortest form of the float
-    (5.81 → Decimal("5.81"), not the binary 5.80999…), so sums of published
-    figures are exact and a class or tie never turns on a float error."""
-    return value if isinstance(value, Decimal) else Decimal(repr(value))
-
-
-@lru_cache(maxsize=1 << 16)  # published figures repeat: most calls are a lookup
-def round2(value: float | Decimal) -> float:
-    """`value` rounded to 2 decimals, half away from zero, as published.
-
-    Rounds the written decimal form (`2.675` → 2.68), which is what a person
-    reading the figure, and Excel, would do; plain `round()` rounds the
-    binary value (2.67) and rounds halves to even.
-    """
-    if isinstance(value, Decimal):
-        return float(value.quantize(_CENT, rounding=ROUND_HALF_UP))
-    written = repr(float(value))
-    if len(written.partition(".")[2]) <= 2 and "e" not in written and "n" not in written:
-        return float(value)  # already as published: nothing to round
-    return float(Decimal(written).quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
 def previous_period(period: Period | str) -> Period:
     """The previous period of the same kind: `2024-01` → `2023-12`,
     `2021-Q1` → `2020-Q4`, `2022` → `2021`. Text is parsed with `Period.parse`."""
@@ -65,16 +38,17 @@ def previous_period(period: Period | str) -> Period:
 
 
 def score_change(
-    current: float | None, previous: float | None, *, comparable: bool = True
+    current: Number | None, previous: Number | None, *, comparable: bool = True
 ) -> float | None:
-    """Signed change `current − previous`, rounded to 2 decimals.
+    """Signed change `current − previous` of the decimals as written, rounded
+    half up to 2 decimals (0.3 − 0.165 is 0.135 → 0.14, not the float 0.13).
 
     None when either figure is missing (None means no data, not 0) or when
     the caller says the two are not `comparable` (another source or method).
     """
     if current is None or previous is None or not comparable:
         return None
-    return round2(current - previous)
+    return round2(to_decimal(current) - to_decimal(previous))
 
 
 @dataclass(frozen=True)
@@ -82,7 +56,7 @@ class SeriesFigure:
     """A score and the series it belongs to: one source read with one method
     (e.g. `portal-766:2025`). Figures of different series never compare."""
 
-    value: float | None
+    value: Number | None
     series: str
 
 

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from service.scoring.decimals import Number, to_decimal
+
 STEP = Fraction(1, 10)  # the "next 0.1 point" people are told about
 
 
@@ -99,7 +101,7 @@ def what_it_takes(
     indicator: str,
     numerator: float | None,
     denominator: float | None,
-    reported_score: float | None = None,
+    reported_score: Number | None = None,
     formulas: Mapping[str, Formula] = FORMULAS,
 ) -> Effort:
     """Estimate the effort for one indicator of one unit.
@@ -114,7 +116,7 @@ def what_it_takes(
     numerator, denominator = _whole(indicator, numerator), _whole(indicator, denominator)
     if numerator is not None and denominator and not 0 <= numerator <= denominator:
         raise ValueError(f"{indicator}: {numerator} of {denominator} is not a possible count")
-    current = None if reported_score is None else Fraction(repr(float(reported_score)))
+    current = None if reported_score is None else Fraction(to_decimal(reported_score))
     if numerator is not None and denominator and current is None:
         current = formula.score(numerator, denominator)
     step = STEP if current is None else max(Fraction(0), min(STEP, formula.max_score - current))

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.figures import AXES, COUNT_CODES
-from service.scoring.changes import round2, score_change
+from service.scoring.changes import score_change
+from service.scoring.decimals import round2, to_decimal
 from service.scoring.effort import what_it_takes
 from service.scoring.ranks import Rank, competition_ranks, province_averages, rank_change
 from service.scoring.rows import identity
@@ -123,7 +124,7 @@ def unit_row(
     return identity(unit, SCHEME) | {
         "total": total,
         "max": scale,
-        "converted": round2(total * scale / 100) if total is not None else None,
+        "converted": round2(to_decimal(total) * scale / 100) if total is not None else None,
         "class": None,
         "total_delta": result.total_delta if result else None,
         "rank": rank.rank if rank else None,

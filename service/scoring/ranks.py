@@ -5,10 +5,12 @@ A comparison set is the units ranked together: a province's communes, or
 Ranking is competition ranking ("1, 2, 2, 4"): tied units share a rank and
 the ranks they would have taken are skipped.
 
-Totals are compared after rounding to 2 decimals: the portal and the
-provincial reports publish 2 decimals, so two units shown as 88.89 are tied
-for the people reading the table even if the unrounded values differ in
-the fourth decimal; ranking them apart would contradict the published page.
+Totals are compared after rounding half up to 2 decimals, as decimals:
+the portal and the provincial reports publish 2 decimals, so two units
+shown as 88.89 are tied for the people reading the table even if the
+unrounded values differ in the fourth decimal, or if one total is a float
+sum (88.88 + 0.005 = 88.88499999…) of what is, written out, 88.885;
+ranking them apart would contradict the published page.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
-from service.scoring.changes import round2
+from service.scoring.decimals import Number, round_half_up, to_decimal
 
 
 class Rank(NamedTuple):
@@ -31,22 +34,22 @@ class Rank(NamedTuple):
     """
 
     unit: str
-    total: float | None
+    total: Number | None
     rank: int | None
     rank_of: int | None  # None: a reported rank whose set size is unknown
     tied: bool
 
 
-def competition_ranks(totals: Mapping[str, float | None]) -> dict[str, Rank]:
+def competition_ranks(totals: Mapping[str, Number | None]) -> dict[str, Rank]:
     """Rank every unit of `totals` (unit → total, None = no data).
 
     Returns unit → Rank in rank order, tied units in the order `totals`
     lists them, unranked units last.
     """
-    published = {unit: round2(total) for unit, total in totals.items() if total is not None}
+    published = {unit: round_half_up(total) for unit, total in totals.items() if total is not None}
     ranked_units = sorted(published, key=lambda unit: -published[unit])
     sharing = Counter(published.values())
-    first_position: dict[float, int] = {}
+    first_position: dict[Decimal, int] = {}
     for position, unit in enumerate(ranked_units, start=1):
         first_position.setdefault(published[unit], position)
     ranks = {
@@ -80,34 +83,37 @@ class AxisAverage:
     score on it, and the units below it (in the order they were given)."""
 
     axis: str
-    average: float | None
+    average: Decimal | None  # exact (to 28 digits): the sum of the decimals over the count
     units_counted: int
     below: tuple[str, ...]
 
 
 def province_averages(
-    scores: Mapping[str, Mapping[str, float | None]],
+    scores: Mapping[str, Mapping[str, Number | None]],
 ) -> dict[str, AxisAverage]:
     """Average of each axis over a comparison set, and who is below it.
 
     `scores` maps unit → axis → score (None or absent = no data; such a unit
     neither counts in the average nor is listed below it). A unit is below
     when its score, rounded to 2 decimals, is under the average rounded to 2
-    decimals: the comparison people can check on the published figures.
+    decimals (both half up, as decimals): the comparison people can check
+    on the published figures.
     """
     axes = list(dict.fromkeys(axis for unit_scores in scores.values() for axis in unit_scores))
     averages: dict[str, AxisAverage] = {}
     for axis in axes:
         values = {
-            unit: value
+            unit: to_decimal(value)
             for unit, unit_scores in scores.items()
             if (value := unit_scores.get(axis)) is not None
         }
         if not values:
             averages[axis] = AxisAverage(axis, None, 0, ())
             continue
-        average = sum(values.values()) / len(values)
-        shown_average = round2(average)
-        below = tuple(unit for unit, value in values.items() if round2(value) < shown_average)
+        average = sum(values.values(), Decimal(0)) / len(values)
+        shown_average = round_half_up(average)
+        below = tuple(
+            unit for unit, value in values.items() if round_half_up(value) < shown_average
+        )
         averages[axis] = AxisAverage(axis, average, len(values), below)
     return averages

@@ -20,6 +20,7 @@ from service.scoring.appraisal import (
     tt01_scorer,
 )
 from service.scoring.book import NATIONAL, SchemeBook
+from service.scoring.decimals import Number
 from service.scoring.national import NationalInput, national_rows
 from service.scoring.tt01 import TT01_KIND
 from service.snapshots import latest_units, previous_snapshots
@@ -36,9 +37,10 @@ def score_rows(
     period: Period,
     parent: str | None = None,
     scale: int | None = None,
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: Number = DEFAULT_TOLERANCE,
 ) -> list[dict[str, Any]]:
-    """The rows of `dvcwatch scores` for one scheme, period and (optionally) comparison set."""
+    """The rows of `dvcwatch scores` for one scheme, period and (optionally) comparison set.
+    `tolerance` (float or Decimal) is the largest reported/computed difference that agrees."""
     current = latest_units(session, scheme, str(period))
     previous = latest_units(session, scheme, str(period.previous()))
     if scheme == NATIONAL:

@@ -5,7 +5,9 @@ Quyết định 459/QĐ-UBND): indicators in groups, each with a maximum; an
 indicator that does not apply to a unit leaves both its points and its
 maximum. The converted score (tổng điểm quy đổi) is
 points ÷ applicable maximum × scale (100, or 10 in some provinces), and a
-classification band is chosen on it. The shape of each scheme is
+classification band is chosen on it. Points, sums, the conversion and the
+bands are decimals (`decimals`): a score exactly on a band's minimum earns
+that band, on either scale. The shape of each scheme is
 configuration (`config/schemes/*.toml`, `kind = "provincial"`): adding a
 province takes a new file, not code. Much of it is inferred from reports,
 which is why none of it is written here.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from service.scoring.changes import round2, to_decimal
+from service.scoring.decimals import Number, round_half_up, to_decimal
 
 SUPPORTED_SCALES = (10, 100)
 BANDS_SCALE = 100  # bands are written on the 100-point scale and divided for the 10-point one
@@ -37,18 +39,21 @@ class ScoringError(ValueError):
 
 @dataclass(frozen=True)
 class Band:
-    """A class and the lowest score that earns it; `min` None on the last band
-    means "everything below the band before"."""
+    """A class and the lowest score that earns it (a score equal to `min` is in
+    the band: "Xuất sắc ≥ 90"); `min` None on the last band means "everything
+    below the band before"."""
 
     name: str
-    min: float | None
+    min: Decimal | None
 
 
-def classify(value: float | Decimal, bands: Sequence[Band]) -> str:
+def classify(value: Number, bands: Sequence[Band]) -> str:
     """The first band (bands run from the highest) whose `min` the unrounded
-    `value` reaches: 89.96 is below 90, whatever the table shows rounded."""
+    `value` reaches, compared as decimals: 90 is Xuất sắc, 89.996 (shown
+    90.00) is below 90, whatever the table shows rounded."""
+    exact = to_decimal(value)
     for band in bands:
-        if band.min is None or to_decimal(band.min) <= to_decimal(value):
+        if band.min is None or band.min <= exact:
             return band.name
     raise ValueError(f"no band takes {value}: the last band must have no minimum")
 
@@ -90,7 +95,8 @@ class Scheme:
         return next((item for item in self.indicators if item.code == code), None)
 
     def bands_for(self, scale: int) -> tuple[Band, ...]:
-        """The bands with their minimums moved to `scale` (÷ 10 on the 10 scale)."""
+        """The bands with their minimums moved to `scale`, exactly (÷ 10 on the
+        10 scale: 72.3 → 7.23, never the float 7.2299999…)."""
         return tuple(
             Band(band.name, None if band.min is None else band.min * scale / BANDS_SCALE)
             for band in self.bands
@@ -101,27 +107,28 @@ class Scheme:
 class ScoredUnit:
     """One unit scored with one scheme.
 
-    `points` is the sum over applicable indicators (điểm đạt được),
+    `points` is the exact sum over applicable indicators (điểm đạt được),
     `applicable_max` the sum of their maximums, `converted` the unrounded
-    points ÷ applicable_max × scale, None (and no class) when nothing applies.
+    points × scale ÷ applicable_max (exact when it terminates, else to 28
+    digits), None (and no class) when nothing applies.
     """
 
     scheme_id: str
-    points: float
-    applicable_max: float
+    points: Decimal
+    applicable_max: Decimal
     scale: int
-    converted: float | None
+    converted: Decimal | None
     class_name: str | None
     not_applicable: tuple[str, ...]
 
     @property
-    def converted_rounded(self) -> float | None:
-        """The converted score as reports print it, 2 decimals."""
-        return None if self.converted is None else round2(self.converted)
+    def converted_rounded(self) -> Decimal | None:
+        """The converted score as reports print it: 2 decimals, half up."""
+        return None if self.converted is None else round_half_up(self.converted)
 
 
 def score_unit(
-    scheme: Scheme, points: Mapping[str, float | None], scale: int | None = None
+    scheme: Scheme, points: Mapping[str, Number | None], scale: int | None = None
 ) -> ScoredUnit:
     """Score one unit from its points per indicator code.
 
@@ -148,10 +155,10 @@ def score_unit(
     converted = total * scale / maximum if maximum else None
     return ScoredUnit(
         scheme_id=scheme.id,
-        points=float(total),
-        applicable_max=float(maximum),
+        points=total,
+        applicable_max=maximum,
         scale=scale,
-        converted=None if converted is None else float(converted),
+        converted=converted,
         class_name=None if converted is None else classify(converted, scheme.bands_for(scale)),
         not_applicable=tuple(
             item.code for item in scheme.indicators if item.code not in applicable
@@ -159,7 +166,7 @@ def score_unit(
     )
 
 
-def _point_problems(scheme: Scheme, points: Mapping[str, float | None]) -> list[str]:
+def _point_problems(scheme: Scheme, points: Mapping[str, Number | None]) -> list[str]:
     problems = [
         f"{code}: not an indicator of scheme {scheme.id}"
         for code in points
@@ -170,7 +177,7 @@ def _point_problems(scheme: Scheme, points: Mapping[str, float | None]) -> list[
             problems.append(f"{item.code}: no points given (give None if not applicable)")
             continue
         value = points[item.code]
-        if value is not None and not 0 <= value <= item.max:
+        if value is not None and not 0 <= to_decimal(value) <= to_decimal(item.max):
             problems.append(f"{item.code}: {value} is outside 0–{item.max:g}")
     return problems
 
@@ -241,7 +248,8 @@ def _scheme(table: Mapping[str, object], path: Path) -> Scheme:
 
 def parse_bands(raw: object, path: Path) -> tuple[Band, ...]:
     """Validate a `[[bands]]` array: names, minimums strictly falling, and a
-    last band without `min` that takes everything below."""
+    last band without `min` that takes everything below. Minimums are read
+    as the decimals written in the file."""
     if not isinstance(raw, list) or len(raw) < 2:
         raise SchemeError(f"{path}: bands: expected at least two [[bands]] tables")
     bands: list[Band] = []
@@ -252,10 +260,12 @@ def parse_bands(raw: object, path: Path) -> tuple[Band, ...]:
         if last != ("min" not in entry):
             rule = "must not have" if last else "needs"
             raise SchemeError(f"{path}: {where}.min: this band {rule} a minimum")
-        minimum = None if last else _number(entry, "min", path, where)
+        minimum = None if last else to_decimal(_number(entry, "min", path, where))
         above = bands[-1].min if bands else None
         if minimum is not None and above is not None and minimum >= above:
-            raise SchemeError(f"{path}: {where}.min: must be below the band before ({above:g})")
+            raise SchemeError(
+                f"{path}: {where}.min: must be below the band before ({float(above):g})"
+            )
         name = _text(entry, "name", path, where)
         if any(band.name == name for band in bands):
             raise SchemeError(f"{path}: {where}.name: {name!r} is used by another band")

@@ -1,8 +1,9 @@
 """The 9-criteria scheme of Thông tư 01/2018/TT-VPCP (in use 2018–2025).
 
 Each dossier is scored 0, 1 or 2 on criteria TC1…TC9 (tiêu chí). A unit's
-score on a criterion is the average over its dossiers, to 2 decimals; its
-total is the sum of the nine (at most 18) and its DTB (ĐTB CCVC, BP 1 cửa:
+score on a criterion is the average over its dossiers, rounded half up to
+2 decimals as officials round (1.625 → 1.63; 5/3 → 1.67); its total is the
+exact decimal sum of the nine (at most 18) and its DTB (ĐTB CCVC, BP 1 cửa:
 the one-stop desk's score) the sum of TC1…TC5 (at most 10). The total is
 classified with bands that vary by province, so they come from
 configuration (`config/schemes/tt01.toml`). A unit with no dossiers is
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
-from service.scoring.changes import to_decimal
+from service.scoring.decimals import Number, round_half_up, to_decimal
 from service.scoring.schemes import Band, SchemeError, classify, parse_bands, read_config
 
 CRITERIA = tuple(f"TC{number}" for number in range(1, 10))
@@ -37,9 +38,9 @@ class Tt01Score:
     `dtb` and `class_name` are set and `status` is None. Without: `criteria`
     is empty, the three are None and `status` is NO_DOSSIERS."""
 
-    criteria: Mapping[str, float]
-    total: float | None
-    dtb: float | None
+    criteria: Mapping[str, Decimal]
+    total: Decimal | None
+    dtb: Decimal | None
     class_name: str | None
     status: str | None
     dossiers: int | None = None
@@ -54,8 +55,10 @@ def load_tt01_bands(path: str | Path) -> tuple[Band, ...]:
     return parse_bands(table.get("bands"), path)
 
 
-def average_dossiers(dossiers: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """Each criterion's average over `dossiers`, rounded half-up to 2 decimals.
+def average_dossiers(dossiers: Sequence[Mapping[str, Number]]) -> dict[str, float]:
+    """Each criterion's average over `dossiers`: the exact decimal mean rounded
+    half up to 2 decimals (1.625 → 1.63, not half-to-even's 1.62), as a float
+    for storing (the float's shortest form is that 2-decimal figure).
 
     Every dossier must score all nine criteria within 0–2; otherwise
     Tt01Error lists each problem ("dossier 3: TC4: 3 is outside 0–2").
@@ -70,43 +73,43 @@ def average_dossiers(dossiers: Sequence[Mapping[str, float]]) -> dict[str, float
     ]
     if problems:
         raise Tt01Error("\n".join(problems))
-    count = Decimal(len(dossiers))
+    count = len(dossiers)
     return {
-        code: float(
-            (sum((to_decimal(dossier[code]) for dossier in dossiers), Decimal(0)) / count).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            )
-        )
+        code: float(round_half_up(sum((to_decimal(d[code]) for d in dossiers), Decimal(0)) / count))
         for code in CRITERIA
     }
 
 
 def score_criteria(
-    averages: Mapping[str, float] | None, bands: Sequence[Band], dossiers: int | None = None
+    averages: Mapping[str, Number | None] | None,
+    bands: Sequence[Band],
+    dossiers: int | None = None,
 ) -> Tt01Score:
     """Score a unit from its criterion averages (None or empty: no dossiers).
 
     All nine criteria are required, each within 0–2 (Tt01Error otherwise).
-    Total and DTB are exact sums of the averages as written.
+    Total and DTB are exact decimal sums of the averages as written, and the
+    class is chosen on that exact total (15 is Xuất sắc, 14.99 Tốt).
     """
     if not averages:
         return Tt01Score({}, None, None, None, NO_DOSSIERS, 0 if dossiers is None else dossiers)
     problems = _criteria_problems(averages)
     if problems:
         raise Tt01Error("\n".join(problems))
-    total = sum((to_decimal(averages[code]) for code in CRITERIA), Decimal(0))
-    desk = sum((to_decimal(averages[code]) for code in DESK_CRITERIA), Decimal(0))
+    given = {code: to_decimal(value) for code, value in averages.items() if value is not None}
+    total = sum((given[code] for code in CRITERIA), Decimal(0))
+    desk = sum((given[code] for code in DESK_CRITERIA), Decimal(0))
     return Tt01Score(
-        criteria={code: averages[code] for code in CRITERIA},
-        total=float(total),
-        dtb=float(desk),
+        criteria={code: given[code] for code in CRITERIA},
+        total=total,
+        dtb=desk,
         class_name=classify(total, bands),
         status=None,
         dossiers=dossiers,
     )
 
 
-def score_dossiers(dossiers: Sequence[Mapping[str, float]], bands: Sequence[Band]) -> Tt01Score:
+def score_dossiers(dossiers: Sequence[Mapping[str, Number]], bands: Sequence[Band]) -> Tt01Score:
     """Score a unit from its dossiers' criterion scores: averaged with
     `average_dossiers`, then `score_criteria`; no dossiers → NO_DOSSIERS."""
     if not dossiers:
@@ -114,12 +117,12 @@ def score_dossiers(dossiers: Sequence[Mapping[str, float]], bands: Sequence[Band
     return score_criteria(average_dossiers(dossiers), bands, dossiers=len(dossiers))
 
 
-def _criteria_problems(scores: Mapping[str, float]) -> list[str]:
+def _criteria_problems(scores: Mapping[str, Number | None]) -> list[str]:
     problems = [f"{code}: not one of the nine criteria" for code in scores if code not in CRITERIA]
     for code in CRITERIA:
         value = scores.get(code)
         if value is None:
             problems.append(f"{code}: missing")
-        elif not 0 <= value <= CRITERION_MAX:
+        elif not 0 <= to_decimal(value) <= CRITERION_MAX:
             problems.append(f"{code}: {value:g} is outside 0–{CRITERION_MAX}")
     return problems

@@ -50,8 +50,8 @@ def test_bands_come_from_configuration(bands: tuple[Band, ...]) -> None:
 def test_total_dtb_and_class_from_unit_averages(bands: tuple[Band, ...]) -> None:
     # TC1…TC5 = 2 + 1.67 + 2 + 1.5 + 2 = 9.17; TC6…TC9 = 2 + 1.83 + 2 + 1 = 6.83
     result = score_criteria(criteria(2, 1.67, 2, 1.5, 2, 2, 1.83, 2, 1), bands)
-    assert result.dtb == 9.17
-    assert result.total == 16.0
+    assert result.dtb == Decimal("9.17")
+    assert result.total == 16
     assert result.class_name == "Xuất sắc"
     assert result.status is None
 
@@ -66,7 +66,7 @@ def test_total_dtb_and_class_from_unit_averages(bands: tuple[Band, ...]) -> None
 )  # fmt: skip
 def test_class_at_every_band_boundary(bands: tuple[Band, ...], total: str, expected: str) -> None:
     result = score_criteria(summing_to(total), bands)
-    assert result.total == float(total)
+    assert result.total == Decimal(total)
     assert result.class_name == expected
 
 
@@ -84,8 +84,8 @@ def test_dossier_scores_are_averaged_half_up_to_two_decimals(bands: tuple[Band, 
     assert averages["TC9"] == 2.0
     result = score_dossiers(dossiers, bands)
     assert result.dossiers == 8
-    assert result.total == 16.88  # 1.63 + 2 + 1.25 + 6 × 2
-    assert result.dtb == 8.88  # 1.63 + 2 + 1.25 + 2 + 2
+    assert result.total == Decimal("16.88")  # 1.63 + 2 + 1.25 + 6 × 2
+    assert result.dtb == Decimal("8.88")  # 1.63 + 2 + 1.25 + 2 + 2
 
 
 def test_thirds_round_to_two_decimals() -> None:

@@ -1,0 +1,63 @@
+"""Officials' figures are decimals: how dvcwatch reads, rounds and compares them.
+
+A figure such as 68,11 is a decimal written by a person; in binary floating
+point 68.11 − 68.1 is 0.010000000000005, so a difference equal to a
+tolerance of 0.01 would read as beyond it, and a sum landing on a class
+boundary could fall just short of it. The scoring layer therefore does its
+arithmetic and every comparison on `Decimal` values, and hands out floats
+(JSON numbers) only in the rows it returns.
+
+Figures arrive as floats (the snapshot store's type): the decimal a float
+stands for is its shortest written form (`repr`), which for the figures
+officials publish (at most 15 significant digits) is exactly what they wrote.
+Rounding is half up (away from zero on the written decimal), as officials and
+Excel round, never Python's round-half-to-even on the binary value.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+#: What the scoring layer accepts as a figure: a float from the store, an int
+#: from configuration, or a Decimal it computed itself.
+Number = float | int | Decimal
+
+CENT = Decimal("0.01")  # the precision figures are published to
+
+
+def to_decimal(value: Number) -> Decimal:
+    """The decimal a figure was written as: the shortest form of a float
+    (5.81 → Decimal("5.81"), not the binary 5.80999…); ints and Decimals as they are."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(repr(value))
+
+
+# Published figures repeat (every unit of every month): most calls are a lookup. Typed, so
+# that a float and the Decimal of its exact binary value (equal, and hashed alike) never
+# share an entry: 2.675 rounds to 2.68, Decimal(2.675) = 2.67499… to 2.67.
+@lru_cache(maxsize=1 << 16, typed=True)
+def round_half_up(value: Number, places: Decimal = CENT) -> Decimal:
+    """`value` rounded half up to the precision of `places` (2 decimals by default):
+    2.675 → 2.68, 0.125 → 0.13, -2.675 → -2.68."""
+    return to_decimal(value).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def round2(value: Number) -> float:
+    """`value` rounded half up to 2 decimals, as a float for output (a JSON number)."""
+    return float(round_half_up(value))
+
+
+def within(reported: Number, computed: Number, tolerance: Number) -> bool:
+    """True when the two figures differ by at most `tolerance`, exactly:
+    68.11 against 68.10 is within 0.01."""
+    return abs(to_decimal(reported) - to_decimal(computed)) <= to_decimal(tolerance)
+
+
+def as_float(value: Decimal | None) -> float | None:
+    """A computed decimal as the float rows carry (None stays None); exact for
+    published figures, whose decimal is the float's shortest form."""
+    return None if value is None else float(value)
