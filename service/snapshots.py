@@ -10,6 +10,7 @@ the same (source, scheme, unit, period, as_of) becomes the next revision.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +25,17 @@ from service.models import Figure, Snapshot, Unit, UnitGroup
 
 T = TypeVar("T")
 _CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
+
+
+_NUMBERS = ("value", "max_value", "numerator", "denominator", "ratio")
+
+
+class NonFiniteFigure(ValueError):
+    """A figure holding NaN or an infinity, refused before anything is written: a
+    PostgreSQL column keeps NaN, SQLite turns it into NULL, and either would print
+    in a document as a figure."""
+
+    kind = "parse"
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,11 @@ def store_snapshots(
     parent: UnitRecord | None = None,
     fetch_run_id: int | None = None,
 ) -> StoreResult:
-    """Write the snapshots of `records` (children of `parent`, if given); see module doc."""
+    """Write the snapshots of `records` (children of `parent`, if given); see module doc.
+
+    Raises `NonFiniteFigure` (having written nothing) if a figure is NaN or infinite.
+    """
+    _refuse_non_finite([*records, *([parent] if parent else [])])
     parent_id = upsert_units(session, [parent], None)[0] if parent else None
     unit_ids = upsert_units(session, records, parent_id)
     latest = _latest_revisions(session, key, unit_ids)
@@ -114,6 +130,18 @@ def store_snapshots(
         ]
         session.execute(insert(figures_table), figure_rows)
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
+
+
+def _refuse_non_finite(records: Sequence[UnitRecord]) -> None:
+    for record in records:
+        for figure in record.figures:
+            for name in _NUMBERS:
+                number = getattr(figure, name)
+                if isinstance(number, float) and not math.isfinite(number):
+                    raise NonFiniteFigure(
+                        f"unit {record.code or record.department_id}: figure {figure.code}: "
+                        f"{name} is {number}, not a number that can be stored"
+                    )
 
 
 def _table(model: type[Snapshot] | type[Figure]) -> Table:

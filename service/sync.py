@@ -4,7 +4,9 @@ The run is recorded first (so even a crash leaves a trace), every response is
 archived raw as it arrives, and the snapshots are written in one transaction
 together with the run's success, only after all seven datasets were fetched
 and parsed. Any failure stores no snapshot and records the reason and its
-kind (blocked, unavailable, bad_response, parse, unknown_province).
+kind: blocked, unavailable, bad_response, deadline (the run's own), parse,
+unknown_province; and, raised after recording, internal (a bug) or
+interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import zlib
 from collections.abc import Callable
@@ -27,10 +30,18 @@ from service.config import PortalSettings
 from service.figures import UnitRecord
 from service.models import FetchRun, RawResponse, RunStatus, Unit, UnitGroup
 from service.periods import Period
-from service.portal.checks import ParseError
-from service.portal.client import PROVINCE_ENDPOINTS, PortalClient, PortalError, PortalResponse
-from service.portal.parse import parse_province
-from service.snapshots import SnapshotKey, store_snapshots
+from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, is_code
+from service.portal.client import (
+    PROVINCE_ENDPOINTS,
+    SERVICE_RESULTS,
+    PortalClient,
+    PortalError,
+    PortalResponse,
+)
+from service.portal.parse import parse_province, read_identity
+from service.snapshots import NonFiniteFigure, SnapshotKey, store_snapshots
+
+log = logging.getLogger(__name__)
 
 #: The series of the portal's 2026 evaluation API. The pre-2025 `rest.jsp`
 #: API scores differently and would be another source: no change across them.
@@ -38,11 +49,16 @@ SOURCE = "portal-766"
 SCHEME = "766"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
+SCOPE_LENGTH = 64  # fetch_runs.scope
 Progress = Callable[[str], None]
 
 
 class UnknownProvince(Exception):
     kind = "unknown_province"
+
+
+#: What the portal or its data can do to a run: recorded as its outcome, not raised.
+EXPECTED_FAILURES = (PortalError, ParseError, NonFiniteFigure, UnknownProvince)
 
 
 @dataclass(frozen=True)
@@ -106,23 +122,45 @@ def sync_province(
     progress: Progress | None = None,
     http: requests.Session | None = None,
 ) -> SyncOutcome:
-    """Fetch, check and store one province-period (see module doc). Never raises for
-    portal or data problems: they are the outcome's `status` and `error`."""
+    """Fetch, check and store one province-period (see module doc).
+
+    Never raises for portal or data problems: they are the outcome's `status` and
+    `error`, recorded in the run. Anything else (a bug, the database gone, Ctrl-C)
+    is recorded as the run's failure too, then raised: no run is left `running`
+    unless the process itself dies.
+    """
     say = progress or (lambda _message: None)
-    run_id = _start_run(sessions, province_ref, str(period))
-    client = PortalClient(settings, RawArchive(sessions, run_id), session=http)
+    run_id = _start_run(sessions, province_ref[:SCOPE_LENGTH], str(period))
     try:
-        province = resolve_province(sessions, client, province_ref, period)
-        datasets: dict[str, Any] = {}
-        label = f"{province.code or province_ref} {period}"
-        for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
-            say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
-            datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
-        parsed = parse_province(province.department_id, datasets)
-    except (PortalError, ParseError, UnknownProvince) as exc:
+        return _sync(sessions, settings, province_ref, period, today, say, http, run_id)
+    except EXPECTED_FAILURES as exc:
         status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
         _finish_failed(sessions, run_id, status, exc.kind, str(exc))
         return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc))
+    except BaseException as exc:
+        kind = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "internal"
+        _record_crash(sessions, run_id, kind, exc)
+        raise
+
+
+def _sync(
+    sessions: sessionmaker[Session],
+    settings: PortalSettings,
+    province_ref: str,
+    period: Period,
+    today: dt.date,
+    say: Progress,
+    http: requests.Session | None,
+    run_id: int,
+) -> SyncOutcome:
+    client = PortalClient(settings, RawArchive(sessions, run_id), session=http)
+    province = resolve_province(sessions, client, province_ref, period)
+    datasets: dict[str, Any] = {}
+    label = f"{province.code or province_ref} {period}"
+    for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
+        say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
+        datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
+    parsed = parse_province(province.department_id, datasets)
     own = UnitRecord(
         province.department_id,
         province.code,
@@ -165,18 +203,21 @@ def resolve_province(
         ).first()
     if known is not None and known.department_id:
         return Province(known.department_id, known.code, known.name)
+    if not is_code(ref):
+        raise UnknownProvince(f"{ref!r:.80} is neither a province code nor a departmentId")
     listed = client.fetch_provinces(period)
     rows = listed.get("evaluation") if isinstance(listed, dict) else None
-    for row in rows if isinstance(rows, list) else []:
-        if isinstance(row, dict) and ref in (row.get("departmentId"), row.get("departmentCode")):
-            return Province(
-                str(row["departmentId"]),
-                row.get("departmentCode"),
-                str(row.get("departmentName") or ""),
-            )
+    rows = [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+    for row in rows:
+        if ref in (row.get("departmentId"), row.get("departmentCode")):
+            reader = RecordReader(SERVICE_RESULTS)
+            department_id, code, name = read_identity(reader, row)
+            if reader.problems:
+                raise ParseError(reader.problems)
+            return Province(department_id, code, name)
     if _UUID.match(ref):
         return Province(ref, None, "")
-    codes = sorted(str(r.get("departmentCode")) for r in rows or [] if isinstance(r, dict))
+    codes = sorted(str(row.get("departmentCode"))[:CODE_LENGTH] for row in rows)
     raise UnknownProvince(
         f"province {ref!r} is not in the portal's list of {len(codes)} provinces "
         f"({', '.join(codes[:5])}{', ...' if len(codes) > 5 else ''})"
@@ -189,6 +230,17 @@ def _start_run(sessions: sessionmaker[Session], scope: str, period: str) -> int:
         session.add(run)
         session.flush()
         return run.id
+
+
+def _record_crash(
+    sessions: sessionmaker[Session], run_id: int, kind: str, exc: BaseException
+) -> None:
+    """Record an unexpected end of the run without hiding it: if even that fails (the
+    database may be what broke), say so in the log and let the first error go on."""
+    try:
+        _finish_failed(sessions, run_id, RunStatus.FAILED, kind, f"{type(exc).__name__}: {exc}")
+    except Exception:
+        log.exception("sync run %s ended by %s and could not be recorded", run_id, kind)
 
 
 def _finish_failed(

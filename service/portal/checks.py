@@ -1,15 +1,69 @@
 """Checked reading of one portal record: every problem names endpoint, unit and field.
 
 The portal's API is undocumented and may change, so nothing is guessed: a
-missing key, a wrong type, a negative count or a ratio outside 0-100 is
-recorded as a `ParseProblem`, and the caller decides after reading everything
-(so one run reports all the problems at once, not the first).
+missing key, a wrong type, a negative count, a ratio outside 0-100, a number
+that is not finite, a string too long for its column or with control
+characters, a code that is not an identifier: each is recorded as a
+`ParseProblem`, and the caller decides after reading everything (so one run
+reports all the problems at once, not the first).
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+#: Codes and ids (`departmentCode`, `departmentId`, metric codes) are stored in
+#: 64-character columns and become parts of file names: one word, no separators.
+CODE_LENGTH = 64
+NAME_LENGTH = 255
+MESSAGE_LENGTH = 2000
+#: Beyond 10^15 a float no longer holds every whole number; no real figure is near it.
+MAX_MAGNITUDE = 1e15
+_NOT_IN_A_CODE = re.compile(r"[\s/\\'\"`;\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def is_code(value: str) -> bool:
+    """Whether `value` is an identifier: 1-64 characters, no whitespace, path
+    separators, quotes, semicolons or control characters, and not only dots."""
+    return (
+        0 < len(value) <= CODE_LENGTH
+        and not _NOT_IN_A_CODE.search(value)
+        and bool(value.strip("."))
+    )
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """A number JSON can spell but a figure cannot hold: NaN, Infinity, 1e400.
+
+    `read_json` puts it where the number was, so that the checks report it with
+    its endpoint, unit and field instead of the whole body failing as "not JSON".
+    """
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def read_json(body: bytes) -> Any:
+    """The JSON value of `body`, non-finite numbers as `NonFinite`; ValueError if the
+    body is not JSON (or nests too deeply to read)."""
+    try:
+        return json.loads(body, parse_constant=NonFinite, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _finite_float(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
 
 
 @dataclass(frozen=True)
@@ -30,6 +84,9 @@ class ParseError(Exception):
 
     def __init__(self, problems: list[ParseProblem]) -> None:
         self.problems = problems
+        if len(problems) == 1:
+            super().__init__(f"the portal's answer failed a check: {problems[0]}")
+            return
         shown = "\n".join(f"  - {p}" for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(f"{len(problems)} problem(s) in the portal's answer:\n{shown}{more}")
@@ -45,7 +102,16 @@ class RecordReader:
     def problem(self, unit: str, key: str, message: str) -> None:
         self.problems.append(ParseProblem(self.endpoint, unit, key, message))
 
-    def text(self, record: dict[str, Any], key: str, unit: str, required: bool = True) -> str:
+    def text(
+        self,
+        record: dict[str, Any],
+        key: str,
+        unit: str,
+        required: bool = True,
+        limit: int = NAME_LENGTH,
+    ) -> str:
+        """A non-empty one-line string of at most `limit` characters; "" when absent,
+        null where not `required`, or refused."""
         if key not in record:
             if required:
                 self.problem(unit, key, "missing")
@@ -54,9 +120,39 @@ class RecordReader:
         if value is None and not required:
             return ""
         if not isinstance(value, str) or not value.strip():
-            self.problem(unit, key, f"expected a non-empty string, got {value!r}")
+            self.problem(unit, key, f"expected a non-empty string, got {value!r:.60}")
+            return ""
+        return value if self._fits(unit, key, value, limit, _CONTROL) else ""
+
+    def code(self, record: dict[str, Any], key: str, unit: str, required: bool = True) -> str:
+        """An identifier: at most 64 characters, without whitespace, path separators,
+        quotes, semicolons or control characters, and not only dots."""
+        value = self.text(record, key, unit, required, CODE_LENGTH)
+        if value and not is_code(value):
+            self.problem(
+                unit, key, f"{value!r:.60} is not a code: one word without / \\ quotes or ;"
+            )
             return ""
         return value
+
+    def note(self, record: dict[str, Any], key: str, unit: str, limit: int) -> str | None:
+        """An optional free text (absent, null or "" is None); lines are allowed."""
+        value = record.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            self.problem(unit, key, f"expected a string, got {value!r:.60}")
+            return None
+        return value if self._fits(unit, key, value, limit, _CONTROL_BUT_LINES) else None
+
+    def _fits(self, unit: str, key: str, value: str, limit: int, control: re.Pattern[str]) -> bool:
+        if len(value) > limit:
+            self.problem(unit, key, f"longer than {limit} characters ({len(value)})")
+            return False
+        if control.search(value):
+            self.problem(unit, key, f"contains a control character: {value!r:.60}")
+            return False
+        return True
 
     def number(
         self,
@@ -66,11 +162,12 @@ class RecordReader:
         kind: str = "score",
         required: bool = True,
     ) -> float | None:
-        """A number, or None for the portal's `null` ("no data", never 0).
+        """A finite number, or None for the portal's `null` ("no data", never 0).
 
         `kind` adds the range check: "count" (a whole number >= 0), "ratio"
         (percent, 0-100), "score" (>= 0). A key absent from the record is a
-        problem unless `required` is False.
+        problem unless `required` is False; so are NaN, Infinity and numbers
+        beyond `MAX_MAGNITUDE`.
         """
         if key not in record:
             if required:
@@ -79,8 +176,16 @@ class RecordReader:
         value = record[key]
         if value is None:
             return None
+        if isinstance(value, NonFinite) or (isinstance(value, float) and not math.isfinite(value)):
+            self.problem(unit, key, f"expected a finite number, got {value!r}")
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(unit, key, f"expected a number, got {value!r}")
+            self.problem(unit, key, f"expected a number, got {value!r:.60}")
+            return None
+        if abs(value) > MAX_MAGNITUDE:
+            digits = str(value)
+            shown = digits if len(digits) <= 20 else f"{digits[:12]}... ({len(digits)} characters)"
+            self.problem(unit, key, f"{shown} is out of range (beyond 10^15)")
             return None
         return self._in_range(unit, key, float(value), kind)
 

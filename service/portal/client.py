@@ -3,15 +3,17 @@
 One request at a time, a randomised pause before each one, an honest
 User-Agent. Timeouts, connection errors and 5xx are retried with backoff; a
 403, a 429 or the web firewall's "Request Rejected" page stops the run at
-once (`PortalBlocked`). Every response, good or bad, is handed to the
-`archive` callback before anything reads it, so the raw evidence is kept
-whatever happens next.
+once (`PortalBlocked`). Every read is bounded (`transport`): a deadline per
+request and one for the client's whole run, a decompressed size limit and a
+redirect limit. Every response, good or bad, is handed to the `archive`
+callback before anything reads it, so the raw evidence is kept whatever
+happens next; an answer over the size limit is archived as its first
+`ARCHIVED_PREFIX_BYTES` with a note saying so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import time
 from collections.abc import Callable
@@ -24,6 +26,15 @@ from bs4 import BeautifulSoup
 from service.clock import utcnow
 from service.config import PortalSettings
 from service.periods import Period
+from service.portal.checks import read_json
+from service.portal.transport import (
+    ACCEPT_ENCODING,
+    BodyTooLarge,
+    Bounds,
+    DeadlinePassed,
+    ExchangeFailed,
+    exchange,
+)
 
 API_PREFIX = "/api/v1/reporting/evaluation/"
 PAGE_PATH = "/danh-gia-chat-luong-phuc-vu"
@@ -42,6 +53,9 @@ SERVICE_RESULTS = "service-results"
 PROVINCE_ENDPOINTS: tuple[str, ...] = (SERVICE_RESULTS, *AXIS_ENDPOINTS)
 MAX_PAGES = 50  # a province fits in one or two pages; more means something is wrong
 _FIREWALL_MARKERS = ("request rejected", "the requested url was rejected")
+_FIREWALL_PAGE_BYTES = 65_536  # the firewall's page is small; a large HTML page is not it
+#: How much of an answer over the size limit is archived (evidence, not a copy).
+ARCHIVED_PREFIX_BYTES = 1_048_576
 
 
 @dataclass(frozen=True)
@@ -81,9 +95,16 @@ class PortalUnavailable(PortalError):
 
 
 class PortalBadResponse(PortalError):
-    """An answer that is not the API's JSON envelope (HTML, truncated JSON, wrong code)."""
+    """An answer that is not the API's JSON envelope (HTML, truncated JSON, wrong code),
+    too large, or behind too many redirects."""
 
     kind = "bad_response"
+
+
+class PortalRunDeadline(PortalError):
+    """The run's deadline (`run_deadline_seconds`) passed: no further request is made."""
+
+    kind = "deadline"
 
 
 Archive = Callable[[PortalResponse], None]
@@ -99,13 +120,17 @@ class PortalClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """The run's deadline starts now (`settings.run_deadline_seconds` on `clock`)."""
         self.settings = settings
         self.archive = archive
         self.session = session or requests.Session()
         self.session.headers.update(self._headers())
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock = clock
+        self._run_ends = clock() + settings.run_deadline_seconds
         self._requests_made = 0
 
     def _headers(self) -> dict[str, str]:
@@ -114,6 +139,7 @@ class PortalClient:
             "User-Agent": self.settings.user_agent,
             "Content-Type": "application/json",
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
             "Origin": origin,
             "Referer": origin + PAGE_PATH,
         }
@@ -147,44 +173,88 @@ class PortalClient:
         url = self.settings.base_url.rstrip("/") + API_PREFIX + endpoint
         attempts = self.settings.retries + 1
         for attempt in range(1, attempts + 1):
-            self._pause()
+            self._pause(endpoint, url)
             try:
                 return self._attempt(endpoint, url, body)
             except PortalUnavailable:
                 if attempt == attempts:
                     raise
-                self._sleep(self.settings.backoff_seconds * 2 ** (attempt - 1))
+                self._wait(endpoint, url, self.settings.backoff_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _pause(self) -> None:
+    def _pause(self, endpoint: str, url: str) -> None:
         low, high = self.settings.pause_seconds
         if self._requests_made and high > 0:
-            self._sleep(self._rng.uniform(low, high))
+            self._wait(endpoint, url, self._rng.uniform(low, high))
         self._requests_made += 1
 
+    def _wait(self, endpoint: str, url: str, seconds: float) -> None:
+        """Sleep, unless the run's deadline would pass first."""
+        if self._clock() + seconds >= self._run_ends:
+            raise self._run_deadline(endpoint, url)
+        self._sleep(seconds)
+
+    def _run_deadline(self, endpoint: str, url: str) -> PortalRunDeadline:
+        return PortalRunDeadline(
+            endpoint,
+            url,
+            f"the run's deadline of {self.settings.run_deadline_seconds:g} s "
+            "(portal.run_deadline_seconds) passed",
+        )
+
     def _attempt(self, endpoint: str, url: str, body: dict[str, Any]) -> Any:
+        now = self._clock()
+        if now >= self._run_ends:
+            raise self._run_deadline(endpoint, url)
+        bounds = Bounds(
+            min(now + self.settings.request_deadline_seconds, self._run_ends),
+            self.settings.timeout_seconds,
+            self.settings.max_body_bytes,
+            self.settings.max_redirects,
+        )
         try:
-            response = self.session.post(url, json=body, timeout=self.settings.timeout_seconds)
-        except requests.Timeout:
-            self._archive_failure(endpoint, body, "timeout")
-            raise PortalUnavailable(endpoint, url, "timed out") from None
-        except requests.ConnectionError as exc:
-            self._archive_failure(endpoint, body, f"connection error: {exc}")
-            raise PortalUnavailable(endpoint, url, f"connection failed: {exc}") from None
+            answer = exchange(self.session, url, body, bounds, self._clock)
+        except ExchangeFailed as failure:
+            self._archive_failure(endpoint, body, failure)
+            raise self._classify(endpoint, url, failure) from None
         self.archive(
             PortalResponse(
-                endpoint,
-                body,
-                response.status_code,
-                response.headers.get("Content-Type"),
-                response.content,
-                utcnow(),
+                endpoint, body, answer.status, answer.content_type, answer.body, utcnow()
             )
         )
-        return read_envelope(endpoint, url, response.status_code, response.content)
+        return read_envelope(endpoint, url, answer.status, answer.body)
 
-    def _archive_failure(self, endpoint: str, body: dict[str, Any], error: str) -> None:
-        self.archive(PortalResponse(endpoint, body, None, None, b"", utcnow(), error))
+    def _classify(self, endpoint: str, url: str, failure: ExchangeFailed) -> PortalError:
+        """The `PortalError` of a failed exchange: retried only if it may pass."""
+        if isinstance(failure, DeadlinePassed):
+            if self._clock() >= self._run_ends:
+                return self._run_deadline(endpoint, url)
+            limit = self.settings.request_deadline_seconds
+            return PortalUnavailable(
+                endpoint,
+                url,
+                f"timed out: no whole answer within the request deadline of {limit:g} s "
+                f"(portal.request_deadline_seconds); {failure}",
+            )
+        if isinstance(failure, BodyTooLarge):
+            return PortalBadResponse(endpoint, url, f"{failure} (portal.max_body_bytes)")
+        if failure.retriable:
+            return PortalUnavailable(endpoint, url, str(failure))
+        return PortalBadResponse(endpoint, url, str(failure))
+
+    def _archive_failure(
+        self, endpoint: str, body: dict[str, Any], failure: ExchangeFailed
+    ) -> None:
+        """What arrived of a failed exchange, with why it is incomplete."""
+        kept = bytes(failure.partial[:ARCHIVED_PREFIX_BYTES])
+        note = str(failure)
+        if len(failure.partial) > len(kept):
+            note += f"; only the first {len(kept)} bytes are kept"
+        self.archive(
+            PortalResponse(
+                endpoint, body, failure.status, failure.content_type, kept, utcnow(), note
+            )
+        )
 
 
 def _total_pages(data: Any) -> int:
@@ -224,8 +294,8 @@ def read_envelope(endpoint: str, url: str, status: int, body: bytes) -> Any:
     if status != 201:
         raise PortalBadResponse(endpoint, url, f"HTTP {status}, expected 201")
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        envelope = read_json(body)
+    except ValueError as exc:
         raise PortalBadResponse(endpoint, url, f"the body is not valid JSON: {exc}") from None
     if not isinstance(envelope, dict) or envelope.get("code") != "OK" or "data" not in envelope:
         raise PortalBadResponse(
@@ -237,7 +307,7 @@ def read_envelope(endpoint: str, url: str, status: int, body: bytes) -> Any:
 def looks_like_firewall_page(body: bytes) -> bool:
     """True for the HTML page the web firewall serves instead of JSON."""
     head = body.lstrip()[:1]
-    if head != b"<":
+    if head != b"<" or len(body) > _FIREWALL_PAGE_BYTES:
         return False
     text = BeautifulSoup(body, "html.parser").get_text(" ").lower()
     return any(marker in text for marker in _FIREWALL_MARKERS)

@@ -18,7 +18,13 @@ from typing import Any
 
 from service.figures import FigureValue, UnitRecord
 from service.models import FigureKind, UnitGroup
-from service.portal.checks import ParseError, ParseProblem, RecordReader
+from service.portal.checks import (
+    CODE_LENGTH,
+    MESSAGE_LENGTH,
+    ParseError,
+    ParseProblem,
+    RecordReader,
+)
 from service.portal.client import AXIS_ENDPOINTS, PROVINCE_ENDPOINTS, SERVICE_RESULTS
 
 _LEVEL_GROUPS = {"PROVINCE": UnitGroup.AGENCY, "COMMUNE": UnitGroup.COMMUNE}
@@ -117,11 +123,18 @@ def _read_children(reader: RecordReader, children: list[Any]) -> dict[str, _Node
     return nodes
 
 
-def _read_node(reader: RecordReader, record: dict[str, Any], is_root: bool) -> _Node:
-    department_id = reader.text(record, "departmentId", f"#{record.get('stt', '?')}")
+def read_identity(reader: RecordReader, record: dict[str, Any]) -> tuple[str, str | None, str]:
+    """A unit record's checked `departmentId`, `departmentCode` (None if absent) and
+    `departmentName`; a refused field is "" (or None) and a problem in `reader`."""
+    department_id = reader.code(record, "departmentId", f"#{str(record.get('stt', '?')):.12}")
     name = reader.text(record, "departmentName", department_id or "?")
-    unit = f"{record.get('departmentCode') or department_id} ({name})"
-    code = reader.text(record, "departmentCode", unit, required=False) or None
+    code = reader.code(record, "departmentCode", f"{department_id} ({name})", required=False)
+    return department_id, code or None, name
+
+
+def _read_node(reader: RecordReader, record: dict[str, Any], is_root: bool) -> _Node:
+    department_id, code, name = read_identity(reader, record)
+    unit = f"{code or department_id} ({name})"
     figures = _FIGURE_READERS[reader.endpoint](reader, record, unit, is_root)
     return _Node(department_id, name, code, _group_of(record), tuple(figures))
 
@@ -161,7 +174,10 @@ def _read_metrics(
         return figures
     codes: set[str] = set()
     for metric in metrics:
-        code = reader.text(metric, "code", unit) if isinstance(metric, dict) else ""
+        if not isinstance(metric, dict):
+            reader.problem(unit, "metrics", f"expected an object, got {metric!r:.60}")
+            continue
+        code = reader.code(metric, "code", unit)
         if not code:
             continue
         if code in codes:
@@ -185,8 +201,8 @@ def _metric(
         numerator=numerator,
         denominator=denominator,
         ratio=reader.number(metric, "ratio", where, "ratio"),
-        quality_status=metric.get("dataQualityStatus"),
-        quality_message=metric.get("dataQualityMessage"),
+        quality_status=reader.text(metric, "dataQualityStatus", where, False, CODE_LENGTH) or None,
+        quality_message=reader.note(metric, "dataQualityMessage", where, MESSAGE_LENGTH),
     )
     if code not in _SHORTFALL_COUNTS:
         return [figure]
