@@ -1,8 +1,10 @@
-"""Rows of results as JSON (for programs), CSV (for Excel) or an aligned table (for people).
+"""Rows of results as JSON and CSV (for programs and Excel) or aligned tables (for people).
 
-A row is a dict whose values may be nested dicts (`axes`, `counts`); CSV and
-table flatten them into columns named by the inner keys (`CKMB`, `overdue`).
-Tables show numbers the Vietnamese way (93,81).
+A row is a dict whose values may be nested dicts (`axes`, `counts`) and lists; CSV and
+table flatten them into named columns (`CKMB`, `overdue`, `what_it_takes.TDGQ.…`), booleans
+as `true`/`false`. A CSV file written for Excel starts with a BOM (standard output does
+not). Tables show numbers the Vietnamese way (93,81); scores are shown one block per
+comparison set with Vietnamese headings (`scores_table`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-
-from service.notices.vnformat import number
+from service.notices.vnformat import number, signed
+from service.score_columns import Column, score_sets, terminal_columns
 
 FORMATS = ("json", "csv", "table")
 FILE_FORMATS = ("xlsx",)
@@ -34,42 +35,47 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
     raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
 
 
-def write_xlsx(
-    rows: Sequence[dict[str, Any]], path: Path, columns: Sequence[str] | None = None
-) -> None:
-    """The CSV columns as an Excel sheet (numbers stay numbers), written atomically."""
-    flat = [flatten(row) for row in rows]
-    names = list(columns) if columns else _all_keys(flat)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "dvcwatch"
-    sheet.append(names)
-    for row in flat:
-        sheet.append([_excel_value(row.get(name)) for name in names])
+def write_csv_file(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    """The CSV for Excel: UTF-8 with a BOM (so Excel reads Vietnamese), written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    workbook.save(partial)
+    partial.write_text(render(rows, "csv"), encoding="utf-8-sig", newline="")
     partial.replace(path)
 
 
-def _excel_value(value: Any) -> Any:
-    return value if value is None or isinstance(value, int | float | str) else str(value)
+#: What names an item of a list of objects (`what_it_takes`, `mismatches`) in its columns.
+ITEM_NAMES = ("indicator", "field")
 
 
 def flatten(row: dict[str, Any]) -> dict[str, Any]:
-    """`{"axes": {"CKMB": {"score": 1}}}` → `{"CKMB": 1}`; lists become `;`-joined text."""
+    """`{"axes": {"CKMB": {"score": 1}}}` → `{"CKMB": 1}`; a list of plain values becomes
+    `;`-joined text; a list of objects becomes columns `key.NAME.field` (`what_it_takes.TDGQ.
+    more_dossiers_for_next_step`, `mismatches.TOTAL.reported`)."""
     flat: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, dict):
             for inner, inner_value in value.items():
                 is_score = isinstance(inner_value, dict) and "score" in inner_value
                 flat[inner] = inner_value["score"] if is_score else inner_value
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            flat.update(_item_columns(key, value))
         elif isinstance(value, list):
             flat[key] = "; ".join(str(item) for item in value)
         else:
             flat[key] = value
     return flat
+
+
+def _item_columns(key: str, items: list[Any]) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            continue
+        name = next((str(item[n]) for n in ITEM_NAMES if n in item), str(position))
+        for field, value in item.items():
+            if field not in ITEM_NAMES and not isinstance(value, dict | list):
+                columns[f"{key}.{name}.{field}"] = value
+    return columns
 
 
 def _all_keys(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -83,8 +89,50 @@ def _csv(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(names), extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: _csv_value(v) for k, v in row.items()} for row in rows)
     return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+def scores_table(rows: Sequence[dict[str, Any]], set_names: dict[str, str] | None = None) -> str:
+    """The scores for people: one block per comparison set, its heading, Vietnamese columns."""
+    blocks = []
+    for score_set in score_sets(rows):
+        where = (set_names or {}).get(score_set.parent_code or "", score_set.parent_code)
+        heading = f"{score_set.name} thuộc {where}" if where else score_set.name
+        heading += f" ({len(score_set.rows)} đơn vị)"
+        columns = terminal_columns(score_set.rows)
+        blocks.append(f"{heading}\n{_columns_table(score_set.rows, columns)}")
+    return "\n\n".join(blocks)
+
+
+def _columns_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
+    cells = [[_typed_cell(c.value(row), c.kind) for c in columns] for row in rows]
+    names = [column.heading for column in columns]
+    widths = [max([len(name), *(len(line[i]) for line in cells)]) for i, name in enumerate(names)]
+    lines = ["  ".join(name.ljust(width) for name, width in zip(names, widths, strict=True))]
+    lines.append("  ".join("-" * width for width in widths))
+    for line in cells:
+        lines.append(
+            "  ".join(
+                cell.ljust(width) if column.kind == "text" else cell.rjust(width)
+                for cell, width, column in zip(line, widths, columns, strict=True)
+            )
+        )
+    return "\n".join(lines)
+
+
+def _typed_cell(value: Any, kind: str) -> str:
+    if value is None or value == "":
+        return "-"
+    if kind == "delta" and isinstance(value, int | float):
+        return signed(value)
+    if kind == "signed_integer" and isinstance(value, int):
+        return f"+{value}" if value > 0 else str(value)
+    return _cell(value)
 
 
 def _table(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> str:

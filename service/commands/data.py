@@ -4,38 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
+
+from sqlalchemy import select
 
 from service import status as status_report
 from service.app import App
 from service.clock import local_today
 from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_period, tolerance
 from service.imports import import_file
-from service.output import render, write_xlsx
+from service.models import Unit
+from service.output import render, scores_table, write_csv_file
 from service.periods import Period
+from service.portal.checks import is_code
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows
 from service.sources.interchange import InterchangeError
 from service.sync import Progress, sync_province
-
-SCORE_COLUMNS = (
-    "rank",
-    "rank_of",
-    "unit_code",
-    "unit_name",
-    "total",
-    "total_delta",
-    "rank_change",
-    "CKMB",
-    "TDGQ",
-    "CLGQ",
-    "TTTT",
-    "MDHL",
-    "MDSH",
-    "overdue",
-    "not_digitised",
-    "not_paid_online",
-    "unsynced",
-)
+from service.workbook import write_workbook
 
 
 def run_db_upgrade(app: App, _args: argparse.Namespace) -> int:
@@ -48,6 +34,9 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
     provinces = args.province or [watch.province for watch in app.settings.watch]
     if not provinces:
         raise UsageError("no province to sync: pass --province or list [[watch]] in the config")
+    for province in provinces:
+        if not is_code(province):
+            raise UsageError(f"province {province!r:.80}: expected a code (H44) or a departmentId")
     period = parse_period(args.period)
     portal = app.settings.portal
     if args.portal_url:
@@ -90,23 +79,46 @@ def run_scores(app: App, args: argparse.Namespace) -> int:
             )
         except UnknownScheme as exc:
             raise UsageError(str(exc)) from None
-    if args.format == "xlsx":
-        if args.out is None:
-            raise UsageError("--format xlsx needs --out FILE.xlsx")
-        write_xlsx(rows, args.out)
-        print(f"{args.out}: {len(rows)} units")
+    if args.format == "xlsx" or (args.out is not None and args.format == "csv"):
+        return _write_scores_file(app, rows, args)
+    if args.out is not None:
+        raise UsageError(f"--out goes with --format xlsx or csv, not {args.format}")
+    if args.format == "table":
+        print(scores_table(rows, _set_names(app, rows)) if rows else "Không có số liệu.")
+        if rows:
+            print(f"\nRanks: {RANK_NOTE}.")
         return EXIT_OK
-    print(render(rows, args.format, SCORE_COLUMNS if args.format == "table" else None))
-    if args.format == "table" and rows:
-        print(f"\nRanks: {RANK_NOTE}.")
+    print(render(rows, args.format))
     return EXIT_OK
 
 
+def _write_scores_file(app: App, rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
+    if args.out is None:
+        raise UsageError(f"--format {args.format} with a file needs --out FILE.{args.format}")
+    if args.format == "xlsx":
+        write_workbook(rows, args.out, _set_names(app, rows))
+    else:
+        write_csv_file(rows, args.out)
+    print(f"{args.out}: {len(rows)} units")
+    return EXIT_OK
+
+
+def _set_names(app: App, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """How titles name each comparison set's parent: its stored name ("UBND tỉnh Phú Thọ")."""
+    codes = {str(row["parent_code"]) for row in rows if row.get("parent_code")}
+    if not codes:
+        return {}
+    with app.sessions()() as session:
+        found = session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))
+        return {code: name for code, name in found if code and name}
+
+
 def run_import(app: App, args: argparse.Namespace) -> int:
+    """Refusal: exit 2, each problem one line naming the file, the place and the column."""
     try:
-        summary = import_file(app.sessions(), args.file, app.schemes, args.scheme)
+        summary = import_file(app.sessions(), args.file, app.schemes, args.scheme, local_today())
     except InterchangeError as exc:
-        raise UsageError(f"nothing imported:\n{exc}") from None
+        raise UsageError(f"nothing imported: {exc}") from None
     print(
         f"{args.file}: {summary.rows} rows, {summary.units} units; {summary.written} new "
         f"snapshots ({summary.revised} revisions), {summary.unchanged} unchanged"

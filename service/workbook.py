@@ -1,0 +1,213 @@
+"""The officials' spreadsheet of `dvcwatch scores --format xlsx`: opened in Excel as it is.
+
+One sheet per comparison set (cơ quan, đơn vị / xã, phường), each with a title (the index,
+the set, the period), Vietnamese headings, numbers stored as numbers with their format,
+a bold frozen header with a filter, widths that fit, and an A4 landscape print set-up one
+page wide with the header repeated. A sheet "Cần làm gì" lists, for the national index, how
+many more dossiers each indicator needs. This file is for reading: `dvcwatch import` takes
+the interchange table (`docs/formats.md`), not this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from service.notices.vnformat import period_long
+from service.score_columns import (
+    NUMBER_FORMATS,
+    Column,
+    ScoreSet,
+    columns_for,
+    score_sets,
+    what_it_takes_columns,
+    what_it_takes_items,
+)
+
+HEADER_ROW = 4
+TITLE = {
+    "766": "KẾT QUẢ ĐÁNH GIÁ CHẤT LƯỢNG PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP TRÊN CỔNG DVCQG",
+}
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+TEXT_WIDTH = 30  # characters; longer names wrap
+NUMBER_WIDTH = 8
+FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def write_workbook(
+    rows: Sequence[dict[str, Any]], path: Path, set_names: Mapping[str, str] | None = None
+) -> None:
+    """Write `rows` (from `score_rows`) to `path` atomically. `set_names` maps a parent code
+    to how the title names it ("UBND tỉnh Phú Thọ"); the code is shown where it is missing."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    workbook.remove(first)
+    sets = score_sets(rows)
+    several_parents = len({s.parent_code for s in sets}) > 1
+    for score_set in sets:
+        sheet = workbook.create_sheet(_sheet_name(score_set, several_parents, workbook))
+        title = _title(score_set, set_names or {})
+        _table(sheet, title, columns_for(score_set.rows), score_set.rows)
+    items = what_it_takes_items(rows)
+    if items:
+        sheet = workbook.create_sheet("Cần làm gì")
+        title = ("SỐ HỒ SƠ CẦN THÊM ĐỂ TĂNG ĐIỂM (ƯỚC TÍNH)", _period_line(rows))
+        _table(sheet, title, what_it_takes_columns(), items)
+    if not sets:
+        _table(workbook.create_sheet("Không có số liệu"), ("KHÔNG CÓ SỐ LIỆU", ""), [], [])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    workbook.save(partial)
+    partial.replace(path)
+
+
+def _sheet_name(score_set: ScoreSet, with_parent: bool, workbook: Workbook) -> str:
+    name = f"{score_set.parent_code} {score_set.name}" if with_parent else score_set.name
+    name = name.translate(FORBIDDEN_IN_SHEET_NAMES).strip()[:31] or "Đơn vị"
+    taken, candidate, n = set(workbook.sheetnames), name, 2
+    while candidate in taken:
+        candidate = f"{name[:27]} ({n})"
+        n += 1
+    return candidate
+
+
+def _title(score_set: ScoreSet, set_names: Mapping[str, str]) -> tuple[str, str]:
+    first = score_set.rows[0]
+    scheme = str(first.get("scheme") or "")
+    heading = TITLE.get(scheme, f"KẾT QUẢ CHẤM ĐIỂM THEO BỘ TIÊU CHÍ {scheme.upper()}")
+    parent = score_set.parent_code
+    where = set_names.get(parent, parent) if parent else None
+    subject = f"{score_set.name} thuộc {where}" if where else score_set.name
+    return heading, f"{subject}, {_period_line(score_set.rows)}"
+
+
+def _period_line(rows: Sequence[dict[str, Any]]) -> str:
+    first = rows[0]
+    line = period_long(str(first["period"]))
+    as_of = first.get("as_of")
+    if as_of:
+        day, month, year = str(as_of)[8:10], str(as_of)[5:7], str(as_of)[:4]
+        line += f" (số liệu ngày {int(day)}/{int(month)}/{year})"
+    return line
+
+
+def _table(
+    sheet: Worksheet,
+    title: tuple[str, str],
+    columns: Sequence[Column],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    width = len(columns) + 1
+    for line, (text, size) in enumerate(zip(title, (14, 12), strict=True), start=1):
+        cell = sheet.cell(row=line, column=1, value=text)
+        cell.font = Font(bold=True, size=size)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        if width > 1:
+            sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=width)
+    headings = ["STT", *(column.heading for column in columns)]
+    for number, heading in enumerate(headings, start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=number, value=heading)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for index, row in enumerate(rows, start=1):
+        line = HEADER_ROW + index
+        _put(sheet, line, 1, index, "integer")
+        for number, column in enumerate(columns, start=2):
+            _put(sheet, line, number, column.value(row), column.kind)
+    _fit(sheet, headings, columns, rows)
+    _print_setup(sheet, width, HEADER_ROW + len(rows))
+
+
+def _put(sheet: Worksheet, line: int, number: int, value: Any, kind: str) -> None:
+    cell = sheet.cell(row=line, column=number, value=_cell_value(value))
+    cell.border = BORDER
+    if isinstance(cell.value, int | float):
+        cell.number_format = NUMBER_FORMATS[kind]  # type: ignore[index]
+        cell.alignment = Alignment(horizontal="right", vertical="top")
+    else:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _cell_value(value: Any) -> Any:
+    """Numbers stay numbers; anything else is text a person can read (never a repr)."""
+    if value is None or isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    return str(value)
+
+
+def _fit(
+    sheet: Worksheet, headings: Sequence[str], columns: Sequence[Column], rows: Sequence[Any]
+) -> None:
+    """Widths from content, so that a set's table prints one A4 landscape page wide: numbers
+    as wide as the longest (at least NUMBER_WIDTH), text up to TEXT_WIDTH and wrapped;
+    headings wrap over as many lines as they need, and the header row is as tall."""
+    kinds = ["integer", *(column.kind for column in columns)]
+    lines = 1
+    for number, (heading, kind) in enumerate(zip(headings, kinds, strict=True), start=1):
+        cells = sheet.iter_rows(
+            min_row=HEADER_ROW + 1, max_row=HEADER_ROW + len(rows), min_col=number, max_col=number
+        )
+        longest = max((len(_shown(row[0].value)) for row in cells), default=0)
+        word = max((len(part) for part in heading.split()), default=1)
+        if number == 1:
+            width = max(longest, 3) + 2
+        elif kind == "text":
+            width = min(max(longest, word) + 2, TEXT_WIDTH)
+        else:
+            width = max(longest + 2, word + 1, NUMBER_WIDTH)
+        sheet.column_dimensions[get_column_letter(number)].width = width
+        lines = max(lines, -(-len(heading) // max(width - 2, 1)))
+    sheet.row_dimensions[HEADER_ROW].height = 15 * min(lines + 1, 6)
+    _row_heights(sheet, len(headings), len(rows))
+    sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=min(4, len(headings) + 1))
+
+
+def _row_heights(sheet: Worksheet, width: int, count: int) -> None:
+    """Rows as tall as their wrapped text (spreadsheet programs do not all measure it)."""
+    widths = [sheet.column_dimensions[get_column_letter(n)].width for n in range(1, width + 1)]
+    for line in range(HEADER_ROW + 1, HEADER_ROW + count + 1):
+        texts = [
+            (cell.value, w)
+            for cell, w in zip(sheet[line][:width], widths, strict=True)
+            if isinstance(cell.value, str)
+        ]
+        needed = max((-(-len(text) // max(int(w) - 2, 1)) for text, w in texts), default=1)
+        if needed > 1:
+            sheet.row_dimensions[line].height = 13 * needed + 2
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:+.2f}"
+    return "" if value is None else str(value)
+
+
+def _print_setup(sheet: Worksheet, width: int, last_row: int) -> None:
+    last_column = get_column_letter(width)
+    if last_row > HEADER_ROW:
+        sheet.auto_filter.ref = f"A{HEADER_ROW}:{last_column}{last_row}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_area = f"A1:{last_column}{max(last_row, HEADER_ROW)}"
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.oddFooter.center.text = "Trang &P/&N"

@@ -1,0 +1,143 @@
+"""The officials' spreadsheet, CSV file and terminal table of `dvcwatch scores`, read back as
+Excel, a program and a person would read them (Phú Thọ 2026-08, the real captures)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from service.cli import main
+from service.portal.simulator import PortalSimulator, ReplaySource
+from tests.conftest import PHU_THO
+
+REPR = re.compile(r"[{}\[\]]|'\w+':|True|False|None")
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """`--db` and `--config` of a SQLite database holding Phú Thọ's 2026-08."""
+    folder = tmp_path_factory.mktemp("phu_tho")
+    config = folder / "dvcwatch.toml"
+    config.write_text("[portal]\npause_seconds = [0, 0]\n", encoding="utf-8")
+    options = ["--db", f"sqlite:///{folder / 'x.db'}", "--config", str(config)]
+    assert main([*options, "db", "upgrade"]) == 0
+    with PortalSimulator(ReplaySource(PHU_THO)) as portal:
+        sync = ["sync", "--province", "H44", "--period", "2026-08", "--portal-url", portal.base_url]
+        assert main([*options, *sync]) == 0
+    return options
+
+
+def scores(synced: list[str], *args: str) -> list[str]:
+    return [*synced, "scores", "--period", "2026-08", *args]
+
+
+def test_the_workbook_has_a_sheet_per_set_with_vietnamese_headers(synced, tmp_path, capsys):
+    path = tmp_path / "diem.xlsx"
+    assert main(scores(synced, "--format", "xlsx", "--out", str(path))) == 0
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Cơ quan, đơn vị", "Xã, phường", "Cần làm gì"]
+    communes = workbook["Xã, phường"]
+    assert "CỔNG DVCQG" in communes["A1"].value
+    assert communes["A2"].value.startswith("Xã, phường thuộc UBND tỉnh Phú Thọ, tháng 8 năm 2026")
+    headers = [cell.value for cell in communes[4]]
+    assert headers[:3] == ["STT", "Mã đơn vị", "Tên đơn vị"]
+    for wanted in ("Điểm tổng hợp", "Xếp hạng", "Tăng/giảm bậc", "Hồ sơ quá hạn"):
+        assert wanted in headers
+    assert "Công khai, minh bạch (tối đa 18)" in headers
+    assert communes.max_row - 4 == 148 and workbook["Cơ quan, đơn vị"].max_row - 4 == 15
+
+
+def test_every_number_is_numeric_with_a_format_and_no_cell_holds_a_repr(synced, tmp_path):
+    path = tmp_path / "diem.xlsx"
+    assert main(scores(synced, "--format", "xlsx", "--out", str(path))) == 0
+    numbers = 0
+    for sheet in load_workbook(path):
+        for row in sheet.iter_rows(min_row=5):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert not REPR.search(cell.value), (sheet.title, cell.coordinate, cell.value)
+                    assert not re.fullmatch(r"[+-]?\d+([.,]\d+)?", cell.value), cell.coordinate
+                elif isinstance(cell.value, int | float):
+                    numbers += 1
+                    assert cell.number_format != "General", (sheet.title, cell.coordinate)
+    assert numbers > 163 * 10
+    communes = load_workbook(path)["Xã, phường"]
+    headers = [cell.value for cell in communes[4]]
+    total = communes.cell(row=5, column=headers.index("Điểm tổng hợp") + 1)
+    rank = communes.cell(row=5, column=headers.index("Xếp hạng") + 1)
+    assert isinstance(total.value, int | float) and total.number_format == "0.00"
+    assert rank.value == 1 and rank.number_format == "#,##0"
+
+
+def test_each_sheet_is_ready_to_filter_and_print_on_a4_landscape(synced, tmp_path):
+    path = tmp_path / "diem.xlsx"
+    assert main(scores(synced, "--format", "xlsx", "--out", str(path))) == 0
+    for sheet in load_workbook(path):
+        assert sheet.freeze_panes is not None and sheet.freeze_panes.endswith("5")
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A4:")
+        assert all(cell.font.bold for cell in sheet[4])
+        assert sheet.page_setup.orientation == "landscape"
+        assert str(sheet.page_setup.paperSize) == str(sheet.PAPERSIZE_A4)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.print_title_rows == "$4:$4"
+        letters = [get_column_letter(n) for n in range(1, sheet.max_column + 1)]
+        widths = [sheet.column_dimensions[letter].width for letter in letters]
+        # Fitted to one A4 landscape page (about 145 character widths at 100 %), 200 widths
+        # print at 72 %, still comfortable to read.
+        assert sum(widths) <= 200, (sheet.title, sum(widths))
+
+
+def test_a_csv_file_for_excel_starts_with_a_bom_and_stdout_does_not(synced, tmp_path, capsys):
+    path = tmp_path / "diem.csv"
+    assert main(scores(synced, "--format", "csv", "--out", str(path))) == 0
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    capsys.readouterr()
+    assert main(scores(synced, "--format", "csv")) == 0
+    printed = capsys.readouterr().out
+    assert not printed.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) == 163 and rows[0]["unit_code"] and "UBND" in data.decode("utf-8-sig")
+    assert rows == list(csv.DictReader(io.StringIO(printed)))
+
+
+def test_csv_flattens_nested_values_into_named_columns(synced, capsys):
+    capsys.readouterr()
+    assert main(scores(synced, "--format", "csv")) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert not any(REPR.search(value or "") for row in rows for value in row.values())
+    unit = next(row for row in rows if row["unit_code"] == "H44.223")
+    assert unit["what_it_takes.TDGQ.more_dossiers_for_next_step"] == "3"
+    assert unit["what_it_takes.TDGQ.estimate"] == "true"
+    assert unit["rank_tied"] == "false" and unit["overdue"] == "29"
+
+
+def test_the_terminal_table_has_a_block_per_set_with_vietnamese_headings(synced, capsys):
+    capsys.readouterr()
+    assert main(scores(synced)) == 0
+    text = capsys.readouterr().out
+    agencies = text.index("Cơ quan, đơn vị thuộc UBND tỉnh Phú Thọ (15 đơn vị)")
+    communes = text.index("Xã, phường thuộc UBND tỉnh Phú Thọ (148 đơn vị)")
+    assert agencies < communes
+    header = text.splitlines()[1]
+    assert header.split()[:4] == ["Hạng", "Mã", "Tên", "đơn"] and "Quá hạn" in header
+    assert "rank_of" not in text and "not_digitised" not in text
+
+
+def test_json_keeps_the_machine_keys(synced, capsys):
+    capsys.readouterr()
+    assert main(scores(synced, "--format", "json")) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"rank_of", "total_delta", "counts", "what_it_takes"} <= set(rows[0])
+
+
+def test_out_with_a_format_that_has_no_file_form_is_bad_usage(synced, tmp_path, capsys):
+    assert main(scores(synced, "--format", "table", "--out", str(tmp_path / "x"))) == 2
+    assert "--out goes with --format xlsx or csv" in capsys.readouterr().err
