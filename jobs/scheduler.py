@@ -227,23 +227,31 @@ class Service:
         return server.start()
 
     async def _start_bot(self) -> None:
+        """Start answering the bot; a rejected token or an unreachable Bot API is one
+        error line and a failed `bot` run in `status`, and the other jobs go on."""
         settings = self.context.app.settings
         telegram = settings.channels.telegram
         token = settings.secret(telegram.token_env)
         if not (telegram.enabled and token and self._schedules.run_bot):
             return
-        from service.bot import build_application
+        from service.bot import BotUnavailable, build_application, record_start, start_polling
 
-        self.bot = build_application(
+        application = build_application(
             token,
             telegram.base_url,
             self.context.app.sessions(),
             setup.directory(settings),
             self.context.app.schemes,
+            [watch.province for watch in settings.watch],
         )
-        await self.bot.initialize()
-        await self.bot.start()
-        await self.bot.updater.start_polling()
+        error = None
+        try:
+            await start_polling(application, telegram.token_env)
+            self.bot = application
+        except BotUnavailable as exc:
+            error = str(exc)
+            log.error("%s; the bot is off, the other jobs go on", exc)
+        record_start(self.context.app.sessions(), self.context.owner, self.context.clock(), error)
 
     async def _stop(self, health: HealthServer | None) -> None:
         self.scheduler.shutdown(wait=False)

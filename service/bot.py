@@ -1,131 +1,70 @@
 """`dvcwatch bot`: chat commands and the "Đã tiếp nhận" (acknowledge) button.
 
 - `/start` answers anyone with their chat id: that is how staff register.
-- `/status [unit]` and `/help` answer only chats in the staff directory.
-- A press of "Đã tiếp nhận" is accepted only from a chat the alert was sent to;
-  the acknowledgement is recorded and the message edited to say who and when.
+- `/status [unit]` and `/help` answer only chats in the staff directory, and
+  `/status` only about the units that chat covers (`directory.coverage`).
+- A press of "Đã tiếp nhận" is accepted only from the recipient's own Telegram
+  user or, in a group chat, from a member listed in the directory for the
+  alert's unit; the acknowledgement is recorded and the message edited to say
+  who and when. Every press is answered, a malformed one with a refusal.
 
-The decisions are plain functions over the database (`acknowledge`,
-`status_text`); `build_application` wires them into python-telegram-bot.
+The decisions are plain functions over the database (`service/bot_replies.py`:
+`acknowledge`, `status_reply`); `build_application` wires them into python-telegram-bot and
+`start_polling` starts it, turning a rejected token into `BotUnavailable`.
+The token is a secret: it never reaches a log line or an error text.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+import logging
+import signal
+from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message as TelegramMessage
 from telegram import Update
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from service.alerts.compose import ACK_PREFIX
-from service.alerts.directory import Directory, Person, find_by_address
-from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, DeliveryStatus
-from service.channels.messages import escape_html
-from service.clock import to_local, utcnow
-from service.notices.vnformat import number, period_short
-from service.periods import Period
-from service.scoring.book import SchemeBook
-from service.scoring.report import score_rows
-
-HELP = (
-    "dvcwatch theo dõi Bộ chỉ số phục vụ người dân, doanh nghiệp.\n"
-    "/status [mã đơn vị]: điểm, thay đổi và cảnh báo đang mở của đơn vị\n"
-    "/start: cho biết mã chat (chat id) để đăng ký nhận cảnh báo\n"
-    "Nhấn «Đã tiếp nhận» dưới một cảnh báo để báo đã nhận việc."
+from service.alerts.directory import Directory, Person, coverage, find_by_address
+from service.bot_replies import (
+    FAILED_PRESS,
+    HELP,
+    MALFORMED_PRESS,
+    NOT_REGISTERED,
+    Press,
+    acknowledge,
+    alert_id_of,
+    province_codes,
+    status_reply,
 )
-NOT_REGISTERED = "Chat này chưa có trong danh bạ dvcwatch. Gửi /start để lấy mã chat đăng ký."
+from service.channels.telegram import redact_token_in_logs, scrub
+from service.claims import FAILED, OK, JobClaim
+from service.clock import utcnow
+from service.scoring.book import SchemeBook
+
+log = logging.getLogger("dvcwatch.bot")
 
 
-@dataclass(frozen=True)
-class Acknowledgement:
-    accepted: bool
-    answer: str
-    note_html: str = ""  # appended to the message when accepted
-
-
-def acknowledge(
-    session: Session, alert_id: int, address: str, who: str, now: dt.datetime
-) -> Acknowledgement:
-    """Record that `who` (in chat `address`) took alert `alert_id`, if the alert was sent
-    to that chat; the first acknowledgement stands."""
-    alert = session.get(Alert, alert_id)
-    sent_here = session.scalar(
-        select(Delivery.id)
-        .where(
-            Delivery.alert_id == alert_id,
-            Delivery.address == address,
-            Delivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN]),
-        )
-        .limit(1)
-    )
-    if alert is None or sent_here is None:
-        return Acknowledgement(False, "Bạn không nhận cảnh báo này nên không thể xác nhận.")
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at, alert.acknowledged_by = now, who
-    when = to_local(alert.acknowledged_at).strftime("%H:%M %d/%m/%Y")
-    by = escape_html(alert.acknowledged_by or who)
-    return Acknowledgement(True, "Đã ghi nhận.", f"\n\n✅ Đã tiếp nhận bởi {by} lúc {when}")
-
-
-def status_text(
-    session: Session, book: SchemeBook, unit_codes: list[str], period: Period | None
-) -> str:
-    """The units' latest national scores, changes, ranks and open alerts, in Vietnamese."""
-    if period is None:
-        return "Chưa có số liệu nào được đồng bộ."
-    rows = {row["unit_code"]: row for row in score_rows(session, book, "766", period)}
-    parts = []
-    for code in unit_codes:
-        row = rows.get(code)
-        if row is None:
-            parts.append(f"{escape_html(code)}: không có số liệu {period_short(period)}.")
-            continue
-        parts.append(_unit_status(row, _open_alerts(session, code)))
-    return "\n\n".join(parts) or "Không có đơn vị nào để báo cáo."
-
-
-def _unit_status(row: dict[str, Any], alert_lines: list[str]) -> str:
-    delta = row.get("total_delta")
-    change = "" if delta is None else f" ({'+' if delta >= 0 else ''}{number(delta)} điểm)"
-    rank = f", xếp hạng {row['rank']:02d}/{row['rank_of']}" if row.get("rank") else ""
-    lines = [
-        f"<b>{escape_html(str(row['unit_name']))}</b> ({escape_html(str(row['unit_code']))})",
-        f"{period_short(row['period']).capitalize()}: {number(row['total'])}/100 điểm"
-        f"{change}{rank}",
-    ]
-    lines += [f"• {line}" for line in alert_lines] or ["Không có cảnh báo đang mở."]
-    return "\n".join(lines)
-
-
-def _open_alerts(session: Session, unit_code: str) -> list[str]:
-    """The first line of the latest message of each open alert of the unit (escaped HTML)."""
-    latest = (
-        select(AlertEvent.text_html)
-        .join(Alert, Alert.id == AlertEvent.alert_id)
-        .where(Alert.unit_code == unit_code, Alert.state == AlertState.FIRING)
-        .where(AlertEvent.sequence == Alert.sequence)
-        .order_by(Alert.id)
-    )
-    return [text.splitlines()[0] for text in session.scalars(latest)]
-
-
-def units_of(person: Person, requested: str | None) -> list[str]:
-    if requested:
-        return [requested.strip()]
-    return sorted(code for code in person.units if code != "*")
+class BotUnavailable(Exception):
+    """The bot cannot answer; the message is one line for the operator, free of the token."""
 
 
 class Bot:
-    """The handlers, bound to the database, the directory and the schemes."""
+    """The handlers, bound to the database, the directory, the schemes and the provinces
+    this dvcwatch watches (the operators' provinces)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], directory: Directory, book: SchemeBook
+        self,
+        sessions: sessionmaker[Session],
+        directory: Directory,
+        book: SchemeBook,
+        provinces: Sequence[str] = (),
     ) -> None:
         self.sessions, self.directory, self.book = sessions, directory, book
+        self.provinces = tuple(provinces)
 
     def person(self, update: Update) -> Person | None:
         chat = update.effective_chat
@@ -153,24 +92,39 @@ class Bot:
             return
         from service.alerts.engine import latest_period
 
+        requested = context.args[0].strip() if context.args else None
         with self.sessions() as session:
-            codes = units_of(person, context.args[0] if context.args else None)
-            text = status_text(session, self.book, codes, latest_period(session))
+            view = coverage(self.directory, person, province_codes(session, self.provinces))
+            text = status_reply(session, self.book, view, requested, latest_period(session))
         await message.reply_html(text)
 
     async def acknowledge(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if query is None or query.data is None or update.effective_chat is None:
+        if query is None:
             return
-        person = self.person(update)
-        who = person.name if person else (query.from_user.full_name if query.from_user else "?")
-        alert_id = int(query.data.removeprefix(ACK_PREFIX))
+        alert_id = alert_id_of(query.data)
+        if alert_id is None or update.effective_chat is None:
+            await query.answer(MALFORMED_PRESS, show_alert=True)
+            return
+        user = query.from_user
+        press = Press(alert_id, str(update.effective_chat.id), str(user.id), user.full_name)
         with self.sessions.begin() as session:
-            result = acknowledge(session, alert_id, str(update.effective_chat.id), who, utcnow())
+            provinces = province_codes(session, self.provinces)
+            result = acknowledge(session, self.directory, provinces, press, utcnow())
         await query.answer(result.answer, show_alert=not result.accepted)
         message = query.message
         if result.accepted and isinstance(message, TelegramMessage) and message.text:
             await query.edit_message_text(message.text_html + result.note_html, parse_mode="HTML")
+
+    async def failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any handler's error: one log line, and a press still gets its answer."""
+        log.error("the bot could not answer an update: %r", context.error)
+        query = update.callback_query if isinstance(update, Update) else None
+        if query is not None:
+            try:
+                await query.answer(FAILED_PRESS, show_alert=True)
+            except TelegramError as exc:  # already answered, or Telegram unreachable
+                log.warning("could not answer the button press either: %s", exc.message)
 
 
 def build_application(
@@ -179,12 +133,82 @@ def build_application(
     sessions: sessionmaker[Session],
     directory: Directory,
     book: SchemeBook,
+    provinces: Sequence[str] = (),
 ) -> Application:  # type: ignore[type-arg]
-    """A python-telegram-bot Application with dvcwatch's handlers (not yet started)."""
-    bot = Bot(sessions, directory, book)
+    """A python-telegram-bot Application with dvcwatch's handlers (not yet started);
+    `provinces` are the watched ones (codes or departmentIds), the operators' view.
+    From here on no log line of this process shows `token`."""
+    redact_token_in_logs(token)
+    bot = Bot(sessions, directory, book, provinces)
     application = Application.builder().token(token).base_url(base_url).build()
     application.add_handler(CommandHandler("start", bot.start))
     application.add_handler(CommandHandler("help", bot.help))
     application.add_handler(CommandHandler("status", bot.status))
-    application.add_handler(CallbackQueryHandler(bot.acknowledge, pattern=f"^{ACK_PREFIX}\\d+$"))
+    application.add_handler(CallbackQueryHandler(bot.acknowledge))  # every press is answered
+    application.add_error_handler(bot.failed)
     return application
+
+
+async def start_polling(application: Application, token_env: str) -> None:  # type: ignore[type-arg]
+    """Check the token (getMe), start the handlers and poll for updates.
+
+    Raises `BotUnavailable` when Telegram rejects the token (naming `token_env`, the
+    variable to set) or cannot be reached; the application is then left shut down and
+    the message never holds the token.
+    """
+    try:
+        await application.initialize()
+    except InvalidToken:
+        await application.bot.shutdown()
+        raise BotUnavailable(
+            f"Telegram rejected the bot token: set a new one in {token_env} and restart dvcwatch"
+        ) from None
+    except TelegramError as exc:
+        await application.bot.shutdown()
+        detail = scrub(exc.message, application.bot.token)
+        raise BotUnavailable(f"cannot reach the Telegram Bot API: {detail}") from None
+    await application.start()
+    assert application.updater is not None  # the builder always makes one
+    await application.updater.start_polling()
+
+
+async def stop_polling(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop polling and the handlers, and release the connections."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+async def answer_until_stopped(application: Application, token_env: str) -> None:  # type: ignore[type-arg]
+    """`dvcwatch bot`: answer until SIGINT or SIGTERM; `BotUnavailable` as `start_polling`."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, stopping.set)
+    await start_polling(application, token_env)
+    try:
+        await stopping.wait()
+    finally:
+        await stop_polling(application)
+
+
+def record_start(
+    sessions: sessionmaker[Session], owner: str, now: dt.datetime, error: str | None
+) -> None:
+    """Note a start of the bot (and why it failed) as a run of the job `bot`, so that
+    `dvcwatch status` and `/metrics` show whether the bot is answering."""
+    with sessions.begin() as session:
+        session.add(
+            JobClaim(
+                job="bot",
+                scope="telegram",
+                period=now.isoformat(),  # one row per start
+                status=FAILED if error else OK,
+                owner=owner,
+                claimed_at=now,
+                finished_at=now,
+                error=error,
+            )
+        )

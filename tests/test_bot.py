@@ -1,4 +1,5 @@
-"""The bot through python-telegram-bot and the fake Bot API: acknowledgements, commands."""
+"""The bot through python-telegram-bot and the fake Bot API: acknowledgements, commands,
+and its doors: who may see a unit, who may acknowledge, and presses it cannot read."""
 
 from __future__ import annotations
 
@@ -31,7 +32,28 @@ LAN = Person(
     "telegram",
     "100000001",
 )
+HOA = Person(
+    "hoa",
+    "Trần Thu Hoà",
+    "Kế toán",
+    frozenset({"H44.100"}),
+    frozenset({"*"}),
+    "telegram",
+    "100000002",
+)
+ONE_STOP = Person(  # a group chat: one entry for everyone in it
+    "mot-cua",
+    "Bộ phận Một cửa",
+    "",
+    frozenset({"H44.116"}),
+    frozenset({"*"}),
+    "telegram",
+    "-1001000000004",
+)
+OFFICE = Person("vp", "Văn phòng UBND tỉnh", "", frozenset(), frozenset(), "telegram", "100000009")
+OPERATOR = Person("ops", "Minh", "", frozenset(), frozenset(), "telegram", "100000010")
 DIRECTORY = Directory((LAN,))
+WHOLE = Directory((LAN, HOA, ONE_STOP, OFFICE, OPERATOR), offices={"H44": "vp"}, operators=("ops",))
 STRANGER = 555
 
 
@@ -41,12 +63,18 @@ def telegram() -> Iterator[FakeTelegram]:
         yield server
 
 
-def dispatch(app, telegram: FakeTelegram, update: dict[str, Any]) -> None:
+def dispatch(
+    app,
+    telegram: FakeTelegram,
+    update: dict[str, Any],
+    directory: Directory = DIRECTORY,
+    provinces: tuple[str, ...] = (),
+) -> None:
     """Hand one update to the real python-telegram-bot application."""
 
     async def go() -> None:
         application = build_application(
-            DEFAULT_TOKEN, telegram.base_url, app.sessions(), DIRECTORY, app.schemes
+            DEFAULT_TOKEN, telegram.base_url, app.sessions(), directory, app.schemes, provinces
         )
         async with application:
             await application.process_update(Update.de_json(update, application.bot))
@@ -54,14 +82,16 @@ def dispatch(app, telegram: FakeTelegram, update: dict[str, Any]) -> None:
     asyncio.run(go())
 
 
-def sent_alert(app, telegram: FakeTelegram) -> tuple[int, str]:
-    """An alert delivered to Lan's chat through the channel; returns (alert id, message id)."""
+def sent_alert(app, telegram: FakeTelegram, to: Person = LAN) -> tuple[int, str]:
+    """An alert on H44.116 delivered to `to`'s chat through the channel; returns (alert id,
+    message id)."""
     with app.sessions().begin() as session:
         alert = Alert(
             fingerprint="overdue|H44.116",
             rule_id="overdue",
             topic="overdue",
             unit_code="H44.116",
+            province_code="H44",
             sequence=1,
             severity="warning",
             state="firing",
@@ -84,9 +114,9 @@ def sent_alert(app, telegram: FakeTelegram) -> tuple[int, str]:
             idempotency_key="k1",
             event_id=event.id,
             alert_id=alert_id,
-            person_id="lan",
+            person_id=to.id,
             channel="telegram",
-            address=LAN.address,
+            address=to.address,
             text_html=event.text_html,
             status=DeliveryStatus.SENT,
         )
@@ -101,7 +131,7 @@ def sent_alert(app, telegram: FakeTelegram) -> tuple[int, str]:
             (Button("Đã tiếp nhận", f"ack:{alert_id}"),),
         )
         try:
-            receipt = await channel.send(Recipient(LAN.address, LAN.name), message)
+            receipt = await channel.send(Recipient(to.address, to.name), message)
         finally:
             await channel.close()
         return receipt.last_message_id
@@ -159,3 +189,91 @@ def test_status_shows_the_units_scores_rank_and_open_alerts(app, telegram):
     assert "• ⚠️ 3 hồ sơ quá hạn." in text
     with app.sessions()() as session:
         assert session.scalars(select(Alert)).first() is not None
+
+
+def synced(app) -> None:
+    with PortalSimulator(ReplaySource(PHU_THO)) as simulator:
+        portal = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        sync_province(app.sessions(), portal, "H44", Period.parse("2026-08"), dt.date(2026, 9, 10))
+
+
+def acknowledged_by(app, alert_id: int) -> str | None:
+    with app.sessions()() as session:
+        return session.get_one(Alert, alert_id).acknowledged_by
+
+
+def test_status_refuses_a_unit_the_person_does_not_cover(app, telegram):
+    synced(app)
+    dispatch(app, telegram, telegram.push_message(int(LAN.address), "/status H44.100"), WHOLE)
+    [reply] = telegram.sent_texts(LAN.address)
+    assert "không phụ trách đơn vị H44.100" in reply and "điểm" not in reply
+    dispatch(app, telegram, telegram.push_message(int(HOA.address), "/status H44.100"), WHOLE)
+    assert "UBND Phường Việt Trì" in telegram.sent_texts(HOA.address)[-1]
+
+
+def test_status_of_an_unknown_or_hostile_code_is_a_refusal(app, telegram):
+    synced(app)
+    for code in ("H99.1", "<b>x</b>", "H44.116'--"):
+        dispatch(app, telegram, telegram.push_message(int(LAN.address), f"/status {code}"), WHOLE)
+    replies = telegram.sent_texts(LAN.address)
+    assert len(replies) == 3 and all("không phụ trách" in reply for reply in replies)
+    assert "&lt;b&gt;x&lt;/b&gt;" in replies[1]
+
+
+def test_the_province_office_and_operators_see_every_unit_of_their_province(app, telegram):
+    synced(app)
+    for person in (OFFICE, OPERATOR):
+        update = telegram.push_message(int(person.address), "/status H44.100")
+        dispatch(app, telegram, update, WHOLE, provinces=("H44",))
+        assert "UBND Phường Việt Trì" in telegram.sent_texts(person.address)[-1]
+    dispatch(app, telegram, telegram.push_message(int(OFFICE.address), "/status"), WHOLE)
+    assert "không phụ trách" not in telegram.sent_texts(OFFICE.address)[-1]
+    update = telegram.push_message(int(OPERATOR.address), "/status H44.100")
+    dispatch(app, telegram, update, WHOLE, provinces=("H01",))  # another province's operator
+    assert "không phụ trách đơn vị H44.100" in telegram.sent_texts(OPERATOR.address)[-1]
+
+
+def test_in_a_group_only_a_member_listed_for_the_unit_can_acknowledge(app, telegram):
+    alert_id, message_id = sent_alert(app, telegram, to=ONE_STOP)
+    group = int(ONE_STOP.address)
+    for user in (STRANGER, int(HOA.address)):  # unknown; listed, but for another unit
+        update = telegram.push_callback_query(
+            group, int(message_id), f"ack:{alert_id}", user_id=user
+        )
+        dispatch(app, telegram, update, WHOLE)
+    assert acknowledged_by(app, alert_id) is None
+    refusals = [call.params["text"] for call in telegram.calls("answerCallbackQuery")]
+    assert len(refusals) == 2 and all("chỉ người được phân công" in text for text in refusals)
+    assert telegram.calls("editMessageText") == []
+    update = telegram.push_callback_query(
+        group, int(message_id), f"ack:{alert_id}", user_id=int(LAN.address)
+    )
+    dispatch(app, telegram, update, WHOLE)
+    assert acknowledged_by(app, alert_id) == "Nguyễn Thị Lan"
+    assert "Đã tiếp nhận bởi Nguyễn Thị Lan" in telegram.message(group, message_id)["text"]
+
+
+def test_a_private_recipient_cannot_acknowledge_for_another_chat(app, telegram):
+    alert_id, message_id = sent_alert(app, telegram, to=LAN)
+    update = telegram.push_callback_query(
+        int(HOA.address), int(message_id), f"ack:{alert_id}", user_id=int(HOA.address)
+    )
+    dispatch(app, telegram, update, WHOLE)
+    assert acknowledged_by(app, alert_id) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["ack:" + "9" * 23, "ack:", "ack:0", "ack:-1", "ack:١٢", "garbage", "", "ack:12abc"],
+    ids=["23-digit", "no-id", "zero", "negative", "arabic-digits", "garbage", "empty", "suffix"],
+)
+def test_a_malformed_press_is_answered_with_a_polite_refusal(app, telegram, data, caplog):
+    _, message_id = sent_alert(app, telegram)
+    update = telegram.push_callback_query(int(LAN.address), int(message_id), data)
+    dispatch(app, telegram, update)
+    [answer] = telegram.calls("answerCallbackQuery")
+    assert (
+        answer.params["text"]
+        == "Xin lỗi, nút này không hợp lệ. Hãy nhấn «Đã tiếp nhận» dưới tin cảnh báo."
+    )
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []

@@ -9,12 +9,13 @@ alerts (about the data, not a unit) go to the operators.
 
 This module is the model and the routing; reading the files is
 `directory_files.py`. A `Directory` checks itself when built, and routing
-(`recipients`, `escalation_targets`, `find_by_address`) is pure.
+(`recipients`, `escalation_targets`, `find_by_address`) and who answers for
+what (`coverage`, for the bot's doors) are pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -133,6 +134,44 @@ def find_by_address(directory: Directory, channel: str, address: str) -> Person 
         if person.active and person.channel == channel and person.address == address:
             return person
     return None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What one person answers for: units by code (`*`: every unit), whole provinces
+    (every unit whose province, or own code, is one of them), and, for operators, the
+    alerts about the data itself."""
+
+    units: frozenset[str] = frozenset()
+    provinces: frozenset[str] = frozenset()
+    operator: bool = False
+
+    def includes(self, unit_code: str | None, province_code: str | None) -> bool:
+        """True when the unit (of that province) is this person's to see and to answer
+        for; an alert about no unit is an operator's (or a `*` person's)."""
+        if EVERYTHING in self.units:
+            return True
+        if unit_code is None:
+            return self.operator or (province_code is not None and province_code in self.provinces)
+        return (
+            unit_code in self.units
+            or unit_code in self.provinces
+            or (province_code is not None and province_code in self.provinces)
+        )
+
+
+def coverage(directory: Directory, person: Person, watched: Collection[str] = ()) -> Coverage:
+    """Who covers what: a unit's people their units, a head the units they head, a
+    province's office its province, an operator the `watched` provinces (the ones this
+    dvcwatch syncs). An inactive person covers nothing."""
+    if not person.active:
+        return Coverage()
+    headed = {unit for unit, head in directory.heads.items() if head == person.id}
+    provinces = {code for code, office in directory.offices.items() if office == person.id}
+    operator = person.id in directory.operators
+    if operator:
+        provinces |= set(watched)
+    return Coverage(frozenset(person.units | headed), frozenset(provinces), operator)
 
 
 def _superiors(

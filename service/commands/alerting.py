@@ -90,8 +90,11 @@ def run_deliver(app: App, _args: argparse.Namespace) -> int:
 
 
 def run_bot(app: App, _args: argparse.Namespace) -> int:
+    import sys
+
     from service.alerts import setup
-    from service.bot import build_application
+    from service.bot import BotUnavailable, answer_until_stopped, build_application
+    from service.commands.common import EXIT_FAILED
 
     telegram = app.settings.channels.telegram
     token = app.settings.secret(telegram.token_env)
@@ -99,8 +102,14 @@ def run_bot(app: App, _args: argparse.Namespace) -> int:
         raise UsageError(
             f"the bot needs channels.telegram.enabled = true and the token in {telegram.token_env}"
         )
+    provinces = [watch.province for watch in app.settings.watch]
+    directory = setup.directory(app.settings)
     application = build_application(
-        token, telegram.base_url, app.sessions(), setup.directory(app.settings), app.schemes
+        token, telegram.base_url, app.sessions(), directory, app.schemes, provinces
     )
-    application.run_polling(drop_pending_updates=False)  # stops cleanly on SIGINT/SIGTERM
+    try:
+        asyncio.run(answer_until_stopped(application, telegram.token_env))
+    except BotUnavailable as exc:
+        print(f"dvcwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
