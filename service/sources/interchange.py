@@ -1,12 +1,15 @@
 """Read the interchange table: one figure per row, from CSV, XLSX or JSON.
 
-Columns (docs/architecture.md): scheme, period, as_of, unit_code,
-unit_name, parent_code, indicator, value, max, numerator, denominator.
+Columns (docs/formats.md): scheme, period, as_of, unit_code, unit_name,
+parent_code, indicator, value, max, numerator, denominator, dossier.
 scheme, period, unit_code, indicator and value are required; the others may
 be absent or empty. Unknown columns are ignored.
 
 Numbers are read the Vietnamese or the plain way, by the same rule for
-every column (`numbers.py`); an empty cell means "not given".
+every column, and must be finite and in range (`numbers.py`); an empty
+cell means "not given". Codes (unit, parent, indicator, dossier) must be
+identifiers and names at most 255 characters (`identifiers.py`); files,
+rows and cells have size limits (`limits.py`).
 
 Every problem in the file is collected before anything is returned: the
 result is all rows or an InterchangeError listing each problem with its
@@ -14,47 +17,57 @@ place (`line N` in CSV, the header being line 1; `row N` in XLSX; `item N`,
 1-based, in JSON). A row repeating (scheme, period, as_of, unit_code,
 indicator) is an error naming both places, whether its figures differ or
 are identical: a repeat is a copy-and-paste slip that might hide which
-figure was meant, and an import is all-or-nothing.
+figure was meant, and an import is all-or-nothing. A file without a data
+row is an error too ("nothing to import").
+
+What the figures mean under their scheme (maxima, counts, dates) is
+`service.sources.rules`'s to check.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
 import re
+import sys
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from service.scoring.changes import Period
-from service.sources.numbers import parse_number
+from service.sources import readers
+from service.sources.identifiers import code_problem, name_problem
+from service.sources.limits import cell_too_long
+from service.sources.numbers import in_range, number_from_token, parse_number
+from service.sources.problems import InterchangeError, Problem, ProblemList, file_problem
+from service.sources.readers import REQUIRED, JsonNumber, Record
+
+__all__ = ["InterchangeError", "InterchangeRow", "Problem", "read_interchange", "REQUIRED"]
 
 COLUMNS = (
     "scheme", "period", "as_of", "unit_code", "unit_name", "parent_code",
     "indicator", "value", "max", "numerator", "denominator", "dossier",
 )  # fmt: skip
-REQUIRED = ("scheme", "period", "unit_code", "indicator", "value")
 REPORTED = frozenset({"TOTAL", "CONVERTED", "RANK", "CLASS", "DTB"})
 TEXT_VALUED = frozenset({"CLASS"})
+MAX_TEXT_VALUE = 64  # a CLASS name; the database holds 64 characters
 _SCHEME = re.compile(r"766|tt01|provincial:[a-z0-9][a-z0-9-]*")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FIRST_YEAR = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\r\n ]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InterchangeRow:
     """One validated figure. `value` is a number, text for CLASS, or None for
     "not applicable" (`-`); `max` None means no maximum or not applicable.
-    `reported` marks figures a table states about itself (TOTAL, CONVERTED,
-    RANK, CLASS, DTB), to be checked, not trusted. `line` is the row's
-    place in its file and `location` says it as a person would
-    ("line 7", "row 7", "item 7")."""
+    `line` is the row's place in its file, `place` its kind ("line" in CSV,
+    "row" in XLSX, "item" in JSON). Slotted: a million of them must fit."""
 
     scheme: str
     period: Period
@@ -67,10 +80,20 @@ class InterchangeRow:
     max: float | None
     numerator: float | None
     denominator: float | None
-    reported: bool
     line: int
-    location: str
+    place: str = "line"
     dossier: str = ""  # tt01: the dossier a per-dossier criterion score belongs to
+
+    @property
+    def reported(self) -> bool:
+        """A figure the table states about itself (TOTAL, CONVERTED, RANK, CLASS,
+        DTB), to be checked, not trusted."""
+        return self.indicator in REPORTED
+
+    @property
+    def location(self) -> str:
+        """The row's place as a person says it: "line 7", "row 7", "item 7"."""
+        return f"{self.place} {self.line}"
 
     @property
     def key(self) -> tuple[str, Period, date | None, str, str]:
@@ -79,170 +102,112 @@ class InterchangeRow:
         return (self.scheme, self.period, self.as_of, self.unit_code, indicator)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input file, where it is and why."""
-
-    location: str | None
-    column: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = [part for part in (self.location, self.column and f"column {self.column}") if part]
-        return f"{', '.join(where)}: {self.reason}" if where else self.reason
-
-
-class InterchangeError(ValueError):
-    """The file could not be read; `problems` lists every reason found."""
-
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = tuple(problems)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(f"{self.path}: {problem}" for problem in self.problems)
-
-
-@dataclass(frozen=True)
-class _Record:
-    """A row as its file holds it; `flaw` says why it is not a row at all."""
-
-    line: int
-    location: str
-    cells: Mapping[str, object]
-    flaw: str | None = None
-
-
 def read_interchange(path: str | Path) -> list[InterchangeRow]:
     """All rows of a `.csv`, `.xlsx` or `.json` interchange file, in file order.
 
     Raises InterchangeError (never returns part of a file) for an unknown
-    extension, an unreadable file, a missing required column, any invalid
-    cell, or a repeated figure.
+    extension, an unreadable or over-large file, a missing required column,
+    any invalid cell, a repeated figure, or no data row at all.
     """
     path = Path(path)
-    readers = {".csv": _csv_records, ".xlsx": _xlsx_records, ".json": _json_records}
-    reader = readers.get(path.suffix.lower())
-    if reader is None:
+    if path.suffix.lower() not in readers.READERS:
         reason = f"unsupported file type {path.suffix!r}: expected .csv, .xlsx or .json"
-        raise InterchangeError(path, [Problem(None, None, reason)])
+        raise file_problem(path, reason)
+    problems = ProblemList()
+    reading = _RowReader(problems)
     try:
-        records = list(reader(path))
+        rows = [row for record in readers.records(path) if (row := reading.row(record))]
     except InterchangeError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, InvalidFileException) as error:
-        raise InterchangeError(path, [Problem(None, None, _unreadable(path, error))]) from error
-    problems: list[Problem] = []
-    rows = [row for record in records if (row := _row(record, problems)) is not None]
+        raise file_problem(path, _unreadable(path, error)) from error
+    if not rows and not problems:
+        raise file_problem(path, "nothing to import: the table has no data rows")
     problems.extend(_repeats(rows))
     if problems:
         raise InterchangeError(path, problems)
     return rows
 
 
-def _csv_records(path: Path) -> Iterator[_Record]:
-    text = path.read_text(encoding="utf-8-sig")
-    first_line = text.split("\n", 1)[0]
-    delimiter = next((mark for mark in (",", ";", "\t") if mark in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = _header(next(reader, []), path)
-    while True:
-        line = reader.line_num + 1  # the record's first line, even if a quoted cell spans more
-        cells = next(reader, None)
-        if cells is None:
-            return
-        if any(cell.strip() for cell in cells):
-            yield _table_record(line, f"line {line}", header, cells)
+class _RowReader:
+    """Turns records into rows, sharing equal values between rows (a million
+    rows name a few thousand units, periods and days)."""
 
+    def __init__(self, problems: ProblemList) -> None:
+        self.problems = problems
+        self.periods: dict[str, Period] = {}
+        self.maxima: dict[float, float] = {}
 
-def _xlsx_records(path: Path) -> Iterator[_Record]:
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = _header(next(rows, ()), path)
-        for number, values in enumerate(rows, start=2):
-            if any(_text(value) for value in values):
-                yield _table_record(number, f"row {number}", header, values)
-    finally:
-        workbook.close()
+    def row(self, record: Record) -> InterchangeRow | None:
+        """The record as a row, or None after adding its problems."""
+        if record.flaw is not None:
+            self.problems.append(Problem(record.location, None, record.flaw))
+            return None
+        cells = _Cells(record, self.problems)
+        found = len(self.problems)
+        scheme = cells.text("scheme", pattern=_SCHEME, expected="766, tt01 or provincial:<id>")
+        period, as_of = self.period(cells), cells.as_of()
+        unit_code, indicator = cells.code("unit_code"), cells.code("indicator")
+        value = cells.value(indicator)
+        maximum = cells.number("max")
+        numerator, denominator = cells.number("numerator"), cells.number("denominator")
+        unit_name, parent_code = cells.name("unit_name"), cells.code("parent_code", required=False)
+        dossier = cells.code("dossier", required=False)
+        if period is None or len(self.problems) > found:
+            return None
+        return InterchangeRow(
+            scheme=sys.intern(scheme),
+            period=period,
+            as_of=as_of,
+            unit_code=sys.intern(unit_code),
+            unit_name=sys.intern(unit_name),
+            parent_code=sys.intern(parent_code),
+            indicator=sys.intern(indicator),
+            value=value,
+            max=maximum if maximum is None else self.maxima.setdefault(maximum, maximum),
+            numerator=numerator,
+            denominator=denominator,
+            line=record.line,
+            place=record.place,
+            dossier=sys.intern(dossier),
+        )
 
-
-def _json_records(path: Path) -> Iterator[_Record]:
-    items = json.loads(path.read_text(encoding="utf-8-sig"))
-    if not isinstance(items, list):
-        raise ValueError("expected a JSON list of objects")
-    for number, item in enumerate(items, start=1):
-        if isinstance(item, dict):
-            cells = {str(key).strip().lower(): value for key, value in item.items()}
-            yield _Record(number, f"item {number}", cells)
-        else:
-            yield _Record(number, f"item {number}", {}, f"is {type(item).__name__}, not an object")
-
-
-def _table_record(line: int, location: str, header: list[str], cells: Sequence[object]) -> _Record:
-    """A CSV or sheet row under its header; cells beyond the header are a flaw."""
-    surplus = any(_text(cell) for cell in cells[len(header) :])
-    flaw = f"has {len(cells)} cells but the header names {len(header)} columns"
-    return _Record(
-        line, location, dict(zip(header, cells, strict=False)), flaw if surplus else None
-    )
-
-
-def _header(cells: Sequence[object], path: Path) -> list[str]:
-    """The header's column names; missing required columns raise at once,
-    since no row can be read without them."""
-    header = [_text(cell).lower() for cell in cells]
-    missing = [column for column in REQUIRED if column not in header]
-    if missing:
-        reason = "required column is missing (the first row must name the columns)"
-        raise InterchangeError(path, [Problem(None, column, reason) for column in missing])
-    return header
-
-
-def _row(record: _Record, problems: list[Problem]) -> InterchangeRow | None:
-    """The record as a row, or None after adding its problems to `problems`."""
-    if record.flaw is not None:
-        problems.append(Problem(record.location, None, record.flaw))
-        return None
-    cells = _Cells(record, problems)
-    found = len(problems)
-    scheme = cells.text("scheme", pattern=_SCHEME, expected="766, tt01 or provincial:<id>")
-    period, as_of = cells.period(), cells.as_of()
-    unit_code, indicator = cells.text("unit_code"), cells.text("indicator")
-    value = cells.value(indicator)
-    maximum = cells.number("max")
-    numerator, denominator = cells.number("numerator"), cells.number("denominator")
-    if period is None or len(problems) > found:
-        return None
-    return InterchangeRow(
-        scheme=scheme,
-        period=period,
-        as_of=as_of,
-        unit_code=unit_code,
-        unit_name=cells.text("unit_name", required=False),
-        parent_code=cells.text("parent_code", required=False),
-        indicator=indicator,
-        value=value,
-        max=maximum,
-        numerator=numerator,
-        denominator=denominator,
-        reported=indicator in REPORTED,
-        line=record.line,
-        location=record.location,
-        dossier=cells.text("dossier", required=False),
-    )
+    def period(self, cells: _Cells) -> Period | None:
+        if isinstance(cells.raw("period"), date):
+            cells.problem("period", "is a date cell: write the period as text, e.g. 2024-03")
+            return None
+        text = cells.text("period")
+        if not text or text in self.periods:
+            return self.periods.get(text)
+        try:
+            period = Period.parse(text)
+        except ValueError as error:
+            cells.problem("period", str(error))
+            return None
+        if period.year < _FIRST_YEAR:
+            cells.problem("period", f"{text} is before {_FIRST_YEAR}: not a period of the index")
+            return None
+        return self.periods.setdefault(text, period)
 
 
 class _Cells:
     """Reads one record's cells, adding a Problem for each bad one."""
 
-    def __init__(self, record: _Record, problems: list[Problem]) -> None:
+    def __init__(self, record: Record, problems: ProblemList) -> None:
         self.record = record
         self.problems = problems
 
     def problem(self, column: str, reason: str) -> None:
         self.problems.append(Problem(self.record.location, column, reason))
+
+    def raw(self, column: str) -> object:
+        """The cell as read; a list or an object (JSON) is no cell value."""
+        value = self.record.cells.get(column)
+        if isinstance(value, list | dict):
+            self.problem(column, f"is {'a list' if isinstance(value, list) else 'an object'}, "
+                         "not a single value")  # fmt: skip
+            return None
+        return value
 
     def text(
         self,
@@ -251,30 +216,40 @@ class _Cells:
         pattern: re.Pattern[str] | None = None,
         expected: str = "",
     ) -> str:
-        text = _text(self.record.cells.get(column))
+        text = _text(self.raw(column))
+        wrong = cell_too_long(text) or _not_unicode(text)
+        if wrong:
+            self.problem(column, wrong)
+            return ""
         if required and not text:
             self.problem(column, "is required")
         elif text and pattern is not None and not pattern.fullmatch(text):
             self.problem(column, f'"{text}" is not a known form (expected {expected})')
         return text
 
-    def period(self) -> Period | None:
-        raw = self.record.cells.get("period")
-        if isinstance(raw, date):
-            self.problem("period", "is a date cell: write the period as text, e.g. 2024-03")
-            return None
-        text = self.text("period")
-        try:
-            return Period.parse(text) if text else None
-        except ValueError as error:
-            self.problem("period", str(error))
-            return None
+    def code(self, column: str, required: bool = True) -> str:
+        """An identifier (see identifiers.py), or "" after a problem."""
+        text = self.text(column, required)
+        wrong = code_problem(text) if text else None
+        if wrong:
+            self.problem(column, f"is not a code: {wrong}")
+            return ""
+        return text
+
+    def name(self, column: str) -> str:
+        """Free text; line breaks and tabs inside a cell (Alt+Enter in Excel) read as spaces."""
+        text = _LINE_BREAKS.sub(" ", self.text(column, required=False))
+        wrong = name_problem(text)
+        if wrong:
+            self.problem(column, wrong)
+            return ""
+        return text
 
     def as_of(self) -> date | None:
-        raw = self.record.cells.get("as_of")
+        raw = self.raw("as_of")
         if isinstance(raw, date):
             return raw.date() if isinstance(raw, datetime) else raw
-        text = _text(raw)
+        text = self.text("as_of", required=False)
         if not text:
             return None
         if _ISO_DATE.fullmatch(text):
@@ -285,8 +260,13 @@ class _Cells:
 
     def value(self, indicator: str) -> float | str | None:
         if indicator in TEXT_VALUED:
-            return self.text("value")
-        if not _text(self.record.cells.get("value")):
+            text = self.name("value")
+            if len(text) > MAX_TEXT_VALUE:
+                self.problem("value", f"has {len(text)} characters, more than {MAX_TEXT_VALUE}")
+            elif not text:
+                self.problem("value", "is required")
+            return text
+        if not _text(self.raw("value")):
             self.problem("value", "is required (write - for not applicable)")
             return None
         value = self.number("value")
@@ -295,21 +275,34 @@ class _Cells:
         return value
 
     def number(self, column: str) -> float | None:
-        raw = self.record.cells.get(column)
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            number: float | None = float(raw)
-        else:
-            text = _text(raw)
-            if not text:
-                return None
-            try:
-                number = parse_number(text)
-            except ValueError as error:
-                self.problem(column, str(error))
-                return None
+        raw = self.raw(column)
+        try:
+            number = _number(raw)
+        except ValueError as error:
+            self.problem(column, str(error))
+            return None
         if number is not None and number < 0 and column != "value":
             self.problem(column, f"{_text(number)} is negative")
         return number
+
+
+def _number(raw: object) -> float | None:
+    """A cell as a number (see numbers.py); None if empty or `-`; ValueError if not one."""
+    if isinstance(raw, JsonNumber):
+        return number_from_token(raw)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return in_range(raw)
+    if isinstance(raw, date):
+        raise ValueError(f"is a date cell ({_text(raw)}), not a number")
+    text = _text(raw)
+    return parse_number(text) if text else None
+
+
+def _not_unicode(text: str) -> str | None:
+    """Why `text` cannot be stored or printed (a lone surrogate, as JSON's "\\ud800"), or None."""
+    if _SURROGATE.search(text):
+        return "is not valid Unicode text (a lone surrogate)"
+    return None
 
 
 def _text(raw: object) -> str:
@@ -325,28 +318,35 @@ def _text(raw: object) -> str:
     return str(raw).strip()
 
 
-def _repeats(rows: list[InterchangeRow]) -> list[Problem]:
-    """A problem for each row whose key an earlier row already has."""
-    first: dict[tuple[str, Period, date | None, str, str], InterchangeRow] = {}
-    problems: list[Problem] = []
+def _repeats(rows: Iterable[InterchangeRow]) -> list[Problem]:
+    """A problem for each row whose key an earlier row already has, in file order.
+
+    Rows are compared within their unit, so the memory this takes is one unit's
+    keys at a time, not the whole file's."""
+    units: dict[tuple[str, Period, str], list[InterchangeRow]] = defaultdict(list)
     for row in rows:
-        seen = first.setdefault(row.key, row)
-        if seen is row:
-            continue
-        differences = [
-            f"{field} {_shown(getattr(row, field))} here, {_shown(getattr(seen, field))} there"
-            for field in ("value", "max", "numerator", "denominator")
-            if getattr(row, field) != getattr(seen, field)
-        ]
-        dossier = f" of dossier {row.dossier}" if row.dossier else ""
-        what = f"{row.indicator}{dossier} of {row.unit_code} ({row.scheme}, {row.period})"
-        reason = (
-            f"{what} repeats {seen.location} with different figures: {'; '.join(differences)}"
-            if differences
-            else f"{what} repeats {seen.location} (the same figures): keep one row"
-        )
-        problems.append(Problem(row.location, None, reason))
-    return problems
+        units[(row.scheme, row.period, row.unit_code)].append(row)
+    found: list[tuple[int, Problem]] = []
+    for unit_rows in units.values():
+        first: dict[tuple[str, Period, date | None, str, str], InterchangeRow] = {}
+        for row in unit_rows:
+            seen = first.setdefault(row.key, row)
+            if seen is not row:
+                found.append((row.line, Problem(row.location, None, _repeat_reason(row, seen))))
+    return [problem for _, problem in sorted(found, key=lambda pair: pair[0])]
+
+
+def _repeat_reason(row: InterchangeRow, seen: InterchangeRow) -> str:
+    differences = [
+        f"{field} {_shown(getattr(row, field))} here, {_shown(getattr(seen, field))} there"
+        for field in ("value", "max", "numerator", "denominator")
+        if getattr(row, field) != getattr(seen, field)
+    ]
+    dossier = f" of dossier {row.dossier}" if row.dossier else ""
+    what = f"{row.indicator}{dossier} of {row.unit_code} ({row.scheme}, {row.period})"
+    if differences:
+        return f"{what} repeats {seen.location} with different figures: {'; '.join(differences)}"
+    return f"{what} repeats {seen.location} (the same figures): keep one row"
 
 
 def _shown(value: object) -> str:
@@ -355,8 +355,13 @@ def _shown(value: object) -> str:
 
 def _unreadable(path: Path, error: Exception) -> str:
     if isinstance(error, UnicodeDecodeError):
-        return "not UTF-8 text (save the table as CSV UTF-8)"
+        return "not UTF-8 text (save the table as UTF-8)"
     if isinstance(error, OSError):
         return f"cannot read the file: {error.strerror or error}"
     kind = {".json": "JSON", ".xlsx": "Excel workbook"}.get(path.suffix.lower(), "table")
-    return f"not a readable {kind}: {error}"
+    return f"not a readable {kind}: {_first_line(error)}"
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= 200 else f"{text[:200]}…"

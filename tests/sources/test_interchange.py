@@ -207,7 +207,7 @@ def test_a_csv_that_is_not_utf8_is_explained(tmp_path: Path) -> None:
     path.write_bytes(
         (HEADER + "\n766,2024-09,,H21.227,Bình Thành,H21,CKMB,17,18,,\n").encode("latin-1")
     )
-    assert problems_of(path) == ["not UTF-8 text (save the table as CSV UTF-8)"]
+    assert problems_of(path) == ["line 2: not UTF-8 text (save the table as CSV UTF-8)"]
 
 
 def test_a_missing_file_is_explained(tmp_path: Path) -> None:

@@ -1,0 +1,245 @@
+"""The three forms of the interchange table, read as a stream of records.
+
+`records(path)` yields one `Record` per non-empty data row, in file order,
+holding its cells under the header's (lower-cased) column names. Nothing
+is interpreted here: that is `interchange.py`'s. What is checked here is
+the file's shape and size (`limits.py`): a structure, encoding or size
+problem raises InterchangeError at once, naming the place where it was
+found, because nothing after it can be trusted; a row that is merely
+malformed (surplus cells, a JSON item that is not an object, repeated
+keys) becomes a record with a `flaw`, so that every such row is listed.
+
+CSV is read line by line (never the whole file), XLSX through openpyxl's
+read-only streaming, JSON whole (its size limit is smaller accordingly).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from service.sources import limits
+from service.sources.problems import InterchangeError, Problem, file_problem
+
+REQUIRED = ("scheme", "period", "unit_code", "indicator", "value")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A row as its file holds it; `flaw` says why it is not a row at all."""
+
+    line: int
+    place: str  # "line" (CSV), "row" (XLSX) or "item" (JSON)
+    cells: Mapping[str, object]
+    flaw: str | None = None
+
+    @property
+    def location(self) -> str:
+        return f"{self.place} {self.line}"
+
+
+class JsonNumber(str):
+    """A JSON number as written (`17.5`, `1e400`, `NaN`): read later, where its
+    place is known, so that an out-of-range number is named like any bad cell."""
+
+    __slots__ = ()
+
+
+def csv_records(path: Path) -> Iterator[Record]:
+    with path.open("rb") as handle:
+        lines = _bounded_lines(handle, path)
+        first = next(lines, "")
+        delimiter = next((mark for mark in (",", ";", "\t") if mark in first), ",")
+        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+        header = _header(_next_csv(reader, path, 1) or [], path)
+        count = 0
+        while True:
+            line = reader.line_num + 1  # the record's first line, even if a quoted cell spans more
+            cells = _next_csv(reader, path, line)
+            if cells is None:
+                return
+            if any(cell.strip() for cell in cells):
+                count = _counted(count, path, f"line {line}")
+                yield _table_record(line, "line", header, cells)
+
+
+def _bounded_lines(handle: BinaryIO, path: Path) -> Iterator[str]:
+    """The file's lines as text, refusing one longer than MAX_LINE_CHARS before it
+    is held whole, and naming the line that is not UTF-8 (a BOM is skipped)."""
+    for number in itertools.count(1):
+        raw = handle.readline(limits.MAX_LINE_CHARS + 1)
+        if not raw:
+            return
+        if len(raw) > limits.MAX_LINE_CHARS:
+            reason = f"is longer than {limits.MAX_LINE_CHARS} bytes"
+            raise InterchangeError(path, [Problem(f"line {number}", None, reason)])
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text (save the table as CSV UTF-8)"
+            raise InterchangeError(path, [Problem(f"line {number}", None, reason)]) from None
+
+
+def _next_csv(reader: Iterator[list[str]], path: Path, line: int) -> list[str] | None:
+    try:
+        return next(reader, None)
+    except csv.Error as error:
+        reason = f"not a readable CSV row: {error}"
+        raise InterchangeError(path, [Problem(f"line {line}", None, reason)]) from None
+
+
+def xlsx_records(path: Path) -> Iterator[Record]:
+    limits.check_workbook(path)
+    reached = [1]  # the last row read whole, to place a cell openpyxl cannot read
+    try:
+        yield from _sheet_records(path, reached)
+    except InterchangeError:
+        raise
+    except _WORKBOOK_ERRORS as error:
+        # openpyxl reports a malformed part with whatever its parser raised.
+        reason = f"not a readable Excel workbook: {_first_line(error)}"
+        place = f"row {reached[0] + 1}" if reached[0] > 1 else None
+        raise InterchangeError(path, [Problem(place, None, reason)]) from None
+
+
+_WORKBOOK_ERRORS = (
+    KeyError, IndexError, TypeError, AttributeError, SyntaxError, EOFError, ValueError,
+    zlib.error, zipfile.BadZipFile, InvalidFileException,
+)  # fmt: skip
+
+
+def _sheet_records(path: Path, reached: list[int]) -> Iterator[Record]:
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if not workbook.worksheets:
+            raise file_problem(path, "has no sheet")
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared size may lie
+        rows = sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS)
+        header = _header(next(rows, ()), path)
+        for number, values in enumerate(rows, start=2):
+            # Every row counts, empty ones too: a sheet may number its one row 10⁹.
+            _counted(number - 2, path, f"row {number}")
+            reached[0] = number
+            if values.count(None) < len(values) and any(_filled(value) for value in values):
+                yield _table_record(number, "row", header, values)
+    finally:
+        workbook.close()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line if len(line) <= 200 else f"{line[:200]}…"
+
+
+def json_records(path: Path) -> Iterator[Record]:
+    items = _json_document(path)
+    if not isinstance(items, list):
+        raise file_problem(path, "not a readable JSON table: expected a JSON list of objects")
+    for number, item in enumerate(items, start=1):
+        _counted(number - 1, path, f"item {number}")
+        if isinstance(item, dict):
+            cells = {str(key).strip().lower(): value for key, value in item.items()}
+            repeated = _repeated_keys(item)
+            flaw = f"repeats the key(s) {', '.join(repeated)}" if repeated else None
+            yield Record(number, "item", cells, flaw)
+        else:
+            yield Record(number, "item", {}, f"is {_json_type(item)}, not an object")
+
+
+def _json_document(path: Path) -> object:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        reason = "not UTF-8 text (save the table as UTF-8)"
+        raise InterchangeError(path, [Problem(f"byte {error.start + 1}", None, reason)]) from None
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_JsonObject.from_pairs,
+            parse_int=JsonNumber,
+            parse_float=JsonNumber,
+            parse_constant=JsonNumber,
+        )
+    except RecursionError:
+        reason = "not a readable JSON table: arrays or objects nest too deeply"
+        raise file_problem(path, reason) from None
+    except json.JSONDecodeError as error:
+        raise file_problem(path, f"not a readable JSON table: {error}") from None
+
+
+class _JsonObject(dict[str, object]):
+    """A JSON object that remembers the keys it had more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, object]]) -> _JsonObject:
+        made = cls(pairs)
+        names = [key.strip().lower() for key, _ in pairs]
+        if len(set(names)) < len(names):
+            made.repeated = tuple(dict.fromkeys(n for n in names if names.count(n) > 1))
+        return made
+
+
+def _repeated_keys(item: dict[str, object]) -> tuple[str, ...]:
+    return item.repeated if isinstance(item, _JsonObject) else ()
+
+
+def _json_type(item: object) -> str:
+    return "a number" if isinstance(item, JsonNumber) else type(item).__name__
+
+
+def _counted(count: int, path: Path, place: str) -> int:
+    """`count` + 1, or InterchangeError once the table has more than MAX_ROWS rows."""
+    if count >= limits.MAX_ROWS:
+        reason = f"more than {limits.MAX_ROWS} rows: split the table"
+        raise InterchangeError(path, [Problem(place, None, reason)])
+    return count + 1
+
+
+def _table_record(line: int, place: str, header: list[str], cells: Sequence[object]) -> Record:
+    """A CSV or sheet row under its header; cells beyond the header are a flaw."""
+    surplus = any(_filled(cell) for cell in cells[len(header) :])
+    flaw = f"has {len(cells)} cells but the header names {len(header)} columns"
+    return Record(line, place, dict(zip(header, cells, strict=False)), flaw if surplus else None)
+
+
+def _header(cells: Sequence[object], path: Path) -> list[str]:
+    """The header's column names; a missing required column (or an over-wide
+    header) raises at once, since no row can be read without them."""
+    header = [str(cell).strip().lower() if cell is not None else "" for cell in cells]
+    while header and not header[-1]:
+        header.pop()
+    if len(header) > limits.MAX_COLUMNS or any(limits.cell_too_long(name) for name in header):
+        reason = f"the header is not a table's (more than {limits.MAX_COLUMNS} or over-long names)"
+        raise file_problem(path, reason)
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        reason = "required column is missing (the first row must name the columns)"
+        raise InterchangeError(path, [Problem(None, column, reason) for column in missing])
+    return header
+
+
+def _filled(cell: object) -> bool:
+    return cell is not None and str(cell).strip() != ""
+
+
+READERS = {".csv": csv_records, ".xlsx": xlsx_records, ".json": json_records}
+
+
+def records(path: Path) -> Iterable[Record]:
+    """The records of a `.csv`, `.xlsx` or `.json` file (see the module docstring)."""
+    limits.check_file_size(path)
+    return READERS[path.suffix.lower()](path)
