@@ -14,23 +14,40 @@ an edit to a missing or unchanged message, and a wrong token all get Telegram's 
         ...
         assert telegram.sent_texts(7) == ["<b>Xin chào</b>"]
 
-Every request is recorded in arrival order (`calls`). Failures are injected per method
-and chat (`fail`); a "delay" answers late, and still delivers, as a timed-out request
-to Telegram may. `push_message` and `push_callback_query` queue updates for getUpdates,
-which long-polls like Telegram, so a polling python-telegram-bot Application works
-against it. `visible_text` is its HTML parser on its own, for checking markup in tests.
-With `enforce_limits`, sends beyond Telegram's rates
-(30 a second overall, 1 a second per private chat, 20 a minute per group, each window
-shortened by `slack` to allow for network jitter) get 429 with `retry_after`.
+Every request is recorded in arrival order (`calls`), and `on_request` (if given) is
+called with each one, in the server's thread, before it is answered: a test can act at
+an exact request (kill the sender in the middle of it). Failures are injected per
+method and chat (`fail`); a "delay" answers late, and still delivers, as a timed-out
+request to Telegram may; a "reset" delivers and then drops the connection without an
+answer; a "proxy_error" is a 502 HTML page from something in front of the API.
+`push_message` and `push_callback_query` queue updates for getUpdates, which
+long-polls like Telegram, so a polling python-telegram-bot Application works against
+it. `visible_text` is its HTML parser on its own, for checking markup in tests.
+
+Keyboards are held to Telegram's limits: at most 100 inline buttons, 8 in a row, and
+a reply_markup of at most 10 KB as JSON. With `enforce_limits`, sends beyond
+Telegram's rates (30 a second overall, 1 a second per private chat, 20 a minute per
+group, each window shortened by `slack` to allow for network jitter) get 429 with
+`retry_after`. The rates are kept on `clock` (time.monotonic unless a test gives its
+own), so a test that drives the sender's clock drives the server's too.
+
+`python -m tests.fakes.telegram_server [--enforce-limits]` runs it in a process of its
+own: it prints its base URL, serves until stopped, and answers `GET /fake/calls` with
+every request recorded (method, chat, status, text).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import math
+import signal
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,7 +67,11 @@ FailureKind = Literal[
     "server_error",
     "bad_gateway",
     "delay",
+    "reset",
+    "proxy_error",
 ]
+MAX_BUTTONS, MAX_BUTTONS_PER_ROW, MAX_MARKUP_BYTES = 100, 8, 10 * 1024
+PROXY_PAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 _FAILURES: dict[str, tuple[int, str]] = {
     "retry_after": (429, "Too Many Requests: retry after {retry_after}"),
     "blocked": (403, "Forbidden: bot was blocked by the user"),
@@ -123,10 +144,13 @@ class Call:
 
 @dataclass(frozen=True)
 class Reply:
-    """An HTTP status and the JSON body to answer with."""
+    """An HTTP status and the JSON body to answer with; `raw` replaces the JSON (an
+    HTML page), and `drop` closes the connection without answering at all."""
 
     status: int
     body: dict[str, Any]
+    raw: bytes | None = None
+    drop: bool = False
 
 
 Files = dict[str, UploadedFile]
@@ -170,10 +194,17 @@ class FakeTelegram:
     """The fake Bot API for `token`; start it (or use `with`) before use."""
 
     def __init__(
-        self, token: str = DEFAULT_TOKEN, *, enforce_limits: bool = False, slack: float = 0.05
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        enforce_limits: bool = False,
+        slack: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        on_request: Callable[[Call], None] | None = None,
     ) -> None:
         self.token = token
-        self.enforce_limits, self.slack = enforce_limits, slack
+        self.enforce_limits, self.slack, self.clock = enforce_limits, slack, clock
+        self.on_request = on_request
         bot_id = int(token.split(":")[0]) if token.split(":")[0].isdigit() else 1
         self.bot_user = {
             "id": bot_id,
@@ -253,6 +284,18 @@ class FakeTelegram:
             if c.chat_id == str(chat_id) and c.status == 200
         ]
 
+    def summary(self) -> list[dict[str, Any]]:
+        """Every request as plain data: method, chat id, HTTP status, text (or caption)."""
+        return [
+            {
+                "method": c.method,
+                "chat_id": c.chat_id,
+                "status": c.status,
+                "text": c.params.get("text", c.params.get("caption")),
+            }
+            for c in self.calls()
+        ]
+
     def message(self, chat_id: int | str, message_id: int | str) -> dict[str, Any] | None:
         """A message the bot sent, as it stands now (after edits), as a Bot API object."""
         with self._state:
@@ -276,10 +319,12 @@ class FakeTelegram:
         `retry_after`), "blocked", "kicked", "deactivated" (403), "chat_not_found",
         "migrated" (400 with `migrate_to`, default -100 followed by the old id's
         digits), "bad_request" (400 with `description`), "server_error" (500),
-        "bad_gateway" (502); or "delay": answer normally after `seconds`. The first
+        "bad_gateway" (502, the API's JSON); "delay": answer normally after `seconds`;
+        "reset": deliver, then drop the connection unanswered; "proxy_error": a 502 HTML
+        page, nothing delivered. The first
         `after` matching calls go through untouched (to fail the second part of a split
         message, say)."""
-        if kind != "delay" and kind not in _FAILURES:
+        if kind not in ("delay", "reset", "proxy_error") and kind not in _FAILURES:
             raise ValueError(f"unknown failure kind {kind!r}")
         failure = _Failure(
             method.lower(),
@@ -360,9 +405,12 @@ class FakeTelegram:
     def answer(self, path: str, params: Params, files: Files) -> Reply:
         """The reply to one Bot API request (called by the HTTP handler)."""
         token, _, method = path.removeprefix("/bot").partition("/")
+        call = Call(method, params, files, self.clock())
         with self._state:
-            self._calls.append(Call(method, params, files, time.monotonic()))
+            self._calls.append(call)
             index = len(self._calls) - 1
+        if self.on_request is not None:
+            self.on_request(call)
         try:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
@@ -371,6 +419,8 @@ class FakeTelegram:
             except (KeyError, TypeError, ValueError) as error:  # a parameter missing or malformed
                 raise ApiError(400, f"Bad Request: {error!r}") from error
             reply = Reply(200, {"ok": True, "result": result})
+        except _Broken as broken:
+            reply = broken.reply
         except ApiError as error:
             body = {"ok": False, "error_code": error.status, "description": error.description}
             reply = Reply(
@@ -385,7 +435,9 @@ class FakeTelegram:
         failure = self._take_failure(method, chat_id)
         if failure is not None and failure.kind == "delay":
             self._stopping.wait(failure.seconds)
-        elif failure is not None:
+        elif failure is not None and failure.kind == "proxy_error":
+            raise _Broken(Reply(502, {}, raw=PROXY_PAGE))
+        elif failure is not None and failure.kind != "reset":
             raise failure.error()
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
@@ -394,7 +446,12 @@ class FakeTelegram:
             raise ApiError(404, "Not Found: method not found")
         if self.enforce_limits and method.startswith(("send", "edit")) and chat_id:
             self._check_rate(chat_id)
-        return handler(params, files)
+        if params.get("reply_markup"):
+            _check_markup(params["reply_markup"])
+        result = handler(params, files)
+        if failure is not None:  # a reset: done, but the answer never leaves
+            raise _Broken(Reply(200, {}, drop=True))
+        return result
 
     def _take_failure(self, method: str, chat_id: str | None) -> _Failure | None:
         with self._state:
@@ -414,7 +471,7 @@ class FakeTelegram:
         """429 if a send to `chat_id` now would break a rate; else count it."""
         group = chat_id.startswith("-")
         windows = [("*", 1.0, 30), (chat_id, 60.0 if group else 1.0, 20 if group else 1)]
-        now = time.monotonic()
+        now = self.clock()
         with self._state:
             for key, seconds, most in windows:
                 times = self._sent_at.setdefault(key, deque())
@@ -533,6 +590,25 @@ class FakeTelegram:
         return True
 
 
+class _Broken(Exception):
+    """A reply that is not the Bot API's JSON (a proxy's page, a dropped connection)."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _check_markup(markup: Any) -> None:
+    """Telegram's limits on an inline keyboard: 100 buttons, 8 a row, 10 KB of JSON."""
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    if sum(len(row) for row in rows) > MAX_BUTTONS:
+        raise ApiError(400, "Bad Request: too many inline keyboard buttons")
+    if any(len(row) > MAX_BUTTONS_PER_ROW for row in rows):
+        raise ApiError(400, "Bad Request: too many buttons in a row of the inline keyboard")
+    if len(json.dumps(markup)) > MAX_MARKUP_BYTES:
+        raise ApiError(400, "Bad Request: reply markup is too long")
+
+
 def _known_chat(params: dict[str, Any]) -> str:
     """The chat id as a string; a name ("@x") or nothing is a chat Telegram cannot find."""
     chat_id = str(params.get("chat_id", ""))
@@ -647,6 +723,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._exchange(self._body())
 
     def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/fake/calls":
+            self._send(Reply(200, {"calls": self.server.fake.summary()}))
+            return
         self._exchange(b"")
 
     def _exchange(self, body: bytes) -> None:
@@ -673,10 +752,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _send(self, reply: Reply) -> None:
-        payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+        if reply.drop:
+            self.close_connection = True
+            self.connection.shutdown(2)  # SHUT_RDWR: the client sees the connection go
+            return
+        payload = reply.raw or json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
+        kind = "text/html" if reply.raw else "application/json"
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -743,3 +827,28 @@ def _parameters(header: str) -> list[tuple[str, str]]:
     """The name="value" pairs of a Content-Disposition header."""
     pairs = [part.strip().split("=", 1) for part in header.split(";")[1:] if "=" in part]
     return [(key.strip().lower(), value.strip().strip('"')) for key, value in pairs]
+
+
+def main() -> int:
+    """Serve a fake Bot API in this process until SIGTERM, SIGINT or end of input."""
+    parser = argparse.ArgumentParser(description="A fake Telegram Bot API on 127.0.0.1.")
+    parser.add_argument("--enforce-limits", action="store_true")
+    parser.add_argument("--token", default=DEFAULT_TOKEN)
+    args = parser.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with FakeTelegram(args.token, enforce_limits=args.enforce_limits) as fake:
+        print(fake.base_url, flush=True)
+
+        def until_end_of_input() -> None:
+            sys.stdin.read()
+            stop.set()
+
+        threading.Thread(target=until_end_of_input, daemon=True).start()
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

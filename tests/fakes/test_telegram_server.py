@@ -4,6 +4,8 @@ python-telegram-bot reads, long polling, rate limits, and recording under thread
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ import requests
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler
 
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 
 KEYBOARD = {"inline_keyboard": [[{"text": "Đã tiếp nhận", "callback_data": "ack:7"}]]}
 
@@ -171,15 +173,110 @@ def test_stopping_wakes_a_long_poll():
     assert not poll.is_alive() and time.monotonic() - started < 2
 
 
-def test_enforced_limits_answer_429_past_telegrams_rates():
-    with FakeTelegram(enforce_limits=True) as fake:
-        one_chat = [api(fake, "sendMessage", json={"chat_id": 9, "text": "x"}) for _ in range(2)]
+class SteppedClock:
+    """Seconds that move only when the test moves them."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_enforced_limits_answer_429_past_telegrams_rates_on_the_given_clock():
+    clock = SteppedClock()
+    with FakeTelegram(enforce_limits=True, slack=0, clock=clock) as fake:
+        send = lambda chat: api(fake, "sendMessage", json={"chat_id": chat, "text": "x"})  # noqa: E731
+        one_chat = [send(9), send(9)]
         assert one_chat[0]["ok"] and one_chat[1]["parameters"]["retry_after"] >= 1
-        codes = [
-            api(fake, "sendMessage", json={"chat_id": 100 + n, "text": "x"}).get("error_code")
-            for n in range(30)
-        ]
-    assert codes[:29] == [None] * 29 and codes[29] == 429  # 30 a second, one already spent
+        clock.now += 1.0
+        assert send(9)["ok"]  # a second later the chat may have the next one
+        clock.now += 1.0
+        codes = [send(100 + n).get("error_code") for n in range(31)]
+        assert codes[:30] == [None] * 30 and codes[30] == 429  # 30 a second overall
+        clock.now += 1.0
+        assert send(200)["ok"]
+        group = [send(-300).get("error_code") for _ in range(21)]
+    assert group[:20] == [None] * 20 and group[20] == 429  # 20 a minute to a group
+
+
+@pytest.mark.parametrize(
+    ("keyboard", "refusal"),
+    [
+        ([[{"text": f"b{n}", "callback_data": f"d{n}"}] for n in range(101)], "too many"),
+        ([[{"text": f"b{n}", "callback_data": f"d{n}"} for n in range(9)]], "in a row"),
+        ([[{"text": "Đ" * 60, "callback_data": f"ack:{n}"}] for n in range(30)], "too long"),
+    ],
+)
+def test_keyboards_over_telegrams_limits_are_refused(telegram, keyboard, refusal):
+    markup = {"inline_keyboard": keyboard}
+    answer = api(telegram, "sendMessage", json={"chat_id": 7, "text": "x", "reply_markup": markup})
+    assert answer["error_code"] == 400 and refusal in answer["description"]
+    fits = {"inline_keyboard": keyboard[:8] if len(keyboard) > 1 else [keyboard[0][:8]]}
+    assert api(telegram, "sendMessage", json={"chat_id": 7, "text": "x", "reply_markup": fits})[
+        "ok"
+    ]
+    assert telegram.sent_texts(7) == ["x"]
+
+
+def test_the_length_limit_counts_the_visible_text_not_the_markup(telegram):
+    html = "<b>" + "&lt;" * 4096 + "</b>"  # 4,096 characters once parsed
+    body = {"chat_id": 7, "text": html, "parse_mode": "HTML"}
+    assert api(telegram, "sendMessage", json=body)["ok"]
+    body["text"] = "<b>" + "&lt;" * 4097 + "</b>"
+    assert api(telegram, "sendMessage", json=body)["description"].endswith("too long")
+
+
+def test_a_caption_over_1024_characters_is_refused(telegram):
+    files = {"document": ("a.pdf", b"%PDF", "application/pdf")}
+    long_caption = api(
+        telegram, "sendDocument", data={"chat_id": "7", "caption": "đ" * 1025}, files=files
+    )
+    assert long_caption["description"] == "Bad Request: message caption is too long"
+    assert api(telegram, "sendDocument", data={"chat_id": "7", "caption": "đ" * 1024}, files=files)[
+        "ok"
+    ]
+
+
+def test_a_reset_delivers_then_drops_the_connection_and_a_proxy_answers_html(telegram):
+    telegram.fail("sendMessage", "reset")
+    with pytest.raises(requests.ConnectionError):
+        api(telegram, "sendMessage", json={"chat_id": 3, "text": "mất"})
+    assert [call.status for call in telegram.calls("sendMessage")] == [200]
+    telegram.fail("sendMessage", "proxy_error")
+    url = f"{telegram.base_url}{telegram.token}/sendMessage"
+    answer = requests.post(url, json={"chat_id": 3, "text": "x"}, timeout=5)
+    assert answer.status_code == 502 and answer.text.startswith("<html>")
+    assert telegram.message(3, 1) is not None and telegram.message(3, 2) is None
+
+
+def test_each_request_is_shown_to_on_request_before_it_is_answered():
+    seen: list[tuple[str, int | None]] = []
+    fake = FakeTelegram(on_request=lambda call: seen.append((call.method, call.status)))
+    with fake:
+        api(fake, "sendMessage", json={"chat_id": 3, "text": "x"})
+    assert seen == [("sendMessage", None)]
+
+
+def test_in_a_process_of_its_own_it_serves_and_lists_its_calls():
+    command = [sys.executable, "-m", "tests.fakes.telegram_server", "--enforce-limits"]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        answer = requests.post(
+            f"{base_url}{DEFAULT_TOKEN}/sendMessage",
+            json={"chat_id": 4, "text": "ở xa"},
+            timeout=10,
+        )
+        assert answer.json()["ok"]
+        origin = base_url.removesuffix("/bot")
+        calls = requests.get(f"{origin}/fake/calls", timeout=10).json()["calls"]
+        assert calls == [{"method": "sendMessage", "chat_id": "4", "status": 200, "text": "ở xa"}]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert server.returncode == 0
 
 
 def test_calls_from_many_threads_are_all_recorded_with_distinct_message_ids(telegram):
