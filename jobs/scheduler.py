@@ -6,6 +6,15 @@ data, and the Telegram bot when enabled (only the leader polls the token).
 Every instance sends the outbox (its rows are claimed); only the leader
 schedules syncs, finals, notices and housekeeping. A standby retries the
 lock every few seconds and takes over when the leader's lock is freed.
+
+A leader checks its lock before every job and every few seconds besides;
+its jobs' writes commit only under its leadership term. When either says
+it no longer leads (its lock session was ended, the database has a newer
+term), it steps down at once: the leader's jobs are removed, the bot stops
+polling, the lock is let go, one WARNING says why, and the process stays a
+standby (it keeps sending the outbox and serving /healthz, and may lead
+again later). Staying up rather than exiting keeps the outbox going and
+avoids a restart loop when the database itself went away.
 On SIGTERM/SIGINT the running step is allowed to finish (up to 25 s), the
 lock is released, and the process exits 0.
 """
@@ -14,19 +23,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import OperationalError
 
 from jobs import work
-from jobs.leader import LeaderLock, heartbeat
+from jobs.leader import LeaderLock, LockHeld, heartbeat, take_term
 from jobs.plan import Due, expected_finals, expected_notices, expected_syncs, slot_key
 from service import claims
 from service.alerts import setup
@@ -37,6 +49,8 @@ log = logging.getLogger("dvcwatch.scheduler")
 STANDBY_RETRY_SECONDS = 5.0
 STOP_GRACE_SECONDS = 25.0
 OVERDUE_GRACE = dt.timedelta(hours=2)
+HEARTBEAT_SECONDS = 30
+LEADER_JOBS = ("heartbeat", "sync", "catch-up", "finals-and-notices", "housekeeping")
 
 
 def expected(context: work.Context, start: dt.datetime, end: dt.datetime) -> list[Due]:
@@ -91,6 +105,13 @@ async def sync_now(context: work.Context) -> None:
         await asyncio.to_thread(work.run_sync, context, due)
 
 
+async def beat(context: work.Context) -> None:
+    """The leader's heartbeat; `Deposed` when the leadership row has a newer term."""
+    sessions, owner, term = context.app.sessions(), context.owner, context.term
+    if not await asyncio.to_thread(heartbeat, sessions, owner, term):
+        raise claims.Deposed(f"the leadership row no longer names it for term {term}", term)
+
+
 async def deliver(context: work.Context) -> None:
     report = await work.deliver(context)
     if report.sent or report.failed or report.retried:
@@ -107,6 +128,7 @@ class Service:
         self.stopping = asyncio.Event()
         self.running: set[asyncio.Task[Any]] = set()
         self.bot: Any = None
+        self.leading: work.Context | None = None  # the leader's jobs' context, while leading
 
     async def run_once(self) -> int:
         """One full cycle: sync now, catch up, send; then exit."""
@@ -114,13 +136,15 @@ class Service:
             log.error("another dvcwatch instance schedules: not running a cycle")
             return 1
         try:
-            heartbeat(self.context.app.sessions(), self.context.owner)
-            claims.abandon_others(
-                self.context.app.sessions(), self.context.owner, self.context.clock()
-            )
-            await sync_now(self.context)
-            await catch_up(self.context)
+            context = self._new_term()
+            if context is None:
+                return 1
+            await sync_now(context)
+            await catch_up(context)
             await deliver(self.context)
+        except claims.Deposed as exc:
+            log.warning("%s stopped its cycle: %s", self.context.owner, exc)
+            return 1
         finally:
             self.lock.release()
         return 0
@@ -129,20 +153,15 @@ class Service:
         loop = asyncio.get_running_loop()
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(stop_signal, self.stopping.set)
-        leading = self.lock.acquire()  # SQLite: a second instance stops here (LockHeld)
-        if not leading:
+        if not self.lock.acquire():  # SQLite: a second instance stops here (LockHeld)
             log.info("%s is a standby: another instance schedules", self.context.owner)
         health = self._health_server()
-        self._add(
-            "deliver", IntervalTrigger(seconds=self._schedules.deliver_every_seconds), deliver
-        )
+        every = self._schedules.deliver_every_seconds
+        self._add("deliver", IntervalTrigger(seconds=every), lambda: deliver(self.context))
         self.scheduler.start()
         try:
-            if leading:
-                await self._lead()
             while not self.stopping.is_set():
-                if not self.lock.held and self.lock.acquire():
-                    await self._lead()
+                await self._keep_or_take_lead()
                 await self._wait(STANDBY_RETRY_SECONDS)
         finally:
             await self._stop(health)
@@ -152,42 +171,84 @@ class Service:
     def _schedules(self) -> Any:
         return self.context.app.settings.schedules
 
-    async def _lead(self) -> None:
-        log.info("%s leads the scheduling", self.context.owner)
-        sessions = self.context.app.sessions()
-        heartbeat(sessions, self.context.owner)
-        left = claims.abandon_others(sessions, self.context.owner, self.context.clock())
+    async def _keep_or_take_lead(self) -> None:
+        """Every few seconds: a leader checks its lock, anyone else tries to take it."""
+        if self.leading is not None:
+            reason = await asyncio.to_thread(self.lock.lost)
+            if reason is not None:
+                await self._step_down(reason, self.leading.term)
+            return
+        with contextlib.suppress(LockHeld):  # SQLite: another process holds the file now
+            if await asyncio.to_thread(self.lock.acquire):
+                await self._lead()
+
+    def _new_term(self) -> work.Context | None:
+        """Take the next leadership term (the lock is held) and abandon the claims earlier
+        terms left running; the leader's jobs' context, or None to try again later."""
+        sessions, owner = self.context.app.sessions(), self.context.owner
+        try:
+            term = take_term(sessions, owner, self.context.clock())
+        except OperationalError as exc:  # the old leader's last commit holds the row
+            log.warning("%s holds the lock but cannot start a term yet: %s", owner, exc.orig)
+            return None
+        context = dataclasses.replace(self.context, term=term, lost=self.lock.lost)
+        left = claims.abandon_earlier(sessions, owner, term, self.context.clock())
         if left:
             log.warning("%d job run(s) left unfinished by the previous leader will run again", left)
+        return context
+
+    async def _lead(self) -> None:
+        context = await asyncio.to_thread(self._new_term)
+        if context is None:
+            return
+        self.leading = context
+        log.info("%s leads the scheduling (term %d)", context.owner, context.term)
         schedules = self._schedules
         sync_trigger: BaseTrigger = (
             IntervalTrigger(seconds=schedules.sync_every_seconds)
             if schedules.sync_every_seconds
             else CronTrigger.from_crontab(schedules.sync, timezone=LOCAL_TZ)
         )
+        self._add("heartbeat", IntervalTrigger(seconds=HEARTBEAT_SECONDS), lambda: beat(context))
+        self._add("sync", sync_trigger, lambda: sync_now(context))
+        catch_up_every = IntervalTrigger(seconds=schedules.catch_up_every_seconds)
+        self._add("catch-up", catch_up_every, lambda: catch_up(context))
         self._add(
-            "heartbeat",
-            IntervalTrigger(seconds=30),
-            lambda c: asyncio.to_thread(heartbeat, c.app.sessions(), c.owner),
-        )
-        self._add("sync", sync_trigger, sync_now)
-        self._add("catch-up", IntervalTrigger(seconds=schedules.catch_up_every_seconds), catch_up)
-        self._add(
-            "finals-and-notices", CronTrigger(hour="6,8", minute=5, timezone=LOCAL_TZ), catch_up
+            "finals-and-notices",
+            CronTrigger(hour="6,8", minute=5, timezone=LOCAL_TZ),
+            lambda: catch_up(context),
         )
         self._add(
             "housekeeping",
             CronTrigger(hour=2, minute=15, timezone=LOCAL_TZ),
-            lambda c: asyncio.to_thread(work.housekeeping, c, c.today().isoformat()),
+            lambda: asyncio.to_thread(work.housekeeping, context, context.today().isoformat()),
         )
         await self._start_bot()
-        await self._tracked(catch_up(self.context))
+        # In the background, so that the lock is still checked every few seconds meanwhile.
+        first = asyncio.ensure_future(self._tracked(catch_up(context)))
+        self.running.add(first)
+        first.add_done_callback(self.running.discard)
 
-    def _add(
-        self, job_id: str, trigger: BaseTrigger, job: Callable[[work.Context], Awaitable[Any]]
-    ) -> None:
+    async def _step_down(self, reason: str, term: int) -> None:
+        """Stop scheduling at once (see module doc); nothing when `term` is not the current."""
+        if self.leading is None or self.leading.term != term:
+            return
+        self.leading = None
+        log.warning(
+            "%s steps down from leadership term %d: %s; it stops scheduling and stays a standby",
+            self.context.owner,
+            term,
+            reason,
+        )
+        for job_id in LEADER_JOBS:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(job_id)
+        await asyncio.to_thread(self.lock.release)
+        await self._stop_bot()
+
+    def _add(self, job_id: str, trigger: BaseTrigger, step: Callable[[], Awaitable[Any]]) -> None:
         async def run() -> None:
-            await self._tracked(job(self.context))
+            await self._tracked(step())
 
         self.scheduler.add_job(
             run,
@@ -200,11 +261,15 @@ class Service:
         )
 
     async def _tracked(self, step: Awaitable[Any]) -> None:
-        """Run a step so that a stop waits for it; its errors are logged, never fatal."""
+        """Run a step so that a stop waits for it; its errors are logged, never fatal.
+        A step refused because its leadership term is over makes this process step down."""
         task = asyncio.ensure_future(step)
         self.running.add(task)
         try:
             await task
+        except claims.Deposed as exc:
+            log.info("a job of leadership term %d was refused: %s", exc.term, exc)
+            await self._step_down(str(exc), exc.term)
         except Exception:
             log.exception("a scheduled step failed")
         finally:
@@ -257,13 +322,18 @@ class Service:
         self.scheduler.shutdown(wait=False)
         if self.running:
             await asyncio.wait(self.running, timeout=STOP_GRACE_SECONDS)
-        if self.bot is not None:
-            await self.bot.updater.stop()
-            await self.bot.stop()
-            await self.bot.shutdown()
+        await self._stop_bot()
         for channel in self.context.channels.values():
             await channel.close()
         if health is not None:
             health.stop()
         self.lock.release()
         log.info("%s stopped", self.context.owner)
+
+    async def _stop_bot(self) -> None:
+        """Stop polling (only the leader polls the token): at a stop or a step-down."""
+        bot, self.bot = self.bot, None
+        if bot is not None:
+            await bot.updater.stop()
+            await bot.stop()
+            await bot.shutdown()

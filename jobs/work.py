@@ -2,7 +2,11 @@
 
 Each function runs one due key. A key already done (or held by another
 process) is skipped; a failure is recorded on the claim (the catch-up pass
-retries it) and logged, never raised into the scheduler.
+retries it) and logged, never raised into the scheduler. The one exception
+is `claims.Deposed`: before every job the leader asks whether it still holds
+its lock, and every write of a job (claim, data, outcome) commits only under
+the leader's current term; when either says no, `Deposed` reaches the
+scheduler, which steps down.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.plan import Due
 from service import claims
@@ -36,32 +41,71 @@ from service.sync import sync_province
 log = logging.getLogger("dvcwatch.jobs")
 
 
+def _holding() -> str | None:
+    return None
+
+
 @dataclass
 class Context:
-    """What every job needs: the application, who we are, where messages go, the time."""
+    """What every job needs: the application, who we are, where messages go, the time,
+    and for the leader's jobs the leadership term they run under and its lock."""
 
     app: App
     owner: str
     channels: Mapping[str, Channel] = field(default_factory=dict)
     clock: Callable[[], dt.datetime] = utcnow  # naive UTC
     today: Callable[[], dt.date] = local_today
+    term: int = 0  # from `jobs.leader.take_term`; 0 (no term) makes every job `Deposed`
+    lost: Callable[[], str | None] = _holding  # why the leader's lock is gone (None: held)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions for the leader's jobs: every commit is fenced by `term`."""
+        return claims.fenced(self.app.sessions(), self.term)
+
+
+def _claim(context: Context, job: str, scope: str, period: str) -> bool:
+    """Before every job: the lock must still be held (else `Deposed`); then claim the key
+    under this leader's term (the database refuses a stale term: `Deposed` again)."""
+    reason = context.lost()
+    if reason is not None:
+        raise claims.Deposed(reason, context.term)
+    return claims.claim(
+        context.app.sessions(), job, scope, period, context.owner, context.clock(), context.term
+    )
+
+
+def _finish(context: Context, job: str, scope: str, period: str, error: str | None) -> None:
+    """Record the outcome under this leader's term (`Deposed` when the term is over)."""
+    sessions, now = context.app.sessions(), context.clock()
+    if not claims.finish(sessions, job, scope, period, context.owner, now, context.term, error):
+        log.warning(
+            "%s %s %s: taken over as stale while it ran; its outcome is not recorded",
+            job,
+            scope,
+            period,
+        )
 
 
 def run_sync(context: Context, due: Due) -> bool:
     """A scheduled (running figures) or final sync of one province; then the alerts."""
-    sessions = context.app.sessions()
-    if not claims.claim(sessions, due.job, due.scope, due.period, context.owner, context.clock()):
+    if not _claim(context, due.job, due.scope, due.period):
         return False
     period = (
         Period.parse(due.period) if due.job == "sync-final" else Period.month_of(context.today())
     )
     outcome = sync_province(
-        sessions, context.app.settings.portal, due.scope, period, context.today()
+        context.sessions, context.app.settings.portal, due.scope, period, context.today()
     )
-    claims.finish(
-        sessions, due.job, due.scope, due.period, context.owner, context.clock(), outcome.error
+    _finish(context, due.job, due.scope, due.period, outcome.error)
+    log.info(
+        "%s %s %s: %s (term %d)",
+        due.job,
+        due.scope,
+        due.period,
+        outcome.error or "ok",
+        context.term,
     )
-    log.info("%s %s %s: %s", due.job, due.scope, due.period, outcome.error or "ok")
     evaluate_alerts(context)  # a failed sync is itself an alert (operator rules)
     return outcome.error is None
 
@@ -69,7 +113,7 @@ def run_sync(context: Context, due: Due) -> bool:
 def evaluate_alerts(context: Context) -> int:
     """Judge the newest figures and the runs; queue what changed. Returns deliveries queued."""
     settings = context.app.settings
-    with context.app.sessions().begin() as session:
+    with context.sessions.begin() as session:
         result = evaluate(
             session,
             context.app.schemes,
@@ -90,15 +134,14 @@ async def deliver(context: Context) -> SendReport:
 
 def run_notices(context: Context, due: Due) -> bool:
     """Write one configured notice for a closed month and queue it to its recipients."""
-    sessions = context.app.sessions()
-    if not claims.claim(sessions, due.job, due.scope, due.period, context.owner, context.clock()):
+    if not _claim(context, due.job, due.scope, due.period):
         return False
     settings = context.app.settings
     error = None
     try:
         unit = _configured(settings.notices.units, due.scope)
         request = Request(unit.kind, unit.unit, Period.parse(due.period), unit.scheme, unit.issuer)
-        with sessions.begin() as session:
+        with context.sessions.begin() as session:
             outcome = write_notice(
                 session,
                 context.app.schemes,
@@ -109,10 +152,13 @@ def run_notices(context: Context, due: Due) -> bool:
             )
             error = outcome.problem if not outcome.files else None
             _queue_documents(context, session, unit, due, outcome.files)
+    except claims.Deposed:
+        raise
     except Exception as exc:  # recorded on the claim, retried by the catch-up
         log.exception("notices %s %s failed", due.scope, due.period)
         error = str(exc)
-    claims.finish(sessions, due.job, due.scope, due.period, context.owner, context.clock(), error)
+    _finish(context, due.job, due.scope, due.period, error)
+    log.info("notices %s %s: %s (term %d)", due.scope, due.period, error or "ok", context.term)
     return error is None
 
 
@@ -155,12 +201,11 @@ def _queue_documents(
 
 def housekeeping(context: Context, day: str) -> int:
     """Drop raw responses older than the retention; returns how many went."""
-    sessions = context.app.sessions()
-    if not claims.claim(sessions, "housekeeping", "raw", day, context.owner, context.clock()):
+    if not _claim(context, "housekeeping", "raw", day):
         return 0
     days = context.app.settings.schedules.raw_retention_days
     cutoff = context.clock() - dt.timedelta(days=days)
-    with sessions.begin() as session:
+    with context.sessions.begin() as session:
         result = session.execute(delete(RawResponse).where(RawResponse.fetched_at < cutoff))
-    claims.finish(sessions, "housekeeping", "raw", day, context.owner, context.clock())
+    _finish(context, "housekeeping", "raw", day, None)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from jobs.leader import take_term
 from jobs.scheduler import catch_up
 from jobs.work import Context
 from service.app import App
@@ -63,7 +64,8 @@ def context_for(app: App, simulator: PortalSimulator, clock: Clock, tmp_path: Pa
         }
     )
     moved = App(settings)
-    return Context(moved, "test-owner", {}, clock, clock.today)
+    term = take_term(moved.sessions(), "test-owner", clock())
+    return Context(moved, "test-owner", {}, clock, clock.today, term=term)
 
 
 def claimed(app: App) -> Counter[tuple[str, str]]:

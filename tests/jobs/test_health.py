@@ -7,7 +7,7 @@ import datetime as dt
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from jobs.leader import heartbeat
+from jobs.leader import heartbeat, take_term
 from service import claims
 from service.clock import utcnow
 from service.health import HealthServer
@@ -22,9 +22,9 @@ def test_healthy_only_with_a_fresh_heartbeat_and_nothing_overdue(sessions):
     url = f"http://127.0.0.1:{server.port}/healthz"
     try:
         first = requests.get(url, timeout=5)
-        heartbeat(sessions, "vm:1")
+        term = take_term(sessions, "vm:1")
         second = requests.get(url, timeout=5)
-        heartbeat(sessions, "vm:1", utcnow() - dt.timedelta(minutes=10))
+        heartbeat(sessions, "vm:1", term, utcnow() - dt.timedelta(minutes=10))
         stale = requests.get(url, timeout=5)
     finally:
         server.stop()
@@ -34,7 +34,7 @@ def test_healthy_only_with_a_fresh_heartbeat_and_nothing_overdue(sessions):
 
 
 def test_an_overdue_job_makes_it_unhealthy(sessions):
-    heartbeat(sessions, "vm:1")
+    take_term(sessions, "vm:1")
     server = serve(sessions, ["sync-final H44 2026-08"])
     try:
         reply = requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)
@@ -45,8 +45,9 @@ def test_an_overdue_job_makes_it_unhealthy(sessions):
 
 def test_metrics_parse_as_prometheus_text(sessions):
     now = utcnow()
-    claims.claim(sessions, "sync", "H44", "2026-09-10T07:30", "vm:1", now)
-    claims.finish(sessions, "sync", "H44", "2026-09-10T07:30", "vm:1", now)
+    term = take_term(sessions, "vm:1", now)
+    claims.claim(sessions, "sync", "H44", "2026-09-10T07:30", "vm:1", now, term)
+    claims.finish(sessions, "sync", "H44", "2026-09-10T07:30", "vm:1", now, term)
     server = serve(sessions, [])
     try:
         reply = requests.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from jobs.leader import take_term
 from jobs.work import Context, housekeeping
 from service.models import FetchRun, RawResponse
 
@@ -29,7 +30,7 @@ def test_raw_responses_older_than_the_retention_go_and_newer_ones_stay(app, sess
                     body_size=1,
                 )
             )
-    context = Context(app, "test", clock=lambda: NOW)
+    context = Context(app, "test", clock=lambda: NOW, term=take_term(sessions, "test", NOW))
     assert housekeeping(context, "2026-09-10") == 2
     assert housekeeping(context, "2026-09-10") == 0  # once a day
     with sessions() as session:
