@@ -2,7 +2,9 @@
 
 A `Fault` hits a number of requests to one endpoint (or any); a `FaultBook`
 holds the injected faults and spends their hits. `refusal` is the page that
-answers instead of the source, `damaged` spoils a successful answer.
+answers instead of the source, `damaged` spoils a successful answer's content,
+and `service.portal.wire` spoils its delivery (trickle, huge, gzip bomb, reset,
+redirect loop).
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from dataclasses import dataclass
 
 from service.portal.queries import encode_envelope
 from service.portal.replies import Reply, html_reply
+from service.portal.wire import WIRE_FAULTS
 
 REFUSALS = ("5xx", "429", "403", "firewall")  # answer instead of the source
-DAMAGES = ("truncated", "missing_field")  # spoil a successful answer
-FAULT_KINDS = ("delay", *REFUSALS, *DAMAGES)
+#: Spoil a successful answer's content; after the first two, `field` of the first unit
+#: record (or, for "metrics.KEY", of its first metric) becomes the named value.
+DAMAGES = ("truncated", "missing_field", "nan", "infinity", "object", "long_text")
+FAULT_KINDS = ("delay", *REFUSALS, *WIRE_FAULTS, *DAMAGES)
+LONG_TEXT = 300  # characters, when `size` does not say
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,11 @@ class Fault:
     "delay" sleeps `seconds`, then answers normally; "5xx" answers 503; "429" answers
     429 with Retry-After: 30; "403" answers 403; "firewall" answers 200 with the web
     firewall's HTML "Request Rejected" page; "truncated" cuts a 201 body in the middle;
-    "missing_field" removes `field` from every unit record of a 201 body.
+    "missing_field" removes `field` from every unit record of a 201 body; "nan",
+    "infinity", "object" and "long_text" set `field` of its first unit record (with
+    "metrics.KEY": KEY of that record's first metric) to NaN, Infinity, a JSON object
+    or a string of `size` characters (300 if 0). The wire
+    faults (`service.portal.wire`) use `seconds` and `size` as that module says.
     """
 
     kind: str
@@ -35,14 +45,15 @@ class Fault:
     times: int = 1
     seconds: float = 0.0
     field: str = "totalScore"
+    size: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; known: {', '.join(FAULT_KINDS)}")
         if self.times == 0 or self.times < -1:
             raise ValueError("a fault's times is a positive count or -1 (forever)")
-        if self.seconds < 0:
-            raise ValueError("a delay cannot be negative")
+        if self.seconds < 0 or self.size < 0:
+            raise ValueError("a fault's seconds and size cannot be negative")
 
     @classmethod
     def from_json(cls, body: object) -> Fault:
@@ -53,6 +64,7 @@ class Fault:
             "times": (int,),
             "seconds": (int, float),
             "field": (str,),
+            "size": (int,),
         }
         if not isinstance(body, dict) or set(body) - set(types):
             raise ValueError(f"a fault is a JSON object with keys among {', '.join(types)}")
@@ -137,12 +149,33 @@ def refusal(fault: Fault) -> Reply:
 
 
 def damaged(reply: Reply, fault: Fault) -> Reply:
-    """`reply` (a 201 envelope) cut in half, or without `fault.field` in its unit records."""
+    """`reply` (a 201 envelope) cut in half, without `fault.field` in its unit records,
+    or with a spoilt value in its first unit record (see `Fault`)."""
     if fault.kind == "truncated":
         return Reply(
             reply.status, reply.body[: len(reply.body) // 2], reply.content_type, reply.headers
         )
     data = json.loads(reply.body)["data"]
-    for record in data.get("evaluation", data.get("children", [])):
-        record.pop(fault.field, None)
+    records = data.get("evaluation", data.get("children", []))
+    if fault.kind == "missing_field":
+        for record in records:
+            record.pop(fault.field, None)
+    elif records:
+        _spoil(records[0], fault)
     return Reply(reply.status, encode_envelope(data), reply.content_type, reply.headers)
+
+
+def _spoil(record: dict[str, object], fault: Fault) -> None:
+    spoilt = {
+        "nan": float("nan"),
+        "infinity": float("inf"),
+        "object": {"status": "WARNING", "level": 2},
+        "long_text": "X" * (fault.size or LONG_TEXT),
+    }[fault.kind]
+    head, _, key = fault.field.partition(".")
+    if not key:
+        record[head] = spoilt
+        return
+    items = record.get(head)
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        items[0][key] = spoilt

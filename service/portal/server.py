@@ -34,6 +34,7 @@ from service.portal.queries import (
     parse_query,
 )
 from service.portal.replies import Reply, error_reply
+from service.portal.wire import WIRE_FAULTS, Streamed, on_the_wire, write_streamed
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +134,9 @@ class PortalSimulator:
             with self._lock:
                 self._in_flight -= 1
 
-    def reply_to(self, path: str, raw_body: bytes) -> Reply:
-        """The reply to a portal request: faults first, then the source's answer."""
+    def reply_to(self, path: str, raw_body: bytes) -> Reply | Streamed:
+        """The reply to a portal request: faults first, then the source's answer, spoilt
+        in its content and then in its delivery if a fault says so."""
         endpoint = path.removeprefix(API_PREFIX)
         body = _decoded(raw_body)
         with self._lock:
@@ -146,7 +148,11 @@ class PortalSimulator:
             return refusal(refusals[0])
         reply = self._answer(path, endpoint, body)
         damages = self._faults.take(endpoint, DAMAGES) if reply.status == 201 else []
-        return damaged(reply, damages[0]) if damages else reply
+        reply = damaged(reply, damages[0]) if damages else reply
+        wire = self._faults.take(endpoint, WIRE_FAULTS)
+        if not wire:
+            return reply
+        return on_the_wire(wire[0].kind, reply, path, wire[0].seconds, wire[0].size)
 
     def _answer(self, path: str, endpoint: str, body: object) -> Reply:
         if not path.startswith(API_PREFIX):
@@ -229,17 +235,30 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = error_reply(500, "INTERNAL_SERVER_ERROR", "simulator error")
             self._send(reply)
 
-    def _send(self, reply: Reply) -> None:
+    def _send(self, reply: Reply | Streamed) -> None:
+        streamed = isinstance(reply, Streamed)
+        length = reply.length if isinstance(reply, Streamed) else len(reply.body)
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
+            if length is None:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(length))
             for name, value in reply.headers:
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(reply.body)
+            if isinstance(reply, Streamed):
+                self.close_connection = True  # a spoilt delivery leaves no reusable connection
+                write_streamed(reply, self.wfile, self.connection)
+            else:
+                self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             logger.debug("the client left before its answer (a timeout, or a killed process)")
+        except OSError:
+            if not streamed:
+                raise
+            logger.debug("the client hung up during a spoilt delivery")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
         logger.debug("%s " + format, self.address_string(), *args)

@@ -10,7 +10,7 @@ a simulator running in another process. `main` is the command line
 
 The pieces live beside this module: `queries` (what is asked), `replay`,
 `derived` (rankings from axis answers), `generated` with `country`, `counts`,
-`metrics`, `listing_answers` and `tree_answers`, `server`, `faults` and
+`metrics`, `listing_answers` and `tree_answers`, `server`, `faults`, `wire` and
 `replies`.
 """
 

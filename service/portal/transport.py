@@ -93,7 +93,7 @@ def exchange(
     Redirects are followed by hand, up to `bounds.max_redirects` (303, and 301/302
     after a POST, continue as GET, as browsers do). Raises `ExchangeFailed`.
     """
-    method, payload = "POST", body
+    method, payload, asked = "POST", body, url
     for _hop in range(bounds.max_redirects + 1):
         response = _send(session, method, url, payload, bounds, clock)
         try:
@@ -104,9 +104,8 @@ def exchange(
             response.close()
         if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
             method, payload = "GET", None
-    raise ExchangeFailed(
-        f"more than {bounds.max_redirects} redirects (the last to {url:.200})", retriable=False
-    )
+    where = "" if url == asked else f" (the last to {url:.200})"
+    raise ExchangeFailed(f"more than {bounds.max_redirects} redirects{where}", retriable=False)
 
 
 def _send(
@@ -134,7 +133,7 @@ def _send(
 def _read(response: requests.Response, bounds: Bounds, clock: Callable[[], float]) -> Exchange:
     status, content_type = response.status_code, response.headers.get("Content-Type")
     raw = response.raw
-    inflater = _Inflater(bounds.max_body_bytes)
+    inflater = Inflater(bounds.max_body_bytes)
     failure: ExchangeFailed
     try:
         inflater.start(response.headers.get("Content-Encoding"))
@@ -144,8 +143,10 @@ def _read(response: requests.Response, bounds: Bounds, clock: Callable[[], float
     except urllib3.exceptions.ReadTimeoutError:
         failure = _timed_out(bounds, clock, f" after {len(inflater.body)} bytes of the body")
     except (urllib3.exceptions.HTTPError, OSError) as exc:
+        # urllib3 puts its sentence first and the socket's error after it.
+        reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc
         failure = ExchangeFailed(
-            f"the connection broke after {len(inflater.body)} bytes of the body: {exc}",
+            f"the connection broke after {len(inflater.body)} bytes of the body: {reason}",
             retriable=True,
         )
     except ExchangeFailed as exc:
@@ -186,7 +187,7 @@ def _timed_out(bounds: Bounds, clock: Callable[[], float], where: str = "") -> E
     return ExchangeFailed(f"timed out{where}", retriable=True)
 
 
-class _Inflater:
+class Inflater:
     """Decompresses as the pieces arrive, never holding more than `limit` + 1 bytes."""
 
     def __init__(self, limit: int) -> None:

@@ -1,0 +1,118 @@
+"""Checked reading: what the portal sends is a figure, a code or a name, or a named problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.portal.checks import ParseError, RecordReader, is_code, read_json
+from service.portal.parse import read_identity
+
+UNIT = "H44.07 (UBND xã Thanh Ba)"
+
+
+def number_problems(raw: bytes, kind: str = "count") -> tuple[float | None, list[str]]:
+    reader = RecordReader("dvc-progress-tree")
+    value = reader.number(
+        read_json(b'{"totalReceived": ' + raw + b"}"), "totalReceived", UNIT, kind
+    )
+    return value, [str(problem) for problem in reader.problems]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"NaN", "expected a finite number, got NaN"),
+        (b"Infinity", "expected a finite number, got Infinity"),
+        (b"-Infinity", "expected a finite number, got -Infinity"),
+        (b"1e400", "expected a finite number, got 1e400"),
+        (b"1" * 400, "(400 characters) is out of range"),
+        (b"2e15", "out of range"),
+        (b"true", "expected a number, got True"),
+        (b'"702"', "expected a number, got '702'"),
+        (b'{"n": 1}', "expected a number, got {'n': 1}"),
+        (b"-2", "expected a count"),
+        (b"2.5", "expected a count"),
+    ],
+)
+def test_a_number_that_is_not_a_figure_is_a_problem_naming_endpoint_unit_and_field(raw, message):
+    value, problems = number_problems(raw)
+    assert value is None and len(problems) == 1
+    assert problems[0].startswith(f"dvc-progress-tree: unit {UNIT}: field 'totalReceived': ")
+    assert message in problems[0]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(b"0", 0.0), (b"702", 702.0), (b"null", None)])
+def test_a_real_count_is_read(raw, expected):
+    assert number_problems(raw) == (expected, [])
+
+
+def test_a_python_nan_is_refused_too():
+    reader = RecordReader("transparency")
+    assert reader.number({"totalScore": float("nan")}, "totalScore", UNIT) is None
+    assert "expected a finite number, got nan" in str(reader.problems[0])
+
+
+def identity(**record: Any) -> tuple[tuple[str, str | None, str], list[str]]:
+    reader = RecordReader("transparency")
+    found = read_identity(reader, {"departmentId": "019d-07", "departmentName": "Xã A", **record})
+    return found, [str(problem) for problem in reader.problems]
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"departmentCode": "H" * 300}, "'departmentCode': longer than 64 characters (300)"),
+        ({"departmentCode": "a/../../x"}, "'departmentCode': 'a/../../x' is not a code"),
+        ({"departmentCode": "H44 07"}, "is not a code"),
+        ({"departmentCode": "H44;07"}, "is not a code"),
+        ({"departmentCode": ".."}, "is not a code"),
+        ({"departmentCode": {"code": "H44"}}, "expected a non-empty string, got {'code': 'H44'}"),
+        ({"departmentId": "x" * 65}, "'departmentId': longer than 64 characters (65)"),
+        ({"departmentName": "N" * 256}, "'departmentName': longer than 255 characters (256)"),
+        ({"departmentName": "Xã\x00A"}, "'departmentName': contains a control character"),
+        ({"departmentName": "Xã\nA"}, "contains a control character"),
+    ],
+)
+def test_a_code_or_name_that_does_not_fit_is_a_problem(record, message):
+    (_department_id, code, _name), problems = identity(**record)
+    assert len(problems) == 1 and message in problems[0], problems
+    assert code is None or code == "H44.07"
+
+
+def test_real_identities_are_read():
+    found, problems = identity(departmentCode="H44.07", departmentName="UBND xã Thanh Ba")
+    assert found == ("019d-07", "H44.07", "UBND xã Thanh Ba") and problems == []
+    found, problems = identity(departmentCode=None)
+    assert found == ("019d-07", None, "Xã A") and problems == []
+
+
+def test_a_data_quality_note_may_hold_lines_but_no_nul():
+    reader = RecordReader("dossier-digitized")
+    assert reader.note({"m": "dòng 1\ndòng 2"}, "m", UNIT, 2000) == "dòng 1\ndòng 2"
+    assert reader.note({"m": ""}, "m", UNIT, 2000) is None
+    assert reader.note({"m": "a\x00b"}, "m", UNIT, 2000) is None
+    assert reader.note({"m": "x" * 2001}, "m", UNIT, 2000) is None
+    assert reader.note({"m": ["WARNING"]}, "m", UNIT, 2000) is None
+    assert len(reader.problems) == 3
+
+
+@pytest.mark.parametrize("code", ["H44", "H44.07", "019d2be3-6a88-732b-8b17-b68020c8553a"])
+def test_portal_codes_are_codes(code):
+    assert is_code(code)
+
+
+@pytest.mark.parametrize(
+    "code", ["", "H 44", "a/b", "a\\b", "'H44'", 'H"44', "H44;", "..", "x" * 65]
+)
+def test_other_strings_are_not_codes(code):
+    assert not is_code(code)
+
+
+def test_one_problem_is_one_line_and_many_are_listed():
+    reader = RecordReader("transparency")
+    reader.number({"totalScore": "x"}, "totalScore", UNIT)
+    assert "\n" not in str(ParseError(reader.problems))
+    reader.number({"ratio": 140}, "ratio", UNIT, "ratio")
+    assert str(ParseError(reader.problems)).startswith("2 problem(s) in the portal's answer:\n")
