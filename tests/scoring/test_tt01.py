@@ -42,7 +42,8 @@ def summing_to(total: str) -> dict[str, float]:
 
 def test_bands_come_from_configuration(bands: tuple[Band, ...]) -> None:
     assert bands == (
-        Band("Xuất sắc", 15), Band("Tốt", 12), Band("Khá", 9), Band("Trung bình", 6),
+        Band("Xuất sắc", Decimal(15)), Band("Tốt", Decimal(12)), Band("Khá", Decimal(9)),
+        Band("Trung bình", Decimal(6)),
         Band("Yếu", None),
     )  # fmt: skip
 
