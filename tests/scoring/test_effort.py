@@ -5,6 +5,8 @@ Every expected number is worked by hand in the comment beside it.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from service.scoring.effort import FORMULAS, what_it_takes
@@ -92,3 +94,30 @@ def test_every_formula_is_labelled_as_fitted() -> None:
     for code in FORMULAS:
         effort = what_it_takes(code, 1, 2)
         assert effort.estimate and effort.formula
+
+
+@pytest.mark.parametrize(
+    ("indicator", "numerator", "denominator", "reported", "step", "for_step", "for_full"),
+    [
+        # 20 − 19.9 is 0.09999999999999787 in floats; as decimals it is the whole 0.1
+        ("TDGQ", 398, 400, 19.9, 0.1, 2, 2),
+        ("TDGQ", 398, 400, Decimal("19.9"), 0.1, 2, 2),
+        # 6 − 5.9 = 0.1 exactly: 590/600 needs 10 more for 6 (600/600)
+        ("ONLINE_PAYMENT", 590, 600, 5.9, 0.1, 10, 10),
+        ("ONLINE_PAYMENT", 590, 600, Decimal("5.90"), 0.1, 10, 10),
+        # 19.95 of 20: the 0.05 left is the step
+        ("TDGQ", 399, 400, Decimal("19.95"), 0.05, 1, 1),
+    ],
+)
+def test_the_step_below_the_maximum_is_the_decimal_difference(
+    indicator: str,
+    numerator: int,
+    denominator: int,
+    reported: float | Decimal,
+    step: float,
+    for_step: int,
+    for_full: int,
+) -> None:
+    effort = what_it_takes(indicator, numerator, denominator, reported_score=reported)
+    assert effort.step == step
+    assert (effort.for_step, effort.for_full_mark) == (for_step, for_full)
