@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.app import App
 from service.commands.alerting import run_alerts, run_bot, run_deliver
@@ -27,7 +31,7 @@ from service.commands.data import (
 from service.commands.notices import run_notice
 from service.commands.runner import run_service
 from service.config import ConfigError, load_settings
-from service.db import DatabaseError
+from service.db import DatabaseError, DatabaseUrlError
 from service.output import FILE_FORMATS, FORMATS
 from service.scoring.schemes import SchemeError
 
@@ -47,17 +51,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config, os.environ, args.db)
         result: int = args.handler(App(settings), args)
         return result
-    except (ConfigError, UsageError, SchemeError) as exc:
+    except (ConfigError, UsageError, SchemeError, DatabaseUrlError) as exc:
         print(f"dvcwatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DatabaseError as exc:
         print(f"dvcwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except SQLAlchemyError as exc:
+        print(f"dvcwatch: database {_database(args)}: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+        print(f"dvcwatch: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"dvcwatch: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("dvcwatch: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return _reader_went_away()
+    except Exception:
+        traceback.print_exc()
+        print(
+            "dvcwatch: this is a bug in dvcwatch, not something you did wrong: please report it "
+            "with the lines above",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """The driver's own words ("database "x" does not exist"), without SQLAlchemy's links."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _database(args: argparse.Namespace) -> str:
+    url = args.db or os.environ.get("DVCWATCH_DB_URL")
+    if not url:
+        return "(from the configuration)"
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # shown only to name the place; the URL was already used
+        return "(the given URL)"
 
 
 def _reader_went_away() -> int:

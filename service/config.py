@@ -18,6 +18,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_CONFIG_PATH = Path("config/dvcwatch.toml")
+#: The schemes, rules and holidays that ship with dvcwatch, found from the source tree so
+#: that a command works from any working folder. Paths set in the file are taken as written.
+BUNDLED = Path(__file__).resolve().parents[1] / "config"
 DEFAULT_DB_URL = "sqlite:///var/dvcwatch.db"
 NATIONAL_PORTAL_URL = "https://dichvucong.gov.vn"
 
@@ -115,16 +118,16 @@ class ScheduleSettings(_Section):
 class ScoringSettings(_Section):
     """Where the index schemes live, and how far a reported figure may stray."""
 
-    schemes_dir: Path = Path("config/schemes")
+    schemes_dir: Path = BUNDLED / "schemes"
     tolerance: Annotated[float, Field(ge=0)] = 0.01
 
 
 class AlertSettings(_Section):
     """Rules, staff directory and the delivery policy (quiet hours in Asia/Ho_Chi_Minh)."""
 
-    rules_file: Path = Path("config/rules.toml")
+    rules_file: Path = BUNDLED / "rules.toml"
     directory_file: Path = Path("config/directory.toml")
-    holidays_file: Path | None = Path("config/holidays.toml")
+    holidays_file: Path | None = BUNDLED / "holidays.toml"
     repeat_hours: Annotated[float, Field(gt=0)] = 24.0
     digest: bool = True
     escalate_after_days: tuple[Annotated[int, Field(ge=1)], ...] = (2, 4)
@@ -134,13 +137,19 @@ class AlertSettings(_Section):
 
 
 class IssuerSettings(_Section):
-    """Who signs a unit's documents. Anything left out stays blank in the document,
-    for the official to fill: dvcwatch never invents a number, a name or a date."""
+    """Who issues and signs a unit's documents. Anything left out stays blank in the
+    document, for the official to fill: dvcwatch never invents a number, a name or a
+    date. The signature reads "{authority} {authority_of}" over `signer_title` and
+    `signer_name` (Nghị định 30: TM. for a collective body, KT. for a deputy, TL. and
+    TUQ. for an office signing by order or by authorisation); without `authority`
+    the head signs in their own name and only the title is printed."""
 
     body_parent: str | None = None
     body_name: str | None = None
     number_pattern: str | None = None
     place: str | None = None
+    authority: Literal["TM.", "KT.", "TL.", "TUQ."] | None = "TM."
+    authority_of: str | None = "ỦY BAN NHÂN DÂN"
     signer_title: str | None = "CHỦ TỊCH"
     signer_name: str | None = None
     recipients: tuple[str, ...] = ()
@@ -231,11 +240,16 @@ def _table(value: object) -> dict[str, object]:
 
 
 def _describe(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid configuration"]
+    """One line per problem, each naming the file and the key: `FILE: portal.speed: unknown
+    key`. A value is quoted back unless it is a whole table (a check across its keys)."""
+    lines = []
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
         if error["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown key")
-        else:
-            lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+            lines.append(f"{path}: {key}: unknown key")
+            continue
+        message = str(error["msg"]).removeprefix("Value error, ")
+        given = error.get("input")
+        quoted = "" if isinstance(given, dict) else f" (got {given!r})"
+        lines.append(f"{path}: {key}: {message}{quoted}")
     return "\n".join(lines)

@@ -17,13 +17,21 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class DatabaseError(Exception):
-    """The database cannot be used as configured (bad URL, not migrated, ...)."""
+    """The database cannot be used as configured (not reachable, not migrated, ...)."""
+
+
+class DatabaseUrlError(DatabaseError):
+    """The database URL itself is wrong: bad input (exit 2), not a failure."""
+
+
+KNOWN_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 
 
 def make_engine(url: str) -> Engine:
@@ -31,11 +39,24 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
-        raise DatabaseError(f"database URL {url!r} is not valid: {exc}") from None
+        raise DatabaseUrlError(f"database URL {url!r} is not valid: {exc}") from None
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise DatabaseUrlError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r}: unknown database "
+            f"kind {parsed.drivername!r} (expected {KNOWN_URLS})"
+        ) from None
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"database {parsed.database}: cannot create its folder {folder}: {exc.strerror}"
+            ) from None
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine

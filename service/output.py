@@ -39,8 +39,11 @@ def write_csv_file(rows: Sequence[dict[str, Any]], path: Path) -> None:
     """The CSV for Excel: UTF-8 with a BOM (so Excel reads Vietnamese), written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(render(rows, "csv"), encoding="utf-8-sig", newline="")
-    partial.replace(path)
+    try:
+        partial.write_text(render(rows, "csv"), encoding="utf-8-sig", newline="")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # nothing half-written is left behind
 
 
 #: What names an item of a list of objects (`what_it_takes`, `mismatches`) in its columns.

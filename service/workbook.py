@@ -10,10 +10,17 @@ the interchange table (`docs/formats.md`), not this.
 
 from __future__ import annotations
 
+import errno
+import gc
+import io
+import os
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -66,8 +73,40 @@ def write_workbook(
         _table(workbook.create_sheet("Không có số liệu"), ("KHÔNG CÓ SỐ LIỆU", ""), [], [])
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    workbook.save(partial)
-    partial.replace(path)
+    buffer = _saved(workbook)
+    try:
+        partial.write_bytes(buffer.getvalue())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # nothing half-written is left behind
+
+
+def _saved(workbook: Workbook) -> io.BytesIO:
+    """The workbook's bytes. openpyxl spools each sheet to a temporary file first; when that
+    write fails (a full disk), its abandoned spooler re-raises the same error as it is
+    collected, so that echo is silenced here and the failure raised once, as an OSError."""
+    buffer = io.BytesIO()
+    failure = None
+    try:
+        workbook.save(buffer)
+    except etree.SerialisationError as exc:
+        failure = str(exc)
+    if failure is not None:  # the error and its frames are released: collect the spooler now
+        hook = sys.unraisablehook
+        sys.unraisablehook = lambda _unraisable: None
+        try:
+            gc.collect()
+        finally:
+            sys.unraisablehook = hook
+        raise _as_os_error(failure, tempfile.gettempdir())
+    return buffer
+
+
+def _as_os_error(failure: str, where: str) -> OSError:
+    """lxml reports a failed write as "IO_EFBIG", "IO_ENOSPC"…: the OSError it stands for."""
+    name = failure.removeprefix("IO_")
+    number = next((n for n, known in errno.errorcode.items() if known == name), errno.EIO)
+    return OSError(number, os.strerror(number), where)
 
 
 def _sheet_name(score_set: ScoreSet, with_parent: bool, workbook: Workbook) -> str:

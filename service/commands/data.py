@@ -67,6 +67,8 @@ def _progress_printer() -> Progress:
 def run_scores(app: App, args: argparse.Namespace) -> int:
     period = parse_period(args.period)
     with app.sessions()() as session:
+        if args.parent and session.scalar(select(Unit.id).where(Unit.code == args.parent)) is None:
+            raise UsageError(f"--parent {args.parent}: unknown unit (no unit has this code)")
         try:
             rows = score_rows(
                 session,
@@ -83,9 +85,12 @@ def run_scores(app: App, args: argparse.Namespace) -> int:
         return _write_scores_file(app, rows, args)
     if args.out is not None:
         raise UsageError(f"--out goes with --format xlsx or csv, not {args.format}")
+    if not rows:
+        where = f" of {args.parent}" if args.parent else ""
+        print(f"dvcwatch: no {args.scheme} figures{where} for {period}", file=sys.stderr)
     if args.format == "table":
-        print(scores_table(rows, _set_names(app, rows)) if rows else "Không có số liệu.")
         if rows:
+            print(scores_table(rows, _set_names(app, rows)))
             print(f"\nRanks: {RANK_NOTE}.")
         return EXIT_OK
     print(render(rows, args.format))
@@ -95,6 +100,8 @@ def run_scores(app: App, args: argparse.Namespace) -> int:
 def _write_scores_file(app: App, rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
     if args.out is None:
         raise UsageError(f"--format {args.format} with a file needs --out FILE.{args.format}")
+    if args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a folder; give the file to write")
     if args.format == "xlsx":
         write_workbook(rows, args.out, _set_names(app, rows))
     else:

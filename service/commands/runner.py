@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
+from service import logs
 from service.app import App
 from service.commands.common import EXIT_FAILED, worker_name
 
@@ -17,11 +19,7 @@ def run_service(app: App, args: argparse.Namespace) -> int:
     from jobs.work import Context
     from service.alerts import setup
 
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
-    for chatty in ("apscheduler", "alembic", "httpx", "telegram"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(sys.stderr, os.environ)
     # "skipped: maximum number of running instances" is the outbox doing its job.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     app.sessions()  # fails now, with its message, if the database is not migrated
