@@ -8,9 +8,10 @@ the ranks they would have taken are skipped.
 Totals are compared after rounding half up to 2 decimals, as decimals:
 the portal and the provincial reports publish 2 decimals, so two units
 shown as 88.89 are tied for the people reading the table even if the
-unrounded values differ in the fourth decimal, or if one total is a float
-sum (88.88 + 0.005 = 88.88499999…) of what is, written out, 88.885;
-ranking them apart would contradict the published page.
+unrounded values differ in the fourth decimal; ranking them apart would
+contradict the published page. Computed totals come as exact decimal sums
+(`schemes`, `tt01`), so totals equal as decimals tie whatever order their
+points were added in.
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ class Scheme:
 
     def bands_for(self, scale: int) -> tuple[Band, ...]:
         """The bands with their minimums moved to `scale`, exactly (÷ 10 on the
-        10 scale: 72.3 → 7.23, never the float 7.2299999…)."""
+        10 scale: 85.23 → 8.523, never the float 8.523000000000001)."""
         return tuple(
             Band(band.name, None if band.min is None else band.min * scale / BANDS_SCALE)
             for band in self.bands
