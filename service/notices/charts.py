@@ -33,12 +33,18 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
-from service.notices.vnformat import number, period_short
+from service.notices.names import official_name
+from service.notices.vnformat import number, period_short, rank
 from service.periods import Period
 
 SIZE_INCHES = (6.3, 3.0)  # 16 × 7.6 cm: the text width of an A4 page with its margins
 DPI = 150  # ~160 dpi at the 15 cm the notices insert: sharp on paper, not only on screen
 NOW, BEFORE, FULL, OTHERS, HIGHLIGHT = "#1f4e79", "#9dc3e6", "#e7e6e6", "#9dc3e6", "#c00000"
+BEST = "#2e7d32"  # the best units of a set chart (its worst are HIGHLIGHT)
+#: A trend is drawn only from this many months with a total (two points are a change).
+TREND_MIN_POINTS = 3
+#: How many of the best and of the worst a set chart too large for names names below it.
+EXTREMES = 5
 #: Beyond this many units a ranking chart drops the names (they would not be readable).
 NAMED_UNITS_MAX = 40
 #: matplotlib's default share of the data range left free beside the first and last bar.
@@ -132,8 +138,15 @@ class _AxesChart(_Chart):
 
 
 class _PlaceChart(_Chart):
-    def __init__(self, named: bool) -> None:
-        super().__init__(bottom=0.3 if named else 0.05, ylabel="Điểm tổng hợp")
+    """A ranking: bars highest first; with `named` the names under the bars, with
+    `listed` (a set too large for names) the best and worst few listed under the plot."""
+
+    def __init__(self, named: bool, listed: bool = False) -> None:
+        super().__init__(bottom=0.3 if named or listed else 0.05, ylabel="Điểm tổng hợp")
+        self.lists = [
+            self.figure.text(x, 0.01, "", fontsize=6, va="bottom", ha="left", color=colour)
+            for x, colour in ((0.09, BEST), (0.54, HIGHLIGHT))
+        ]
         self.bars = _Bars(self.plot, 0.8, OTHERS, layer=1.0)
         self.total = _Labels(
             self.plot,
@@ -163,8 +176,8 @@ def _axes_figure() -> _AxesChart:
 
 
 @cache
-def _place_figure(named: bool) -> _PlaceChart:
-    return _PlaceChart(named)
+def _place_figure(named: bool, listed: bool = False) -> _PlaceChart:
+    return _PlaceChart(named, listed)
 
 
 @cache
@@ -213,7 +226,7 @@ def axes_chart(
         chart.maxima.show(places, maxima)
         chart.before.show([p - 0.2 for p in places] if before else [], before)
         chart.now.show([p + 0.2 for p in places], now)
-        chart.values.show([(number(v, 1, ""), (p + 0.2, v)) for p, v in enumerate(now)])
+        chart.values.show([(number(v, missing=""), (p + 0.2, v)) for p, v in enumerate(now)])
         plot = chart.plot
         plot.set_xticks(
             list(places), [textwrap.fill(names[code], 14) for code in codes], fontsize=7
@@ -228,32 +241,56 @@ def axes_chart(
 
 
 def place_chart(
-    totals: Sequence[tuple[str, float | None]], highlight: str | None, named: bool = True
+    totals: Sequence[tuple[str, float | None]],
+    highlight: str | None,
+    named: bool = True,
+    label: str | None = None,
+    extremes: int = 0,
 ) -> bytes:
-    """The set's totals, highest first, the unit named `highlight` in red with its total.
+    """The set's totals, highest first, the unit named `highlight` in red with `label`
+    (by default its total) written at its bar.
 
     `totals` are (unit name, total); units without a total are left out.
     With `named`, names are written under the bars for sets of up to
-    `NAMED_UNITS_MAX` units (without, the chart draws in half the time).
+    `NAMED_UNITS_MAX` units (without, the chart draws in half the time); a
+    larger set with `extremes` has its best and worst `extremes` coloured and
+    listed, with their totals, under the plot.
     """
     ranked = sorted(((n, t) for n, t in totals if t is not None), key=lambda item: -item[1])
     show_names = named and len(ranked) <= NAMED_UNITS_MAX
+    listed = not show_names and extremes > 0 and len(ranked) > 2 * extremes
     places = range(len(ranked))
-    chart = _place_figure(show_names)
+    chart = _place_figure(show_names, listed)
     with chart.lock:
         colours = [HIGHLIGHT if name == highlight else OTHERS for name, _ in ranked]
+        if listed:
+            colours[:extremes] = [BEST] * extremes
+            colours[-extremes:] = [HIGHLIGHT] * extremes
+            _list_extremes(chart, ranked, extremes)
         chart.bars.show(places, [float(t) for _, t in ranked], colours)
-        chart.total.show(
-            [(number(t), (p, t)) for p, (name, t) in enumerate(ranked) if name == highlight]
-        )
+        marked = [(p, t) for p, (name, t) in enumerate(ranked) if name == highlight]
+        chart.total.show([(label or number(t), (p, t)) for p, t in marked])
+        for text, (place, _) in zip(chart.total.labels, marked, strict=False):
+            text.set_horizontalalignment("right" if place > len(ranked) / 2 else "left")
         if show_names:
             names = [name for name, _ in ranked]
             chart.plot.set_xticks(list(places), names, rotation=60, ha="right")
         else:
             chart.plot.set_xticks([])
         chart.plot.set_xlim(*_bar_xlim(len(ranked), 0.4))
-        chart.plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.1)
+        chart.plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.15)
         return chart.png()
+
+
+def _list_extremes(chart: _PlaceChart, ranked: Sequence[tuple[str, float]], count: int) -> None:
+    """ "Cao nhất:" and "Thấp nhất:" with each unit's place, name and total."""
+    last = len(ranked)
+    best = [f"{p}. {n}: {number(t)}" for p, (n, t) in enumerate(ranked[:count], start=1)]
+    worst = [
+        f"{p}. {n}: {number(t)}" for p, (n, t) in enumerate(ranked[-count:], start=last - count + 1)
+    ]
+    chart.lists[0].set_text("\n".join(["Cao nhất:", *best]))
+    chart.lists[1].set_text("\n".join(["Thấp nhất:", *worst]))
 
 
 def trend_chart(points: Sequence[tuple[str, float | None]]) -> bytes:
@@ -292,31 +329,49 @@ def congvan_charts(
     history: Sequence[tuple[str, float | None]],
     names: Mapping[str, str],
 ) -> dict[str, bytes]:
-    """The three charts of a unit's Công văn, by the keys of its chart places:
-    "axes" (this period against `previous_row`, if any), "place" (the unit among
-    `set_rows`, its comparison set) and "trend" (`history`, oldest first)."""
+    """The charts of a unit's Công văn, by the keys of its chart places: "axes"
+    (this period against `previous_row`: give it only when the two may be compared),
+    "place" (the unit among `set_rows`, its comparison set, named with its rank) and
+    "trend" (`history`, oldest first; left out with fewer than `TREND_MIN_POINTS`
+    months that have a total). Names are the official ones."""
     period = Period.parse(str(row["period"]))
     legend = (_capitalised(period_short(period)), _capitalised(period_short(period.previous())))
-    return {
+    name = official_name(str(row.get("unit_name")))
+    charts = {
         "axes": axes_chart(
             row.get("axes") or {},
             previous_row.get("axes") if previous_row else None,
             names,
             legend,
         ),
-        "place": place_chart(_totals(set_rows), str(row.get("unit_name")), named=False),
-        "trend": trend_chart(history),
+        "place": place_chart(_totals(set_rows), name, named=False, label=_standing(row, name)),
     }
+    if sum(1 for _, total in history if total is not None) >= TREND_MIN_POINTS:
+        charts["trend"] = trend_chart(history)
+    return charts
+
+
+def _standing(row: Mapping[str, Any], name: str) -> str:
+    """ "UBND xã Bình Phú: 64,08 điểm, hạng 66/148" (the rank when there is one)."""
+    total = row.get("converted", row.get("total"))
+    text = f"{name}: {number(total)} điểm"
+    if row.get("rank") is not None:
+        text += f", hạng {rank(row['rank'], row.get('rank_of'))}"
+    return text
 
 
 def baocao_charts(rows: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
-    """The chart of a Báo cáo: every unit of the set, highest first ("place")."""
-    return {"place": place_chart(_totals(rows), None)}
+    """The chart of a Báo cáo: every unit of the set, highest first ("place"), the
+    best and worst `EXTREMES` named when the set is too large for every name."""
+    return {"place": place_chart(_totals(rows), None, extremes=EXTREMES)}
 
 
 def _totals(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, float | None]]:
-    """(name, converted score): comparable across units whose applicable maxima differ."""
-    return [(str(r.get("unit_name")), r.get("converted", r.get("total"))) for r in rows]
+    """(official name, converted score): comparable across units whose applicable
+    maxima differ."""
+    return [
+        (official_name(str(r.get("unit_name"))), r.get("converted", r.get("total"))) for r in rows
+    ]
 
 
 def _capitalised(text: str) -> str:

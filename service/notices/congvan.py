@@ -32,6 +32,7 @@ from service.notices.documents import (
     set_name_of,
     signature_of,
 )
+from service.notices.names import named_officially, unit_head
 from service.notices.texts import NoticeTexts, default_texts, fill
 from service.notices.vnformat import BLANK, change_words, number, period_short, rank_change_words
 from service.periods import Period
@@ -61,6 +62,7 @@ def congvan(
     """
     texts = texts or default_texts()
     month = as_period(period)
+    unit_row = named_officially(unit_row)
     compare = _against(month, previous_month_row, unit_row)
     months = TwoMonths(unit_row, previous_month_row, figures_now, figures_before or {}, compare)
     values = _congvan_placeholders(month, issuer, issued_on, unit_row, texts)
@@ -73,7 +75,9 @@ def congvan(
         addressees=listed(issuer.recipients) if issuer.recipients else (BLANK,),
         opening=filled(words.opening, values),
         sections=_congvan_sections(unit_row, compare, texts, values),
-        closing=filled(words.closing, values),
+        closing=filled(
+            words.closing if compare.comparable else words.closing_without_comparison, values
+        ),
         signature=signature_of(issuer),
         copies=listed(("Như trên", *issuer.copies, issuer.archive_line)),
         appendices=congvan_appendices(month, months, texts, values),
@@ -83,12 +87,18 @@ def congvan(
     )
 
 
+def comparable(previous: Row | None, current: Row) -> bool:
+    """A unit's month may be compared with the one before only when that month has
+    figures from the same source (series): the rule of the text and of its charts."""
+    return previous is not None and previous.get("source") == current.get("source")
+
+
 def _against(period: Period, previous: Row | None, current: Row) -> Against:
     """Comparable only with a previous row of the same source (series)."""
     short = period_short(period.previous())
     if previous is None:
         return Against(short, False, f"chưa có số liệu {short} để so sánh")
-    if previous.get("source") != current.get("source"):
+    if not comparable(previous, current):
         reason = f"không so sánh với {short} do thay đổi nguồn hoặc phương pháp tính"
         return Against(short, False, reason)
     return Against(short, True, f"chưa có số liệu {short} để so sánh")
@@ -97,12 +107,14 @@ def _against(period: Period, previous: Row | None, current: Row) -> Against:
 def _congvan_placeholders(
     month: Period, issuer: Issuer, issued_on: dt.date | None, row: Row, texts: NoticeTexts
 ) -> dict[str, str]:
-    """The placeholders of a Công văn: the common ones, the unit's name and its set's."""
+    """The placeholders of a Công văn: the common ones, the unit's name, its head and its set."""
+    name = str(row.get("unit_name") or "")
     return placeholders(
         month,
         issuer,
         issued_on,
-        unit_name=str(row.get("unit_name") or BLANK),
+        unit_name=name or BLANK,
+        unit_head=unit_head(name) if name else BLANK,
         set_name=set_name_of(issuer, texts, row.get("group")),
     )
 
@@ -172,7 +184,9 @@ def _fallen_axes(row: Row, compare: Against) -> list[str]:
 def _instructions(
     row: Row, compare: Against, texts: NoticeTexts, values: Mapping[str, str]
 ) -> tuple[str, ...]:
-    """What fell, in one line, then each fallen axis's instructions, then the standing ones."""
+    """What the unit's own figures call for: what fell, in one line; each outstanding
+    count's instruction with its number; each fallen axis's instructions; then the
+    standing ones."""
     fallen = _fallen_axes(row, compare)
     lines: list[str] = []
     if fallen:
@@ -181,6 +195,10 @@ def _instructions(
             for code in fallen
         )
         lines.append(f"- Các trục nội dung giảm điểm so với {compare.short}: {named}.")
+    counts = row.get("counts") or {}
+    for key, line in texts.congvan.outstanding.items():
+        if counts.get(key):
+            lines.append(fill(line, {**values, "count": number(counts[key], 0)}))
     chosen = [line for code in fallen for line in texts.congvan.fell.get(code, ())]
     chosen.extend(texts.congvan.instructions)
     lines.extend(fill(line, values) for line in chosen)

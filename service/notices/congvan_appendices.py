@@ -50,49 +50,67 @@ class TwoMonths:
 
 
 _NUMBER_AND_NAME = ("STT", "Nội dung")
+#: A rate whose denominator is 0: no dossier of the kind arose.
+NONE_ARISEN = "Không phát sinh"
 
 
 def congvan_appendices(
     term: Period, months: TwoMonths, texts: NoticeTexts, values: Mapping[str, str]
 ) -> tuple[Appendix, ...]:
-    """Phụ lục I (every indicator, both months, the change) and Phụ lục II (counts, rates)."""
+    """Phụ lục I (every indicator, the change) and Phụ lục II (counts, rates). The
+    previous month's columns and the change are there only when it may be compared."""
     day_now, day_before = compact_date(term.last_day), compact_date(term.previous().last_day)
+    both = months.compare.comparable
     note = fill(texts.congvan.appendix_note, values)
     first = Table(
         "",
-        _indicator_columns(day_before, day_now),
+        _indicator_columns(day_before, day_now, both),
         _indicator_rows(months, texts, values["set_name"]),
     )
+    earlier = (f"Ngày {day_before}",) if both else ()
     second = Table(
         "",
-        (*_NUMBER_AND_NAME, f"Ngày {day_before}", f"Ngày {day_now}", "Tăng (+)/Giảm (-)"),
+        (
+            *_NUMBER_AND_NAME,
+            *earlier,
+            f"Ngày {day_now}",
+            *(("Tăng (+)/ Giảm (-)",) if both else ()),
+        ),
         _summary_rows(months, texts),
     )
-    charts = _indicator_charts(months.compare, values)
+    charts = _indicator_charts(months, values)
     return (
         Appendix(fill(texts.congvan.appendix_1_title, values).upper(), "", note, (first,), charts),
         Appendix(fill(texts.congvan.appendix_2_title, values).upper(), "", note, (second,)),
     )
 
 
-def _indicator_columns(day_before: str, day_now: str) -> tuple[str, ...]:
+def _indicator_columns(day_before: str, day_now: str, both: bool) -> tuple[str, ...]:
+    now = (f"Số liệu ngày {day_now}", f"Tỷ lệ ngày {day_now}")
+    if not both:
+        return (*_NUMBER_AND_NAME, *now)
     return (
         *_NUMBER_AND_NAME,
         f"Số liệu ngày {day_before}",
         f"Tỷ lệ ngày {day_before}",
-        f"Số liệu ngày {day_now}",
-        f"Tỷ lệ ngày {day_now}",
-        f"Tăng (+)/Giảm (-) so với ngày {day_before}",
+        *now,
+        f"Tăng (+)/ Giảm (-) so với ngày {day_before}",
     )
 
 
-def _indicator_charts(compare: Against, values: Mapping[str, str]) -> tuple[Chart, ...]:
-    """The places for the axes, the unit among its set, and the trend, under Phụ lục I."""
-    now = values["period_short"]
+def _indicator_charts(months: TwoMonths, values: Mapping[str, str]) -> tuple[Chart, ...]:
+    """The places for the axes, the unit among its set, and the trend, under Phụ lục I;
+    each caption says only what its chart draws (see `charts.congvan_charts`)."""
+    now, compare, row = values["period_short"], months.compare, months.row
+    months_drawn = f"{now} và {compare.short}" if compare.comparable else now
+    place = f"Điểm tổng hợp của các {values['set_name']} {now}"
+    ranked = rank_clause(row, values["set_name"])
+    if ranked:
+        place += f"; {values['unit_name']} (cột đỏ) {ranked}"
     return (
-        Chart("axes", f"Điểm các trục nội dung {now} và {compare.short}"),
-        Chart("place", f"Điểm tổng hợp của các {values['set_name']} {now}"),
-        Chart("trend", "Điểm tổng hợp qua các tháng"),
+        Chart("axes", f"Điểm các trục nội dung {months_drawn}"),
+        Chart("place", place),
+        Chart("trend", f"Điểm tổng hợp của {values['unit_name']} qua các tháng"),
     )
 
 
@@ -110,6 +128,8 @@ def _rate(figure: FigureValue | None) -> float | None:
 def _fraction(figure: FigureValue | None) -> str:
     if figure is None or figure.numerator is None or figure.denominator is None:
         return "-"
+    if figure.denominator == 0:
+        return NONE_ARISEN
     return f"{number(figure.numerator, 0)}/{number(figure.denominator, 0)}"
 
 
@@ -118,10 +138,12 @@ def _rate_text(value: float | None) -> str:
 
 
 def _rate_change(now: float | None, before: float | None, compare: Against) -> str:
+    """A rate's change in percentage points: "+ 3,22 điểm %" (not "+ 3,22%", which would
+    be a relative change)."""
     if now is None or before is None or not compare.comparable:
         return ""
     change = signed(round2(now - before))
-    return change if change == "0" else f"{change}%"
+    return change if change == "0" else f"{change} điểm %"
 
 
 def _axis_score(row: Row | None, figures: Figures, code: str) -> float | None:
@@ -148,7 +170,7 @@ def _indicator_rows(months: TwoMonths, texts: NoticeTexts, set_label: str) -> tu
     for index, axis in enumerate(AXIS_ORDER, start=1):
         rows.append(_axis_row(index, axis, months, texts))
         rows.extend(_metric_rows(index, axis, months, texts))
-    rows.append(_total_row(months, set_label))
+    rows.extend(_total_rows(months, set_label))
     return tuple(rows)
 
 
@@ -160,6 +182,8 @@ def _axis_row(index: int, axis: str, months: TwoMonths, texts: NoticeTexts) -> T
     axes = months.row.get("axes") or {}
     delta = (axes.get(axis) or {}).get("delta") if months.compare.comparable else None
     name = texts.column_labels.get(axis, texts.axis_names.get(axis, axis))
+    if not months.compare.comparable:
+        return TableRow((roman(index), f"{name} (điểm)", number(score_now), ""), strong=True)
     cells = (roman(index), f"{name} (điểm)", number(score_before), "", number(score_now), "")
     return TableRow((*cells, signed(delta, missing="")), strong=True)
 
@@ -171,44 +195,44 @@ def _metric_rows(index: int, axis: str, months: TwoMonths, texts: NoticeTexts) -
     rows = []
     for sub, code in enumerate(codes, start=1):
         was, is_ = before.get(code), now.get(code)
-        cells = (
-            f"{index}.{sub}",
-            texts.indicator_labels.get(code, code),
-            _fraction(was),
-            _rate_text(_rate(was)),
-            _fraction(is_),
-            _rate_text(_rate(is_)),
-            _rate_change(_rate(is_), _rate(was), months.compare),
-        )
-        rows.append(TableRow(cells))
+        lead = (f"{index}.{sub}", texts.indicator_labels.get(code, code))
+        current = (_fraction(is_), _rate_text(_rate(is_)))
+        if not months.compare.comparable:
+            rows.append(TableRow((*lead, *current)))
+            continue
+        change = _rate_change(_rate(is_), _rate(was), months.compare)
+        rows.append(TableRow((*lead, _fraction(was), _rate_text(_rate(was)), *current, change)))
     return rows
 
 
-def _standing(row: Row | None, set_label: str) -> str:
-    if row is None or row.get("total") is None:
-        return "-"
-    ranked = rank_clause(row, set_label)
-    return f"Đạt {score_of(row)}" + (f"; {ranked}" if ranked else "")
+def _total_rows(months: TwoMonths, set_label: str) -> list[TableRow]:
+    """The total ("64,08/100") and the rank ("66/148") on rows of their own, so that
+    each fits its cell; their changes in words when the months may be compared."""
+    row, previous, both = months.row, months.previous, months.compare.comparable
 
+    def total(of: Row | None) -> str:
+        return "-" if of is None or of.get("total") is None else score_of(of)
 
-def _total_row(months: TwoMonths, set_label: str) -> TableRow:
-    row, compare = months.row, months.compare
-    changes = []
-    if compare.comparable and row.get("total_delta") is not None:
-        changes.append(change_words(row["total_delta"], same="giữ nguyên điểm"))
-    if compare.comparable and row.get("rank_change") is not None:
-        changes.append(rank_change_words(row["rank_change"]))
-    change = ", ".join(changes)
-    cells = (
-        "",
-        "Điểm tổng hợp và xếp hạng",
-        _standing(months.previous, set_label),
-        "",
-        _standing(row, set_label),
-        "",
-        change[:1].upper() + change[1:],
+    def place(of: Row | None) -> str:
+        return "-" if of is None or of.get("rank") is None else rank(of["rank"], of.get("rank_of"))
+
+    rank_label = f"Xếp hạng trong các {set_label}" if row.get("rank_of") else "Xếp hạng"
+    lines = [("Điểm tổng hợp", total), (rank_label, place)]
+    if not both:
+        return [TableRow(("", label, cell(row), ""), strong=True) for label, cell in lines]
+    delta, moved = row.get("total_delta"), row.get("rank_change")
+    changes = (
+        "" if delta is None else _capitalised(change_words(delta, same="giữ nguyên điểm")),
+        "" if moved is None else _capitalised(rank_change_words(moved)),
     )
-    return TableRow(cells, strong=True)
+    return [
+        TableRow(("", label, cell(previous), "", cell(row), "", change), strong=True)
+        for (label, cell), change in zip(lines, changes, strict=True)
+    ]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _count_value(row: Row | None, figures: Figures, code: str) -> float | None:
@@ -222,16 +246,17 @@ def _count_value(row: Row | None, figures: Figures, code: str) -> float | None:
 def _summary_rows(months: TwoMonths, texts: NoticeTexts) -> tuple[TableRow, ...]:
     """Phụ lục II: the configured counts and rates, both periods, and the change."""
     row, previous, now, before = months.row, months.previous, months.now, months.before
+    both = months.compare.comparable
     rows = []
     for index, item in enumerate(texts.congvan.summary_rows, start=1):
         if item.kind == "count":
             is_, was = _count_value(row, now, item.code), _count_value(previous, before, item.code)
-            change = signed(is_ - was) if is_ is not None and was is not None else ""
-            cells = (number(was, 0), number(is_, 0), change if months.compare.comparable else "")
+            change = signed(is_ - was, 0) if is_ is not None and was is not None else ""
+            cells = (number(was, 0), number(is_, 0), change)
         else:
             is_, was = _rate(now.get(item.code)), _rate(before.get(item.code))
             cells = (_rate_text(was), _rate_text(is_), _rate_change(is_, was, months.compare))
-        rows.append(TableRow((str(index), item.label, *cells)))
+        rows.append(TableRow((str(index), item.label, *(cells if both else cells[1:2]))))
     return tuple(rows)
 
 

@@ -54,11 +54,12 @@ class Issuer:
     body_name: str | None = None
     number_pattern: str | None = None
     place: str | None = None
+    authority: str | None = "TM."  # "TM.", "KT.", "TL.", "TUQ." or None (signs as head)
+    authority_of: str | None = "ỦY BAN NHÂN DÂN"  # the body or head signed for
     signer_title: str | None = "CHỦ TỊCH"
     signer_name: str | None = None
     recipients: tuple[str, ...] = ()
     archive_line: str = "Lưu: VT, VP."
-    signing_for: str | None = "TM. ỦY BAN NHÂN DÂN"
     copies: tuple[str, ...] = ()
     short_name: str | None = None
     area_name: str | None = None
@@ -202,8 +203,13 @@ def listed(items: Sequence[str]) -> tuple[str, ...]:
 
 
 def signature_of(issuer: Issuer) -> Signature:
-    """The signature block; a part not configured is "" (left for the official)."""
-    return Signature(issuer.signing_for or "", issuer.signer_title or "", issuer.signer_name or "")
+    """The signature block: "TM. ỦY BAN NHÂN DÂN" (no such line when the head signs
+    in their own name), the title and the name; a part not configured is left for
+    the official ("" for the name, a blank for whom an authority signs)."""
+    signing_for = ""
+    if issuer.authority:
+        signing_for = f"{issuer.authority} {(issuer.authority_of or BLANK).upper()}"
+    return Signature(signing_for, (issuer.signer_title or "").upper(), issuer.signer_name or "")
 
 
 def placeholders(
@@ -213,6 +219,7 @@ def placeholders(
     previous = period.previous()
     return {
         "unit_name": BLANK,
+        "unit_head": BLANK,
         "set_name": BLANK,
         "scheme_title": BLANK,
         "period_long": period_long(period),

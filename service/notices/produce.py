@@ -22,7 +22,7 @@ from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
 from service.notices.baocao import baocao
 from service.notices.charts import baocao_charts, congvan_charts
-from service.notices.congvan import congvan
+from service.notices.congvan import comparable, congvan
 from service.notices.documents import Issuer, Notice
 from service.notices.models import NoticeFile
 from service.notices.paths import notice_folder
@@ -168,7 +168,8 @@ def _congvan(
         r for r in rows if (r["parent_code"], r["group"]) == (row["parent_code"], row["group"])
     ]
     history = _history(session, request.scheme, request.period, request.unit)
-    charts = congvan_charts(row, before, set_rows, history, texts.axis_names)
+    drawn_before = before if comparable(before, row) else None
+    charts = congvan_charts(row, drawn_before, set_rows, history, texts.axis_names)
     ids = [u.snapshot_id for u in (now_unit, before_unit) if u and u.snapshot_id]
     return document, charts, [i for i in ids if i is not None]
 

@@ -26,23 +26,18 @@ import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import jinja2
-from docx.document import Document as DocxDocument
-from docx.oxml.ns import qn
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
 from service.notices.documents import Notice
+from service.notices.tables import fit_tables
 from service.notices.texts import TEMPLATES_DIR
 
 KINDS = ("congvan", "baocao")
 SUFFIXES = {"docx": ".docx", "html": ".html.j2"}
-#: Tables fitted to the page carry this caption (set by build_templates.py).
-APPENDIX_TABLE = "dvcwatch-appendix"
 CHART_WIDTH = Mm(150)
-NUMBER_COLUMN, NAME_COLUMN = Mm(12), Mm(55)
 
 
 class NoticeTemplateError(ValueError):
@@ -133,7 +128,7 @@ def docx_bytes(
         template.render({"doc": document, "charts": images}, _docx_environment())
     except jinja2.TemplateError as error:
         raise NoticeTemplateError(f"template {template_path}: {error.message}") from error
-    _fit_tables(template.docx)
+    fit_tables(template.docx)
     buffer = io.BytesIO()
     template.save(buffer)
     return buffer.getvalue()
@@ -171,111 +166,6 @@ def _html_environment(folder: Path) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=True,
     )
-
-
-def _fit_tables(docx: DocxDocument) -> None:
-    """Give each appendix table the width of its page's text: a narrow number
-    column, a wide name column, the rest shared. docxtpl repeats cells but
-    cannot size them."""
-    body = docx.element.body
-    pending: list[Any] = []
-    for element in body.iterchildren():
-        if element.tag == qn("w:tbl") and _is_appendix(element):
-            pending.append(element)
-        section = element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}")
-        if element.tag == qn("w:sectPr"):
-            section = element
-        if section is not None:
-            for table in pending:
-                _fit(table, _text_width(section))
-            pending = []
-
-
-def _is_appendix(table: Any) -> bool:
-    caption = table.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
-    return caption is not None and caption.get(qn("w:val")) == APPENDIX_TABLE
-
-
-def _text_width(section: Any) -> int:
-    """Text width in twentieths of a point (the unit of table widths)."""
-    size, margins = section.find(qn("w:pgSz")), section.find(qn("w:pgMar"))
-    return (
-        int(size.get(qn("w:w"))) - int(margins.get(qn("w:left"))) - int(margins.get(qn("w:right")))
-    )
-
-
-def _fit(table: Any, width: int) -> None:
-    rows = table.findall(qn("w:tr"))
-    count = max((len(row.findall(qn("w:tc"))) for row in rows), default=0)
-    if count < 3:
-        return
-    first, name = NUMBER_COLUMN.twips, NAME_COLUMN.twips
-    rest = max((width - first - name) // (count - 2), 1)
-    widths = [first, name] + [rest] * (count - 2)
-    _fixed_layout(table, width)
-    grid = table.find(qn("w:tblGrid"))
-    for column in list(grid):
-        grid.remove(column)
-    for value in widths:
-        column = grid.makeelement(qn("w:gridCol"), {qn("w:w"): str(value)})
-        grid.append(column)
-    for row in rows:
-        for cell, value in zip(row.findall(qn("w:tc")), widths, strict=False):
-            properties = cell.find(qn("w:tcPr"))
-            if properties is None:
-                properties = cell.makeelement(qn("w:tcPr"), {})
-                cell.insert(0, properties)
-            for old in properties.findall(qn("w:tcW")):
-                properties.remove(old)
-            size = properties.makeelement(qn("w:tcW"), {qn("w:w"): str(value), qn("w:type"): "dxa"})
-            properties.insert(0, size)
-
-
-#: The order of a table's properties in the schema (Word rejects them out of order).
-_TABLE_PROPERTIES = [
-    qn(f"w:{name}")
-    for name in (
-        "tblStyle",
-        "tblpPr",
-        "tblOverlap",
-        "bidiVisual",
-        "tblStyleRowBandSize",
-        "tblStyleColBandSize",
-        "tblW",
-        "jc",
-        "tblCellSpacing",
-        "tblInd",
-        "tblBorders",
-        "shd",
-        "tblLayout",
-        "tblCellMar",
-        "tblLook",
-        "tblCaption",
-        "tblDescription",
-    )
-]
-
-
-def _fixed_layout(table: Any, width: int) -> None:
-    """The table as wide as the text, its columns as given (not re-fitted by Word)."""
-    properties = table.find(qn("w:tblPr"))
-    size = {qn("w:w"): str(width), qn("w:type"): "dxa"}
-    put_table_property(properties, properties.makeelement(qn("w:tblW"), size))
-    layout = {qn("w:type"): "fixed"}
-    put_table_property(properties, properties.makeelement(qn("w:tblLayout"), layout))
-
-
-def put_table_property(properties: Any, element: Any) -> None:
-    """Put `element` into a table's `w:tblPr`, replacing one of the same kind, at
-    its place in the schema's order."""
-    for old in properties.findall(element.tag):
-        properties.remove(old)
-    rank = _TABLE_PROPERTIES.index(element.tag)
-    later = [child for child in properties if child.tag in _TABLE_PROPERTIES[rank + 1 :]]
-    if later:
-        later[0].addprevious(element)
-    else:
-        properties.append(element)
 
 
 # PDF through LibreOffice -------------------------------------------------------------

@@ -26,6 +26,7 @@ TEXTS_FILE = "texts.toml"
 PLACEHOLDERS = frozenset(
     {
         "unit_name",
+        "unit_head",
         "period_long",
         "period_short",
         "previous_long",
@@ -66,7 +67,9 @@ class CongVanTexts:
     instructions_heading: str
     instructions: tuple[str, ...]
     fell: Mapping[str, tuple[str, ...]]  # axis code → instructions when it fell
+    outstanding: Mapping[str, str]  # key of a row's `counts` → instruction with {count}
     closing: tuple[str, ...]
+    closing_without_comparison: tuple[str, ...]  # when the previous month has no data
     appendix_1_title: str
     appendix_2_title: str
     appendix_note: str
@@ -177,18 +180,28 @@ class _Reader:
             self._check_placeholders(line, f"{where}{key}")
         return tuple(value)
 
-    def texts(self, data: Mapping[str, Any], key: str, where: str = "") -> dict[str, str]:
+    def texts(
+        self, data: Mapping[str, Any], key: str, where: str = "", also: frozenset[str] = frozenset()
+    ) -> dict[str, str]:
+        """A table of texts; `also` are placeholders allowed here beyond `PLACEHOLDERS`."""
         table = self.table(data, key, where)
-        return {name: self.text(table, name, f"{where}{key}.") for name in table}
+        found = {}
+        for name in table:
+            value = table[name]
+            if not isinstance(value, str):
+                raise self.fail(f"{where}{key}.{name}", "missing, or not a text")
+            self._check_placeholders(value, f"{where}{key}.{name}", also)
+            found[name] = value
+        return found
 
-    def _check_placeholders(self, text: str, key: str) -> None:
+    def _check_placeholders(self, text: str, key: str, also: frozenset[str] = frozenset()) -> None:
         try:
             fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
         except ValueError as error:
             raise self.fail(key, f"{error} (a literal brace is written twice)") from error
-        unknown = sorted(name for name in fields if name not in PLACEHOLDERS)
+        unknown = sorted(name for name in fields if name not in PLACEHOLDERS | also)
         if unknown:
-            known = ", ".join(sorted(PLACEHOLDERS))
+            known = ", ".join(sorted(PLACEHOLDERS | also))
             raise self.fail(key, f"unknown placeholder {{{unknown[0]}}}; known: {known}")
 
 
@@ -216,7 +229,9 @@ def _congvan(read: _Reader, data: Mapping[str, Any]) -> CongVanTexts:
         instructions_heading=read.text(data, "instructions_heading", at),
         instructions=read.lines(data, "instructions", at),
         fell={axis: read.lines(fell, axis, f"{at}fell.") for axis in fell},
+        outstanding=read.texts(data, "outstanding", at, also=frozenset({"count"})),
         closing=read.lines(data, "closing", at),
+        closing_without_comparison=read.lines(data, "closing_without_comparison", at),
         appendix_1_title=read.text(data, "appendix_1_title", at),
         appendix_2_title=read.text(data, "appendix_2_title", at),
         appendix_note=read.text(data, "appendix_note", at),

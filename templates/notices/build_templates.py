@@ -32,7 +32,7 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from service.notices.render import APPENDIX_TABLE, put_table_property
+from service.notices.tables import APPENDIX_TABLE, put_table_property
 
 HERE = Path(__file__).resolve().parent
 FONT = "Times New Roman"

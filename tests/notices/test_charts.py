@@ -11,6 +11,7 @@ from PIL import Image
 
 from service.notices.charts import (
     BEFORE,
+    BEST,
     DPI,
     HIGHLIGHT,
     OTHERS,
@@ -87,12 +88,29 @@ def test_a_congvans_charts_fill_its_chart_places() -> None:
         binh_thanh_row(),
         binh_thanh_row(8),
         [binh_thanh_row(), binh_thanh_row(unit_name="Xã Phú Đình", converted=80.0)],
-        [("2024-08", 86.97), ("2024-09", 93.81)],
+        [("2024-07", 80.5), ("2024-08", 86.97), ("2024-09", 93.81)],
         default_texts().column_labels,
     )
     assert set(charts) == places
     assert all(png.startswith(PNG_SIGNATURE) for png in charts.values())
     assert set(baocao_charts(tua_chua_rows())) == {"place"}
+
+
+def test_a_trend_is_drawn_only_from_three_months_with_a_total() -> None:
+    def charts(history: list[tuple[str, float | None]]) -> set[str]:
+        row = binh_thanh_row()
+        return set(congvan_charts(row, None, [row], history, default_texts().column_labels))
+
+    assert charts([("2024-09", 93.81)]) == {"axes", "place"}
+    assert charts([("2024-07", None), ("2024-08", 86.97), ("2024-09", 93.81)]) == {"axes", "place"}
+    assert "trend" in charts([("2024-07", 80.0), ("2024-08", 86.97), ("2024-09", 93.81)])
+
+
+def test_a_large_sets_chart_colours_its_best_and_worst_five() -> None:
+    totals = [(f"Xã {n}", 90.0 - n / 4) for n in range(148)]
+    png = place_chart(totals, None, extremes=5)
+    assert has_colour(png, BEST) and has_colour(png, HIGHLIGHT)
+    assert not has_colour(place_chart(totals, None), BEST)
 
 
 # A kept figure is redrawn for each unit: nothing of one chart may show on the next.

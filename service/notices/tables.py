@@ -1,0 +1,157 @@
+"""The appendix tables of a rendered .docx, sized to their page and their content.
+
+docxtpl repeats rows and cells but cannot size them. Each appendix table (its
+`w:tblCaption` is `APPENDIX_TABLE`) is made as wide as its section's text,
+with a fixed layout whose grid and cell widths agree (Word follows the cells,
+LibreOffice the grid). Columns are sized from their text: each is at least as
+wide as its longest word, so a date or a figure is never broken ("31/10/202 /
+6"); the name column (the second) takes what is left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docx.document import Document as DocxDocument
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+#: Tables fitted to the page carry this caption (set by build_templates.py).
+APPENDIX_TABLE = "dvcwatch-appendix"
+#: The size of the tables' text (style "Notice Cell") and the cells' side margins.
+CELL_FONT, CELL_PADDING = Pt(11), 2 * 108 + 40  # twips: Word's 0.19 cm each side, and slack
+NAME_MIN, WIDEST = Mm(55).twips, Mm(40).twips  # a value column wider than WIDEST wraps
+#: Times New Roman's advance widths in ems, by kind of character (near enough to size).
+_NARROW, _WIDE = set(" ,.;:/()-'!|ijlrtf"), set("%MWmw")
+
+
+def fit_tables(docx: DocxDocument) -> None:
+    """Fit every appendix table to the text width of the section it is in."""
+    pending: list[Any] = []
+    for element in docx.element.body.iterchildren():
+        if element.tag == qn("w:tbl") and _is_appendix(element):
+            pending.append(element)
+        section = element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}")
+        if element.tag == qn("w:sectPr"):
+            section = element
+        if section is not None:
+            for table in pending:
+                _fit(table, _text_width(section))
+            pending = []
+
+
+def text_width(text: str, bold: bool = False) -> int:
+    """About how wide `text` prints in the tables' font, in twips."""
+    ems = sum(
+        0.28 if c in _NARROW else 0.9 if c in _WIDE else 0.72 if c.isupper() else 0.5 for c in text
+    )
+    return int(ems * CELL_FONT.twips * (1.08 if bold else 1.0))
+
+
+def column_widths(cells: list[list[str]], width: int) -> list[int]:
+    """Widths (twips) of columns holding `cells` (rows of texts; the first is the
+    header, set in bold) within `width`: every column at least its longest word,
+    values up to their whole text (at most `WIDEST`), the name column the rest."""
+    count = max(len(row) for row in cells)
+    least, wish = [CELL_PADDING] * count, [CELL_PADDING] * count
+    for index, row in enumerate(cells):
+        for column, text in enumerate(row):
+            words = [text_width(w, bold=index == 0) for w in text.split()] or [0]
+            least[column] = max(least[column], max(words) + CELL_PADDING)
+            whole = min(text_width(text, bold=index == 0) + CELL_PADDING, WIDEST)
+            wish[column] = max(wish[column], whole, least[column])
+    values = [c for c in range(count) if c != 1]
+    room = width - max(NAME_MIN, least[1])
+    floor, ceiling = sum(least[c] for c in values), sum(wish[c] for c in values)
+    share = 1.0 if ceiling <= room else max(0.0, (room - floor) / max(ceiling - floor, 1))
+    widths = [least[c] + int((wish[c] - least[c]) * share) for c in range(count)]
+    widths[1] = width - sum(widths[c] for c in values)
+    return widths
+
+
+def _is_appendix(table: Any) -> bool:
+    caption = table.find(f"{qn('w:tblPr')}/{qn('w:tblCaption')}")
+    return caption is not None and caption.get(qn("w:val")) == APPENDIX_TABLE
+
+
+def _text_width(section: Any) -> int:
+    """Text width in twentieths of a point (the unit of table widths)."""
+    size, margins = section.find(qn("w:pgSz")), section.find(qn("w:pgMar"))
+    return (
+        int(size.get(qn("w:w"))) - int(margins.get(qn("w:left"))) - int(margins.get(qn("w:right")))
+    )
+
+
+def _cell_text(cell: Any) -> str:
+    return "".join(t.text or "" for t in cell.iter(qn("w:t")))
+
+
+def _fit(table: Any, width: int) -> None:
+    rows = table.findall(qn("w:tr"))
+    cells = [[_cell_text(c) for c in row.findall(qn("w:tc"))] for row in rows]
+    if max((len(row) for row in cells), default=0) < 3:
+        return
+    widths = column_widths(cells, width)
+    _fixed_layout(table, width)
+    grid = table.find(qn("w:tblGrid"))
+    for column in list(grid):
+        grid.remove(column)
+    for value in widths:
+        grid.append(grid.makeelement(qn("w:gridCol"), {qn("w:w"): str(value)}))
+    for row in rows:
+        for cell, value in zip(row.findall(qn("w:tc")), widths, strict=False):
+            properties = cell.find(qn("w:tcPr"))
+            if properties is None:
+                properties = cell.makeelement(qn("w:tcPr"), {})
+                cell.insert(0, properties)
+            for old in properties.findall(qn("w:tcW")):
+                properties.remove(old)
+            size = properties.makeelement(qn("w:tcW"), {qn("w:w"): str(value), qn("w:type"): "dxa"})
+            properties.insert(0, size)
+
+
+#: The order of a table's properties in the schema (Word rejects them out of order).
+_TABLE_PROPERTIES = [
+    qn(f"w:{name}")
+    for name in (
+        "tblStyle",
+        "tblpPr",
+        "tblOverlap",
+        "bidiVisual",
+        "tblStyleRowBandSize",
+        "tblStyleColBandSize",
+        "tblW",
+        "jc",
+        "tblCellSpacing",
+        "tblInd",
+        "tblBorders",
+        "shd",
+        "tblLayout",
+        "tblCellMar",
+        "tblLook",
+        "tblCaption",
+        "tblDescription",
+    )
+]
+
+
+def _fixed_layout(table: Any, width: int) -> None:
+    """The table as wide as the text, its columns as given (not re-fitted by Word)."""
+    properties = table.find(qn("w:tblPr"))
+    size = {qn("w:w"): str(width), qn("w:type"): "dxa"}
+    put_table_property(properties, properties.makeelement(qn("w:tblW"), size))
+    layout = {qn("w:type"): "fixed"}
+    put_table_property(properties, properties.makeelement(qn("w:tblLayout"), layout))
+
+
+def put_table_property(properties: Any, element: Any) -> None:
+    """Put `element` into a table's `w:tblPr`, replacing one of the same kind, at
+    its place in the schema's order."""
+    for old in properties.findall(element.tag):
+        properties.remove(old)
+    rank = _TABLE_PROPERTIES.index(element.tag)
+    later = [child for child in properties if child.tag in _TABLE_PROPERTIES[rank + 1 :]]
+    if later:
+        later[0].addprevious(element)
+    else:
+        properties.append(element)
