@@ -1,4 +1,5 @@
-"""`dvcwatch status`: the last runs, their outcome, and how fresh the data is."""
+"""`dvcwatch status`: the last runs, their outcome, how fresh the data is, and every
+message whose delivery is uncertain (maybe delivered, never re-sent)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.alerts.models import ChannelAddress, Delivery, DeliveryStatus
+from service.alerts.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.claims import FAILED, OK, JobClaim, Leadership
 from service.clock import to_local
 from service.models import FetchRun, RunStatus, Snapshot
@@ -34,6 +35,7 @@ def collect(session: Session) -> dict[str, Any]:
         "leader": _leader(session),
         "jobs": _jobs(session),
         "outbox": _outbox(session),
+        "uncertain": _uncertain(session),
         "deactivated_recipients": [
             {"person": a.person_id, "address": a.address, "reason": a.reason}
             for a in session.scalars(select(ChannelAddress).where(ChannelAddress.active.is_(False)))
@@ -68,10 +70,59 @@ def _jobs(session: Session) -> dict[str, dict[str, Any]]:
 
 
 def _outbox(session: Session) -> dict[str, int]:
+    """Messages (parts) by status."""
     counts = dict(
-        session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+        session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
     )
     return {status: int(counts.get(status, 0)) for status in DeliveryStatus}
+
+
+def _uncertain_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "Uncertain messages (maybe delivered, never re-sent): none"
+    lines = [f"Uncertain messages (maybe delivered, never re-sent): {len(rows)}"]
+    for row in rows:
+        alerts = ", ".join(row["alerts"]) or "-"
+        lines.append(
+            f"  #{row['message']} to {row['person']} ({row['channel']} {row['address']}), "
+            f"part {row['part']}, at {row['claimed'] or '-'}: {alerts}; {row['reason'] or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def _uncertain(session: Session) -> list[dict[str, Any]]:
+    """Every message that may or may not have arrived: who it was for, which part, the
+    alerts it carried and why its outcome is unknown. Listed until an operator deletes
+    the row or checks with the person; never re-sent."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == DeliveryStatus.UNCERTAIN)
+        .order_by(OutboxMessage.id)
+    ).all()
+    carried: dict[tuple[str, int], list[str]] = {}
+    units = [row.unit_key for row in rows]
+    for unit, part, alert_id, label in session.execute(
+        select(Delivery.message_unit, Delivery.part, Delivery.alert_id, Delivery.unit_label).where(
+            Delivery.message_unit.in_(units)
+        )
+    ):
+        name = f"#{alert_id} {label}" if alert_id is not None else label
+        carried.setdefault((str(unit), int(part or 0)), []).append(name)
+    return [
+        {
+            "message": row.id,
+            "person": row.person_id,
+            "channel": row.channel,
+            "address": row.address,
+            "part": f"{row.part}/{row.parts}",
+            "alerts": carried.get((row.unit_key, row.part), []),
+            "claimed": _time(row.claimed_at),
+            "reason": row.last_error,
+        }
+        for row in rows
+    ]
 
 
 def _run(run: FetchRun) -> dict[str, Any]:
@@ -112,6 +163,7 @@ def render_report(report: dict[str, Any], fmt: str) -> str:
             else "none has run yet"
         ),
         "Outbox: " + ", ".join(f"{n} {status}" for status, n in report["outbox"].items()),
+        _uncertain_text(report["uncertain"]),
         f"Deactivated recipients: {deactivated or 'none'}",
         f"Jobs: {jobs or 'none yet'}",
         "",

@@ -1,9 +1,11 @@
 """One evaluation of the alert rules: facts from the database → alert states → outbox.
 
-Everything happens in one transaction: the alerts' new states, their events
-and every delivery those events fan out to (one per person and channel,
-each with its idempotency key). A crash leaves either all of it or none;
-a second evaluator racing this one hits the unique keys and rolls back.
+Everything happens in one transaction: the alerts' new states, their events,
+every delivery those events fan out to (one per person and channel, each with
+its idempotency key) and the messages they are composed into (`queueing`: a
+digest split by its channel's limits, one row per part). A crash leaves either
+all of it or none; a second evaluator racing this one hits the unique keys and
+rolls back.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from service.alerts.models import (
     Delivery,
     EventKind,
 )
+from service.alerts.queueing import queue_messages
 from service.alerts.rules import (
     AddressFacts,
     Finding,
@@ -106,6 +109,7 @@ def evaluate(
         people = recipients(directory, alert.unit_code, alert.province_code, alert.topic)
         evaluation.deliveries += _fan_out(session, alert, event, rule, people, policy, now)
     evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now)
+    queue_messages(session)
     return evaluation
 
 

@@ -4,7 +4,10 @@ An alert is unique by its fingerprint (rule, unit, what it is about). Each
 state change is an `AlertEvent`, unique by (alert, sequence), so two
 evaluators can never both record the same change. Each event fans out to
 `Delivery` rows, unique by their idempotency key (event × person × channel):
-written before anything is sent, claimed by a conditional update, sent once.
+what a person must be told. When queued, deliveries are composed into
+`OutboxMessage` rows, one per message that goes out (a digest long enough to be
+split is several), each with its own key and outcome: claimed by a conditional
+update right before its request, its outcome committed right after.
 """
 
 from __future__ import annotations
@@ -43,11 +46,13 @@ class EventKind(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
+    """A message's status; a delivery takes the status of the message holding its line."""
+
     PENDING = "pending"
-    SENDING = "sending"
+    SENDING = "sending"  # claimed: its request is about to leave or in flight
     SENT = "sent"
     FAILED = "failed"
-    UNCERTAIN = "uncertain"  # the sender died during the request: maybe sent, never re-sent
+    UNCERTAIN = "uncertain"  # outcome unknown (timeout, reset, killed sender): never re-sent
 
 
 class Alert(Base):
@@ -113,8 +118,53 @@ class Delivery(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The message unit its line was composed into, and the part that holds it.
+    message_unit: Mapped[str | None] = mapped_column(String(64))
+    part: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_deliveries_status_not_before", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_deliveries_status_not_before", "status", "not_before"),
+        Index("ix_deliveries_message_unit", "message_unit"),
+    )
+
+
+class OutboxMessage(Base):
+    """One message to send: a part of a composed unit (`unit_key`, `part` of `parts`).
+
+    Unique by `idempotency_key` (`<unit>:p<part>`, the unit named after its first
+    delivery), so a unit composed twice is stored once. Part n of a unit is sent only
+    when part n-1 is settled (sent, failed or uncertain): parts arrive in order.
+    `buttons_json` is a JSON list of [text, callback data]; `document_path` makes the
+    part a file with `text_html` as its caption.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    unit_key: Mapped[str] = mapped_column(String(64))
+    part: Mapped[int] = mapped_column(Integer)
+    parts: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    text_html: Mapped[str] = mapped_column(Text)
+    buttons_json: Mapped[str] = mapped_column(Text, default="[]")
+    document_path: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    not_before: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_outbox_messages_status_not_before", "status", "not_before"),
+        Index("ix_outbox_messages_unit", "unit_key", "part"),
+    )
 
 
 class ChannelAddress(Base):

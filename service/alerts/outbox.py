@@ -1,23 +1,28 @@
-"""The outbox worker: send due deliveries exactly as recorded, once.
+"""The outbox worker: send each queued message exactly as recorded, at most once.
 
-Claim, then act: a group of due deliveries (one digest, or one delivery) is
-claimed by a conditional update (`pending` → `sending`, committed) before
-anything is sent, so several workers never send the same row. The outcome
-is committed right after the channel answers:
+Pending deliveries are first composed into messages (`queueing`), one row per part.
+Then, per address, its messages go one at a time, parts of one unit in order. Claim,
+then act, one message at a time: inside the channel's turn for that address (its rate
+limits have let the request go), the message is claimed by a conditional update
+(`pending` → `sending`, committed), its one request is made, and its outcome is
+committed as soon as the channel answers:
 
-- sent: `sent`, with the channel's message ids;
-- transient (timeout, 5xx, 429 with `retry_after`): back to `pending`, later;
-- permanent (blocked, chat not found): `failed`; when the address is gone it
-  is deactivated (`channel_addresses`), which raises an operator alert;
-- chat migrated: the new address is stored and the rows go back to `pending`.
+- sent: `sent`, with the channel's message id;
+- transient (nothing was delivered: 429 with `retry_after`, the Bot API's own 5xx,
+  a refused connection): back to `pending`, later; the unit's later parts wait;
+- uncertain (a timeout after the request left, a reset, an answer not the API's):
+  `uncertain` at once, never re-sent, listed by `dvcwatch status`;
+- permanent (blocked, chat not found, a refused message): `failed`; when the address
+  is gone it is deactivated (`channel_addresses`), which raises an operator alert;
+- chat migrated: the new address is stored and the message goes back to `pending`;
+- token rejected: the message goes back to `pending`, the channel is not used again
+  in this pass, and one error line says where to set a new token.
 
-A group is claimed only once the channel's rate limiter has given it its turn
-(`Channel.take_turn`), so what is claimed is what is about to be sent.
-
-A worker killed during a request leaves its rows `sending`. After the lease
-they become `uncertain`: maybe delivered, never re-sent (an official mutes
-a bot that repeats itself; the alert's own repeat interval notifies again),
-and `dvcwatch status` lists them.
+So a SIGKILL can only leave in doubt the messages whose requests were in flight: they
+stay `sending`, and `recover` makes them `uncertain` (at the next pass when their
+sender is a dead process of this host, after the lease otherwise). They are never
+re-sent: an official mutes a bot that repeats itself, and the alert's own repeat
+interval notifies again.
 """
 
 from __future__ import annotations
@@ -25,42 +30,48 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import os
+import socket
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from service.alerts.compose import ACKNOWLEDGEABLE, TOPIC_NAMES, compose
-from service.alerts.models import (
-    Alert,
-    AlertEvent,
-    ChannelAddress,
-    Delivery,
-    DeliveryStatus,
-)
+from service.alerts import outcomes
+from service.alerts.models import DeliveryStatus, OutboxMessage
+from service.alerts.outcomes import Claimed
+from service.alerts.queueing import message_of, queue_messages
 from service.channels.base import (
     Channel,
+    ChannelLimits,
+    ChannelUnauthorized,
     ChatMigrated,
+    DeliveryError,
     Document,
     PermanentDeliveryError,
+    PermanentReason,
     Receipt,
     Recipient,
     TransientDeliveryError,
+    UncertainDeliveryError,
 )
+from service.channels.registry import LIMITS
 from service.clock import utcnow
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = dt.timedelta(hours=1)
-PARALLEL_SENDS = 4  # groups in flight at once; the channel's limiter spaces them
+_REJECTED: weakref.WeakSet[Channel] = weakref.WeakSet()  # channels whose refusal was logged
 
 
-@dataclass
+@dataclass(frozen=True)
 class Due:
-    """A group of due deliveries to one address, not yet claimed."""
+    """A pending message, not yet claimed."""
 
-    ids: list[int]
+    id: int
+    unit_key: str
     channel: str
     address: str
     person_id: str
@@ -68,6 +79,8 @@ class Due:
 
 @dataclass
 class SendReport:
+    """Messages (parts) by what happened to them in one pass."""
+
     sent: int = 0
     retried: int = 0
     failed: int = 0
@@ -75,8 +88,12 @@ class SendReport:
     uncertain: int = 0
 
 
+class _Stop(Exception):
+    """Nothing more goes to this address in this pass."""
+
+
 class Outbox:
-    """Sends the due deliveries through their channels (see module doc)."""
+    """Sends the due messages through their channels (see module doc)."""
 
     def __init__(
         self,
@@ -85,266 +102,211 @@ class Outbox:
         worker: str,
         clock: Callable[[], dt.datetime] = utcnow,
         lease: dt.timedelta = dt.timedelta(minutes=2),
-        batch: int = 500,
-        parallel: int = PARALLEL_SENDS,
+        batch: int = 1000,
     ) -> None:
         self.sessions, self.channels, self.worker = sessions, channels, worker
-        self.clock, self.lease, self.batch, self.parallel = clock, lease, batch, parallel
+        self.clock, self.lease, self.batch = clock, lease, batch
+        self._stopped: set[str] = set()  # channels not used again in this pass
 
     def recover(self) -> int:
-        """Rows left `sending` by a dead worker become `uncertain` (never re-sent)."""
+        """Messages left `sending` by a dead sender become `uncertain` (never re-sent):
+        at once when it was a process of this host that no longer runs, else once the
+        lease has passed. Returns how many."""
         stale = self.clock() - self.lease
         with self.sessions.begin() as session:
-            result = session.execute(
-                update(Delivery)
-                .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale)
-                .values(
-                    status=DeliveryStatus.UNCERTAIN,
-                    last_error="the sender stopped during the request: maybe delivered",
+            in_flight = OutboxMessage.status == DeliveryStatus.SENDING
+            owners = session.scalars(select(OutboxMessage.claimed_by).where(in_flight).distinct())
+            dead = [owner for owner in owners if owner and _dead_here(owner)]
+            rows = session.scalars(
+                select(OutboxMessage).where(
+                    in_flight,
+                    (OutboxMessage.claimed_at < stale) | OutboxMessage.claimed_by.in_(dead),
                 )
+            ).all()
+            for row in rows:
+                outcomes.uncertain(
+                    session,
+                    Claimed.of(row),
+                    "the sender stopped during the request: maybe delivered",
+                )
+        if rows:
+            log.warning(
+                "%d messages left in flight by a stopped sender are now uncertain", len(rows)
             )
-        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        if count:
-            log.warning("%d deliveries left in flight by a dead sender are now uncertain", count)
-        return count
+        return len(rows)
+
+    def queue(self) -> int:
+        """Compose the pending deliveries that are in no message yet (see `queueing`)."""
+
+        def limits_of(channel: str) -> ChannelLimits | None:
+            known = self.channels.get(channel)
+            return known.limits if known is not None else LIMITS.get(channel)
+
+        try:
+            with self.sessions.begin() as session:
+                return queue_messages(session, limits_of)
+        except IntegrityError:  # another worker queued them first
+            return 0
 
     async def send_due(self) -> SendReport:
-        """Send every delivery due now, group by group; returns what happened.
-
-        Up to `parallel` groups are in flight at once (the channel's rate limiter
-        spaces them), so the time spent on the database between two sends does not
-        eat into Telegram's 30 messages a second. Each group is claimed only when its
-        turn comes: a killed worker leaves at most `parallel` groups in doubt.
-        """
+        """Send every message due now; returns what happened. Addresses go in parallel
+        (the channels' rate limiters space them); one address's messages in order."""
         report = SendReport(uncertain=self.recover())
-        in_flight = asyncio.Semaphore(self.parallel)
-
-        async def one_address(groups: list[Due]) -> None:
-            for due in groups:  # one address's groups in order, one at a time
-                async with in_flight:
-                    channel = self.channels.get(due.channel)
-                    if channel is not None:
-                        await channel.take_turn(Recipient(due.address, due.person_id))
-                    claimed = self._claim(due.ids)
-                    if claimed:
-                        await self._send_group(claimed, report)
-
-        await asyncio.gather(*(one_address(groups) for groups in self._due().values()))
+        self.queue()
+        self._stopped.clear()
+        await asyncio.gather(*(self._send_to(due, report) for due in self._due().values()))
         return report
 
     def _due(self) -> dict[tuple[str, str], list[Due]]:
-        """Due groups (a digest, or one delivery) by (channel, address), oldest first.
-
-        At most `batch` deliveries start the list, and every digest they touch comes
-        whole: a digest cut in two would reach its person as two messages.
-        """
+        """Due messages by (channel, address), oldest first, at most `batch` in all."""
         columns = (
-            Delivery.id,
-            Delivery.digest_key,
-            Delivery.channel,
-            Delivery.address,
-            Delivery.person_id,
+            OutboxMessage.id,
+            OutboxMessage.unit_key,
+            OutboxMessage.channel,
+            OutboxMessage.address,
+            OutboxMessage.person_id,
         )
-        due = (Delivery.status == DeliveryStatus.PENDING, Delivery.not_before <= self.clock())
-        with self.sessions() as session:
-            rows = list(
-                session.execute(
-                    select(*columns).where(*due).order_by(Delivery.id).limit(self.batch)
-                )
-            )
-            digests = {row.digest_key for row in rows if row.digest_key}
-            if rows and digests:
-                rest = select(*columns).where(
-                    *due, Delivery.digest_key.in_(digests), Delivery.id > rows[-1].id
-                )
-                rows += session.execute(rest.order_by(Delivery.id)).all()
-        groups: dict[str, Due] = {}
-        for delivery_id, digest_key, channel, address, person_id in rows:
-            key = digest_key or f"single:{delivery_id}"
-            groups.setdefault(key, Due([], channel, address, person_id)).ids.append(delivery_id)
-        by_address: dict[tuple[str, str], list[Due]] = {}
-        for group in groups.values():
-            by_address.setdefault((group.channel, group.address), []).append(group)
-        return by_address
-
-    def _claim(self, ids: list[int]) -> list[Delivery]:
-        """Take the rows still pending (another worker may have taken some)."""
-        now = self.clock()
-        with self.sessions.begin() as session:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.SENDING, claimed_by=self.worker, claimed_at=now)
-            )
-        with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(Delivery)
-                    .where(
-                        Delivery.id.in_(ids),
-                        Delivery.status == DeliveryStatus.SENDING,
-                        Delivery.claimed_by == self.worker,
-                        Delivery.claimed_at == now,
-                    )
-                    .order_by(Delivery.id)
-                )
-            )
-
-    async def _send_group(self, group: list[Delivery], report: SendReport) -> None:
-        first = group[0]
-        channel = self.channels.get(first.channel)
-        recipient = Recipient(first.address, first.person_id)
-        try:
-            if channel is None:
-                raise TransientDeliveryError(f"no channel {first.channel!r} is configured")
-            receipt = await self._send(channel, recipient, group)
-        except ChatMigrated as moved:
-            self._migrated(group, moved.new_address)
-            report.migrated += 1
-        except PermanentDeliveryError as error:
-            self._failed(group, error)
-            report.failed += len(group)
-        except TransientDeliveryError as error:
-            self._retry_later(group, str(error), error.retry_after)
-            report.retried += len(group)
-        except Exception as error:  # a bug must not leave rows `sending` forever
-            log.exception("unexpected error sending deliveries %s", [d.id for d in group])
-            self._retry_later(group, f"unexpected: {error!r}", None)
-            report.retried += len(group)
-        else:
-            self._sent(group, receipt)
-            report.sent += len(group)
-
-    async def _send(self, channel: Channel, recipient: Recipient, group: list[Delivery]) -> Receipt:
-        document = next((d for d in group if d.document_path), None)
-        if document is not None:
-            path = Path(str(document.document_path))
-            return await channel.send_document(
-                recipient, Document(path.name, path.read_bytes(), document.text_html)
-            )
-        return await channel.send(recipient, compose(group, self._acknowledgeable(group)))
-
-    def _acknowledgeable(self, group: Sequence[Delivery]) -> dict[int, str]:
-        """Alert id → a short name ("H44.116 quá hạn"), for the alerts in `group` that
-        still await acknowledgement."""
-        event_ids = [d.event_id for d in group if d.event_id is not None]
         with self.sessions() as session:
             rows = session.execute(
-                select(AlertEvent.alert_id, AlertEvent.kind, Alert.unit_code, Alert.topic)
-                .join(Alert, Alert.id == AlertEvent.alert_id)
-                .where(AlertEvent.id.in_(event_ids), Alert.acknowledged_at.is_(None))
-            ).all()
-        return {
-            alert_id: f"{unit or ''} {TOPIC_NAMES.get(topic, topic)}".strip()
-            for alert_id, kind, unit, topic in rows
-            if kind in ACKNOWLEDGEABLE
-        }
-
-    def _sent(self, group: list[Delivery], receipt: Receipt) -> None:
-        self._update(
-            group,
-            status=DeliveryStatus.SENT,
-            sent_at=receipt.sent_at,
-            message_ids=",".join(receipt.message_ids),
-            last_error=None,
-        )
-
-    def _retry_later(self, group: list[Delivery], error: str, retry_after: float | None) -> None:
-        attempts = group[0].attempts + 1
-        backoff = min(dt.timedelta(seconds=30 * 2 ** (attempts - 1)), MAX_BACKOFF)
-        wait = max(backoff, dt.timedelta(seconds=retry_after or 0))
-        self._update(
-            group,
-            status=DeliveryStatus.PENDING,
-            not_before=self.clock() + wait,
-            last_error=error,
-            attempts=attempts,
-        )
-
-    def _failed(self, group: list[Delivery], error: PermanentDeliveryError) -> None:
-        first = group[0]
-        with self.sessions.begin() as session:
-            if error.reason.address_gone:
-                _remember_address(
-                    session,
-                    first.person_id,
-                    first.channel,
-                    first.address,
-                    first.address,
-                    active=False,
-                    reason=str(error.reason),
-                )
-                session.execute(
-                    update(Delivery)
-                    .where(
-                        Delivery.person_id == first.person_id,
-                        Delivery.channel == first.channel,
-                        Delivery.status == DeliveryStatus.PENDING,
-                    )
-                    .values(status=DeliveryStatus.FAILED, last_error=str(error))
-                )
-            _set(
-                session,
-                group,
-                status=DeliveryStatus.FAILED,
-                last_error=str(error),
-                attempts=first.attempts + 1,
-            )
-
-    def _migrated(self, group: list[Delivery], new_address: str) -> None:
-        first = group[0]
-        with self.sessions.begin() as session:
-            _remember_address(
-                session,
-                first.person_id,
-                first.channel,
-                first.address,
-                new_address,
-                active=True,
-                reason=f"migrated from {first.address}",
-            )
-            session.execute(
-                update(Delivery)
+                select(*columns)
                 .where(
-                    Delivery.person_id == first.person_id,
-                    Delivery.channel == first.channel,
-                    Delivery.address == first.address,
-                    Delivery.status == DeliveryStatus.PENDING,
+                    OutboxMessage.status == DeliveryStatus.PENDING,
+                    OutboxMessage.not_before <= self.clock(),
                 )
-                .values(address=new_address)
-            )
-            _set(
-                session,
-                group,
-                status=DeliveryStatus.PENDING,
-                address=new_address,
-                not_before=self.clock(),
-            )
+                .order_by(OutboxMessage.id)
+                .limit(self.batch)
+            ).all()
+        by_address: dict[tuple[str, str], list[Due]] = {}
+        for row in rows:
+            by_address.setdefault((row.channel, row.address), []).append(Due(*row))
+        return by_address
 
-    def _update(self, group: list[Delivery], **values: object) -> None:
-        with self.sessions.begin() as session:
-            _set(session, group, **values)
+    async def _send_to(self, messages: list[Due], report: SendReport) -> None:
+        """One address's messages, one at a time; a unit whose part did not go holds
+        its later parts back."""
+        held_back: set[str] = set()
+        for due in messages:
+            channel = self.channels.get(due.channel)
+            if due.channel in self._stopped or channel is None:
+                return  # not configured here: another instance may send it
+            if due.unit_key in held_back:
+                continue
+            try:
+                async with channel.turn(Recipient(due.address, due.person_id)):
+                    message = self._claim(due.id)
+                    if message is None:
+                        held_back.add(due.unit_key)
+                        continue
+                    try:
+                        receipt = await _send(channel, message)
+                    except Exception as error:  # noqa: BLE001 - every outcome is recorded
+                        settled, stop = self._record_failure(channel, message, error, report)
+                    else:
+                        settled, stop = True, False
+                        self._record(outcomes.sent, message, receipt)
+                        report.sent += 1
+            except DeliveryError as error:  # the channel could not start: nothing claimed
+                self._not_ready(channel, due.channel, error)
+                return
+            if not settled:
+                held_back.add(due.unit_key)
+            if stop:
+                return
 
-
-def _set(session: Session, group: list[Delivery], **values: object) -> None:
-    session.execute(update(Delivery).where(Delivery.id.in_([d.id for d in group])).values(**values))
-
-
-def _remember_address(
-    session: Session,
-    person_id: str,
-    channel: str,
-    from_address: str,
-    address: str,
-    active: bool,
-    reason: str,
-) -> None:
-    known = session.scalars(
-        select(ChannelAddress).where(
-            ChannelAddress.person_id == person_id, ChannelAddress.channel == channel
+    def _claim(self, message_id: int) -> Claimed | None:
+        """Take the message if it is still pending and every earlier part of its unit is
+        settled (another worker may hold it, or an earlier part may be waiting)."""
+        now = self.clock()
+        earlier = aliased(OutboxMessage)
+        unsettled = exists().where(
+            earlier.unit_key == OutboxMessage.unit_key,
+            earlier.part < OutboxMessage.part,
+            earlier.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
         )
-    ).first()
-    if known is None:
-        known = ChannelAddress(person_id=person_id, channel=channel, from_address=from_address)
-        session.add(known)
-    known.address, known.active, known.reason, known.updated_at = address, active, reason, utcnow()
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == DeliveryStatus.PENDING,
+                    OutboxMessage.not_before <= now,
+                    ~unsettled,
+                )
+                .values(status=DeliveryStatus.SENDING, claimed_by=self.worker, claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+            return Claimed.of(session.get_one(OutboxMessage, message_id))
+
+    def _record_failure(
+        self, channel: Channel, message: Claimed, error: Exception, report: SendReport
+    ) -> tuple[bool, bool]:
+        """Records a failed request; returns (settled, stop this address)."""
+        now = self.clock()
+        if isinstance(error, ChatMigrated):
+            self._record(outcomes.migrated, message, error.new_address, now)
+            report.migrated += 1
+            return False, True
+        if isinstance(error, ChannelUnauthorized):
+            self._record(outcomes.retry_later, message, str(error), None, now, False)
+            self._not_ready(channel, message.channel, error)
+            report.retried += 1
+            return False, True
+        if isinstance(error, PermanentDeliveryError):
+            self._record(outcomes.failed, message, error)
+            report.failed += 1
+            return True, error.reason.address_gone
+        if isinstance(error, TransientDeliveryError):
+            self._record(outcomes.retry_later, message, str(error), error.retry_after, now)
+            report.retried += 1
+            return False, True
+        if not isinstance(error, UncertainDeliveryError):  # a bug: the request may have left
+            log.error("unexpected error sending message %s", message.id, exc_info=error)
+        self._record(outcomes.uncertain, message, str(error) or repr(error))
+        log.warning("message %s to %s is uncertain: %s", message.id, message.person_id, error)
+        report.uncertain += 1
+        return True, False
+
+    def _not_ready(self, channel: Channel, name: str, error: DeliveryError) -> None:
+        """A channel that refused to start or rejected our token is not used again in
+        this pass; a rejected token is said once per channel, in one line."""
+        if not isinstance(error, ChannelUnauthorized):
+            log.warning("%s is unavailable in this pass: %s", name, error)
+            return
+        self._stopped.add(name)
+        if channel not in _REJECTED:
+            _REJECTED.add(channel)
+            log.error("%s; nothing goes through %s until then", error, name)
+
+    def _record(self, outcome: Callable[..., None], *args: object) -> None:
+        with self.sessions.begin() as session:
+            outcome(session, *args)
+
+
+async def _send(channel: Channel, message: Claimed) -> Receipt:
+    """The one request of `message` (its turn is held by the caller)."""
+    recipient = Recipient(message.address, message.person_id)
+    if message.document_path is None:
+        return await channel.send(recipient, message_of(message.text_html, message.buttons_json))
+    path = Path(message.document_path)
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        detail = f"cannot read {path}: {error.strerror or error}"
+        raise PermanentDeliveryError(PermanentReason.BAD_REQUEST, detail) from None
+    return await channel.send_document(recipient, Document(path.name, content, message.text_html))
+
+
+def _dead_here(worker: str) -> bool:
+    """True when `worker` ("host:pid") names a process of this host that has ended."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, owned by someone else
+        return False
+    return False

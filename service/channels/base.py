@@ -1,15 +1,21 @@
 """The channel interface: what a delivery channel takes, returns and raises, and its limits.
 
 Every channel (Telegram, console, …) implements `Channel`. Callers (the outbox) see
-plain values in, a `Receipt` out, and three kinds of failure, classified where the
-channel meets the network so nothing upstream parses an error text:
+plain values in, a `Receipt` out, and these failures, classified where the channel
+meets the network so nothing upstream parses an error text:
 
 - `PermanentDeliveryError`: never retry this delivery. Its `reason` says whether the
   address is gone (blocked, chat not found, kicked, user deactivated) or only this
   message can never be sent (bad request).
-- `TransientDeliveryError`: retry later, after `retry_after` seconds when the service
-  said so. `ChannelUnauthorized` is the transient case of a rejected bot token: no
-  address is at fault and nothing should be deactivated; an operator must fix it.
+- `TransientDeliveryError`: nothing was delivered (the service said so, or the request
+  never left); retry later, after `retry_after` seconds when the service named a delay.
+- `UncertainDeliveryError`: the request may have reached the service (a timeout after
+  it left, a connection reset, an answer that is not the service's own): maybe
+  delivered. Never retried blindly: a message delivered twice is worse than one a
+  person is told may be missing.
+- `ChannelUnauthorized`: the service rejected our credentials (a wrong or revoked bot
+  token). Nothing was delivered and no address is at fault; nothing more can go
+  through this channel until an operator sets new credentials.
 - `ChatMigrated`: the address moved (a Telegram group became a supergroup); update it
   and send again.
 """
@@ -17,10 +23,8 @@ channel meets the network so nothing upstream parses an error text:
 from __future__ import annotations
 
 import abc
-import asyncio
-import bisect
-import time
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -145,9 +149,13 @@ class TransientDeliveryError(DeliveryError):
         self.retry_after = retry_after
 
 
-class ChannelUnauthorized(TransientDeliveryError):
-    """The service rejected our credentials (a wrong or revoked bot token). Transient
-    so that nothing is lost or deactivated; it needs an operator, not a retry loop."""
+class UncertainDeliveryError(DeliveryError):
+    """The request may have reached the service and been acted on: maybe delivered."""
+
+
+class ChannelUnauthorized(DeliveryError):
+    """The service rejected our credentials. Its text says where to set new ones and
+    never contains them; stop using the channel until an operator acts."""
 
 
 class ChatMigrated(DeliveryError):
@@ -160,83 +168,22 @@ class ChatMigrated(DeliveryError):
 
 @dataclass(frozen=True)
 class ChannelLimits:
-    """What a channel allows, as data; None means no limit.
+    """What a channel allows, as data; None means no limit. The outbox composes every
+    message within them; the channel only speaks its protocol.
 
     Lengths are in the channel's own unit (Telegram: UTF-16 code units of the text).
+    `max_markup_bytes` bounds the serialised keyboard (Telegram's reply_markup).
     """
 
     max_message_chars: int | None = None
     max_caption_chars: int | None = None
+    max_buttons: int | None = None
+    max_buttons_per_row: int | None = None
+    max_markup_bytes: int | None = None
     max_document_bytes: int | None = None
     messages_per_second: float | None = None
     per_chat_per_second: float | None = None
     per_group_per_minute: float | None = None
-
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class RateLimiter:
-    """Spaces sends so that no rate in `limits` is ever exceeded.
-
-    Spacing, not windows: at 30 messages a second overall two sends are at least 1/30 s
-    apart, at 1 a second per chat two sends to one chat at least 1 s, and at 20 a minute
-    per group two sends to one group at least 3 s; there are no bursts. A send waiting
-    for its chat does not hold up sends to other chats. Slots are reserved in the order
-    callers arrive, without awaiting, so coroutines of one event loop may share a
-    limiter; it is not thread-safe. `clock` and `sleep` are injectable for tests.
-    """
-
-    def __init__(
-        self, limits: ChannelLimits, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
-    ) -> None:
-        self.limits = limits
-        self._clock, self._sleep = clock, sleep
-        self._global_gap = _gap(limits.messages_per_second, 1.0)
-        self._chat_gap = _gap(limits.per_chat_per_second, 1.0)
-        self._group_gap = max(self._chat_gap, _gap(limits.per_group_per_minute, 60.0))
-        self._taken: list[float] = []  # reserved global slots, sorted
-        self._chat_ready: dict[str, float] = {}  # chat -> earliest next slot
-
-    async def wait_turn(self, chat: str, *, group: bool = False) -> float:
-        """Wait until a message to `chat` may go; returns the seconds waited."""
-        delay = self.reserve(chat, group=group)
-        if delay > 0:
-            await self._sleep(delay)
-        return delay
-
-    def reserve(self, chat: str, *, group: bool = False) -> float:
-        """Reserve the next slot for `chat`; returns how long until it comes."""
-        now = self._clock()
-        slot = self._free_global_slot(max(now, self._chat_ready.get(chat, now)))
-        gap = self._group_gap if group else self._chat_gap
-        if gap:
-            self._chat_ready[chat] = slot + gap
-        self._forget_before(now)
-        return slot - now
-
-    def _free_global_slot(self, earliest: float) -> float:
-        """The first time from `earliest` at least one global gap from every taken slot."""
-        if not self._global_gap:
-            return earliest
-        slot = earliest
-        index = bisect.bisect_right(self._taken, slot - self._global_gap)
-        while index < len(self._taken) and self._taken[index] < slot + self._global_gap:
-            slot = self._taken[index] + self._global_gap
-            index += 1
-        bisect.insort(self._taken, slot)
-        return slot
-
-    def _forget_before(self, now: float) -> None:
-        """Drop slots and chat times that can no longer hold anyone back."""
-        del self._taken[: bisect.bisect_left(self._taken, now - self._global_gap)]
-        if len(self._chat_ready) > 1024:
-            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
-
-
-def _gap(rate: float | None, per_seconds: float) -> float:
-    return per_seconds / rate if rate else 0.0
 
 
 class Channel(abc.ABC):
@@ -264,10 +211,13 @@ class Channel(abc.ABC):
         the receipt of its sending (whose last message, the one with buttons, is
         edited). The new text must fit in one message."""
 
-    async def take_turn(self, recipient: Recipient) -> None:  # noqa: B027 - optional
-        """Wait now for the rate limit's next slot to `recipient`; the next request to it
-        then goes at once. The outbox claims a delivery only after its turn has come, so
-        a worker killed while waiting for its turn leaves nothing in doubt."""
+    @contextlib.asynccontextmanager
+    async def turn(self, recipient: Recipient) -> AsyncIterator[None]:
+        """Hold the channel's turn to `recipient`: entering waits until a request to it
+        may leave (its rate limits), and the one request made inside goes at once. The
+        outbox claims a row inside its turn, so a worker killed while waiting leaves
+        nothing in doubt. Channels without rates enter at once."""
+        yield
 
     async def close(self) -> None:  # noqa: B027 - optional: most channels hold nothing
         """Release what the channel holds open; it may not be used afterwards."""

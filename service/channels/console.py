@@ -11,7 +11,6 @@ from typing import TextIO
 
 from service.channels.base import (
     Channel,
-    ChannelLimits,
     Document,
     Message,
     Receipt,
@@ -19,10 +18,9 @@ from service.channels.base import (
     target_message_id,
 )
 from service.channels.messages import plain_text
+from service.channels.registry import CONSOLE_LIMITS
 from service.clock import utcnow
 from service.notices.vnformat import number
-
-CONSOLE_LIMITS = ChannelLimits()  # a terminal takes any length at any pace
 
 
 class ConsoleChannel(Channel):

@@ -1,6 +1,13 @@
 """Telegram delivery through python-telegram-bot: HTML messages, inline buttons, files,
 edits, Telegram's limits, and its errors classified into the channel interface's.
 
+What an error proves. Only an answer from the Bot API itself (its JSON error body: 400,
+403, 429 with retry_after, 5xx with `ok: false`), or a failure before the request left
+(connection refused, no connection from the pool, a connect timeout), proves nothing was
+delivered; those are transient or permanent. A timeout after the request left, a
+connection reset, an answer that is not the Bot API's (a proxy's HTML 502) or that
+cannot be read: the message may have been delivered, so the error is uncertain.
+
 The bot token is a secret, and it is part of every Bot API URL. The channel keeps it out
 of its repr, scrubs it from every error text it raises, and, when built, registers it
 with `redact_token_in_logs` so httpx's request lines ("HTTP Request: POST …/bot<token>/
@@ -9,15 +16,17 @@ sendMessage") and python-telegram-bot's debug lines never show it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 from urllib.parse import quote
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram import error as tg_error
 from telegram.constants import ParseMode
@@ -34,25 +43,21 @@ from service.channels.base import (
     Message,
     PermanentDeliveryError,
     PermanentReason,
-    RateLimiter,
     Receipt,
     Recipient,
     TransientDeliveryError,
+    UncertainDeliveryError,
     target_message_id,
 )
 from service.channels.messages import TELEGRAM_MESSAGE_LIMIT, split_message, utf16_length
+from service.channels.pacing import RateLimiter
+from service.channels.registry import TELEGRAM_LIMITS
 from service.clock import utcnow
 
-TELEGRAM_LIMITS = ChannelLimits(
-    max_message_chars=4096,
-    max_caption_chars=1024,
-    max_document_bytes=50 * 1024 * 1024,  # what a bot may upload through the public API
-    messages_per_second=30,
-    per_chat_per_second=1,
-    per_group_per_minute=20,
-)
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+DEFAULT_TIMEOUT_SECONDS = 30.0  # a slow but successful answer must not read as a failure
+DEFAULT_TOKEN_ENV = "DVCWATCH_TELEGRAM_TOKEN"
 REDACTED = "<token>"
 
 # Telegram's 403 descriptions, and what each says about the address.
@@ -72,13 +77,16 @@ T = TypeVar("T")
 
 class TelegramChannel(Channel):
     """Sends through the Bot API at `base_url` ("…/bot", the token is appended) with
-    `timeout_seconds` for connecting, reading and writing (uploads get three times
-    that). Lengths follow `limits`; pacing follows `limiter`, by default one honouring
-    `limits` on the real clock (inject one with a fake clock in tests).
+    `timeout_seconds` for connecting, reading, writing and waiting for a pooled
+    connection (uploads get three times that to write). Lengths follow `limits`;
+    pacing follows `limiter`, by default one honouring `limits` on the real clock
+    (inject one with a fake clock in tests). `token_env` names where the token comes
+    from, for the one line an operator reads when Telegram rejects it.
 
-    Messages go in HTML mode without link previews; a long one is split (see
-    `split_message`) and its buttons go under the last part. The first call checks the
-    token (getMe). Failures raise the `DeliveryError`s of `service.channels.base`.
+    Messages go in HTML mode without link previews; one longer than a message is split
+    (see `split_message`) and its buttons go under the last part (the outbox composes
+    parts that fit, so it never relies on this). The first call checks the token
+    (getMe). Failures raise the `DeliveryError`s of `service.channels.base`.
     """
 
     name = "telegram"
@@ -89,7 +97,8 @@ class TelegramChannel(Channel):
         *,
         base_url: str = DEFAULT_BASE_URL,
         base_file_url: str = DEFAULT_BASE_FILE_URL,
-        timeout_seconds: float = 10.0,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        token_env: str = DEFAULT_TOKEN_ENV,
         limits: ChannelLimits = TELEGRAM_LIMITS,
         limiter: RateLimiter | None = None,
         now: Callable[[], datetime] = utcnow,
@@ -98,10 +107,12 @@ class TelegramChannel(Channel):
             raise ValueError("a Telegram bot token is required")
         redact_token_in_logs(token)
         self._token = token
+        self._token_env = token_env
         self._base_url = base_url
+        self.timeout_seconds = timeout_seconds
         self.limits = limits
         self._limiter = limiter or RateLimiter(limits)
-        self._turns_taken: dict[str, int] = {}
+        self._holding: set[str] = set()  # addresses whose turn a caller holds
         self._now = now
         self._ready = False
         self._bot = Bot(
@@ -182,24 +193,44 @@ class TelegramChannel(Channel):
         await self._bot.shutdown()
         self._ready = False
 
-    async def take_turn(self, recipient: Recipient) -> None:
-        await self._limiter.wait_turn(recipient.address, group=_is_group(recipient))
-        self._turns_taken[recipient.address] = self._turns_taken.get(recipient.address, 0) + 1
+    @contextlib.asynccontextmanager
+    async def turn(self, recipient: Recipient) -> AsyncIterator[None]:
+        await self._ready_to_send(recipient)
+        async with self._limiter.turn(recipient.address, group=_is_group(recipient)):
+            self._holding.add(recipient.address)
+            try:
+                yield
+            finally:
+                self._holding.discard(recipient.address)
 
     async def _call(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
         """Runs one Bot API request in its turn, the errors classified and scrubbed."""
-        if self._turns_taken.get(recipient.address):
-            self._turns_taken[recipient.address] -= 1  # its slot was reserved by take_turn
-        else:
-            await self._limiter.wait_turn(recipient.address, group=_is_group(recipient))
+        if recipient.address in self._holding:  # the caller holds the turn for this request
+            return await self._request(recipient, request)
+        async with self.turn(recipient):
+            return await self._request(recipient, request)
+
+    async def _request(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
+        await self._ready_to_send(recipient)
         try:
-            if not self._ready:
-                await self._bot.initialize()
-                self._ready = True
             return await request()
         except tg_error.TelegramError as error:
             # `from None`: the original's text and chained causes may hold the token.
-            raise classify(error, recipient.address, self._token) from None
+            raise classify(error, recipient.address, self._token, self._token_env) from None
+
+    async def _ready_to_send(self, recipient: Recipient) -> None:
+        """Checks the token once (getMe). Nothing of a message has left yet, so any
+        failure here proves it undelivered."""
+        if self._ready:
+            return
+        try:
+            await self._bot.initialize()
+        except tg_error.TelegramError as error:
+            known = classify(error, recipient.address, self._token, self._token_env)
+            if isinstance(known, UncertainDeliveryError):
+                known = TransientDeliveryError(known.detail, address=recipient.address)
+            raise known from None
+        self._ready = True
 
     def _max_chars(self) -> int:
         return self.limits.max_message_chars or TELEGRAM_MESSAGE_LIMIT
@@ -213,15 +244,18 @@ class TelegramChannel(Channel):
             )
 
 
-def classify(error: tg_error.TelegramError, address: str, token: str) -> DeliveryError:
-    """The channel error for python-telegram-bot's `error`, its text free of `token`."""
+def classify(
+    error: tg_error.TelegramError, address: str, token: str, token_env: str = DEFAULT_TOKEN_ENV
+) -> DeliveryError:
+    """The channel error for python-telegram-bot's `error`, its text free of `token`
+    (see the module doc for what each proves)."""
     detail = scrub(error.message, token)
     if isinstance(error, tg_error.ChatMigrated):
         return ChatMigrated(str(error.new_chat_id), address=address)
     if isinstance(error, tg_error.RetryAfter):
         return TransientDeliveryError(detail, retry_after=_seconds(error), address=address)
     if isinstance(error, tg_error.InvalidToken):
-        return ChannelUnauthorized(detail, address=address)
+        return ChannelUnauthorized(f"Telegram rejected the bot token: set a new one in {token_env}")
     if isinstance(error, tg_error.Forbidden):
         return PermanentDeliveryError(_forbidden_reason(detail), detail, address=address)
     if isinstance(error, tg_error.BadRequest):  # before NetworkError, its base class
@@ -231,8 +265,31 @@ def classify(error: tg_error.TelegramError, address: str, token: str) -> Deliver
             else PermanentReason.BAD_REQUEST
         )
         return PermanentDeliveryError(reason, detail, address=address)
-    # Timeouts, connection errors, 5xx answers, unreadable answers: all may pass.
-    return TransientDeliveryError(detail, address=address)
+    if _never_left(error) or _refused_by_the_api(error):
+        return TransientDeliveryError(detail, address=address)
+    return UncertainDeliveryError(f"{detail}: maybe delivered", address=address)
+
+
+# httpx failures that happen before a request's first byte is written.
+_BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _never_left(error: tg_error.TelegramError) -> bool:
+    """True when the request failed before it was sent: refused, or no connection.
+    PTB chains the httpx error it wraps (`raise TimedOut from err`)."""
+    return isinstance(error.__cause__, _BEFORE_SENDING)
+
+
+def _refused_by_the_api(error: tg_error.TelegramError) -> bool:
+    """True for an error answer that is the Bot API's own JSON (`ok: false`), such as
+    a 500 or 502 with its description: the API says it did not do it. PTB raises those
+    as a plain NetworkError with no cause; transport failures and unreadable bodies
+    (a proxy's HTML page) carry their cause, and timeouts are TimedOut."""
+    return (
+        type(error) is tg_error.NetworkError
+        and error.__cause__ is None
+        and not error.message.startswith("Unknown error in HTTP implementation")
+    )
 
 
 def scrub(text: str, token: str) -> str:
@@ -298,7 +355,7 @@ def _http(timeout_seconds: float, pool_size: int) -> HTTPXRequest:
         connect_timeout=timeout_seconds,
         read_timeout=timeout_seconds,
         write_timeout=timeout_seconds,
-        pool_timeout=timeout_seconds,
+        pool_timeout=timeout_seconds,  # waiting for a connection: nothing has left yet
         media_write_timeout=3 * timeout_seconds,
     )
 

@@ -1,10 +1,13 @@
 """The outbox against python-telegram-bot and a fake Bot API: each outcome as the outbox
-records it, sent exactly once."""
+records it, every message part sent at most once, and only what was not delivered again."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import logging
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -18,10 +21,14 @@ from service.alerts.models import (
     Delivery,
     DeliveryStatus,
     EventKind,
+    OutboxMessage,
 )
 from service.alerts.outbox import Outbox, SendReport
+from service.channels.pacing import RateLimiter
+from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
-from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes import FakeClock
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, visible_text
 
 NOW = dt.datetime(2026, 9, 10, 3, 0)
 CHAT = "100000001"
@@ -92,14 +99,23 @@ def queue(
 
 
 def send(
-    sessions: sessionmaker[Session], telegram: FakeTelegram, clock: Clock, timeout: float = 5.0
+    sessions: sessionmaker[Session],
+    telegram: FakeTelegram,
+    clock: Clock,
+    timeout: float = 5.0,
+    pace: FakeClock | None = None,
+    token: str = DEFAULT_TOKEN,
 ) -> SendReport:
+    """One outbox pass; the channel's pacing runs on `pace` (a fake clock: no waiting)."""
+    pace = pace or FakeClock()
+
     async def go() -> SendReport:
         channel = TelegramChannel(
-            DEFAULT_TOKEN,
+            token,
             base_url=telegram.base_url,
             base_file_url=telegram.base_file_url,
             timeout_seconds=timeout,
+            limiter=RateLimiter(TELEGRAM_LIMITS, pace, pace.sleep),
         )
         try:
             return await Outbox(sessions, {"telegram": channel}, "test", clock).send_due()
@@ -112,6 +128,11 @@ def send(
 def deliveries(sessions: sessionmaker[Session]) -> list[Delivery]:
     with sessions() as session:
         return list(session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+def messages(sessions: sessionmaker[Session]) -> list[OutboxMessage]:
+    with sessions() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def test_a_delivery_is_sent_once_with_its_acknowledge_button(sessions, telegram):
@@ -129,9 +150,10 @@ def test_a_delivery_is_sent_once_with_its_acknowledge_button(sessions, telegram)
 
 def test_a_digest_groups_a_persons_alerts_in_one_message(sessions, telegram):
     queue(sessions, count=3, digest="lan:telegram:run1")
-    assert send(sessions, telegram, Clock()).sent == 3
+    assert send(sessions, telegram, Clock()).sent == 1
     [text] = telegram.sent_texts(CHAT)
     assert "dvcwatch: 3 cảnh báo" in text and text.count("hồ sơ quá hạn") == 3
+    assert {d.status for d in deliveries(sessions)} == {DeliveryStatus.SENT}
 
 
 def test_429_waits_for_retry_after_then_sends(sessions, telegram):
@@ -139,7 +161,7 @@ def test_429_waits_for_retry_after_then_sends(sessions, telegram):
     telegram.fail("sendMessage", "retry_after", retry_after=40)
     clock = Clock()
     report = send(sessions, telegram, clock)
-    [row] = deliveries(sessions)
+    [row] = messages(sessions)
     assert report.retried == 1 and row.status == DeliveryStatus.PENDING and row.attempts == 1
     assert row.not_before >= NOW + dt.timedelta(seconds=40)
     assert send(sessions, telegram, clock).sent == 0  # not before its time
@@ -148,13 +170,34 @@ def test_429_waits_for_retry_after_then_sends(sessions, telegram):
     assert len(telegram.sent_texts(CHAT)) == 1
 
 
-@pytest.mark.parametrize("kind", ["server_error", "delay"])
-def test_server_errors_and_slow_replies_are_retried_later(sessions, telegram, kind):
+@pytest.mark.parametrize("kind", ["server_error", "bad_gateway"])
+def test_the_apis_own_server_errors_are_retried_later(sessions, telegram, kind):
     queue(sessions)
-    telegram.fail("sendMessage", kind, seconds=3.0)
-    report = send(sessions, telegram, Clock(), timeout=1.0)
-    [row] = deliveries(sessions)
+    telegram.fail("sendMessage", kind)
+    clock = Clock()
+    report = send(sessions, telegram, clock)
+    [row] = messages(sessions)
     assert report.retried == 1 and row.status == DeliveryStatus.PENDING and row.last_error
+    clock.now = NOW + dt.timedelta(minutes=5)
+    assert send(sessions, telegram, clock).sent == 1
+    assert len(telegram.sent_texts(CHAT)) == 1
+
+
+@pytest.mark.parametrize("kind", ["delay", "reset", "proxy_error"])
+def test_a_send_whose_outcome_is_unknown_is_uncertain_at_once_and_never_resent(
+    sessions, telegram, kind
+):
+    queue(sessions)
+    telegram.fail("sendMessage", kind, seconds=2.0)
+    clock = Clock()
+    report = send(sessions, telegram, clock, timeout=0.5)
+    [row] = messages(sessions)
+    assert report.uncertain == 1 and report.retried == 0
+    assert row.status == DeliveryStatus.UNCERTAIN and "maybe delivered" in str(row.last_error)
+    assert deliveries(sessions)[0].status == DeliveryStatus.UNCERTAIN
+    clock.now = NOW + dt.timedelta(hours=2)
+    assert send(sessions, telegram, clock) == SendReport()
+    assert len(telegram.calls("sendMessage")) == 1
 
 
 def test_a_blocked_bot_fails_the_delivery_and_deactivates_the_address(sessions, telegram):
@@ -187,11 +230,17 @@ def test_a_migrated_group_gets_its_new_id_and_the_message(sessions, telegram):
     assert len(telegram.sent_texts("-1004001")) == 1
 
 
-def test_rows_left_in_flight_by_a_dead_sender_become_uncertain_not_resent(sessions, telegram):
-    [delivery_id] = queue(sessions)
+def claimed_by(sessions: sessionmaker[Session], worker: str) -> None:
+    """Every message queued, then claimed by `worker` as if its request were in flight."""
+    Outbox(sessions, {}, "queuer", Clock()).queue()
     with sessions.begin() as session:
-        row = session.get_one(Delivery, delivery_id)
-        row.status, row.claimed_by, row.claimed_at = DeliveryStatus.SENDING, "dead", NOW
+        for row in session.scalars(select(OutboxMessage)):
+            row.status, row.claimed_by, row.claimed_at = DeliveryStatus.SENDING, worker, NOW
+
+
+def test_rows_left_in_flight_by_a_dead_sender_become_uncertain_not_resent(sessions, telegram):
+    queue(sessions)
+    claimed_by(sessions, "elsewhere:1")
     clock = Clock()
     clock.now = NOW + dt.timedelta(minutes=5)
     report = send(sessions, telegram, clock)
@@ -200,17 +249,108 @@ def test_rows_left_in_flight_by_a_dead_sender_become_uncertain_not_resent(sessio
     assert telegram.calls("sendMessage") == []
 
 
-def test_a_digest_is_never_cut_by_the_batch_size(sessions, telegram):
-    queue(sessions, count=3, digest="lan:telegram:run1")
+def test_a_dead_sender_of_this_host_is_recovered_at_once_not_after_the_lease(sessions):
+    import socket
+    import subprocess
+    import sys
 
-    async def go() -> SendReport:
-        channel = TelegramChannel(DEFAULT_TOKEN, base_url=telegram.base_url)
-        try:
-            return await Outbox(
-                sessions, {"telegram": channel}, "test", Clock(), batch=2
-            ).send_due()
-        finally:
-            await channel.close()
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    queue(sessions)
+    claimed_by(sessions, f"{socket.gethostname()}:{ended.stdout.strip()}")
+    assert Outbox(sessions, {}, "me", Clock()).recover() == 1
+    assert messages(sessions)[0].status == DeliveryStatus.UNCERTAIN
 
-    assert asyncio.run(go()).sent == 3
-    assert len(telegram.sent_texts(CHAT)) == 1
+
+def long_digest(sessions: sessionmaker[Session], count: int = 391) -> None:
+    units = [f"UBND xã Thử {n:02d}" for n in range(40)]
+    with sessions.begin() as session:
+        for number in range(count):
+            alert = Alert(
+                fingerprint=f"overdue|H44.{number}",
+                rule_id="overdue",
+                topic="overdue",
+                severity="warning",
+                state="firing",
+                unit_code=f"H44.{number:03d}",
+                label=units[number % 40],
+            )
+            session.add(alert)
+            session.flush()
+            text = f"⚠️ <b>{number + 3}</b> hồ sơ quá hạn &amp; chưa xử lý (tháng 8/2026)."
+            event = AlertEvent(alert_id=alert.id, sequence=1, kind=EventKind.FIRED, text_html=text)
+            session.add(event)
+            session.flush()
+            session.add(
+                Delivery(
+                    idempotency_key=f"event:{event.id}:lan:telegram",
+                    event_id=event.id,
+                    alert_id=alert.id,
+                    person_id="lan",
+                    channel="telegram",
+                    address=CHAT,
+                    unit_label=units[number % 40],
+                    text_html=text,
+                    digest_key="lan:telegram:run1",
+                    not_before=NOW,
+                )
+            )
+
+
+def test_a_long_digest_is_queued_as_parts_each_within_telegrams_limits(sessions, telegram):
+    long_digest(sessions)
+    clock = Clock()
+    pace = FakeClock()
+    with FakeTelegram(enforce_limits=True, slack=0.001, clock=pace) as strict:
+        report = send(sessions, strict, clock, pace=pace)
+        calls = strict.calls("sendMessage")
+    assert report.sent == len(calls) >= 4 and {c.status for c in calls} == {200}
+    buttons = [
+        b["callback_data"] for c in calls for [b] in c.params["reply_markup"]["inline_keyboard"]
+    ]
+    assert len(buttons) == len(set(buttons)) == 391  # one acknowledge button per alert, once
+    assert all(len(visible_text(c.params["text"])) <= 4096 for c in calls)
+    assert [c.params["text"].count("hồ sơ quá hạn") for c in calls] == [
+        len(c.params["reply_markup"]["inline_keyboard"]) for c in calls
+    ]
+    assert all(len(json.dumps(c.params["reply_markup"])) <= 10 * 1024 for c in calls)
+    assert {d.status for d in deliveries(sessions)} == {DeliveryStatus.SENT}
+
+
+def test_a_failure_on_part_4_resends_only_what_was_not_delivered(sessions, telegram):
+    long_digest(sessions)
+    telegram.fail("sendMessage", "server_error", after=3)
+    clock = Clock()
+    first = send(sessions, telegram, clock)
+    parts = messages(sessions)
+    assert first.sent == 3 and first.retried == 1 and len(parts) >= 5
+    assert [p.status for p in parts[:4]] == [DeliveryStatus.SENT] * 3 + [DeliveryStatus.PENDING]
+    clock.now = NOW + dt.timedelta(minutes=5)
+    second = send(sessions, telegram, clock)
+    assert second.sent == len(parts) - 3
+    texts = telegram.sent_texts(CHAT)
+    assert len(texts) == len(set(texts)) == len(parts)  # every part once, none again
+    assert [t.split("(phần ")[1].split("/")[0] for t in texts] == [
+        str(n) for n in range(1, len(parts) + 1)
+    ]  # in order
+
+
+def test_a_rejected_token_stops_the_channel_with_one_line_and_no_token(sessions, telegram, caplog):
+    for number in range(3):
+        queue(sessions, person=f"p{number}", address=str(100000010 + number))
+    wrong = "999:a-revoked-token-that-must-stay-secret"
+    caplog.set_level(logging.INFO)
+    clock = Clock()
+    for _ in range(2):
+        report = send(sessions, telegram, clock, token=wrong)
+        assert report.sent == 0 and report.uncertain == 0 and report.failed == 0
+    lines = [r.getMessage() for r in caplog.records if "rejected the bot token" in r.getMessage()]
+    assert len(lines) <= 2 and all("DVCWATCH_TELEGRAM_TOKEN" in line for line in lines)
+    assert wrong not in caplog.text
+    assert {m.status for m in messages(sessions)} == {DeliveryStatus.PENDING}
+    assert telegram.calls("sendMessage") == []
+    assert Counter(m.attempts for m in messages(sessions)) == Counter({0: 3})

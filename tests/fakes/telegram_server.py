@@ -449,7 +449,7 @@ class FakeTelegram:
         if params.get("reply_markup"):
             _check_markup(params["reply_markup"])
         result = handler(params, files)
-        if failure is not None:  # a reset: done, but the answer never leaves
+        if failure is not None and failure.kind == "reset":  # done, but never answered
             raise _Broken(Reply(200, {}, drop=True))
         return result
 
@@ -712,6 +712,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], fake: FakeTelegram) -> None:
         self.fake = fake
         super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (killed, timed out) is expected; anything else not."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -1,0 +1,99 @@
+"""Pacing by what was actually sent: a channel's rates kept from real departures.
+
+Telegram answers 429 when a chat gets more than one message a second or the bot more
+than thirty a second. Reserving slots ahead of time is not enough: a slot reserved for
+12:00:01 whose request leaves at 12:00:01.3 (the database was slow) sits 0.7 s from the
+next one. So the limiter counts from events, not plans:
+
+- per chat, the gap runs from the moment the previous request to that chat was
+  answered (or failed), and only one request to a chat is in flight at a time;
+- overall, the gap runs from the moment the previous request left.
+
+A turn is held with `async with limiter.turn(chat):` around exactly one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from service.channels.base import ChannelLimits
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+FORGET_AFTER = 1024  # chats remembered before the ones that can no longer wait are dropped
+
+
+class RateLimiter:
+    """Spaces requests so that no rate in `limits` is ever exceeded, counted from when
+    requests really left and were answered (see the module doc).
+
+    Spacing, not windows: at 30 messages a second overall two requests leave at least
+    1/30 s apart; at 1 a second per chat a request to a chat leaves at least 1 s after
+    the answer to the previous one; at 20 a minute per group, 3 s. A chat waiting for
+    its gap does not hold up other chats. Coroutines of one event loop may share a
+    limiter; it is not thread-safe. `clock` and `sleep` are injectable for tests.
+    """
+
+    def __init__(
+        self, limits: ChannelLimits, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.limits = limits
+        self._clock, self._sleep = clock, sleep
+        self._global_gap = _gap(limits.messages_per_second, 1.0)
+        self._chat_gap = _gap(limits.per_chat_per_second, 1.0)
+        self._group_gap = max(self._chat_gap, _gap(limits.per_group_per_minute, 60.0))
+        self._next_departure = float("-inf")  # earliest time the next request may leave
+        self._chat_ready: dict[str, float] = {}  # chat -> earliest next request
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}  # chat -> turns waiting or held
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat: str, *, group: bool = False) -> AsyncIterator[float]:
+        """Wait until a request to `chat` may leave, hold the chat while it is in flight,
+        and count the chat's gap from the moment the block ends (the answer). Yields
+        the seconds waited."""
+        lock = self._chat_locks.setdefault(chat, asyncio.Lock())
+        self._users[chat] = self._users.get(chat, 0) + 1
+        try:
+            async with lock:  # one request in flight per chat, in arrival order
+                waited = await self._wait_for(chat)
+                try:
+                    yield waited
+                finally:
+                    gap = self._group_gap if group else self._chat_gap
+                    if gap:
+                        self._chat_ready[chat] = self._clock() + gap
+        finally:
+            self._users[chat] -= 1
+            self._forget()
+
+    async def _wait_for(self, chat: str) -> float:
+        """Sleep until both the chat's gap and the overall gap have passed, then take
+        the departure; returns the seconds slept."""
+        waited = 0.0
+        while True:
+            now = self._clock()
+            ready = max(self._chat_ready.get(chat, now), self._next_departure)
+            if ready <= now:
+                self._next_departure = now + self._global_gap
+                return waited
+            await self._sleep(ready - now)  # another chat may take the slot meanwhile
+            waited += ready - now
+
+    def _forget(self) -> None:
+        """Drop the chats that can no longer hold anyone back, once many are known."""
+        if len(self._chat_locks) <= FORGET_AFTER:
+            return
+        now = self._clock()
+        for chat in list(self._chat_locks):
+            if not self._users.get(chat) and self._chat_ready.get(chat, now) <= now:
+                del self._chat_locks[chat]
+                self._chat_ready.pop(chat, None)
+                self._users.pop(chat, None)
+
+
+def _gap(rate: float | None, per_seconds: float) -> float:
+    return per_seconds / rate if rate else 0.0
