@@ -32,9 +32,14 @@ from service.notices.documents import (
     set_name_of,
     signature_of,
 )
+from service.notices.names import named_officially
 from service.notices.texts import NoticeTexts, default_texts, fill
 from service.notices.vnformat import BLANK, change_words, number, period_short, two_digits
 from service.periods import Period
+from service.scoring.changes import round2
+
+#: How many units a list in the text names before "và N đơn vị khác".
+SHORT_LIST = 5
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def baocao(
     """
     texts = texts or default_texts()
     term = as_period(period)
-    ranked = _in_rank_order(rows_of_a_set)
+    ranked = _in_rank_order([named_officially(r) for r in rows_of_a_set])
     values = _baocao_placeholders(term, issuer, issued_on, ranked, scheme_title, texts)
     words = texts.baocao
     return BaoCao(
@@ -116,11 +121,17 @@ def _baocao_sections(
 ) -> tuple[Section, ...]:
     """1. results and classes; 2. assessment: what improved, shortcomings; 3. recommendations."""
     words = texts.baocao
-    results = (_results_sentence(rows, values, texts), fill(words.results_note, values))
+    classified = any(_class_of(r) for r in rows)
+    results = (
+        _results_sentence(rows, values, texts),
+        *(_class_lists(rows, texts) if classified else _score_lines(rows)),
+        fill(words.results_note, values),
+    )
+    heading = words.results_heading if classified else words.results_heading_unclassified
     improved = filled(words.achievements, values) + _improvements(rows, previous_rows, term, texts)
     short = filled(words.shortcomings, values) + _shortcomings(rows, texts)
     return (
-        Section(fill(words.results_heading, values), results),
+        Section(fill(heading, values), results),
         Section(fill(words.general_heading, values), ()),
         Section(fill(words.achievements_heading, values), improved),
         Section(fill(words.shortcomings_heading, values), short),
@@ -165,9 +176,9 @@ def _improvements(
     compared = [r for r in rows if r.get("total_delta") is not None]
     if previous_rows is None or not compared:
         return (f"- Chưa có số liệu {short} để so sánh.",)
-    risen = [r for r in compared if r["total_delta"] > 0]
+    risen = sorted((r for r in compared if r["total_delta"] > 0), key=lambda r: -r["total_delta"])
     if risen:
-        named = "; ".join(f"{r['unit_name']} ({change_words(r['total_delta'])})" for r in risen)
+        named = short_list([f"{r['unit_name']} ({change_words(r['total_delta'])})" for r in risen])
         lines = [
             f"- {two_digits(len(risen))}/{two_digits(len(compared))} đơn vị tăng điểm "
             f"so với {short}: {named}."
@@ -195,22 +206,67 @@ def _raised_classes(
 
 
 def _shortcomings(rows: Sequence[Row], texts: NoticeTexts) -> tuple[str, ...]:
-    """Units named under each shortfall: with their counts ("Xã Xá Nhè 01 hồ sơ"), or
-    for an indicator scored 0. Phrases shared by several keys are listed once."""
-    named: dict[str, list[str]] = {}
+    """Under each shortfall the units with the most ("UBND xã Xá Nhè 01 hồ sơ"), or
+    those scoring 0 on an indicator, at most `SHORT_LIST` named and the others
+    counted, pointing to the appendix. Phrases shared by several keys are listed once."""
+    named: dict[str, list[tuple[float, str]]] = {}
     for key, phrase in texts.baocao.count_phrases.items():
         for r in rows:
             count = (r.get("counts") or {}).get(key)
             if count:
-                named.setdefault(phrase, []).append(
-                    f"{r['unit_name']} {two_digits(int(count))} hồ sơ"
-                )
+                item = (count, f"{r['unit_name']} {two_digits(int(count))} hồ sơ")
+                named.setdefault(phrase, []).append(item)
     for code, phrase in texts.baocao.zero_score_phrases.items():
         for r in rows:
             score = ((r.get("axes") or {}).get(code) or {}).get("score")
             if score == 0 and code not in (r.get("not_applicable") or ()):
-                named.setdefault(phrase, []).append(str(r["unit_name"]))
-    return tuple(f"- {phrase}: {'; '.join(units)}." for phrase, units in named.items())
+                named.setdefault(phrase, []).append((0, str(r["unit_name"])))
+    lines = []
+    for phrase, units in named.items():
+        ordered = [text for _, text in sorted(units, key=lambda unit: -unit[0])]
+        lines.append(f"- {phrase}: {short_list(ordered)}.")
+    return tuple(lines)
+
+
+def short_list(items: Sequence[str]) -> str:
+    """The first `SHORT_LIST` of `items` joined by "; ", then "và N đơn vị khác (chi
+    tiết tại Phụ lục)" for the rest: never a paragraph of a whole province."""
+    if len(items) <= SHORT_LIST:
+        return "; ".join(items)
+    rest = len(items) - SHORT_LIST
+    return (
+        f"{'; '.join(items[:SHORT_LIST])} và {two_digits(rest)} đơn vị khác (chi tiết tại Phụ lục)"
+    )
+
+
+def _class_lists(rows: Sequence[Row], texts: NoticeTexts) -> tuple[str, ...]:
+    """ "- Xếp loại Xuất sắc: UBND xã A; UBND xã B." for each class, in the texts' order."""
+    order = {name: index for index, name in enumerate(texts.class_order)}
+    classes: dict[str, list[str]] = {}
+    for r in rows:
+        if label := _class_of(r):
+            classes.setdefault(label, []).append(str(r["unit_name"]))
+    ordered = sorted(classes, key=lambda name: order.get(name, len(order)))
+    return tuple(f"- Xếp loại {name}: {short_list(classes[name])}." for name in ordered)
+
+
+def _score_lines(rows: Sequence[Row]) -> tuple[str, ...]:
+    """Where the scheme does not classify (the 766 index): the set's average, its
+    best and worst, and how many units stand above and below the average."""
+    scored = [(r, float(t)) for r in rows if (t := r.get("converted", r.get("total"))) is not None]
+    if not scored:
+        return ()
+    mean = round2(sum(t for _, t in scored) / len(scored))
+    best, worst = max(scored, key=lambda item: item[1]), min(scored, key=lambda item: item[1])
+    above = sum(1 for _, t in scored if t > mean)
+    below = sum(1 for _, t in scored if t < mean)
+    return (
+        f"- Điểm tổng hợp bình quân đạt {number(mean)} điểm; cao nhất là "
+        f"{best[0]['unit_name']} ({number(best[1])} điểm), thấp nhất là "
+        f"{worst[0]['unit_name']} ({number(worst[1])} điểm).",
+        f"- {two_digits(above)} đơn vị đạt trên mức bình quân, {two_digits(below)} đơn vị "
+        "dưới mức bình quân.",
+    )
 
 
 def _indicator_codes(rows: Sequence[Row]) -> list[str]:
@@ -238,9 +294,29 @@ def _ranking_appendix(
         fill(texts.baocao.appendix_title, values).upper(),
         fill(texts.baocao.appendix_subtitle, values).upper(),
         fill(texts.baocao.appendix_note, values),
-        (Table("", columns, tuple(body)),),
+        (Table("", columns, tuple(body)), *_counts_table(rows, texts)),
         (Chart("place", f"Điểm tổng hợp của các {values['set_name']} {values['period_short']}"),),
     )
+
+
+def _counts_table(rows: Sequence[Row], texts: NoticeTexts) -> tuple[Table, ...]:
+    """Every unit with dossiers outstanding, by kind (the lists in the text are short)."""
+    keys = list(texts.baocao.count_phrases)
+    listed_rows = [r for r in rows if any((r.get("counts") or {}).get(k) for k in keys)]
+    if not listed_rows:
+        return ()
+    body = tuple(
+        TableRow(
+            (
+                str(index),
+                str(r.get("unit_name") or ""),
+                *(number((r.get("counts") or {}).get(k), 0) for k in keys),
+            )
+        )
+        for index, r in enumerate(listed_rows, start=1)
+    )
+    columns = ("STT", "Tên cơ quan, đơn vị", *texts.baocao.count_phrases.values())
+    return (Table("Đơn vị còn tồn tại, hạn chế (số hồ sơ)", columns, body),)
 
 
 def _ranking_row(row: Row, codes: Sequence[str], classified: bool) -> TableRow:

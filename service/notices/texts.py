@@ -82,6 +82,7 @@ class BaoCaoTexts:
     subject: str
     opening: tuple[str, ...]
     results_heading: str
+    results_heading_unclassified: str  # for a scheme without classes (the 766 index)
     results_note: str
     general_heading: str
     achievements_heading: str
@@ -264,6 +265,7 @@ def _baocao(read: _Reader, data: Mapping[str, Any]) -> BaoCaoTexts:
         subject=text("subject"),
         opening=lines("opening"),
         results_heading=text("results_heading"),
+        results_heading_unclassified=text("results_heading_unclassified"),
         results_note=text("results_note"),
         general_heading=text("general_heading"),
         achievements_heading=text("achievements_heading"),

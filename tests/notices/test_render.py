@@ -205,7 +205,8 @@ def test_the_baocao_counts_classes_names_units_and_ranks_them_on_a_landscape_pag
         "Chưa số hóa thành phần hồ sơ khi giải quyết thủ tục hành chính: UBND xã Xá Nhè 01 hồ sơ."
         in text
     )
-    ranking = document.tables[-1]
+    ranking, outstanding = document.tables[-2:]
+    assert [cell.text for cell in outstanding.rows[1].cells][:3] == ["1", "UBND xã Xá Nhè", "1"]
     assert [cell.text for cell in ranking.rows[1].cells][:2] == ["1", "UBND thị trấn"]
     assert [cell.text for cell in ranking.rows[-1].cells][-3:] == ["75,45", "83,83", "Tốt"]
     assert len(ranking.rows) == 13
