@@ -351,6 +351,7 @@ def baocao() -> DocxDocument:
     signature(document)
     landscape = document.add_section(WD_SECTION.NEW_PAGE)
     landscape.orientation = WD_ORIENT.LANDSCAPE
+    landscape.different_first_page_header_footer = False  # the appendix's first page is numbered
     landscape.page_width, landscape.page_height = Mm(297), Mm(210)
     appendices(document, page_break=False)
     return document
