@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from service.config import DEFAULT_DB_URL, ConfigError, load_settings
+from service.config import DEFAULT_DB_URL, ConfigError, Settings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "dvcwatch.example.toml"
 
@@ -71,3 +75,39 @@ def test_the_bot_token_comes_only_from_the_environment(tmp_path):
     settings = load_settings(path, {"MY_TOKEN": "123:abc"})
     assert settings.secret("MY_TOKEN") == "123:abc"
     assert "123:abc" not in repr(settings) and "123:abc" not in settings.model_dump_json()
+
+
+def _keys_of(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every key a settings model reads, as dotted paths ("notices.units.issuer.place")."""
+    keys = set()
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue  # secrets come from the environment, never the file
+        path = f"{prefix}{name}"
+        keys.add(path)
+        kinds = [field.annotation, *typing.get_args(field.annotation)]
+        for kind in kinds:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                keys |= _keys_of(kind, f"{path}.")
+    return keys
+
+
+def _keys_in(value: object, prefix: str = "") -> set[str]:
+    """Every key written in a parsed TOML document, as dotted paths (arrays merged)."""
+    if isinstance(value, list):
+        return set().union(*(_keys_in(item, prefix) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    keys = set()
+    for name, item in value.items():
+        keys |= {f"{prefix}{name}"} | _keys_in(item, f"{prefix}{name}.")
+    return keys
+
+
+def test_every_notice_setting_is_in_the_example_file():
+    with EXAMPLE.open("rb") as handle:
+        written = _keys_in(tomllib.load(handle))
+    commented = set(re.findall(r"^# ?([a-z_]+) =", EXAMPLE.read_text(encoding="utf-8"), re.M))
+    expected = {key for key in _keys_of(Settings) if key.startswith("notices")}
+    missing = {key for key in expected - written if key.rsplit(".", 1)[-1] not in commented}
+    assert not missing
