@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.periods import Period
-from service.scoring.decimals import Number, round2, to_decimal
+from service.scoring.decimals import Number, change2, round2, to_decimal
 
 __all__ = [
     "Period",
@@ -48,7 +48,7 @@ def score_change(
     """
     if current is None or previous is None or not comparable:
         return None
-    return round2(to_decimal(current) - to_decimal(previous))
+    return change2(current, previous)
 
 
 @dataclass(frozen=True)

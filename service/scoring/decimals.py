@@ -26,20 +26,19 @@ Number = float | int | Decimal
 CENT = Decimal("0.01")  # the precision figures are published to
 
 
+# Published figures repeat (every unit of every month): most readings are a lookup. Typed,
+# so that a float and the Decimal of its exact binary value (equal, and hashed alike) never
+# share an entry: 2.675 reads as 2.675, Decimal(2.675) stays 2.67499…
+@lru_cache(maxsize=1 << 16, typed=True)
 def to_decimal(value: Number) -> Decimal:
     """The decimal a figure was written as: the shortest form of a float
     (5.81 → Decimal("5.81"), not the binary 5.80999…); ints and Decimals as they are."""
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, int):
-        return Decimal(value)
-    return Decimal(repr(value))
+    return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
 
 
-# Published figures repeat (every unit of every month): most calls are a lookup. Typed, so
-# that a float and the Decimal of its exact binary value (equal, and hashed alike) never
-# share an entry: 2.675 rounds to 2.68, Decimal(2.675) = 2.67499… to 2.67.
-@lru_cache(maxsize=1 << 16, typed=True)
+@lru_cache(maxsize=1 << 16, typed=True)  # as `to_decimal`
 def round_half_up(value: Number, places: Decimal = CENT) -> Decimal:
     """`value` rounded half up to the precision of `places` (2 decimals by default):
     2.675 → 2.68, 0.125 → 0.13, -2.675 → -2.68."""
@@ -49,6 +48,29 @@ def round_half_up(value: Number, places: Decimal = CENT) -> Decimal:
 def round2(value: Number) -> float:
     """`value` rounded half up to 2 decimals, as a float for output (a JSON number)."""
     return float(round_half_up(value))
+
+
+def change2(current: Number, previous: Number) -> float:
+    """`current − previous` of the decimals as written, rounded half up to 2 decimals
+    (0.3 − 0.165 = 0.135 → 0.14, where the float difference 0.13499… gives 0.13).
+
+    This runs for every axis of every unit of every month, so two floats take a
+    shortcut that gives the same answer: the float difference is within 10⁻¹⁰ of
+    a cent's fraction of the decimal one, so away from a half cent it rounds alike;
+    near a half cent (or for huge values) the difference is taken as decimals.
+    """
+    if type(current) is float and type(previous) is float:
+        cents = (current - previous) * 100
+        whole, fraction = divmod(abs(cents), 1.0)
+        if abs(fraction - 0.5) > _NEAR_HALF and abs(cents) < _FLOAT_EXACT:
+            rounded = whole + (fraction > 0.5)
+            return (rounded if cents >= 0 else -rounded) / 100
+    change = to_decimal(current) - to_decimal(previous)
+    return float(change.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+_NEAR_HALF = 1e-6  # of a cent: far above the float error of figures below _FLOAT_EXACT
+_FLOAT_EXACT = 1e9  # cents: up to 10⁷ points a float difference errs by under 10⁻⁸ cent
 
 
 def within(reported: Number, computed: Number, tolerance: Number) -> bool:

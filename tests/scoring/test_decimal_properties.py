@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from service.figures import FigureValue
 from service.scoring.appraisal import appraisal_rows, provincial_scorer, tt01_scorer
+from service.scoring.changes import score_change
 from service.scoring.schemes import Band, Group, Indicator, Scheme, parse_bands, score_unit
 from service.scoring.tt01 import CRITERIA, DESK_CRITERIA
 from service.snapshots import StoredUnit
@@ -172,3 +173,25 @@ def test_points_adding_up_to_the_same_decimal_total_tie(
     rows = appraisal_rows("gen", provincial_scorer(scheme, 100), units)
     assert [(row["rank"], row["rank_tied"]) for row in rows] == [(1, True), (1, True)]
     assert rows[0]["total"] == rows[1]["total"]
+
+
+figures = st.integers(-(10**7), 10**7).flatmap(
+    lambda units: st.sampled_from([2, 3]).map(lambda places: units / 10**places)
+)
+
+
+@PROPERTY
+@given(figures, figures)
+def test_a_change_of_two_floats_rounds_as_their_decimals_do(
+    current: float, previous: float
+) -> None:
+    exact = (Decimal(repr(current)) - Decimal(repr(previous))).quantize(CENT, ROUND_HALF_UP)
+    assert score_change(current, previous) == float(exact)
+
+
+@PROPERTY
+@given(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6))
+def test_a_change_of_three_decimal_figures_rounds_half_up(a: int, b: int) -> None:
+    # a tenth of these differences end in a half cent (…5 in the third decimal)
+    exact = (Decimal(a) / 1000 - Decimal(b) / 1000).quantize(CENT, ROUND_HALF_UP)
+    assert score_change(a / 1000, b / 1000) == float(exact)
