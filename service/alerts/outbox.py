@@ -193,7 +193,7 @@ class Outbox:
                 continue
             try:
                 async with channel.turn(Recipient(due.address, due.person_id)):
-                    message = self._claim(due.id)
+                    message = await asyncio.to_thread(self._claim, due.id)
                     if message is None:
                         held_back.add(due.unit_key)
                         continue
@@ -203,7 +203,7 @@ class Outbox:
                         settled, stop = self._record_failure(channel, message, error, report)
                     else:
                         settled, stop = True, False
-                        self._record(outcomes.sent, message, receipt)
+                        await self._settle(outcomes.sent, message, receipt)
                         report.sent += 1
             except DeliveryError as error:  # the channel could not start: nothing claimed
                 self._not_ready(channel, due.channel, error)
@@ -282,6 +282,10 @@ class Outbox:
     def _record(self, outcome: Callable[..., None], *args: object) -> None:
         with self.sessions.begin() as session:
             outcome(session, *args)
+
+    async def _settle(self, outcome: Callable[..., None], *args: object) -> None:
+        """Records an outcome in a worker thread: other addresses go on meanwhile."""
+        await asyncio.to_thread(self._record, outcome, *args)
 
 
 async def _send(channel: Channel, message: Claimed) -> Receipt:

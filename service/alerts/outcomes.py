@@ -76,12 +76,14 @@ def retry_later(
     now: dt.datetime,
     count_attempt: bool = True,
 ) -> None:
-    """Nothing was delivered: pending again, after a backoff (at least `retry_after`)."""
+    """Nothing was delivered: pending again, after `retry_after` when the service named
+    it (a 429), else after a backoff doubling from 30 s to an hour."""
     attempts = message.attempts + (1 if count_attempt else 0)
     backoff = min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-    wait = max(
-        backoff if count_attempt else dt.timedelta(0), dt.timedelta(seconds=retry_after or 0)
-    )
+    if retry_after is not None:
+        wait = dt.timedelta(seconds=retry_after)
+    else:
+        wait = backoff if count_attempt else dt.timedelta(0)
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id)

@@ -7,9 +7,13 @@ next one. So the limiter counts from events, not plans:
 
 - per chat, the gap runs from the moment the previous request to that chat was
   answered (or failed), and only one request to a chat is in flight at a time;
-- overall, the gap runs from the moment the previous request left.
+- overall, the gap runs from the moment the previous request left: a turn is given
+  when the overall gap allows, and `depart()`, called right before the request is
+  written, waits again if something (a slow database) let another request leave in
+  between, so departures are never closer than the gap.
 
-A turn is held with `async with limiter.turn(chat):` around exactly one request.
+A turn is held with `async with limiter.turn(chat):` around exactly one request, and
+`await limiter.depart()` is the last thing before that request.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ class RateLimiter:
         self._global_gap = _gap(limits.messages_per_second, 1.0)
         self._chat_gap = _gap(limits.per_chat_per_second, 1.0)
         self._group_gap = max(self._chat_gap, _gap(limits.per_group_per_minute, 60.0))
-        self._next_departure = float("-inf")  # earliest time the next request may leave
+        self._next_departure = float("-inf")  # earliest time the next turn may be given
+        self._last_departure = float("-inf")  # when the last request really left
         self._chat_ready: dict[str, float] = {}  # chat -> earliest next request
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}  # chat -> turns waiting or held
@@ -82,6 +87,16 @@ class RateLimiter:
                 return waited
             await self._sleep(ready - now)  # another chat may take the slot meanwhile
             waited += ready - now
+
+    async def depart(self) -> float:
+        """Wait, if need be, until the overall gap since the last request that really
+        left has passed, and record this departure; returns the seconds waited."""
+        waited = 0.0
+        while (delay := self._last_departure + self._global_gap - self._clock()) > 0:
+            await self._sleep(delay)
+            waited += delay
+        self._last_departure = self._clock()
+        return waited
 
     def _forget(self) -> None:
         """Drop the chats that can no longer hold anyone back, once many are known."""

@@ -16,6 +16,7 @@ sendMessage") and python-telegram-bot's debug lines never show it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import warnings
@@ -113,6 +114,7 @@ class TelegramChannel(Channel):
         self.limits = limits
         self._limiter = limiter or RateLimiter(limits)
         self._holding: set[str] = set()  # addresses whose turn a caller holds
+        self._checking = asyncio.Lock()  # one getMe, however many sends start at once
         self._now = now
         self._ready = False
         self._bot = Bot(
@@ -212,6 +214,7 @@ class TelegramChannel(Channel):
 
     async def _request(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
         await self._ready_to_send(recipient)
+        await self._limiter.depart()
         try:
             return await request()
         except tg_error.TelegramError as error:
@@ -221,16 +224,17 @@ class TelegramChannel(Channel):
     async def _ready_to_send(self, recipient: Recipient) -> None:
         """Checks the token once (getMe). Nothing of a message has left yet, so any
         failure here proves it undelivered."""
-        if self._ready:
-            return
-        try:
-            await self._bot.initialize()
-        except tg_error.TelegramError as error:
-            known = classify(error, recipient.address, self._token, self._token_env)
-            if isinstance(known, UncertainDeliveryError):
-                known = TransientDeliveryError(known.detail, address=recipient.address)
-            raise known from None
-        self._ready = True
+        async with self._checking:
+            if self._ready:
+                return
+            try:
+                await self._bot.initialize()
+            except tg_error.TelegramError as error:
+                known = classify(error, recipient.address, self._token, self._token_env)
+                if isinstance(known, UncertainDeliveryError):
+                    known = TransientDeliveryError(known.detail, address=recipient.address)
+                raise known from None
+            self._ready = True
 
     def _max_chars(self) -> int:
         return self.limits.max_message_chars or TELEGRAM_MESSAGE_LIMIT
