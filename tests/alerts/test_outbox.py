@@ -354,3 +354,20 @@ def test_a_rejected_token_stops_the_channel_with_one_line_and_no_token(sessions,
     assert {m.status for m in messages(sessions)} == {DeliveryStatus.PENDING}
     assert telegram.calls("sendMessage") == []
     assert Counter(m.attempts for m in messages(sessions)) == Counter({0: 3})
+
+
+def test_status_lists_every_uncertain_message_with_its_recipient_and_alert(sessions, telegram):
+    from service.status import collect, render_report
+
+    [delivery_id] = queue(sessions)
+    telegram.fail("sendMessage", "reset")
+    assert send(sessions, telegram, Clock()).uncertain == 1
+    with sessions() as session:
+        report = collect(session)
+        alert_id = session.get_one(Delivery, delivery_id).alert_id
+    [row] = report["uncertain"]
+    assert (row["person"], row["address"], row["part"]) == ("lan", CHAT, "1/1")
+    assert row["alerts"] == [f"#{alert_id} UBND xã <Bình Phú>"] and "maybe" in row["reason"]
+    text = render_report(report, "table")
+    assert "Uncertain messages (maybe delivered, never re-sent): 1" in text
+    assert f"to lan (telegram {CHAT}), part 1/1" in text
