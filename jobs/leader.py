@@ -17,6 +17,7 @@ cannot act. The leadership row also carries the heartbeat, for
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Connection, Engine, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.claims import SCHEDULER, Leadership
@@ -107,8 +108,11 @@ class LeaderLock:
                 {"key": ADVISORY_KEY, "schema": self._schema_key & 0xFFFFFFFF},
             )
             connection.commit()
-        except DBAPIError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        except SQLAlchemyError as exc:  # the session ended, or its connection broke earlier
+            with contextlib.suppress(SQLAlchemyError):
+                connection.rollback()
+            cause = exc.orig if isinstance(exc, DBAPIError) else exc
+            reason = str(cause).strip().splitlines()[0]
             return f"its lock session on PostgreSQL ended ({reason})"
         return None if holds else "its lock session no longer holds the advisory lock"
 

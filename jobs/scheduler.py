@@ -47,6 +47,9 @@ from service.health import HealthServer
 
 log = logging.getLogger("dvcwatch.scheduler")
 STANDBY_RETRY_SECONDS = 5.0
+#: After stepping down, leave the lock to a standby for this long: the process that
+#: just lost its session is the likelier one to be in trouble.
+STEPPED_DOWN_SECONDS = 3 * STANDBY_RETRY_SECONDS
 STOP_GRACE_SECONDS = 25.0
 OVERDUE_GRACE = dt.timedelta(hours=2)
 HEARTBEAT_SECONDS = 30
@@ -129,6 +132,7 @@ class Service:
         self.running: set[asyncio.Task[Any]] = set()
         self.bot: Any = None
         self.leading: work.Context | None = None  # the leader's jobs' context, while leading
+        self.calm_until = 0.0  # (event-loop time) no leading again before, after a step-down
 
     async def run_once(self) -> int:
         """One full cycle: sync now, catch up, send; then exit."""
@@ -177,6 +181,8 @@ class Service:
             reason = await asyncio.to_thread(self.lock.lost)
             if reason is not None:
                 await self._step_down(reason, self.leading.term)
+            return
+        if asyncio.get_running_loop().time() < self.calm_until:
             return
         with contextlib.suppress(LockHeld):  # SQLite: another process holds the file now
             if await asyncio.to_thread(self.lock.acquire):
@@ -234,6 +240,7 @@ class Service:
         if self.leading is None or self.leading.term != term:
             return
         self.leading = None
+        self.calm_until = asyncio.get_running_loop().time() + STEPPED_DOWN_SECONDS
         log.warning(
             "%s steps down from leadership term %d: %s; it stops scheduling and stays a standby",
             self.context.owner,

@@ -19,6 +19,8 @@ transaction's last statement. A deposed leader that has not noticed yet
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -40,9 +42,9 @@ from service.models import Base
 
 RUNNING, OK, FAILED = "running", "ok", "failed"
 SCHEDULER = "scheduler"  # the leadership role whose term fences job claims
-#: How long a fence waits for a new leader's term change, and how long a
-#: transaction that passed its fence may then sit idle before PostgreSQL ends
-#: it (so a paused old leader cannot block its successor's term change).
+#: How long a fence waits for a new leader's term change, and how long a claim's
+#: transaction, or any transaction past its fence, may sit idle before PostgreSQL
+#: ends it: a paused old leader must not block its successor for longer.
 FENCE_LOCK_TIMEOUT = "5s"
 FENCE_IDLE_TIMEOUT = "30s"
 
@@ -103,14 +105,7 @@ def fence(session: Session, term: int) -> None:
     """
     session.flush()
     query = select(Leadership.term).where(Leadership.role == SCHEDULER)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text(
-                "SELECT set_config('lock_timeout', :wait, true), "
-                "set_config('idle_in_transaction_session_timeout', :idle, true)"
-            ),
-            {"wait": FENCE_LOCK_TIMEOUT, "idle": FENCE_IDLE_TIMEOUT},
-        )
+    if _bound(session, lock_timeout=FENCE_LOCK_TIMEOUT):
         query = query.with_for_update(read=True, key_share=True)
     try:
         current = session.scalar(query)
@@ -118,6 +113,30 @@ def fence(session: Session, term: int) -> None:
         raise Deposed(f"could not confirm leadership term {term}: {exc.orig}", term) from None
     if current != term:
         raise Deposed(f"the database says term {term} is over (now term {current})", term)
+
+
+def _bound(session: Session, lock_timeout: str = "0") -> bool:
+    """On PostgreSQL, bound this transaction's idle time and lock waits (0: no bound);
+    False on SQLite, which has nothing to bound."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(
+        text(
+            "SELECT set_config('lock_timeout', :wait, true), "
+            "set_config('idle_in_transaction_session_timeout', :idle, true)"
+        ),
+        {"wait": lock_timeout, "idle": FENCE_IDLE_TIMEOUT},
+    )
+    return True
+
+
+@contextmanager
+def _claiming(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A claim's transaction: short, so on PostgreSQL it is ended if its process pauses
+    in it (its uncommitted claim would otherwise block the successor's)."""
+    with sessions.begin() as session:
+        _bound(session)
+        yield session
 
 
 def fenced(sessions: sessionmaker[Session], term: int) -> sessionmaker[Session]:
@@ -148,7 +167,7 @@ def claim(
     """Take (job, scope, period) for `owner` under leadership `term`; see the module doc.
     Raises `Deposed` (and takes nothing) when `term` is no longer current."""
     try:
-        with sessions.begin() as session:
+        with _claiming(sessions) as session:
             session.add(
                 JobClaim(
                     job=job,
@@ -167,7 +186,7 @@ def claim(
     retake = (JobClaim.status == FAILED) | (
         (JobClaim.status == RUNNING) & (JobClaim.claimed_at < now - stale_after)
     )
-    with sessions.begin() as session:
+    with _claiming(sessions) as session:
         result = session.execute(
             update(JobClaim)
             .where(JobClaim.job == job, JobClaim.scope == scope, JobClaim.period == period)
@@ -199,7 +218,7 @@ def finish(
     """Record the outcome of a claim this owner holds under `term`. Raises `Deposed`
     (recording nothing) when the term is over; False when the claim is no longer
     this owner's (taken over as stale)."""
-    with sessions.begin() as session:
+    with _claiming(sessions) as session:
         result = session.execute(
             update(JobClaim)
             .where(
@@ -231,7 +250,7 @@ def abandon_earlier(
 ) -> int:
     """A new leader marks the claims earlier terms left `running` as failed, so the
     catch-up runs them again (their holders can no longer finish them: fenced)."""
-    with sessions.begin() as session:
+    with _claiming(sessions) as session:
         result = session.execute(
             update(JobClaim)
             .where(JobClaim.status == RUNNING, JobClaim.term < term)

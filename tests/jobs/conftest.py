@@ -64,12 +64,13 @@ unit = "H01.101"
 
 
 @pytest.fixture
-def launch() -> Iterator[Callable[[Path, str], subprocess.Popen[bytes]]]:
-    """Start `dvcwatch run` processes; any still alive when the test ends is killed."""
+def launch() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start `dvcwatch run` processes (`launch(config, db_url, log=None)`); any still alive
+    when the test ends is killed."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def launch_one(config: Path, db_url: str) -> subprocess.Popen[bytes]:
-        process = start(config, db_url)
+    def launch_one(config: Path, db_url: str, log: Path | None = None) -> subprocess.Popen[bytes]:
+        process = start(config, db_url, log)
         started.append(process)
         return process
 

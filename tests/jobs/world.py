@@ -23,9 +23,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(config: Path, db_url: str) -> subprocess.Popen[bytes]:
+def start(config: Path, db_url: str, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """`dvcwatch run`; its stderr (the log) goes to `log` when given."""
     env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN}
-    return subprocess.Popen([DVCWATCH, "run", "--config", str(config), "--db", db_url], env=env)
+    command = [DVCWATCH, "run", "--config", str(config), "--db", db_url]
+    if log is None:
+        return subprocess.Popen(command, env=env)
+    with log.open("ab") as output:
+        return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
