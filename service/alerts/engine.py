@@ -297,7 +297,12 @@ def escalate(
     rules: dict[str, Rule],
     now: dt.datetime,
 ) -> list[Delivery]:
-    """Unacknowledged alerts go up a level after each configured number of working days."""
+    """Unacknowledged alerts go up a level after each configured number of working days,
+    counted by the current clock: first, times a clock that ran ahead left in the future
+    are moved back to `now` (`rebase.rebase_on_clock`). At most one level per call."""
+    from service.alerts.rebase import rebase_on_clock
+
+    rebase_on_clock(session, policy.calendar, now)
     deliveries: list[Delivery] = []
     firing = session.scalars(
         select(Alert).where(Alert.state == AlertState.FIRING, Alert.acknowledged_at.is_(None))
