@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.figures import FigureValue, UnitRecord
 from service.models import Figure, Snapshot, Unit
-from service.snapshots import SnapshotKey, latest_units, store_snapshots
+from service.snapshots import NonFiniteFigure, SnapshotKey, latest_units, store_snapshots
 
 KEY = SnapshotKey("portal-766", "766", "2026-08", dt.date(2026, 8, 31), "final")
 PROVINCE = UnitRecord("prov-1", "H99", "UBND tỉnh Thử", "PROVINCE")
@@ -104,3 +105,18 @@ def test_the_latest_snapshot_of_one_unit_can_be_read_alone(sessions):
         everyone = latest_units(session, "766", "2026-08")
     assert alone.code == "H99.102" and alone.figures["TOTAL"].value == 70.0
     assert len(everyone) == 2
+
+
+@pytest.mark.parametrize(
+    ("figure", "field"),
+    [
+        (FigureValue("CKMB", "axis", float("nan"), 18.0, axis="CKMB"), "value"),
+        (FigureValue("OVERDUE", "count", 3, ratio=float("inf")), "ratio"),
+        (FigureValue("TOTAL", "total", 70.0, float("-inf")), "max_value"),
+    ],
+)
+def test_a_non_finite_figure_is_refused_before_anything_is_written(sessions, figure, field):
+    record = UnitRecord("unit-1", "H99.101", "UBND xã Bình Thành", "COMMUNE", (figure,))
+    with pytest.raises(NonFiniteFigure, match=f"figure {figure.code}: {field} is"):
+        store(sessions, record)
+    assert count(sessions, Snapshot) == 0 and count(sessions, Unit) == 0
