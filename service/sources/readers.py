@@ -100,7 +100,7 @@ def _next_csv(reader: Iterator[list[str]], path: Path, line: int) -> list[str] |
 
 def xlsx_records(path: Path) -> Iterator[Record]:
     limits.check_workbook(path)
-    reached = [1]  # the last row read whole, to place a cell openpyxl cannot read
+    reached = [0]  # the last row read whole, to place a cell openpyxl cannot read
     try:
         yield from _sheet_records(path, reached)
     except InterchangeError:
@@ -108,7 +108,7 @@ def xlsx_records(path: Path) -> Iterator[Record]:
     except _WORKBOOK_ERRORS as error:
         # openpyxl reports a malformed part with whatever its parser raised.
         reason = f"not a readable Excel workbook: {_first_line(error)}"
-        place = f"row {reached[0] + 1}" if reached[0] > 1 else None
+        place = f"row {reached[0] + 1}"
         raise InterchangeError(path, [Problem(place, None, reason)]) from None
 
 
@@ -127,6 +127,7 @@ def _sheet_records(path: Path, reached: list[int]) -> Iterator[Record]:
         sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared size may lie
         rows = sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS)
         header = _header(next(rows, ()), path)
+        reached[0] = 1
         for number, values in enumerate(rows, start=2):
             # Every row counts, empty ones too: a sheet may number its one row 10⁹.
             _counted(number - 2, path, f"row {number}")
