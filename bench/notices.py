@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from service.figures import AXES, COUNT_CODES, FigureValue
-from service.notices.charts import congvan_charts
 from service.notices.congvan import congvan
 from service.notices.documents import Issuer
+from service.notices.notice_charts import congvan_charts
 from service.notices.render import find_template, render_docx
 from service.notices.texts import NoticeTexts, default_texts
 from service.periods import Period

@@ -15,15 +15,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from service.notices.baocao_appendix import class_of, ranking_appendix
 from service.notices.documents import (
-    Appendix,
-    Chart,
     Issuer,
     Notice,
     Row,
     Section,
-    Table,
-    TableRow,
     as_period,
     filled,
     header_of,
@@ -80,7 +77,7 @@ def baocao(
         closing=filled(words.closing, values),
         signature=signature_of(issuer),
         copies=listed((*issuer.recipients, *issuer.copies, issuer.archive_line)),
-        appendices=(_ranking_appendix(ranked, texts, values),),
+        appendices=(ranking_appendix(ranked, texts, values),),
         period=str(term),
         units=len(ranked),
         scored=sum(1 for r in ranked if r.get("total") is not None),
@@ -121,7 +118,7 @@ def _baocao_sections(
 ) -> tuple[Section, ...]:
     """1. results and classes; 2. assessment: what improved, shortcomings; 3. recommendations."""
     words = texts.baocao
-    classified = any(_class_of(r) for r in rows)
+    classified = any(class_of(r) for r in rows)
     results = (
         _results_sentence(rows, values, texts),
         *(_class_lists(rows, texts) if classified else _score_lines(rows)),
@@ -142,11 +139,6 @@ def _baocao_sections(
     )
 
 
-def _class_of(row: Row) -> str | None:
-    label = row.get("class") or row.get("status")
-    return str(label) if label else None
-
-
 def _results_sentence(rows: Sequence[Row], values: Mapping[str, str], texts: NoticeTexts) -> str:
     """ "Thực hiện chấm điểm, đánh giá 12/12 xã, thị trấn. Trong đó, 06 đơn vị xếp loại
     Xuất sắc, 06 đơn vị xếp loại Tốt." (classes in the texts' order)."""
@@ -155,7 +147,7 @@ def _results_sentence(rows: Sequence[Row], values: Mapping[str, str], texts: Not
         f"Thực hiện chấm điểm, đánh giá {two_digits(scored)}/{two_digits(len(rows))} "
         f"{values['set_name']}."
     )
-    counts = Counter(label for r in rows if (label := _class_of(r)))
+    counts = Counter(label for r in rows if (label := class_of(r)))
     if not counts:
         return sentence
     order = {name: index for index, name in enumerate(texts.class_order)}
@@ -244,7 +236,7 @@ def _class_lists(rows: Sequence[Row], texts: NoticeTexts) -> tuple[str, ...]:
     order = {name: index for index, name in enumerate(texts.class_order)}
     classes: dict[str, list[str]] = {}
     for r in rows:
-        if label := _class_of(r):
+        if label := class_of(r):
             classes.setdefault(label, []).append(str(r["unit_name"]))
     ordered = sorted(classes, key=lambda name: order.get(name, len(order)))
     return tuple(f"- Xếp loại {name}: {short_list(classes[name])}." for name in ordered)
@@ -266,70 +258,4 @@ def _score_lines(rows: Sequence[Row]) -> tuple[str, ...]:
         f"{worst[0]['unit_name']} ({number(worst[1])} điểm).",
         f"- {two_digits(above)} đơn vị đạt trên mức bình quân, {two_digits(below)} đơn vị "
         "dưới mức bình quân.",
-    )
-
-
-def _indicator_codes(rows: Sequence[Row]) -> list[str]:
-    return list(dict.fromkeys(code for r in rows for code in (r.get("axes") or {})))
-
-
-def _ranking_appendix(
-    rows: Sequence[Row], texts: NoticeTexts, values: Mapping[str, str]
-) -> Appendix:
-    """Every unit in rank order: indicator points ('-' when not applicable or no data),
-    total, converted score and, when the scheme classifies, the class."""
-    codes = _indicator_codes(rows)
-    maxima = {c: next(((r["axes"].get(c) or {}).get("max") for r in rows), None) for c in codes}
-    classified = any(_class_of(r) for r in rows)
-    columns = (
-        "Xếp hạng",
-        "Tên cơ quan, đơn vị",
-        *(f"{texts.column_labels.get(c, c)} ({number(maxima[c])})" for c in codes),
-        "Điểm đạt được",
-        "Tổng điểm quy đổi",
-        *(("Xếp loại",) if classified else ()),
-    )
-    body = [_ranking_row(r, codes, classified) for r in rows]
-    return Appendix(
-        fill(texts.baocao.appendix_title, values).upper(),
-        fill(texts.baocao.appendix_subtitle, values).upper(),
-        fill(texts.baocao.appendix_note, values),
-        (Table("", columns, tuple(body)), *_counts_table(rows, texts)),
-        (Chart("place", f"Điểm tổng hợp của các {values['set_name']} {values['period_short']}"),),
-    )
-
-
-def _counts_table(rows: Sequence[Row], texts: NoticeTexts) -> tuple[Table, ...]:
-    """Every unit with dossiers outstanding, by kind (the lists in the text are short)."""
-    keys = list(texts.baocao.count_phrases)
-    listed_rows = [r for r in rows if any((r.get("counts") or {}).get(k) for k in keys)]
-    if not listed_rows:
-        return ()
-    body = tuple(
-        TableRow(
-            (
-                str(index),
-                str(r.get("unit_name") or ""),
-                *(number((r.get("counts") or {}).get(k), 0) for k in keys),
-            )
-        )
-        for index, r in enumerate(listed_rows, start=1)
-    )
-    columns = ("STT", "Tên cơ quan, đơn vị", *texts.baocao.count_phrases.values())
-    return (Table("Đơn vị còn tồn tại, hạn chế (số hồ sơ)", columns, body),)
-
-
-def _ranking_row(row: Row, codes: Sequence[str], classified: bool) -> TableRow:
-    """One unit: rank, name, the points of each of `codes`, total, converted, class."""
-    axes, skipped = row.get("axes") or {}, set(row.get("not_applicable") or ())
-    points = ("-" if c in skipped else number((axes.get(c) or {}).get("score")) for c in codes)
-    return TableRow(
-        (
-            str(row["rank"]) if row.get("rank") is not None else "-",
-            str(row.get("unit_name") or ""),
-            *points,
-            number(row.get("total"), keep_zeros=True),
-            number(row.get("converted"), keep_zeros=True),
-            *((_class_of(row) or "-",) if classified else ()),
-        )
     )

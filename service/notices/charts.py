@@ -33,8 +33,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
-from service.notices.names import official_name
-from service.notices.vnformat import number, period_short, rank
+from service.notices.vnformat import number
 from service.periods import Period
 
 SIZE_INCHES = (6.3, 3.0)  # 16 × 7.6 cm: the text width of an A4 page with its margins
@@ -320,59 +319,3 @@ def _month_label(period: str) -> str:
     if parsed.kind == "month":
         return f"{parsed.number}/{parsed.year}"
     return str(parsed)
-
-
-def congvan_charts(
-    row: Mapping[str, Any],
-    previous_row: Mapping[str, Any] | None,
-    set_rows: Sequence[Mapping[str, Any]],
-    history: Sequence[tuple[str, float | None]],
-    names: Mapping[str, str],
-) -> dict[str, bytes]:
-    """The charts of a unit's Công văn, by the keys of its chart places: "axes"
-    (this period against `previous_row`: give it only when the two may be compared),
-    "place" (the unit among `set_rows`, its comparison set, named with its rank) and
-    "trend" (`history`, oldest first; left out with fewer than `TREND_MIN_POINTS`
-    months that have a total). Names are the official ones."""
-    period = Period.parse(str(row["period"]))
-    legend = (_capitalised(period_short(period)), _capitalised(period_short(period.previous())))
-    name = official_name(str(row.get("unit_name")))
-    charts = {
-        "axes": axes_chart(
-            row.get("axes") or {},
-            previous_row.get("axes") if previous_row else None,
-            names,
-            legend,
-        ),
-        "place": place_chart(_totals(set_rows), name, named=False, label=_standing(row, name)),
-    }
-    if sum(1 for _, total in history if total is not None) >= TREND_MIN_POINTS:
-        charts["trend"] = trend_chart(history)
-    return charts
-
-
-def _standing(row: Mapping[str, Any], name: str) -> str:
-    """ "UBND xã Bình Phú: 64,08 điểm, hạng 66/148" (the rank when there is one)."""
-    total = row.get("converted", row.get("total"))
-    text = f"{name}: {number(total)} điểm"
-    if row.get("rank") is not None:
-        text += f", hạng {rank(row['rank'], row.get('rank_of'))}"
-    return text
-
-
-def baocao_charts(rows: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
-    """The chart of a Báo cáo: every unit of the set, highest first ("place"), the
-    best and worst `EXTREMES` named when the set is too large for every name."""
-    return {"place": place_chart(_totals(rows), None, extremes=EXTREMES)}
-
-
-def _totals(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, float | None]]:
-    """(official name, converted score): comparable across units whose applicable
-    maxima differ."""
-    return [
-        (official_name(str(r.get("unit_name"))), r.get("converted", r.get("total"))) for r in rows
-    ]
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]

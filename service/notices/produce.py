@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
 from service.notices.baocao import baocao
-from service.notices.charts import baocao_charts, congvan_charts
 from service.notices.congvan import comparable, congvan
 from service.notices.documents import Issuer, Notice
 from service.notices.models import NoticeFile
+from service.notices.notice_charts import baocao_charts, congvan_charts
 from service.notices.paths import notice_folder
 from service.notices.render import (
     PdfConversionFailed,

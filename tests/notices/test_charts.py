@@ -17,13 +17,12 @@ from service.notices.charts import (
     OTHERS,
     SIZE_INCHES,
     axes_chart,
-    baocao_charts,
-    congvan_charts,
     drop_kept_figures,
     place_chart,
     trend_chart,
 )
 from service.notices.congvan import congvan
+from service.notices.notice_charts import baocao_charts, congvan_charts
 from service.notices.texts import default_texts
 from tests.notices import BINH_THANH_ISSUER, binh_thanh_row, tua_chua_rows
 
