@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -38,8 +37,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import OperationalError
 
 from jobs import work
-from jobs.leader import LeaderLock, LockHeld, heartbeat, take_term
-from jobs.plan import Due, expected_finals, expected_notices, expected_syncs, slot_key
+from jobs.leader import LeaderLock, LockHeld, take_term
+from jobs.steps import beat, catch_up, deliver, overdue, sync_now
 from service import claims
 from service.alerts import setup
 from service.clock import LOCAL_TZ
@@ -51,74 +50,8 @@ STANDBY_RETRY_SECONDS = 5.0
 #: just lost its session is the likelier one to be in trouble.
 STEPPED_DOWN_SECONDS = 3 * STANDBY_RETRY_SECONDS
 STOP_GRACE_SECONDS = 25.0
-OVERDUE_GRACE = dt.timedelta(hours=2)
 HEARTBEAT_SECONDS = 30
 LEADER_JOBS = ("heartbeat", "sync", "catch-up", "finals-and-notices", "housekeeping")
-
-
-def expected(context: work.Context, start: dt.datetime, end: dt.datetime) -> list[Due]:
-    """Every run the schedule expects in (start, end] (aware times)."""
-    settings = context.app.settings
-    provinces = [watch.province for watch in settings.watch]
-    notices = [f"{unit.kind}:{unit.unit}" for unit in settings.notices.units]
-    calendar = setup.policy(settings).calendar
-    syncs = (
-        []
-        if settings.schedules.sync_every_seconds
-        else expected_syncs(settings.schedules.sync, provinces, start, end)
-    )
-    return [
-        *syncs,
-        *expected_finals(provinces, start, end),
-        *expected_notices(calendar, settings.notices.working_day, notices, start, end),
-    ]
-
-
-def overdue(context: work.Context, now: dt.datetime) -> list[str]:
-    """Expected runs older than the grace period that have not succeeded."""
-    end = now.replace(tzinfo=dt.UTC) - OVERDUE_GRACE
-    start = end - dt.timedelta(days=context.app.settings.schedules.catch_up_days)
-    sessions = context.app.sessions()
-    return [
-        f"{due.job} {due.scope} {due.period}"
-        for due in expected(context, start, end)
-        if not claims.done(sessions, due.job, due.scope, due.period)
-    ]
-
-
-async def catch_up(context: work.Context) -> int:
-    """Run every expected (job, scope, period) of the last days that has not succeeded."""
-    now = context.clock().replace(tzinfo=dt.UTC)
-    start = now - dt.timedelta(days=context.app.settings.schedules.catch_up_days)
-    ran = 0
-    for due in sorted(expected(context, start, now), key=lambda d: d.at):
-        if claims.done(context.app.sessions(), due.job, due.scope, due.period):
-            continue
-        job = work.run_notices if due.job == "notices" else work.run_sync
-        ran += bool(await asyncio.to_thread(job, context, due))
-    return ran
-
-
-async def sync_now(context: work.Context) -> None:
-    """The scheduled sync slot that fires now, for every watched province."""
-    moment = context.clock().replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ)
-    by_interval = context.app.settings.schedules.sync_every_seconds is not None
-    for watch in context.app.settings.watch:
-        due = Due("sync", watch.province, slot_key(moment, seconds=by_interval), moment)
-        await asyncio.to_thread(work.run_sync, context, due)
-
-
-async def beat(context: work.Context) -> None:
-    """The leader's heartbeat; `Deposed` when the leadership row has a newer term."""
-    sessions, owner, term = context.app.sessions(), context.owner, context.term
-    if not await asyncio.to_thread(heartbeat, sessions, owner, term):
-        raise claims.Deposed(f"the leadership row no longer names it for term {term}", term)
-
-
-async def deliver(context: work.Context) -> None:
-    report = await work.deliver(context)
-    if report.sent or report.failed or report.retried:
-        log.info("outbox: sent %d, retry %d, failed %d", report.sent, report.retried, report.failed)
 
 
 class Service:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from jobs.leader import take_term
-from jobs.scheduler import catch_up
+from jobs.steps import catch_up
 from jobs.work import Context
 from service.app import App
 from service.claims import JobClaim
