@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+from sqlalchemy import MetaData, create_engine, select
 
 COLUMNS = (
     "scheme", "period", "as_of", "unit_code", "unit_name", "parent_code",
@@ -361,3 +362,18 @@ def valid_cases() -> list[Case]:
         Case("json-numbers", ".json", write_json(items), ""),
         Case("json-text-cells-with-bom", ".json", lambda p: p.write_bytes(b"\xef\xbb\xbf" + json.dumps(_json_items()).encode()), ""),  # fmt: skip
     ]
+
+
+def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, sorted: what "the database unchanged" compares."""
+    engine = create_engine(url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(bind=engine)
+        with engine.connect() as connection:
+            return {
+                name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
+                for name, table in metadata.tables.items()
+            }
+    finally:
+        engine.dispose()

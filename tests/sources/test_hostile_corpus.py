@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from service.app import App
 from service.cli import main
 from service.config import Settings
 from tests.conftest import PG_URL, PROJECT, SCHEMES
-from tests.sources.hostile import Case, cases, table, valid_cases, write_csv
+from tests.sources.hostile import Case, cases, dump, table, valid_cases, write_csv
 
 SUBPROCESS_SAMPLE = {
     "csv-count-400-digits", "json-token-nan", "json-nested-100000", "json-repeated-key",
@@ -62,21 +62,6 @@ def corpus_db(
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-
-
-def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, sorted: what "the database unchanged" compares."""
-    engine = create_engine(url)
-    try:
-        metadata = MetaData()
-        metadata.reflect(bind=engine)
-        with engine.connect() as connection:
-            return {
-                name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
-                for name, table in metadata.tables.items()
-            }
-    finally:
-        engine.dispose()
 
 
 def assert_refused(case: Case, path: Path, code: int, err: str) -> None:
