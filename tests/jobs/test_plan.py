@@ -11,8 +11,8 @@ from service.clock import LOCAL_TZ
 CRON = "30 7,16 * * mon-fri"
 
 
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LOCAL_TZ)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LOCAL_TZ)
 
 
 def test_a_week_down_expects_one_sync_per_missed_working_day_and_todays_slots():
