@@ -303,3 +303,31 @@ def test_a_dossier_missing_a_criterion_rejects_the_file(app, cli, tmp_path, caps
     assert cli("import", str(path)) == 2
     assert "dossier HS-01 of DBD.TUPHAP has no row for TC9" in capsys.readouterr().err
     assert stored(app) == 0
+
+
+def test_a_table_without_the_optional_parent_code_column_imports(app, cli, tmp_path, capsys):
+    path = tmp_path / "no-parent.csv"
+    path.write_text(
+        "scheme,period,unit_code,unit_name,indicator,value,max\n"
+        "766,2024-09,H21.227,UBND xã Bình Thành,CKMB,\"17,5\",18\n"
+        "766,2024-09,H21.228,,TOTAL,86.97,100\n",
+        encoding="utf-8",
+    )
+    assert cli("import", str(path)) == 0, capsys.readouterr().err
+    rows = {row["unit_code"]: row for row in scores(app, "766", "2024-09")}
+    assert rows["H21.227"]["axes"]["CKMB"]["score"] == 17.5 and rows["H21.228"]["total"] == 86.97
+
+
+def test_a_refused_file_prints_each_problem_on_one_line_naming_file_place_and_column(
+    app, cli, tmp_path, capsys
+):
+    lines = DIENBIEN.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[4] = lines[4].replace(",30,30", ",NaN,30")
+    lines[7] = lines[7].replace("TUACHUA.THITRAN", "TUACHUA/../THITRAN")
+    path = tmp_path / "table.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    assert cli("import", str(path)) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"dvcwatch: nothing imported: {path}: line 5, column value: ")
+    assert err[1].startswith(f"{path}: line 8, column unit_code: is not a code")
+    assert len(err) == 2 and stored(app) == 0
