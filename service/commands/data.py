@@ -17,6 +17,7 @@ from service.models import Unit
 from service.output import render, scores_table, write_csv_file
 from service.periods import Period
 from service.portal.checks import is_code
+from service.scoring.book import NATIONAL
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows
 from service.sources.interchange import InterchangeError
@@ -133,6 +134,8 @@ def run_import(app: App, args: argparse.Namespace) -> int:
     found = 0
     with app.sessions()() as session:
         for scheme, period in summary.tables:
+            if scheme == NATIONAL:
+                continue  # a 766 table states the portal's figures: nothing to appraise
             rows = score_rows(
                 session, app.schemes, scheme, Period.parse(period), tolerance=tolerance(app, args)
             )
