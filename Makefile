@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.scores_history
 	$(BIN)/python -m bench.telegram_digest
 	$(BIN)/python -m bench.notices
+	$(BIN)/python -m bench.import_large
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info
