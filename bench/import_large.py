@@ -43,9 +43,12 @@ def write_table(path: Path) -> int:
         for number in range(UNITS):
             code, parent = f"H{number % PARENTS:02d}.{number:05d}", f"H{number % PARENTS:02d}"
             unit = ["766", "2024-09", "", code, f"UBND xã số {number}", parent]
-            figures = [(axis, round(maximum * rng.uniform(0.5, 1), 2), maximum, "", "")
-                       for axis, maximum in AXES.items()]  # fmt: skip
-            figures.append(("TOTAL", round(sum(f[1] for f in figures), 2), 100, "", ""))
+            scores = {axis: round(top * rng.uniform(0.5, 1), 2) for axis, top in AXES.items()}
+            figures: list[tuple[object, ...]] = [
+                (axis, score, AXES[axis], "", "") for axis, score in scores.items()
+            ]
+            total = round(sum(scores.values()), 2)
+            figures.append(("TOTAL", total, 100, "", ""))
             for metric, maximum in METRICS.items():
                 denominator = rng.randint(1, 500)
                 numerator = rng.randint(0, denominator)
