@@ -10,6 +10,7 @@ wide as its longest word, so a date or a figure is never broken ("31/10/202 /
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from docx.document import Document as DocxDocument
@@ -40,8 +41,10 @@ def fit_tables(docx: DocxDocument) -> None:
             pending = []
 
 
+@lru_cache(maxsize=4096)
 def text_width(text: str, bold: bool = False) -> int:
-    """About how wide `text` prints in the tables' font, in twips."""
+    """About how wide `text` prints in the tables' font, in twips (cached: a
+    month's tables repeat the same dates, dashes and labels)."""
     ems = sum(
         0.28 if c in _NARROW else 0.9 if c in _WIDE else 0.72 if c.isupper() else 0.5 for c in text
     )
@@ -56,9 +59,10 @@ def column_widths(cells: list[list[str]], width: int) -> list[int]:
     least, wish = [CELL_PADDING] * count, [CELL_PADDING] * count
     for index, row in enumerate(cells):
         for column, text in enumerate(row):
-            words = [text_width(w, bold=index == 0) for w in text.split()] or [0]
+            bold = index == 0
+            words = [text_width(w, bold) for w in text.split()] or [0]
             least[column] = max(least[column], max(words) + CELL_PADDING)
-            whole = min(text_width(text, bold=index == 0) + CELL_PADDING, WIDEST)
+            whole = min(text_width(text, bold) + CELL_PADDING, WIDEST)
             wish[column] = max(wish[column], whole, least[column])
     values = [c for c in range(count) if c != 1]
     room = width - max(NAME_MIN, least[1])
