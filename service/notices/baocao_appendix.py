@@ -42,9 +42,11 @@ def ranking_appendix(
         *(("Xếp loại",) if classified else ()),
     )
     body = [_ranking_row(r, codes, classified) for r in rows]
+    words = texts.baocao
+    subtitle = words.appendix_subtitle if classified else words.appendix_subtitle_unclassified
     return Appendix(
         fill(texts.baocao.appendix_title, values).upper(),
-        fill(texts.baocao.appendix_subtitle, values).upper(),
+        fill(subtitle, values).upper(),
         fill(texts.baocao.appendix_note, values),
         (Table("", columns, tuple(body)), *_counts_table(rows, texts)),
         (Chart("place", _set_caption(rows, values)),),

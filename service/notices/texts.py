@@ -94,6 +94,7 @@ class BaoCaoTexts:
     closing: tuple[str, ...]
     appendix_title: str
     appendix_subtitle: str
+    appendix_subtitle_unclassified: str  # for a scheme without classes (the 766 index)
     appendix_note: str
     count_phrases: Mapping[str, str]  # key of a row's `counts` → phrase
     zero_score_phrases: Mapping[str, str]  # indicator code → phrase
@@ -277,6 +278,7 @@ def _baocao(read: _Reader, data: Mapping[str, Any]) -> BaoCaoTexts:
         closing=lines("closing"),
         appendix_title=text("appendix_title"),
         appendix_subtitle=text("appendix_subtitle"),
+        appendix_subtitle_unclassified=text("appendix_subtitle_unclassified"),
         appendix_note=text("appendix_note"),
         count_phrases=read.texts(data, "count_phrases", "baocao."),
         zero_score_phrases=read.texts(data, "zero_score_phrases", "baocao."),

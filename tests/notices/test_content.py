@@ -105,6 +105,7 @@ def test_the_766_bao_caos_section_1_gives_scores_not_classes() -> None:
     assert "xếp loại" not in text
     assert "bình quân đạt 53,25 điểm" in text and "cao nhất là UBND xã Số 0 (90 điểm)" in text
     assert "74 đơn vị đạt trên mức bình quân, 74 đơn vị dưới mức bình quân" in text
+    assert "XẾP LOẠI" not in report.appendices[0].subtitle
 
 
 def test_a_classifying_schemes_section_1_names_each_classes_units() -> None:
