@@ -56,10 +56,15 @@ def unit_figures(draw: st.DrawFn) -> dict[str, float]:
     return figures
 
 
+def written(value: float) -> str:
+    """A figure as an official writes it: decimal comma, no exponent (1000000, not 1e+06)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
 def table_rows(units: list[dict[str, float]], parent: str) -> list[dict[str, str]]:
     return [
         {"scheme": "766", "period": PERIOD, "unit_code": f"{parent}.{n}", "parent_code": parent,
-         "unit_name": f"Xã số {n}", "indicator": code, "value": f"{value:g}".replace(".", ","),
+         "unit_name": f"Xã số {n}", "indicator": code, "value": written(value),
          "max": "" if code == "OVERDUE" else f"{AXES.get(code, 100):g}"}
         for n, figures in enumerate(units, start=1)
         for code, value in figures.items()
