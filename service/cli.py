@@ -60,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         print(f"dvcwatch: database {_database(args)}: {_first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        return _reader_went_away()
     except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
         print(f"dvcwatch: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
@@ -70,8 +72,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dvcwatch: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return _reader_went_away()
     except Exception:
         traceback.print_exc()
         print(

@@ -26,7 +26,7 @@ from service.channels.console import ConsoleChannel
 from service.clock import local_today, utcnow
 from service.config import NoticeSettings, PortalSettings, Settings
 from service.notices.produce import Request, write_notice
-from service.output import render
+from service.output import scores_table
 from service.periods import Period
 from service.portal.client import PortalClient
 from service.portal.simulator import GeneratedSource, PortalSimulator
@@ -39,9 +39,6 @@ CONFIG = Path(__file__).resolve().parents[1] / "config"  # the project's own rul
 RULES = CONFIG / "rules.toml"
 SEED, COMMUNES, AGENCIES = 2026, 23, 6
 WATCHED = 3  # communes whose staff the demo's directory covers
-TABLE = ("rank", "rank_of", "rank_change", "unit_code", "unit_name", "total", "total_delta",
-         "CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH", "overdue", "not_digitised",
-         "not_paid_online", "unsynced")  # fmt: skip
 NO_QUIET_HOURS = WorkCalendar(quiet_start=dt.time(0), quiet_end=dt.time(0), quiet_weekends=False)
 
 
@@ -106,7 +103,7 @@ def _show_scores(app: App, stream: TextIO, province: str, last: Period) -> list[
         f"\n2. Communes of {province}, {last}: the portal's scores, changes since "
         f"{last.previous()} and ranks ({RANK_NOTE}):\n"
     )
-    stream.write(render(rows, "table", TABLE) + "\n")
+    stream.write(scores_table(rows) + "\n")
     return rows
 
 

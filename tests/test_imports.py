@@ -226,11 +226,11 @@ def test_scores_export_to_xlsx_for_excel(app, cli, tmp_path, capsys):
         )
         == 0
     )
-    sheet = openpyxl.load_workbook(out).active
-    header = [cell.value for cell in sheet[1]]
-    first = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
-    assert first["unit_code"] == "TUACHUA.THITRAN" and first["class"] == "Xuất sắc"
-    assert first["converted"] == pytest.approx(95.34, abs=0.01) and sheet.max_row == 13
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    header = [cell.value for cell in sheet[4]]
+    first = dict(zip(header, [cell.value for cell in sheet[5]], strict=True))
+    assert first["Mã đơn vị"] == "TUACHUA.THITRAN" and first["Xếp loại"] == "Xuất sắc"
+    assert first["Điểm quy đổi"] == pytest.approx(95.34, abs=0.01) and sheet.max_row == 4 + 12
 
 
 def test_scores_as_csv_and_json_carry_the_contract_fields(app, cli, capsys):

@@ -57,5 +57,10 @@ def channels(settings: Settings, stream: TextIO | None = None) -> dict[str, Chan
                 f"channels.telegram.enabled is true but the environment variable "
                 f"{telegram.token_env} (the bot token) is not set"
             )
-        found["telegram"] = TelegramChannel(token, base_url=telegram.base_url)
+        found["telegram"] = TelegramChannel(
+            token,
+            base_url=telegram.base_url,
+            timeout_seconds=telegram.timeout_seconds,
+            token_env=telegram.token_env,
+        )
     return found
