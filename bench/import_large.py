@@ -78,7 +78,12 @@ def main() -> int:
         table, db = Path(folder) / "table.csv", f"sqlite:///{folder}/dvcwatch.db"
         rows = write_table(table)
         size_mb = table.stat().st_size / 1024 / 1024
-        floor = [sys.executable, "-c", "import csv,sys; sum(1 for _ in csv.reader(open(sys.argv[1], newline='')))", str(table)]  # noqa: E501
+        floor = [
+            sys.executable,
+            "-c",
+            "import csv,sys; sum(1 for _ in csv.reader(open(sys.argv[1], newline='')))",
+            str(table),
+        ]  # noqa: E501
         floor_seconds, floor_mb = run(floor)
         cli = [sys.executable, "-m", "service.cli"]
         run([*cli, "db", "upgrade", "--db", db])

@@ -86,7 +86,10 @@ def test_a_valid_table_round_trips_through_import_and_scores(
     parent = f"P{next(_SERIAL)}"
     assert import_table(app, tmp_path / "table.csv", table_rows(units, parent)) == 0
     with app.sessions()() as session:
-        scored = {row["unit_code"]: row for row in score_rows(session, app.schemes, "766", Period.parse(PERIOD), parent)}  # noqa: E501
+        scored = {
+            row["unit_code"]: row
+            for row in score_rows(session, app.schemes, "766", Period.parse(PERIOD), parent)
+        }  # noqa: E501
     assert len(scored) == len(units)
     for n, figures in enumerate(units, start=1):
         row = scored[f"{parent}.{n}"]

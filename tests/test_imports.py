@@ -309,7 +309,7 @@ def test_a_table_without_the_optional_parent_code_column_imports(app, cli, tmp_p
     path = tmp_path / "no-parent.csv"
     path.write_text(
         "scheme,period,unit_code,unit_name,indicator,value,max\n"
-        "766,2024-09,H21.227,UBND xã Bình Thành,CKMB,\"17,5\",18\n"
+        '766,2024-09,H21.227,UBND xã Bình Thành,CKMB,"17,5",18\n'
         "766,2024-09,H21.228,,TOTAL,86.97,100\n",
         encoding="utf-8",
     )

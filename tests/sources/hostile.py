@@ -354,13 +354,28 @@ def valid_cases() -> list[Case]:
         Case("csv-comma", ".csv", write_csv(rows), ""),
         Case("csv-semicolon-decimal-comma", ".csv", write_csv(decimal_comma, delimiter=";"), ""),
         Case("csv-tab", ".csv", write_csv(decimal_comma, delimiter="\t"), ""),
-        Case("csv-bom-crlf", ".csv", lambda p: p.write_bytes(b"\xef\xbb\xbf" + _csv(newline="\r\n").encode()), ""),  # fmt: skip
+        Case(
+            "csv-bom-crlf",
+            ".csv",
+            lambda p: p.write_bytes(b"\xef\xbb\xbf" + _csv(newline="\r\n").encode()),
+            "",
+        ),  # fmt: skip
         Case("csv-without-parent-code", ".csv", write_csv(rows, columns=no_parent), ""),  # type: ignore[arg-type]
-        Case("csv-required-columns-only", ".csv", write_csv([r for r in rows if r["indicator"] != "RANK"], columns=required_only), ""),  # type: ignore[arg-type]  # fmt: skip
+        Case(
+            "csv-required-columns-only",
+            ".csv",
+            write_csv([r for r in rows if r["indicator"] != "RANK"], columns=required_only),
+            "",
+        ),  # type: ignore[arg-type]  # fmt: skip
         Case("xlsx-text-cells", ".xlsx", write_xlsx([dict(row) for row in decimal_comma]), ""),
         Case("xlsx-number-cells", ".xlsx", write_xlsx(native), ""),  # type: ignore[arg-type]
         Case("json-numbers", ".json", write_json(items), ""),
-        Case("json-text-cells-with-bom", ".json", lambda p: p.write_bytes(b"\xef\xbb\xbf" + json.dumps(_json_items()).encode()), ""),  # fmt: skip
+        Case(
+            "json-text-cells-with-bom",
+            ".json",
+            lambda p: p.write_bytes(b"\xef\xbb\xbf" + json.dumps(_json_items()).encode()),
+            "",
+        ),  # fmt: skip
     ]
 
 
