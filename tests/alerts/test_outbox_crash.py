@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from service.alerts.models import DeliveryStatus, OutboxMessage
+from service.app import App
 from tests.alerts.test_outbox import queue
 from tests.fakes.telegram_server import DEFAULT_TOKEN, Call, FakeTelegram
 
@@ -67,6 +68,13 @@ def queue_everything(app) -> None:  # type: ignore[no-untyped-def]
         )
 
 
+def pending(app: App) -> bool:
+    with app.sessions()() as session:
+        is_pending = OutboxMessage.status == DeliveryStatus.PENDING
+        waiting = select(OutboxMessage.id).where(is_pending).limit(1)
+        return session.scalar(waiting) is not None
+
+
 def test_killed_senders_double_nothing_and_every_loss_is_listed_uncertain(app, tmp_path):
     seed = int(os.environ.get("DVCWATCH_KILL_SEED", random.randrange(10**6)))
     print(f"kill seed: {seed}")
@@ -83,15 +91,17 @@ def test_killed_senders_double_nothing_and_every_loss_is_listed_uncertain(app, t
         command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
         env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN}
         kills = 0
-        for _ in range(KILLS):
+        for _ in range(KILLS * 3):
             killer.killed.clear()
             with killer.lock:
                 killer.at = killer.seen + rng.randint(1, 12)
                 killer.process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
             killer.process.wait(timeout=RUN_TIMEOUT)
             kills += killer.killed.is_set()
-            if not killer.killed.is_set():
-                break  # it finished everything before its kill point
+            # A sender may end before its kill point when what is left is not yet due (a
+            # retry after a 429 on a busy machine): run it again while anything is pending.
+            if kills == KILLS or not (killer.killed.is_set() or pending(app)):
+                break
         with killer.lock:
             killer.at = None
         final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
