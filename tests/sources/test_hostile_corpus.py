@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from service.app import App
 from service.cli import main
 from service.config import Settings
-from tests.conftest import PG_URL, PROJECT, SCHEMES
+from tests.conftest import PROJECT, SCHEMES, postgresql_schema
 from tests.sources.hostile import Case, cases, dump, table, valid_cases, write_csv
 
 SUBPROCESS_SAMPLE = {
@@ -36,18 +35,15 @@ def corpus_db(
 ) -> Iterator[tuple[str, Path]]:
     """(database URL, config file): a migrated database holding one valid import."""
     folder = tmp_path_factory.mktemp("corpus")
-    admin, schema = None, ""
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'dvcwatch.db'}"
-    else:
-        if not PG_URL:
-            pytest.skip("DVCWATCH_TEST_PG_URL is not set")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in PG_URL else "?"
-        url = f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{folder / 'dvcwatch.db'}"
+        else:
+            url = stack.enter_context(postgresql_schema())
+        yield from _seeded(folder, url)
+
+
+def _seeded(folder: Path, url: str) -> Iterator[tuple[str, Path]]:
     settings = Settings.model_validate({"database": {"url": url}})
     app = App(settings)
     app.upgrade()
@@ -58,10 +54,6 @@ def corpus_db(
     write_csv(table())(seed)
     assert main(["import", str(seed), "--db", url, "--config", str(config)]) == 0
     yield url, config
-    if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def assert_refused(case: Case, path: Path, code: int, err: str) -> None:
