@@ -116,7 +116,7 @@ def _indicator_charts(months: TwoMonths, values: Mapping[str, str]) -> tuple[Cha
 
 def _rate(figure: FigureValue | None) -> float | None:
     """A metric's rate in percent: the portal's ratio, else numerator ÷ denominator."""
-    if figure is None:
+    if figure is None or figure.denominator == 0:  # "Không phát sinh": no rate, not 0%
         return None
     if figure.ratio is not None:
         return float(figure.ratio)

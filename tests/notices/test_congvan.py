@@ -231,3 +231,28 @@ def test_phu_luc_ii_has_overdue_counts_and_rates() -> None:
         "- 2,54 điểm %",
     )
     assert rows["Tỷ lệ nộp hồ sơ trực tuyến"] == ("-", "-", "")  # no such figure: no data
+
+
+def test_a_metric_with_nothing_arisen_has_no_rate_and_no_change() -> None:
+    """The portal reports 0% for a rate over no dossiers; the notice writes "Không phát
+    sinh" and "-", and claims no change in points against it."""
+    quiet = {"PETITION_PROCESSING_ON_TIME": _metric_none_arisen()}
+    notice = congvan(
+        binh_thanh_row(),
+        binh_thanh_row(8),
+        binh_thanh_figures(9) | quiet,
+        binh_thanh_figures(8) | quiet,
+        BINH_THANH_ISSUER,
+        "2024-09",
+        ISSUED,
+    )
+    rows = {row.cells[1]: row.cells[2:] for row in notice.appendices[0].tables[0].rows}
+    label = default_texts().indicator_labels["PETITION_PROCESSING_ON_TIME"]
+    assert rows[label] == ("Không phát sinh", "-", "Không phát sinh", "-", "")
+
+
+def _metric_none_arisen() -> Any:
+    from service.figures import FigureValue
+
+    return FigureValue("PETITION_PROCESSING_ON_TIME", "metric", 0.0, axis="MDHL", numerator=0,
+                       denominator=0, ratio=0.0)  # fmt: skip
