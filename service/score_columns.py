@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from service.notices.names import official_name
 from service.notices.texts import default_texts
 
 #: How a column's values are shown: its Excel number format and its terminal alignment.
@@ -81,7 +82,7 @@ def columns_for(rows: Sequence[dict[str, Any]]) -> list[Column]:
 def _identity() -> list[Column]:
     return [
         Column("Mã đơn vị", lambda row: row.get("unit_code")),
-        Column("Tên đơn vị", lambda row: row.get("unit_name")),
+        Column("Tên đơn vị", _unit_name),
     ]
 
 
@@ -168,7 +169,7 @@ def what_it_takes_columns() -> list[Column]:
     labels = default_texts().indicator_labels
     return [
         Column("Mã đơn vị", lambda item: item["unit_code"]),
-        Column("Tên đơn vị", lambda item: item["unit_name"]),
+        Column("Tên đơn vị", _unit_name),
         Column("Chỉ tiêu", lambda item: labels.get(item["indicator"], item["indicator"])),
         Column(
             "Số hồ sơ cần thêm để tăng 0,1 điểm",
@@ -192,6 +193,13 @@ def what_it_takes_items(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _unit_name(row: dict[str, Any]) -> str | None:
+    """The unit's name as officials write it ("UBND xã Bình Phú", without the portal's
+    " - Tỉnh Phú Thọ")."""
+    name = row.get("unit_name")
+    return official_name(str(name)) if name else None
+
+
 def _plain(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
 
@@ -204,7 +212,7 @@ def terminal_columns(rows: Sequence[dict[str, Any]]) -> list[Column]:
     identity = [
         Column("Hạng", lambda row: row.get("rank"), "integer"),
         Column("Mã", lambda row: row.get("unit_code")),
-        Column("Tên đơn vị", lambda row: row.get("unit_name")),
+        Column("Tên đơn vị", _unit_name),
         Column("Điểm", lambda row: row.get("total"), "score"),
     ]
     if rows[0].get("scheme") != "766":

@@ -141,3 +141,22 @@ def test_json_keeps_the_machine_keys(synced, capsys):
 def test_out_with_a_format_that_has_no_file_form_is_bad_usage(synced, tmp_path, capsys):
     assert main(scores(synced, "--format", "table", "--out", str(tmp_path / "x"))) == 2
     assert "--out goes with --format xlsx or csv" in capsys.readouterr().err
+
+
+def test_the_workbook_and_the_table_name_units_as_officials_write_them(synced, tmp_path, capsys):
+    path = tmp_path / "diem.xlsx"
+    assert main(scores(synced, "--format", "xlsx", "--out", str(path))) == 0
+    workbook = load_workbook(path)
+    names = [
+        row[2]
+        for title in ("Cơ quan, đơn vị", "Xã, phường")
+        for row in workbook[title].iter_rows(min_row=5, values_only=True)
+    ]
+    assert len(names) == 163 and "UBND xã Bình Phú" in names
+    assert not [name for name in names if "Tỉnh Phú Thọ" in str(name)]
+    capsys.readouterr()
+    assert main(scores(synced, "--format", "table")) == 0
+    table = capsys.readouterr().out
+    assert "UBND xã Bình Phú" in table and "- Tỉnh Phú Thọ" not in table
+    assert main(scores(synced, "--format", "csv")) == 0  # programs keep the portal's name
+    assert "UBND xã Bình Phú - Tỉnh Phú Thọ" in capsys.readouterr().out
