@@ -166,7 +166,8 @@ def mismatch_text(mismatch: dict[str, Any]) -> str:
 
 def what_it_takes_columns() -> list[Column]:
     """The columns of the "what it takes" sheet, one row per (unit, indicator)."""
-    labels = default_texts().indicator_labels
+    texts = default_texts()
+    labels = {**texts.axis_names, **texts.indicator_labels}  # TDGQ is an axis, not a ratio
     return [
         Column("Mã đơn vị", lambda item: item["unit_code"]),
         Column("Tên đơn vị", _unit_name),

@@ -46,6 +46,7 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 TEXT_WIDTH = 30  # characters; longer names wrap
 NUMBER_WIDTH = 8
+PROPORTIONAL_FIT = 1.2
 FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
@@ -223,9 +224,23 @@ def _row_heights(sheet: Worksheet, width: int, count: int) -> None:
             for cell, w in zip(sheet[line][:width], widths, strict=True)
             if isinstance(cell.value, str)
         ]
-        needed = max((-(-len(text) // max(int(w) - 2, 1)) for text, w in texts), default=1)
+        needed = max((_wrapped_lines(text, w) for text, w in texts), default=1)
         if needed > 1:
             sheet.row_dimensions[line].height = 13 * needed + 2
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` wraps to, word by word, in a column `width` characters wide
+    (a proportional font fits about PROPORTIONAL_FIT times as many letters as digits)."""
+    room = max(int((width - 1) * PROPORTIONAL_FIT), 1)
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > room:
+            lines, used = lines + 1, 0
+        used += (1 if used else 0) + len(word)
+        lines += (used - 1) // room  # a word longer than the column
+        used = (used - 1) % room + 1
+    return lines
 
 
 def _shown(value: Any) -> str:
