@@ -90,8 +90,17 @@ class FetchRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     units_seen: Mapped[int] = mapped_column(Integer, default=0)
     snapshots_written: Mapped[int] = mapped_column(Integer, default=0)
+    # who runs it (see service.runs): a run past its lease, or of a dead local process,
+    # is closed by the next command; a live one renews its lease as it works
+    owner_host: Mapped[str | None] = mapped_column(String(255))
+    owner_pid: Mapped[int | None] = mapped_column(Integer)
+    owner_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
-    __table_args__ = (Index("ix_fetch_runs_job_scope_period", "job", "scope", "period"),)
+    __table_args__ = (
+        Index("ix_fetch_runs_job_scope_period", "job", "scope", "period"),
+        Index("ix_fetch_runs_status", "status"),
+    )
 
 
 class RawResponse(Base):
