@@ -24,7 +24,7 @@ from service.scoring.decimals import Number, as_float, round_half_up, within
 from service.scoring.ranks import Rank, competition_ranks, rank_change
 from service.scoring.rows import identity
 from service.scoring.schemes import Band, Scheme, score_unit
-from service.scoring.tt01 import CRITERIA, CRITERION_MAX, score_criteria
+from service.scoring.tt01 import CRITERIA, CRITERION_MAX, STATUS, score_criteria, status_of
 from service.snapshots import StoredUnit
 
 DEFAULT_TOLERANCE = Decimal("0.01")
@@ -71,12 +71,16 @@ def provincial_scorer(scheme: Scheme, scale: int | None) -> Scorer:
 def tt01_scorer(bands: Sequence[Band]) -> Scorer:
     def score(unit: StoredUnit) -> Computed:
         averages = {code: _indicator_value(unit, code) for code in CRITERIA}
+        indicators = {code: (averages[code], float(CRITERION_MAX)) for code in CRITERIA}
+        stated = unit.figures.get(STATUS)
+        status = status_of(stated.text_value) if stated else None
+        if status:  # "Chưa chấm điểm": the unit did not score itself, nothing to compute
+            return Computed(None, TT01_MAX, None, None, indicators, status=status)
         dossiers = unit.figures.get("DOSSIERS")
         none_scored = all(v is None for v in averages.values()) or (
             dossiers is not None and dossiers.value == 0
         )
         scored = score_criteria(None if none_scored else averages, bands)
-        indicators = {code: (averages[code], float(CRITERION_MAX)) for code in CRITERIA}
         return Computed(
             scored.total,
             TT01_MAX,

@@ -8,10 +8,16 @@ the one-stop desk's score) the sum of TC1…TC5 (at most 10). The total is
 classified with bands that vary by province, so they come from
 configuration (`config/schemes/tt01.toml`). A unit with no dossiers is
 "Không phát sinh TTHC": it has no score at all, which is not a score of 0.
+A unit that did not score itself is "Chưa chấm điểm" (a `STATUS` row):
+no score either, and counted apart from the units without dossiers.
+
+A unit belongs to a level (`LEVEL` row, or read from its name): the
+district's specialised agencies ("huyện") or its communes and towns ("xã").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,7 +30,16 @@ CRITERIA = tuple(f"TC{number}" for number in range(1, 10))
 DESK_CRITERIA = CRITERIA[:5]  # TC1…TC5: what the one-stop desk answers for (DTB)
 CRITERION_MAX = 2
 NO_DOSSIERS = "Không phát sinh TTHC"
+UNSCORED = "Chưa chấm điểm"  # the unit did not score itself this period
 TT01_KIND = "tt01"
+STATUS, LEVEL = "STATUS", "LEVEL"  # text rows of a tt01 table
+#: What a STATUS row may say (compared without case): only that the unit did not score.
+STATUSES = (UNSCORED,)
+#: The levels of a district's units: its specialised agencies, its communes and towns.
+DISTRICT, COMMUNE = "huyện", "xã"
+LEVELS = (DISTRICT, COMMUNE)
+#: A People's Committee of a commune, ward or town: the commune level by its name.
+_COMMUNE_NAME = re.compile(r"^(?:UBND|[ỦU][yỷ] ban nhân dân)\s+(?:xã|phường|thị trấn)\b", re.I)
 
 
 class Tt01Error(ValueError):
@@ -115,6 +130,24 @@ def score_dossiers(dossiers: Sequence[Mapping[str, Number]], bands: Sequence[Ban
     if not dossiers:
         return score_criteria(None, bands, dossiers=0)
     return score_criteria(average_dossiers(dossiers), bands, dossiers=len(dossiers))
+
+
+def status_of(text: str | None) -> str | None:
+    """The STATUS a row's text names ("chưa chấm điểm" → UNSCORED), or None if none."""
+    wanted = " ".join((text or "").split()).casefold()
+    return next((status for status in STATUSES if status.casefold() == wanted), None)
+
+
+def level_of(text: str | None) -> str | None:
+    """The level a LEVEL row's text names ("huyện", "Cấp xã" …), or None if none."""
+    wanted = " ".join((text or "").split()).casefold().removeprefix("cấp ").strip()
+    return next((level for level in LEVELS if level == wanted), None)
+
+
+def level_by_name(name: str) -> str:
+    """The level of a unit whose table gives none: a commune's, ward's or town's People's
+    Committee ("UBND xã Na Son") is of the communes, any other unit of the district."""
+    return COMMUNE if _COMMUNE_NAME.match(" ".join(name.split())) else DISTRICT
 
 
 def _criteria_problems(scores: Mapping[str, Number | None]) -> list[str]:

@@ -39,6 +39,7 @@ from pathlib import Path
 from openpyxl.utils.exceptions import InvalidFileException
 
 from service.scoring.changes import Period
+from service.scoring.tt01 import LEVEL, STATUS
 from service.sources import readers
 from service.sources.identifiers import code_problem, name_problem
 from service.sources.limits import cell_too_long
@@ -53,7 +54,7 @@ COLUMNS = (
     "indicator", "value", "max", "numerator", "denominator", "dossier",
 )  # fmt: skip
 REPORTED = frozenset({"TOTAL", "CONVERTED", "RANK", "CLASS", "DTB"})
-TEXT_VALUED = frozenset({"CLASS"})
+TEXT_VALUED = frozenset({"CLASS", STATUS, LEVEL})  # tt01's STATUS and LEVEL say words
 MAX_TEXT_VALUE = 64  # a CLASS name; the database holds 64 characters
 _SCHEME = re.compile(r"766|tt01|provincial:[a-z0-9][a-z0-9-]*")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -12,7 +12,10 @@
   not after today;
 - a unit has one parent within a table, every indicator of a provincial or
   tt01 scheme (`-` when it does not apply), and per-dossier tt01 scores for
-  all nine criteria.
+  all nine criteria;
+- tt01's text rows say what they may: `STATUS` "Chưa chấm điểm" (the unit
+  did not score itself: then it has no criteria and no `DOSSIERS` row),
+  `LEVEL` "huyện" or "xã".
 """
 
 from __future__ import annotations
@@ -22,12 +25,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from service.scoring.book import SchemeBook
-from service.scoring.tt01 import CRITERIA, TT01_KIND
+from service.scoring.tt01 import (
+    CRITERIA,
+    LEVEL,
+    LEVELS,
+    STATUS,
+    TT01_KIND,
+    UNSCORED,
+    level_of,
+    status_of,
+)
 from service.sources.bounds import DOSSIERS, RANK, Bound, scheme_bounds
 from service.sources.interchange import InterchangeRow
 from service.sources.problems import Problem, ProblemList
 
 _UnitKey = tuple[str, str, str]  # scheme, period, unit code
+_WORDS = Bound(None, exact=False)  # a text row, checked as text
+_TT01_TEXT_ROWS = {STATUS: _WORDS, LEVEL: _WORDS}
 
 
 def check_rows(
@@ -44,6 +58,8 @@ def check_rows(
             continue
         if row.scheme not in bounds:
             bounds[row.scheme] = scheme_bounds(book, row.scheme)
+            if row.scheme == TT01_KIND and bounds[row.scheme] is not None:
+                bounds[row.scheme] = {**(bounds[row.scheme] or {}), **_TT01_TEXT_ROWS}
         known = bounds[row.scheme]
         if known is None:
             problems.append(_problem(row, "scheme", book.unknown(row.scheme)))
@@ -60,6 +76,7 @@ def _row_problems(row: InterchangeRow, known: Mapping[str, Bound], today: date) 
         reason = f"{row.indicator!r} is not an indicator of {row.scheme} ({', '.join(known)})"
         return [_problem(row, "indicator", reason)]
     found = [*_dossier_problems(row), *_date_problems(row, today), *_ratio_problems(row)]
+    found.extend(_words_problems(row))
     if isinstance(row.value, float):
         found.extend(_value_problems(row, bound))
     return found
@@ -86,6 +103,16 @@ def _value_problems(row: InterchangeRow, bound: Bound) -> list[Problem]:
     ceiling = maximum if maximum is not None and not bound.exact else bound.maximum
     if ceiling is not None and value > ceiling:
         return [_problem(row, "value", f"{value:g} is outside 0-{ceiling:g}, the range of {name}")]
+    return []
+
+
+def _words_problems(row: InterchangeRow) -> list[Problem]:
+    """A STATUS or LEVEL row saying something tt01 does not know."""
+    text = row.value if isinstance(row.value, str) else ""
+    if row.indicator == STATUS and status_of(text) is None:
+        return [_problem(row, "value", f'"{text}" is not a STATUS (write "{UNSCORED}")')]
+    if row.indicator == LEVEL and level_of(text) is None:
+        return [_problem(row, "value", f'"{text}" is not a LEVEL (write {" or ".join(LEVELS)})')]
     return []
 
 
@@ -133,7 +160,10 @@ def _unit_problems(rows: Iterable[InterchangeRow], book: SchemeBook) -> list[Pro
     problems = []
     for (scheme, _period, unit_code), unit_rows in units.items():
         problems.extend(_parent_problems(unit_code, unit_rows))
-        if any(row.dossier for row in unit_rows):
+        unscored = next((row for row in unit_rows if row.indicator == STATUS), None)
+        if unscored is not None:
+            problems.extend(_unscored_problems(unit_code, unscored, unit_rows))
+        elif any(row.dossier for row in unit_rows):
             problems.extend(_incomplete_dossiers(unit_code, unit_rows))
         elif scheme != "766":
             problems.extend(_missing_indicators(scheme, unit_code, unit_rows, book))
@@ -164,6 +194,20 @@ def _missing_indicators(
         return []
     reason = f"unit {unit_code} has no row for {', '.join(missing)} (write '-' for not applicable)"
     return [_problem(rows[0], "indicator", reason)]
+
+
+def _unscored_problems(
+    unit_code: str, status: InterchangeRow, rows: Sequence[InterchangeRow]
+) -> list[Problem]:
+    """A unit that did not score itself has no criteria and no dossier count besides."""
+    scores = [row for row in rows if row.indicator in CRITERIA or row.indicator == DOSSIERS]
+    if not scores:
+        return []
+    reason = (
+        f'unit {unit_code} is "{UNSCORED}" at {status.location} and has '
+        f"{scores[0].indicator} here: keep one or the other"
+    )
+    return [_problem(scores[0], "indicator", reason)]
 
 
 def _incomplete_dossiers(unit_code: str, rows: Sequence[InterchangeRow]) -> list[Problem]:
