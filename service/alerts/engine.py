@@ -41,7 +41,9 @@ from service.alerts.rules import (
     evaluate_runs,
     evaluate_units,
 )
+from service.alerts.summaries import link_summarised, summarise
 from service.models import FetchRun, RunStatus, Snapshot
+from service.notices.names import official_name
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
@@ -90,6 +92,7 @@ def evaluate(
         unit_findings, unit_judged = evaluate_units(rules, facts)
         findings, judged = findings + unit_findings, judged | unit_judged
     known = _known(session)
+    seen = {alert.unit_code for _, alert in known.values()}
     changes = transitions(
         {key: k for key, (k, _) in known.items()},
         findings,
@@ -109,7 +112,17 @@ def evaluate(
         people = recipients(directory, alert.unit_code, alert.province_code, alert.topic)
         evaluation.deliveries += _fan_out(session, alert, event, rule, people, policy, now)
     evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now)
+    first_seen = {c.finding.unit_code for c in changes if c.finding and c.finding.unit_code} - seen
+    evaluation.deliveries = summarise(
+        session,
+        evaluation.deliveries,
+        first_seen,
+        rules_by_id,
+        _digest_key("{person}", "{channel}", now),
+        now,
+    )
     queue_messages(session)
+    link_summarised(session)
     return evaluation
 
 
@@ -218,6 +231,7 @@ def _describe(alert: Alert, finding: Finding) -> None:
     alert.period = finding.period
     alert.context_json = json.dumps(finding.context, ensure_ascii=False, default=str)
     name = finding.context.get("unit_name")
+    name = official_name(str(name)) if name else None
     alert.label = f"{name} ({finding.unit_code})" if name else f"Dữ liệu {finding.province_code}"
 
 
@@ -268,7 +282,7 @@ def _fan_out(
             address=address,
             unit_label=alert.label,
             text_html=event.text_html,
-            digest_key=f"{person.id}:{person.channel}:{now.isoformat()}" if policy.digest else None,
+            digest_key=_digest_key(person.id, person.channel, now) if policy.digest else None,
             not_before=not_before,
             created_at=now,
         )
@@ -276,6 +290,11 @@ def _fan_out(
         deliveries.append(delivery)
     session.flush()
     return deliveries
+
+
+def _digest_key(person: str, channel: str, now: dt.datetime) -> str:
+    """What groups a person's deliveries of one evaluation into one message."""
+    return f"{person}:{channel}:{now.isoformat()}"
 
 
 def _current_address(session: Session, person: Person) -> str | None:

@@ -53,6 +53,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNCERTAIN = "uncertain"  # outcome unknown (timeout, reset, killed sender): never re-sent
+    SUMMARISED = "summarised"  # told in a summary (alerts/summaries.py), not as a line
 
 
 class Alert(Base):

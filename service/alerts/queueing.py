@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 
 from service.alerts.compose import ACKNOWLEDGEABLE, TOPIC_NAMES, Line, compose
 from service.alerts.models import Alert, AlertEvent, Delivery, DeliveryStatus, OutboxMessage
+from service.alerts.summaries import SUMMARY_RULE
 from service.channels.base import Button, ChannelLimits, Message
 from service.channels.messages import split_message, utf16_length
 from service.channels.registry import LIMITS
+
+SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm tắt quá hạn"
 
 LimitsOf = Callable[[str], ChannelLimits | None]
 
@@ -119,13 +122,14 @@ def _acknowledgeable(session: Session, event_ids: list[int]) -> dict[int, str]:
     if not event_ids:
         return {}
     rows = session.execute(
-        select(AlertEvent.id, AlertEvent.kind, Alert.unit_code, Alert.topic)
+        select(AlertEvent.id, AlertEvent.kind, Alert.unit_code, Alert.topic, Alert.rule_id)
         .join(Alert, Alert.id == AlertEvent.alert_id)
         .where(AlertEvent.id.in_(event_ids), Alert.acknowledged_at.is_(None))
     ).all()
     return {
-        event_id: f"{unit or ''} {TOPIC_NAMES.get(topic, topic)}".strip()
-        for event_id, kind, unit, topic in rows
+        event_id: f"{unit or (SUMMARY_NAME if rule == SUMMARY_RULE else '')} "
+        f"{TOPIC_NAMES.get(topic, topic)}".strip()
+        for event_id, kind, unit, topic, rule in rows
         if kind in ACKNOWLEDGEABLE
     }
 

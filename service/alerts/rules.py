@@ -221,6 +221,7 @@ def _unit_finding(key: str, rule: Rule, unit: UnitFacts, measured: _Measure) -> 
     context = {
         "unit_name": row["unit_name"],
         "unit_code": unit.code,
+        "group": row.get("group"),  # the comparison set (AGENCY, COMMUNE): a summary's level
         "rank": row.get("rank"),
         "rank_of": row.get("rank_of"),
         "previous_rank": row.get("previous_rank"),

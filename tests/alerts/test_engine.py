@@ -96,6 +96,7 @@ def set_overdue(folder: Path, overdue: int) -> None:
     path = folder / "dvc-progress-tree" / "month-all.json"
     body = json.loads(path.read_bytes())
     unit = next(u for u in body["data"]["children"] if u["departmentCode"] == BÌNH_PHÚ)
+    unit["totalReceived"] = max(unit["totalReceived"], overdue + 1)
     unit["totalOnTime"] = unit["totalReceived"] - overdue
     unit["totalOverdue"] = overdue
     unit["ratio"] = round(100 * unit["totalOnTime"] / unit["totalReceived"], 2)

@@ -1,0 +1,367 @@
+"""Summaries: what a person who covers many units reads instead of a line per unit.
+
+After an evaluation has fanned out its deliveries, a person's deliveries on one topic
+(overdue, band, …) that span more than `SUMMARY_AFTER_UNITS` units, or more than one
+unit when every one of them is a condition present when its unit was first seen (the
+baseline of a first evaluation), are not sent line by line: they are *summarised*. The
+person gets one summary per topic: how many units, the worst ones ranked by magnitude,
+then by the lowest score, per level (at most `SHOWN_PER_LEVEL` agencies and communes),
+"và N đơn vị khác", and how to see the rest (`/status <mã>`, the spreadsheet).
+
+A summary is an alert of its own (rule `summary`, fingerprint
+`summary|<person>|<channel>|<topic>`, no unit), so its message carries the usual
+"Đã tiếp nhận" button and the bot records its acknowledgement for its recipient. It
+is about the firing alerts of its topic that reached the person (directly or by
+escalation), not only about this evaluation's; it is sent again, as a new message,
+only when its text changes. Once the person has acknowledged it, escalations of the
+alerts it lists are not sent to them again line by line. The units' own alerts keep
+their lifecycle: they repeat, escalate and are acknowledged as before.
+
+The summarised deliveries get the status `summarised`; when a new summary is sent they
+are linked to its message (`link_summarised`, after queueing) and so take its outcome.
+A person's summaries of one evaluation share one digest: one message (or its parts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.alerts.compose import TOPIC_NAMES
+from service.alerts.messages import alert_line
+from service.alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertState,
+    Delivery,
+    DeliveryStatus,
+    EventKind,
+)
+from service.alerts.rules import Rule
+from service.channels.messages import escape_html
+from service.notices.names import official_name
+from service.notices.texts import default_texts
+from service.notices.vnformat import number, period_short
+
+SUMMARY_RULE = "summary"
+#: A person whose deliveries of one topic in one evaluation span more units than this
+#: gets a summary (config key to add: alerts.summary_after_units).
+SUMMARY_AFTER_UNITS = 3
+#: How many units of each level a summary names (alerts.summary_shown_agencies / _communes).
+SHOWN_PER_LEVEL = {"AGENCY": 3, "COMMUNE": 10}
+SHOWN_OTHERWISE = 10
+TITLES = {
+    "overdue": "hồ sơ quá hạn",
+    "not_digitised": "hồ sơ chưa số hóa",
+    "not_paid_online": "hồ sơ chưa thanh toán trực tuyến",
+    "unsynced": "hồ sơ chưa đồng bộ lên Cổng DVCQG",
+    "falling": "điểm giảm",
+    "rank": "thứ hạng giảm",
+    "band": "điểm dưới ngưỡng",
+}
+SEE_MORE = (
+    "Xem từng đơn vị: gửi /status kèm mã, ví dụ /status {code}. "
+    "Danh sách đầy đủ: bảng tính Excel kết quả đánh giá."
+)
+BASELINE_NOTE = "Tình hình khi dvcwatch bắt đầu theo dõi các đơn vị này:"
+_MARKER = re.compile(r"^[^\wÀ-ỹ]+")  # the line's emoji and spaces
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    alert: Alert
+    group: str
+    total: float | None
+    text: str  # escaped HTML: "<b>UBND xã Bình Phú</b> (H44.116): 95 hồ sơ quá hạn"
+
+
+def summarise(
+    session: Session,
+    deliveries: Sequence[Delivery],
+    first_seen: set[str],
+    rules: Mapping[str, Rule],
+    digest_key: str,
+    now: dt.datetime,
+) -> list[Delivery]:
+    """Replace the deliveries that a summary covers (see module doc); returns the
+    deliveries that go out: the lines kept and the new summaries. `first_seen` are the
+    units no alert had been about before this evaluation; `digest_key` is formatted
+    with `person` and `channel` to group a person's summaries in one message."""
+    alerts = _alerts_of(session, deliveries)
+    kinds = _event_kinds(session, deliveries)
+    groups: dict[tuple[str, str, str], list[Delivery]] = {}
+    kept: list[Delivery] = []
+    for delivery in deliveries:
+        alert = alerts.get(delivery.alert_id or 0)
+        if alert is None or alert.rule_id == SUMMARY_RULE or alert.unit_code is None:
+            kept.append(delivery)
+            continue
+        groups.setdefault((delivery.person_id, delivery.channel, alert.topic), []).append(delivery)
+    for (person, channel, topic), group in groups.items():
+        summary = _summary_alert(session, person, channel, topic)
+        group = _without_acknowledged_escalations(group, summary, kinds)
+        units = {alerts[d.alert_id or 0].unit_code for d in group}
+        baseline = all(
+            kinds.get(d.event_id or 0) == EventKind.FIRED
+            and alerts[d.alert_id or 0].unit_code in first_seen
+            for d in group
+        )
+        key = digest_key.format(person=person, channel=channel)
+        many = len(units) > (1 if baseline else SUMMARY_AFTER_UNITS)
+        if not many:
+            for delivery in group:
+                if baseline and delivery.digest_key is None:
+                    delivery.digest_key = key  # a first notice is one message per person
+            kept += group
+        if not group or (not many and summary is None):
+            continue
+        resolved = many and sum(kinds.get(d.event_id or 0) == EventKind.RESOLVED for d in group)
+        sent = _refresh(
+            session,
+            (person, channel, group[0].address, topic),
+            summary,
+            rules,
+            resolved,
+            now,
+            baseline,
+        )
+        if sent is not None:
+            sent.digest_key = key
+            sent.not_before = min(d.not_before for d in group)
+            kept.append(sent)
+        if many:
+            for delivery in group:
+                delivery.status = DeliveryStatus.SUMMARISED
+                delivery.message_unit = f"summary:{sent.id}" if sent is not None else None
+    session.flush()
+    return kept
+
+
+def link_summarised(session: Session) -> None:
+    """Summarised deliveries take the message and part of the summary that covers them
+    (queued by now), so that its outcome becomes theirs."""
+    waiting = session.scalars(
+        select(Delivery).where(
+            Delivery.status == DeliveryStatus.SUMMARISED, Delivery.message_unit.like("summary:%")
+        )
+    ).all()
+    for delivery in waiting:
+        summary = session.get(Delivery, int(str(delivery.message_unit).split(":", 1)[1]))
+        delivery.message_unit = summary.message_unit if summary else None
+        delivery.part = summary.part if summary else None
+    session.flush()
+
+
+def _alerts_of(session: Session, deliveries: Sequence[Delivery]) -> dict[int, Alert]:
+    ids = {d.alert_id for d in deliveries if d.alert_id is not None}
+    if not ids:
+        return {}
+    return {a.id: a for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))}
+
+
+def _event_kinds(session: Session, deliveries: Sequence[Delivery]) -> dict[int, str]:
+    ids = {d.event_id for d in deliveries if d.event_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(AlertEvent.id, AlertEvent.kind).where(AlertEvent.id.in_(ids)))
+    return {event_id: kind for event_id, kind in rows}
+
+
+def _fingerprint(person: str, channel: str, topic: str) -> str:
+    return f"{SUMMARY_RULE}|{person}|{channel}|{topic}"
+
+
+def _summary_alert(session: Session, person: str, channel: str, topic: str) -> Alert | None:
+    return session.scalars(
+        select(Alert).where(Alert.fingerprint == _fingerprint(person, channel, topic))
+    ).first()
+
+
+def _without_acknowledged_escalations(
+    group: list[Delivery], summary: Alert | None, kinds: Mapping[int, str]
+) -> list[Delivery]:
+    """The group less the escalations of alerts that an acknowledged summary of the
+    person lists: those are summarised at once, with no message."""
+    if summary is None or summary.acknowledged_at is None:
+        return group
+    listed = set(json.loads(summary.context_json).get("alert_ids", []))
+    kept = []
+    for delivery in group:
+        if kinds.get(delivery.event_id or 0) == EventKind.ESCALATED and delivery.alert_id in listed:
+            delivery.status = DeliveryStatus.SUMMARISED
+        else:
+            kept.append(delivery)
+    return kept
+
+
+def _refresh(
+    session: Session,
+    key: tuple[str, str, str, str],
+    summary: Alert | None,
+    rules: Mapping[str, Rule],
+    resolved: int,
+    now: dt.datetime,
+    baseline: bool = False,
+) -> Delivery | None:
+    """Rewrite the person's summary of the topic from the firing alerts that reached
+    them; a delivery of it when its text changed (or it is new), else None."""
+    person, channel, address, topic = key
+    ranked = _ranked(session, person, channel, topic, rules)
+    body = summary_text(topic, ranked)
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    known = json.loads(summary.context_json) if summary is not None else {}
+    if summary is not None and summary.state == AlertState.FIRING and known.get("digest") == digest:
+        return None
+    if summary is None:
+        summary = Alert(
+            fingerprint=_fingerprint(person, channel, topic),
+            rule_id=SUMMARY_RULE,
+            sequence=0,
+            first_fired_at=now,
+            escalation_level=0,
+        )
+        session.add(summary)
+    provinces = {r.alert.province_code for r in ranked}
+    summary.topic, summary.severity, summary.unit_code = topic, "info", None
+    summary.province_code = provinces.pop() if len(provinces) == 1 else None
+    summary.period = ranked[0].alert.period if ranked else None
+    summary.label = _label(topic, len(ranked), summary.period)
+    summary.context_json = json.dumps(
+        {"digest": digest, "alert_ids": [r.alert.id for r in ranked], "units": len(ranked)}
+    )
+    summary.magnitude = float(len(ranked))
+    summary.last_changed_at = summary.last_notified_at = now
+    summary.acknowledged_at = summary.acknowledged_by = None  # a new text awaits a new press
+    summary.state = AlertState.FIRING if ranked else AlertState.RESOLVED
+    summary.resolved_at = None if ranked else now
+    if not ranked and not resolved:
+        session.flush()
+        return None
+    notes = [BASELINE_NOTE] if baseline else []
+    notes += [f"✅ Đã khắc phục ở {resolved} đơn vị."] if resolved else []
+    text = "\n".join([*notes[:1], body, *notes[1:]])
+    return _deliver(session, summary, (person, channel, address), text, now)
+
+
+def _deliver(
+    session: Session, summary: Alert, to: tuple[str, str, str], text: str, now: dt.datetime
+) -> Delivery:
+    person, channel, address = to
+    session.flush()
+    summary.sequence += 1
+    event = AlertEvent(
+        alert_id=summary.id,
+        sequence=summary.sequence,
+        kind=EventKind.FIRED if summary.sequence == 1 else EventKind.CHANGED,
+        magnitude=summary.magnitude,
+        text_html=text,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    delivery = Delivery(
+        idempotency_key=f"event:{event.id}:{person}:{channel}",
+        event_id=event.id,
+        alert_id=summary.id,
+        person_id=person,
+        channel=channel,
+        address=address,
+        unit_label=summary.label,
+        text_html=text,
+        created_at=now,
+        not_before=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def _label(topic: str, units: int, period: str | None) -> str:
+    title = TITLES.get(topic, TOPIC_NAMES.get(topic, topic))
+    when = f" ({period_short(period)})" if period else ""
+    return f"Tóm tắt: {units} đơn vị có {title}{when}" if units else f"Tóm tắt: {title}"
+
+
+def _ranked(
+    session: Session, person: str, channel: str, topic: str, rules: Mapping[str, Rule]
+) -> list[_Ranked]:
+    """The firing alerts of `topic` that reached the person, worst first."""
+    reached = select(Delivery.alert_id).where(
+        Delivery.person_id == person, Delivery.channel == channel
+    )
+    alerts = session.scalars(
+        select(Alert).where(
+            Alert.topic == topic,
+            Alert.state == AlertState.FIRING,
+            Alert.rule_id != SUMMARY_RULE,
+            Alert.unit_code.is_not(None),
+            Alert.id.in_(reached),
+        )
+    ).all()
+    ranked = []
+    for alert in alerts:
+        context = json.loads(alert.context_json)
+        rule = rules.get(alert.rule_id)
+        total = context.get("total")
+        ranked.append(
+            _Ranked(
+                alert,
+                str(context.get("group") or ""),
+                float(total) if isinstance(total, int | float) else None,
+                _unit_line(alert, rule, context, total),
+            )
+        )
+    return sorted(
+        ranked,
+        key=lambda r: (
+            -(r.alert.magnitude or 0.0),
+            r.total if r.total is not None else math.inf,
+            r.alert.unit_code or "",
+        ),
+    )
+
+
+def _unit_line(alert: Alert, rule: Rule | None, context: dict, total: object) -> str:
+    name = official_name(str(context.get("unit_name") or alert.unit_code))
+    what = ""
+    if rule is not None:
+        line = alert_line(EventKind.FIRED, rule, alert.magnitude, None, alert.period, context)
+        what = _MARKER.sub("", line.splitlines()[0])
+        if alert.period:
+            what = what.replace(f" ({period_short(alert.period)})", "")
+        what = what.rstrip(".")
+    if isinstance(total, int | float) and "điểm" not in what.lower():
+        what += f"; {number(total)} điểm"
+    code = escape_html(str(alert.unit_code))
+    return f"<b>{escape_html(name)}</b> ({code}): {what}" if what else f"<b>{escape_html(name)}</b>"
+
+
+def summary_text(topic: str, ranked: Sequence[_Ranked]) -> str:
+    """A summary's text (Telegram HTML), under its label: per level, how many units
+    and the worst of them; the rest counted, and how to see them."""
+    if not ranked:
+        return f"Không còn đơn vị nào có {TITLES.get(topic, topic)}."
+    lines = []
+    levels = default_texts().set_names
+    shown = 0
+    for group in sorted({r.group for r in ranked}, key=lambda g: (g != "AGENCY", g)):
+        members = [r for r in ranked if r.group == group]
+        most = SHOWN_PER_LEVEL.get(group, SHOWN_OTHERWISE)
+        heading = levels.get(group, "đơn vị khác")
+        worst = ", nặng nhất" if len(members) > most else ""
+        heading = f"{heading[:1].upper()}{heading[1:]}: {len(members)} đơn vị{worst}"
+        lines.append(f"<i>{escape_html(heading)}</i>")
+        lines += [f"{n}. {r.text}" for n, r in enumerate(members[:most], 1)]
+        shown += min(most, len(members))
+    if len(ranked) > shown:
+        lines.append(f"và {len(ranked) - shown} đơn vị khác.")
+    lines.append(escape_html(SEE_MORE.format(code=ranked[0].alert.unit_code)))
+    return "\n".join(lines)
