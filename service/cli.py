@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -37,6 +38,16 @@ from service.scoring.schemes import SchemeError
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a filter whose reader left
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd stopping a one-shot command, `kill`): unwinds like Ctrl-C, so that
+    the run in progress is recorded as interrupted before the process ends."""
+
+
+def _terminate(_signal: int, _frame: object) -> None:
+    raise Terminated("SIGTERM")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator_main(arguments[1:])
     args = build_parser().parse_args(arguments)
+    if args.handler is not run_service:  # the service stops on SIGTERM by itself, cleanly
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         settings = load_settings(args.config, os.environ, args.db)
         result: int = args.handler(App(settings), args)
@@ -69,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"dvcwatch: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
+    except Terminated:
+        print("dvcwatch: stopped by SIGTERM", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("dvcwatch: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -6,7 +6,10 @@ together with the run's success, only after all seven datasets were fetched
 and parsed. Any failure stores no snapshot and records the reason and its
 kind: blocked, unavailable, bad_response, deadline (the run's own), parse,
 unknown_province; and, raised after recording, internal (a bug) or
-interrupted.
+interrupted. A run records its owner and a lease (`service.runs`); runs of a
+process that is gone are closed before a new one starts. A province the portal
+does not list is recorded as a `province-check` run, not a `sync`, so that a
+mistyped code leaves no "never synced" scope behind for the alerts.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from service.portal.client import (
     PortalResponse,
 )
 from service.portal.parse import parse_province, read_identity
+from service.runs import close_abandoned, renew, start_run
 from service.snapshots import NonFiniteFigure, SnapshotKey, store_snapshots
 
 log = logging.getLogger(__name__)
@@ -72,6 +76,7 @@ class SyncOutcome:
     unchanged: int = 0
     revised: int = 0
     error: str | None = None
+    kind: str | None = None  # of the failure: blocked, unavailable, unknown_province...
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class RawArchive:
                     error=response.error,
                 )
             )
+            renew(session, self.run_id)
 
 
 def snapshot_key(period: Period, today: dt.date) -> SnapshotKey:
@@ -130,13 +136,14 @@ def sync_province(
     unless the process itself dies.
     """
     say = progress or (lambda _message: None)
-    run_id = _start_run(sessions, province_ref[:SCOPE_LENGTH], str(period))
+    close_abandoned(sessions)
+    run_id = start_run(sessions, "sync", province_ref[:SCOPE_LENGTH], str(period))
     try:
         return _sync(sessions, settings, province_ref, period, today, say, http, run_id)
     except EXPECTED_FAILURES as exc:
         status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
         _finish_failed(sessions, run_id, status, exc.kind, str(exc))
-        return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc))
+        return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc), kind=exc.kind)
     except BaseException as exc:
         kind = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "internal"
         _record_crash(sessions, run_id, kind, exc)
@@ -224,21 +231,18 @@ def resolve_province(
     )
 
 
-def _start_run(sessions: sessionmaker[Session], scope: str, period: str) -> int:
-    with sessions.begin() as session:
-        run = FetchRun(job="sync", scope=scope, period=period, status=RunStatus.RUNNING)
-        session.add(run)
-        session.flush()
-        return run.id
-
-
 def _record_crash(
     sessions: sessionmaker[Session], run_id: int, kind: str, exc: BaseException
 ) -> None:
     """Record an unexpected end of the run without hiding it: if even that fails (the
     database may be what broke), say so in the log and let the first error go on."""
+    if isinstance(exc, KeyboardInterrupt):
+        reason = str(exc) if str(exc) else "Ctrl-C (SIGINT)"
+        reason = f"interrupted by {reason}"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
     try:
-        _finish_failed(sessions, run_id, RunStatus.FAILED, kind, f"{type(exc).__name__}: {exc}")
+        _finish_failed(sessions, run_id, RunStatus.FAILED, kind, reason)
     except Exception:
         log.exception("sync run %s ended by %s and could not be recorded", run_id, kind)
 
@@ -249,3 +253,5 @@ def _finish_failed(
     with sessions.begin() as session:
         run = session.get_one(FetchRun, run_id)
         run.status, run.error_kind, run.error, run.finished_at = status, kind, error, utcnow()
+        if kind == UnknownProvince.kind:
+            run.job = "province-check"

@@ -81,7 +81,7 @@ def test_scores_as_a_table_show_vietnamese_decimals(db_url, config, simulator, c
     capsys.readouterr()
     main(dvcwatch("scores", "--period", "2026-08", db_url=db_url, config=config))
     table = capsys.readouterr().out
-    assert "UBND xã Bình Phú - Tỉnh Phú Thọ" in table and "17,62" in table
+    assert "UBND xã Bình Phú " in table and "- Tỉnh Phú Thọ" not in table and "17,62" in table
 
 
 def test_a_bad_period_is_a_usage_error(db_url, config, capsys):
@@ -112,27 +112,55 @@ def counts(db_url: str) -> tuple[int, int]:
 
 
 def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simulator):
+    """SIGKILL mid-sync: no snapshot half written, and the next command closes the dead
+    process's run; a concurrent live run is left alone, and SIGTERM records it interrupted."""
     main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
-    simulator.inject(Fault("delay", endpoint="handling-satisfaction", times=1, seconds=60))
     command = [DVCWATCH, *sync_august(db_url, config, simulator)]
-    process = subprocess.Popen(command, env=os.environ.copy())
-    deadline = time.monotonic() + 30
-    while not any(e == "handling-satisfaction" for e, _ in simulator.requests_log):
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    killed = _stuck_sync(command, simulator, 1)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=10)
     snapshots, raw = counts(db_url)
     assert snapshots == 0 and raw >= 5  # the evidence is kept, no snapshot is half written
-    simulator.clear_faults()
+    live = _stuck_sync(command, simulator, 2)
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
     assert counts(db_url)[0] == 164
+    runs = _runs(db_url)
+    assert runs[:2] == [
+        ("failed", "abandoned", killed.pid),  # its process is gone: closed by the rerun
+        ("running", None, live.pid),  # alive, holding its lease: untouched
+    ]
+    assert runs[2][:2] == ("ok", None)
+    live.send_signal(signal.SIGTERM)
+    assert live.wait(timeout=30) == 143
+    assert [run[:2] for run in _runs(db_url)] == [
+        ("failed", "abandoned"),
+        ("failed", "interrupted"),
+        ("ok", None),
+    ]
+
+
+def _stuck_sync(
+    command: list[str], simulator: PortalSimulator, nth: int
+) -> subprocess.Popen[bytes]:
+    """A sync process waiting on the portal's slow answer (its `nth` such request)."""
+    simulator.inject(Fault("delay", endpoint="handling-satisfaction", times=1, seconds=60))
+    process = subprocess.Popen(command, env=os.environ.copy(), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while sum(e == "handling-satisfaction" for e, _ in simulator.requests_log) < nth:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    return process
+
+
+def _runs(db_url: str) -> list[tuple[str, str | None, int | None]]:
     app = App(Settings.model_validate({"database": {"url": db_url}}))
     with app.sessions()() as session:
-        statuses = session.scalars(select(FetchRun.status).order_by(FetchRun.id)).all()
+        rows = session.execute(
+            select(FetchRun.status, FetchRun.error_kind, FetchRun.owner_pid).order_by(FetchRun.id)
+        ).all()
     app.engine.dispose()
-    assert statuses == ["running", "ok"]  # the killed run stays visible as never finished
+    return [(status, kind, pid) for status, kind, pid in rows]
 
 
 def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(

@@ -17,6 +17,7 @@ from service.models import Unit
 from service.output import render, scores_table, write_csv_file
 from service.periods import Period
 from service.portal.checks import is_code
+from service.runs import close_abandoned
 from service.scoring.book import NATIONAL
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows
@@ -155,6 +156,7 @@ def run_import(app: App, args: argparse.Namespace) -> int:
 
 
 def run_status(app: App, args: argparse.Namespace) -> int:
+    close_abandoned(app.sessions())  # a run whose process is gone is not "running"
     with app.sessions()() as session:
         report = status_report.collect(session)
     print(status_report.render_report(report, args.format))

@@ -1,0 +1,154 @@
+"""Who runs a fetch run, and closing the runs whose process is gone.
+
+A run records its owner: the host, the process id and the process's start time (so a
+reused pid is not taken for the owner), and a lease it renews with every response it
+archives. A later command closes, as `failed` with kind `abandoned`, every `running` run
+whose owner is a process of this host that no longer exists, and every run whose lease
+has passed (an owner on another host, a frozen process); the live runs of a standby or a
+concurrent command hold their lease and are left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.clock import utcnow
+from service.models import FetchRun, RunStatus
+
+log = logging.getLogger(__name__)
+
+#: A run that archived nothing for this long is taken as dead even if its owner
+#: cannot be checked (another host). Longer than any single portal exchange.
+LEASE = dt.timedelta(minutes=15)
+#: A process's start as recorded and as read again may differ by rounding.
+START_SLACK = dt.timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class Owner:
+    host: str
+    pid: int
+    started_at: dt.datetime | None  # naive UTC; None where /proc cannot tell
+
+
+def process_start(pid: int) -> dt.datetime | None:
+    """When process `pid` started (naive UTC), from /proc; None if it does not exist."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        ticks = int(fields[19])  # field 22 (starttime), counted after "pid (comm)"
+    except (OSError, ValueError, IndexError):
+        return None
+    booted = _boot_time()
+    if booted is None:
+        return None
+    return booted + dt.timedelta(seconds=ticks / os.sysconf("SC_CLK_TCK"))
+
+
+@cache
+def _boot_time() -> dt.datetime | None:
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            for line in stat:
+                if line.startswith("btime "):
+                    seconds = int(line.split()[1])
+                    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def this_process() -> Owner:
+    return Owner(socket.gethostname(), os.getpid(), process_start(os.getpid()))
+
+
+def alive(owner: Owner) -> bool | None:
+    """True/False for a process of this host; None when it cannot be told (another host)."""
+    if owner.host != socket.gethostname():
+        return None
+    if owner.pid == os.getpid():
+        return True
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        pass
+    if owner.started_at is None:
+        return True
+    started = process_start(owner.pid)
+    if started is None:  # gone between the two looks
+        return False
+    return abs(started - owner.started_at) <= START_SLACK  # else the pid was reused
+
+
+def start_run(sessions: sessionmaker[Session], job: str, scope: str, period: str) -> int:
+    """Record a new `running` run owned by this process, with a fresh lease."""
+    owner, now = this_process(), utcnow()
+    with sessions.begin() as session:
+        run = FetchRun(
+            job=job,
+            scope=scope,
+            period=period,
+            status=RunStatus.RUNNING,
+            started_at=now,
+            owner_host=owner.host,
+            owner_pid=owner.pid,
+            owner_started_at=owner.started_at,
+            lease_until=now + LEASE,
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def renew(session: Session, run_id: int) -> None:
+    """Extend a run's lease (inside the caller's transaction)."""
+    run = session.get(FetchRun, run_id)
+    if run is not None and run.status == RunStatus.RUNNING:
+        run.lease_until = utcnow() + LEASE
+
+
+def close_abandoned(sessions: sessionmaker[Session], now: dt.datetime | None = None) -> int:
+    """Close every `running` run whose owner is gone or whose lease passed; returns how many."""
+    now = now or utcnow()
+    closed = 0
+    with sessions.begin() as session:
+        running = session.scalars(
+            select(FetchRun).where(FetchRun.status == RunStatus.RUNNING).with_for_update()
+        ).all()
+        for run in running:
+            reason = _why_abandoned(run, now)
+            if reason is None:
+                continue
+            run.status, run.error_kind, run.error = RunStatus.FAILED, "abandoned", reason
+            run.finished_at = now
+            closed += 1
+    if closed:
+        log.warning("%d run(s) left running by a process that is gone were closed", closed)
+    return closed
+
+
+def _why_abandoned(run: FetchRun, now: dt.datetime) -> str | None:
+    if run.owner_host is None or run.owner_pid is None:
+        if run.started_at < now - LEASE:
+            return "no owner recorded and no sign of life since it started"
+        return None
+    owner = Owner(run.owner_host, run.owner_pid, run.owner_started_at)
+    state = alive(owner)
+    if state is False:
+        return f"its process {owner.host}:{owner.pid} ended without finishing it"
+    if state is None and run.lease_until is not None and run.lease_until < now:
+        return (
+            f"its process {owner.host}:{owner.pid} has not renewed its lease "
+            f"since {run.lease_until:%Y-%m-%d %H:%M} UTC"
+        )
+    return None
