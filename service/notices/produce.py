@@ -36,9 +36,12 @@ from service.notices.render import (
     write_atomic,
 )
 from service.notices.texts import NoticeTexts, load_texts
+from service.notices.tt01_notice import period_problem, tt01_notice
+from service.notices.tt01_texts import load_tt01_texts
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
+from service.scoring.tt01 import TT01_KIND
 from service.snapshots import StoredUnit, latest_units
 
 HISTORY_MONTHS = 12
@@ -104,6 +107,9 @@ def write_notice(
     `UnsafeOutputPath` when it would resolve elsewhere. Files and folders are
     created with the process's umask.
     """
+    problem = period_problem(request.kind, request.scheme, request.period)
+    if problem:
+        raise NoticeError(problem)
     archived = _archived(session, request)
     complete = {w.format for w in archived if w.path.exists()} >= set(formats)
     if archived and complete and not force:
@@ -132,6 +138,15 @@ def _build(
     texts = load_texts(settings.templates_dir)
     issuer = _issuer(request.issuer)
     rows = score_rows(session, book, request.scheme, request.period)
+    if request.scheme == TT01_KIND:
+        words = load_tt01_texts(settings.templates_dir)
+        wording = (issuer, scheme_title(book, request.scheme), texts, words)
+        built = tt01_notice(session, rows, request.unit, request.period, wording)
+        if built is None:
+            raise NoticeError(
+                f"--unit {request.unit}: no tt01 units in this set for {request.period}"
+            )
+        return built[0], {}, built[1]
     previous_rows = score_rows(session, book, request.scheme, request.period.previous())
     if request.kind == "baocao":
         return _baocao(session, book, request, issuer, texts, rows, previous_rows)

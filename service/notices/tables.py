@@ -22,6 +22,7 @@ APPENDIX_TABLE = "dvcwatch-appendix"
 #: The size of the tables' text (style "Notice Cell") and the cells' side margins.
 CELL_FONT, CELL_PADDING = Pt(11), 2 * 108 + 40  # twips: Word's 0.19 cm each side, and slack
 NAME_MIN, WIDEST = Mm(55).twips, Mm(40).twips  # a value column wider than WIDEST wraps
+NAME_LEAST = Mm(45).twips  # the name column of a table too wide for NAME_MIN
 #: Times New Roman's advance widths in ems, by kind of character (near enough to size).
 _NARROW, _WIDE = set(" ,.;:/()-'!|ijlrtf"), set("%MWmw")
 
@@ -54,23 +55,51 @@ def text_width(text: str, bold: bool = False) -> int:
 def column_widths(cells: list[list[str]], width: int) -> list[int]:
     """Widths (twips) of columns holding `cells` (rows of texts; the first is the
     header, set in bold) within `width`: every column at least its longest word,
-    values up to their whole text (at most `WIDEST`), the name column the rest."""
+    values up to their whole text (at most `WIDEST`), the name column the rest.
+    When the whole texts do not fit, the header's are given up first (a heading
+    "Tiêu chí 1" wraps over its "1,75" before a note "Không phát sinh TTHC" does),
+    then the widest columns give up room to the narrow ones (`_level`), the name
+    column among them (down to `NAME_LEAST`) when even that is not enough."""
     count = max(len(row) for row in cells)
     least, wish = [CELL_PADDING] * count, [CELL_PADDING] * count
+    body_wish = [CELL_PADDING] * count
     for index, row in enumerate(cells):
         for column, text in enumerate(row):
             bold = index == 0
             words = [text_width(w, bold) for w in text.split()] or [0]
             least[column] = max(least[column], max(words) + CELL_PADDING)
             whole = min(text_width(text, bold) + CELL_PADDING, WIDEST)
-            wish[column] = max(wish[column], whole, least[column])
+            wish[column] = max(wish[column], whole)
+            if index > 0:
+                body_wish[column] = max(body_wish[column], whole)
+    wish = [max(w, low) for w, low in zip(wish, least, strict=True)]
+    body_wish = [max(w, low) for w, low in zip(body_wish, least, strict=True)]
     values = [c for c in range(count) if c != 1]
-    room = width - max(NAME_MIN, least[1])
-    floor, ceiling = sum(least[c] for c in values), sum(wish[c] for c in values)
-    share = 1.0 if ceiling <= room else max(0.0, (room - floor) / max(ceiling - floor, 1))
-    widths = [least[c] + int((wish[c] - least[c]) * share) for c in range(count)]
-    widths[1] = width - sum(widths[c] for c in values)
+    if sum(wish[c] for c in values) > width - max(NAME_MIN, least[1]):
+        wish = body_wish
+    if sum(wish[c] for c in values) > width - max(NAME_MIN, least[1]):
+        # too many columns (a table of nine criteria): the name gives up some room too
+        least[1], wish[1] = max(least[1], NAME_LEAST), max(NAME_MIN, least[1])
+        values = list(range(count))
+    level = _level(least, wish, values, width - max(NAME_MIN, least[1]) * (1 not in values))
+    widths = [max(least[c], min(wish[c], level)) for c in range(count)]
+    widths[1] = width - sum(widths[c] for c in range(count) if c != 1)
     return widths
+
+
+def _level(least: list[int], wish: list[int], values: list[int], room: int) -> int:
+    """The highest width every value column may grow to (none below its least, none
+    above its wish) with all of them within `room`: the narrow columns get their whole
+    text first and the widest gives up what is missing (a class "Xuất sắc" stays on one
+    line; a long note wraps)."""
+    low, high = 0, max((wish[c] for c in values), default=0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(max(least[c], min(wish[c], middle)) for c in values) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _is_appendix(table: Any) -> bool:

@@ -125,13 +125,18 @@ def default_texts() -> NoticeTexts:
 
 def load_texts(override_dir: Path | None) -> NoticeTexts:
     """The bundled texts, overridden by `override_dir/texts.toml` when that file exists."""
+    return _parse(*texts_data(override_dir))
+
+
+def texts_data(override_dir: Path | None) -> tuple[TextsReader, dict[str, Any]]:
+    """The parsed texts file (bundled, merged with the office's) and a reader naming it."""
     bundled = TEMPLATES_DIR / TEXTS_FILE
     data = _read(bundled)
     source = str(bundled)
     if override_dir is not None and (override_dir / TEXTS_FILE).is_file():
         data = _merge(data, _read(override_dir / TEXTS_FILE))
         source = f"{override_dir / TEXTS_FILE} (over {bundled.name})"
-    return _parse(_Reader(source), data)
+    return TextsReader(source), data
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -152,7 +157,7 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-class _Reader:
+class TextsReader:
     """Typed reads of the parsed TOML; every error names the file and the key."""
 
     def __init__(self, source: str) -> None:
@@ -207,7 +212,7 @@ class _Reader:
             raise self.fail(key, f"unknown placeholder {{{unknown[0]}}}; known: {known}")
 
 
-def _parse(read: _Reader, data: Mapping[str, Any]) -> NoticeTexts:
+def _parse(read: TextsReader, data: Mapping[str, Any]) -> NoticeTexts:
     return NoticeTexts(
         class_order=read.lines(data, "class_order"),
         set_names=read.texts(data, "set_names"),
@@ -219,7 +224,7 @@ def _parse(read: _Reader, data: Mapping[str, Any]) -> NoticeTexts:
     )
 
 
-def _congvan(read: _Reader, data: Mapping[str, Any]) -> CongVanTexts:
+def _congvan(read: TextsReader, data: Mapping[str, Any]) -> CongVanTexts:
     at = "congvan."
     fell = read.table(data, "fell", at)
     return CongVanTexts(
@@ -241,7 +246,7 @@ def _congvan(read: _Reader, data: Mapping[str, Any]) -> CongVanTexts:
     )
 
 
-def _summary_rows(read: _Reader, rows: Any, where: str) -> tuple[SummaryRow, ...]:
+def _summary_rows(read: TextsReader, rows: Any, where: str) -> tuple[SummaryRow, ...]:
     if not isinstance(rows, list) or not all(isinstance(row, Mapping) for row in rows):
         raise read.fail(where, "missing, or not a list of tables")
     parsed = []
@@ -254,7 +259,7 @@ def _summary_rows(read: _Reader, rows: Any, where: str) -> tuple[SummaryRow, ...
     return tuple(parsed)
 
 
-def _baocao(read: _Reader, data: Mapping[str, Any]) -> BaoCaoTexts:
+def _baocao(read: TextsReader, data: Mapping[str, Any]) -> BaoCaoTexts:
     def text(key: str) -> str:
         return read.text(data, key, "baocao.")
 
