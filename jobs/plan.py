@@ -11,7 +11,10 @@ Keys (times in Asia/Ho_Chi_Minh):
   down is caught up by its first slot only: the portal shows only today's
   running figures, so one run per missed day is all there is to fetch);
 - `sync-final`, province, `2026-08` (on days 1-5 after the month ends);
-- `notices`, `congvan:H44.116`, `2026-08` (on the Nth working day).
+- `notices`, `congvan:H44.116`, `2026-08` (on the Nth working day);
+- `notices`, `baocao:DBD`, `2021-Q1` and `2021` for a nine-criteria (tt01)
+  report: the quarter's on the Nth working day of the month after it, the
+  year's on the same day of January (with the fourth quarter's).
 """
 
 from __future__ import annotations
@@ -116,6 +119,31 @@ def expected_notices(
             moment = dt.datetime.combine(day, dt.time(8, 0), LOCAL_TZ)
             if start < moment <= end:
                 due += [Due("notices", notice, str(month), moment) for notice in notices]
+    return due
+
+
+def expected_reports(
+    calendar: WorkCalendar,
+    working_day: int,
+    notices: Sequence[str],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Due]:
+    """Each configured quarterly report (`kind:unit`) of the quarter just ended, on the
+    `working_day`-th working day of January, April, July and October; in January the
+    report of the year just ended too."""
+    due = []
+    for day in _days(start, end):
+        if day.month % 3 != 1 or day != notice_day(calendar, day.year, day.month, working_day):
+            continue
+        moment = dt.datetime.combine(day, dt.time(8, 0), LOCAL_TZ)
+        if not start < moment <= end:
+            continue
+        month = Period.month_of(day).previous()
+        periods = [Period.parse(f"{month.year}-Q{(month.number - 1) // 3 + 1}")]
+        if day.month == 1:
+            periods.append(Period.parse(str(month.year)))
+        due += [Due("notices", notice, str(p), moment) for p in periods for notice in notices]
     return due
 
 

@@ -11,10 +11,18 @@ import logging
 
 from jobs import work
 from jobs.leader import heartbeat
-from jobs.plan import Due, expected_finals, expected_notices, expected_syncs, slot_key
+from jobs.plan import (
+    Due,
+    expected_finals,
+    expected_notices,
+    expected_reports,
+    expected_syncs,
+    slot_key,
+)
 from service import claims
 from service.alerts import setup
 from service.clock import LOCAL_TZ
+from service.scoring.tt01 import TT01_KIND
 
 log = logging.getLogger("dvcwatch.scheduler")
 OVERDUE_GRACE = dt.timedelta(hours=2)
@@ -24,7 +32,9 @@ def expected(context: work.Context, start: dt.datetime, end: dt.datetime) -> lis
     """Every run the schedule expects in (start, end] (aware times)."""
     settings = context.app.settings
     provinces = [watch.province for watch in settings.watch]
-    notices = [f"{unit.kind}:{unit.unit}" for unit in settings.notices.units]
+    units = settings.notices.units
+    notices = [f"{unit.kind}:{unit.unit}" for unit in units if unit.scheme != TT01_KIND]
+    reports = [f"{unit.kind}:{unit.unit}" for unit in units if unit.scheme == TT01_KIND]
     calendar = setup.policy(settings).calendar
     syncs = (
         []
@@ -35,6 +45,7 @@ def expected(context: work.Context, start: dt.datetime, end: dt.datetime) -> lis
         *syncs,
         *expected_finals(provinces, start, end),
         *expected_notices(calendar, settings.notices.working_day, notices, start, end),
+        *expected_reports(calendar, settings.notices.working_day, reports, start, end),
     ]
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jobs.plan import expected_finals, expected_notices, expected_syncs, notice_day
+from jobs.plan import (
+    expected_finals,
+    expected_notices,
+    expected_reports,
+    expected_syncs,
+    notice_day,
+)
 from service.alerts.calendar import WorkCalendar
 from service.clock import LOCAL_TZ
 
@@ -39,3 +45,22 @@ def test_notices_are_due_on_the_third_working_day_skipping_holidays():
     assert [(d.scope, d.period, d.at.date()) for d in due] == [
         ("congvan:H44.116", "2026-08", dt.date(2026, 9, 7))
     ]
+
+
+def test_nine_criteria_reports_are_due_after_each_quarter_and_after_each_year():
+    calendar = WorkCalendar(holidays=frozenset({dt.date(2027, 1, 1)}))
+    due = expected_reports(calendar, 3, ["baocao:DBD"], local(2026, 9, 1), local(2027, 4, 30))
+    assert [(d.scope, d.period, d.at.date()) for d in due] == [
+        ("baocao:DBD", "2026-Q3", dt.date(2026, 10, 5)),
+        ("baocao:DBD", "2026-Q4", dt.date(2027, 1, 6)),
+        ("baocao:DBD", "2026", dt.date(2027, 1, 6)),
+        ("baocao:DBD", "2027-Q1", dt.date(2027, 4, 5)),
+    ]
+    assert all(d.job == "notices" for d in due)
+
+
+def test_no_quarterly_report_falls_due_in_a_month_that_ends_no_quarter():
+    calendar = WorkCalendar(holidays=frozenset())
+    assert (
+        expected_reports(calendar, 3, ["baocao:DBD"], local(2026, 8, 1), local(2026, 9, 30)) == []
+    )
