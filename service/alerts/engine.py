@@ -19,12 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.alerts.calendar import WorkCalendar
-from service.alerts.directory import Directory, Person, escalation_targets, recipients
+from service.alerts.directory import Directory, recipients
+from service.alerts.fanout import digest_key, escalate, fan_out, record_event
 from service.alerts.lifecycle import Known, Transition, transitions
-from service.alerts.messages import alert_line
 from service.alerts.models import (
     Alert,
-    AlertEvent,
     AlertState,
     ChannelAddress,
     Delivery,
@@ -108,9 +107,9 @@ def evaluate(
         rule = change.finding.rule if change.finding else rules_by_id.get(alert.rule_id)
         if rule is None:
             continue  # a rule removed from the configuration: its alert stays as it was
-        event = _record_event(session, alert, change, rule, now)
+        event = record_event(session, alert, change, rule, now)
         people = recipients(directory, alert.unit_code, alert.province_code, alert.topic)
-        evaluation.deliveries += _fan_out(session, alert, event, rule, people, policy, now)
+        evaluation.deliveries += fan_out(session, alert, event, rule, people, policy, now)
     evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now)
     first_seen = {c.finding.unit_code for c in changes if c.finding and c.finding.unit_code} - seen
     evaluation.deliveries = summarise(
@@ -118,7 +117,7 @@ def evaluate(
         evaluation.deliveries,
         first_seen,
         rules_by_id,
-        _digest_key("{person}", "{channel}", now),
+        digest_key("{person}", "{channel}", now),
         now,
     )
     queue_messages(session)
@@ -233,110 +232,3 @@ def _describe(alert: Alert, finding: Finding) -> None:
     name = finding.context.get("unit_name")
     name = official_name(str(name)) if name else None
     alert.label = f"{name} ({finding.unit_code})" if name else f"Dữ liệu {finding.province_code}"
-
-
-def _record_event(
-    session: Session, alert: Alert, change: Transition, rule: Rule, now: dt.datetime
-) -> AlertEvent:
-    context = change.finding.context if change.finding else json.loads(alert.context_json)
-    text = alert_line(
-        change.kind, rule, alert.magnitude, change.previous_magnitude, alert.period, context
-    )
-    alert.sequence += 1
-    event = AlertEvent(
-        alert_id=alert.id,
-        sequence=alert.sequence,
-        kind=change.kind,
-        magnitude=alert.magnitude,
-        previous_magnitude=change.previous_magnitude,
-        text_html=text,
-        created_at=now,
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def _fan_out(
-    session: Session,
-    alert: Alert,
-    event: AlertEvent,
-    rule: Rule,
-    people: Sequence[Person],
-    policy: Policy,
-    now: dt.datetime,
-) -> list[Delivery]:
-    urgent = rule.severity == "critical" and rule.bypass_quiet_hours
-    not_before = now if urgent else policy.calendar.next_delivery_time(now)
-    deliveries = []
-    for person in people:
-        address = _current_address(session, person)
-        if address is None:
-            continue  # deactivated: the delivery_failed operator alert covers it
-        delivery = Delivery(
-            idempotency_key=f"event:{event.id}:{person.id}:{person.channel}",
-            event_id=event.id,
-            alert_id=alert.id,
-            person_id=person.id,
-            channel=person.channel,
-            address=address,
-            unit_label=alert.label,
-            text_html=event.text_html,
-            digest_key=_digest_key(person.id, person.channel, now) if policy.digest else None,
-            not_before=not_before,
-            created_at=now,
-        )
-        session.add(delivery)
-        deliveries.append(delivery)
-    session.flush()
-    return deliveries
-
-
-def _digest_key(person: str, channel: str, now: dt.datetime) -> str:
-    """What groups a person's deliveries of one evaluation into one message."""
-    return f"{person}:{channel}:{now.isoformat()}"
-
-
-def _current_address(session: Session, person: Person) -> str | None:
-    """The person's address as delivery last learnt it (migrated, or None if dead)."""
-    learnt = session.scalars(
-        select(ChannelAddress).where(
-            ChannelAddress.person_id == person.id, ChannelAddress.channel == person.channel
-        )
-    ).first()
-    if learnt is None or learnt.from_address != person.address:
-        return person.address
-    return learnt.address if learnt.active else None
-
-
-def escalate(
-    session: Session,
-    directory: Directory,
-    policy: Policy,
-    rules: dict[str, Rule],
-    now: dt.datetime,
-) -> list[Delivery]:
-    """Unacknowledged alerts go up a level after each configured number of working days,
-    counted by the current clock: first, times a clock that ran ahead left in the future
-    are moved back to `now` (`rebase.rebase_on_clock`). At most one level per call."""
-    from service.alerts.rebase import rebase_on_clock
-
-    rebase_on_clock(session, policy.calendar, now)
-    deliveries: list[Delivery] = []
-    firing = session.scalars(
-        select(Alert).where(Alert.state == AlertState.FIRING, Alert.acknowledged_at.is_(None))
-    )
-    for alert in firing.all():
-        level = alert.escalation_level
-        rule = rules.get(alert.rule_id)
-        if rule is None or level >= len(policy.escalate_after_days):
-            continue
-        waited = policy.calendar.working_days_between(alert.first_fired_at, now)
-        if waited < policy.escalate_after_days[level]:
-            continue
-        people = escalation_targets(directory, alert.unit_code, alert.province_code, level + 1)
-        alert.escalation_level = level + 1
-        change = Transition(EventKind.ESCALATED, alert.fingerprint, None, alert.magnitude)
-        event = _record_event(session, alert, change, rule, now)
-        deliveries += _fan_out(session, alert, event, rule, people, policy, now)
-    return deliveries

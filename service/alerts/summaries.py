@@ -27,16 +27,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.compose import TOPIC_NAMES
-from service.alerts.messages import alert_line
+from service.alerts.directory import Directory
 from service.alerts.models import (
     Alert,
     AlertEvent,
@@ -46,41 +42,14 @@ from service.alerts.models import (
     EventKind,
 )
 from service.alerts.rules import Rule
+from service.alerts.summary_text import rank, summary_label, summary_text
 from service.channels.messages import escape_html
-from service.notices.names import official_name
-from service.notices.texts import default_texts
-from service.notices.vnformat import number, period_short
 
 SUMMARY_RULE = "summary"
 #: A person whose deliveries of one topic in one evaluation span more units than this
 #: gets a summary (config key to add: alerts.summary_after_units).
 SUMMARY_AFTER_UNITS = 3
-#: How many units of each level a summary names (alerts.summary_shown_agencies / _communes).
-SHOWN_PER_LEVEL = {"AGENCY": 3, "COMMUNE": 10}
-SHOWN_OTHERWISE = 10
-TITLES = {
-    "overdue": "hồ sơ quá hạn",
-    "not_digitised": "hồ sơ chưa số hóa",
-    "not_paid_online": "hồ sơ chưa thanh toán trực tuyến",
-    "unsynced": "hồ sơ chưa đồng bộ lên Cổng DVCQG",
-    "falling": "điểm giảm",
-    "rank": "thứ hạng giảm",
-    "band": "điểm dưới ngưỡng",
-}
-SEE_MORE = (
-    "Xem từng đơn vị: gửi /status kèm mã, ví dụ /status {code}. "
-    "Danh sách đầy đủ: bảng tính Excel kết quả đánh giá."
-)
 BASELINE_NOTE = "Tình hình khi dvcwatch bắt đầu theo dõi các đơn vị này:"
-_MARKER = re.compile(r"^[^\wÀ-ỹ]+")  # the line's emoji and spaces
-
-
-@dataclass(frozen=True)
-class _Ranked:
-    alert: Alert
-    group: str
-    total: float | None
-    text: str  # escaped HTML: "<b>UBND xã Bình Phú</b> (H44.116): 95 hồ sơ quá hạn"
 
 
 def summarise(
@@ -214,7 +183,7 @@ def _refresh(
     """Rewrite the person's summary of the topic from the firing alerts that reached
     them; a delivery of it when its text changed (or it is new), else None."""
     person, channel, address, topic = key
-    ranked = _ranked(session, person, channel, topic, rules)
+    ranked = rank(_reached(session, person, channel, topic), rules)
     body = summary_text(topic, ranked)
     digest = hashlib.sha256(body.encode()).hexdigest()
     known = json.loads(summary.context_json) if summary is not None else {}
@@ -233,13 +202,15 @@ def _refresh(
     summary.topic, summary.severity, summary.unit_code = topic, "info", None
     summary.province_code = provinces.pop() if len(provinces) == 1 else None
     summary.period = ranked[0].alert.period if ranked else None
-    summary.label = _label(topic, len(ranked), summary.period)
+    summary.label = summary_label(topic, len(ranked), summary.period)
     summary.context_json = json.dumps(
         {"digest": digest, "alert_ids": [r.alert.id for r in ranked], "units": len(ranked)}
     )
     summary.magnitude = float(len(ranked))
     summary.last_changed_at = summary.last_notified_at = now
-    summary.acknowledged_at = summary.acknowledged_by = None  # a new text awaits a new press
+    # a new text is a new message: it awaits a new press, and escalates from now
+    summary.acknowledged_at = summary.acknowledged_by = None
+    summary.first_fired_at, summary.escalation_level = now, 0
     summary.state = AlertState.FIRING if ranked else AlertState.RESOLVED
     summary.resolved_at = None if ranked else now
     if not ranked and not resolved:
@@ -284,84 +255,37 @@ def _deliver(
     return delivery
 
 
-def _label(topic: str, units: int, period: str | None) -> str:
-    title = TITLES.get(topic, TOPIC_NAMES.get(topic, topic))
-    when = f" ({period_short(period)})" if period else ""
-    return f"Tóm tắt: {units} đơn vị có {title}{when}" if units else f"Tóm tắt: {title}"
-
-
-def _ranked(
-    session: Session, person: str, channel: str, topic: str, rules: Mapping[str, Rule]
-) -> list[_Ranked]:
-    """The firing alerts of `topic` that reached the person, worst first."""
+def _reached(session: Session, person: str, channel: str, topic: str) -> list[Alert]:
+    """The firing alerts of `topic` that reached the person (directly or escalated)."""
     reached = select(Delivery.alert_id).where(
         Delivery.person_id == person, Delivery.channel == channel
     )
-    alerts = session.scalars(
-        select(Alert).where(
-            Alert.topic == topic,
-            Alert.state == AlertState.FIRING,
-            Alert.rule_id != SUMMARY_RULE,
-            Alert.unit_code.is_not(None),
-            Alert.id.in_(reached),
-        )
-    ).all()
-    ranked = []
-    for alert in alerts:
-        context = json.loads(alert.context_json)
-        rule = rules.get(alert.rule_id)
-        total = context.get("total")
-        ranked.append(
-            _Ranked(
-                alert,
-                str(context.get("group") or ""),
-                float(total) if isinstance(total, int | float) else None,
-                _unit_line(alert, rule, context, total),
+    return list(
+        session.scalars(
+            select(Alert).where(
+                Alert.topic == topic,
+                Alert.state == AlertState.FIRING,
+                Alert.rule_id != SUMMARY_RULE,
+                Alert.unit_code.is_not(None),
+                Alert.id.in_(reached),
             )
         )
-    return sorted(
-        ranked,
-        key=lambda r: (
-            -(r.alert.magnitude or 0.0),
-            r.total if r.total is not None else math.inf,
-            r.alert.unit_code or "",
-        ),
     )
 
 
-def _unit_line(alert: Alert, rule: Rule | None, context: dict, total: object) -> str:
-    name = official_name(str(context.get("unit_name") or alert.unit_code))
-    what = ""
-    if rule is not None:
-        line = alert_line(EventKind.FIRED, rule, alert.magnitude, None, alert.period, context)
-        what = _MARKER.sub("", line.splitlines()[0])
-        if alert.period:
-            what = what.replace(f" ({period_short(alert.period)})", "")
-        what = what.rstrip(".")
-    if isinstance(total, int | float) and "điểm" not in what.lower():
-        what += f"; {number(total)} điểm"
-    code = escape_html(str(alert.unit_code))
-    return f"<b>{escape_html(name)}</b> ({code}): {what}" if what else f"<b>{escape_html(name)}</b>"
+def summary_recipient(summary: Alert) -> str:
+    """The id of the person a summary is for."""
+    return summary.fingerprint.split("|")[1]
 
 
-def summary_text(topic: str, ranked: Sequence[_Ranked]) -> str:
-    """A summary's text (Telegram HTML), under its label: per level, how many units
-    and the worst of them; the rest counted, and how to see them."""
-    if not ranked:
-        return f"Không còn đơn vị nào có {TITLES.get(topic, topic)}."
-    lines = []
-    levels = default_texts().set_names
-    shown = 0
-    for group in sorted({r.group for r in ranked}, key=lambda g: (g != "AGENCY", g)):
-        members = [r for r in ranked if r.group == group]
-        most = SHOWN_PER_LEVEL.get(group, SHOWN_OTHERWISE)
-        heading = levels.get(group, "đơn vị khác")
-        worst = ", nặng nhất" if len(members) > most else ""
-        heading = f"{heading[:1].upper()}{heading[1:]}: {len(members)} đơn vị{worst}"
-        lines.append(f"<i>{escape_html(heading)}</i>")
-        lines += [f"{n}. {r.text}" for n, r in enumerate(members[:most], 1)]
-        shown += min(most, len(members))
-    if len(ranked) > shown:
-        lines.append(f"và {len(ranked) - shown} đơn vị khác.")
-    lines.append(escape_html(SEE_MORE.format(code=ranked[0].alert.unit_code)))
-    return "\n".join(lines)
+def escalated_summary(session: Session, summary: Alert, directory: Directory) -> str:
+    """The text of a summary nobody acknowledged, as its escalation carries it."""
+    latest = session.scalars(
+        select(AlertEvent.text_html)
+        .where(AlertEvent.alert_id == summary.id)
+        .order_by(AlertEvent.sequence.desc())
+        .limit(1)
+    ).first()
+    person = directory.person(summary_recipient(summary))
+    who = escape_html(person.name if person else summary_recipient(summary))
+    return f"⏫ Chưa được tiếp nhận ({who}), chuyển cấp trên:\n{latest or ''}"

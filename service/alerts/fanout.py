@@ -1,0 +1,146 @@
+"""What an alert's change becomes: its event, the deliveries it fans out to, and the
+escalation of what nobody acknowledged.
+
+Each event is rendered once (`alert_line`) and fanned out to one `Delivery` per person
+and channel, keyed by event × person × channel. A summary (`summaries`) escalates like
+an alert: unacknowledged after the configured working days, it goes to the office of
+its province, unless that office is its recipient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.alerts.directory import Directory, Person, escalation_targets
+from service.alerts.lifecycle import Transition
+from service.alerts.messages import alert_line
+from service.alerts.models import Alert, AlertEvent, AlertState, ChannelAddress, Delivery, EventKind
+from service.alerts.rules import Rule
+from service.alerts.summaries import SUMMARY_RULE, escalated_summary, summary_recipient
+
+if TYPE_CHECKING:
+    from service.alerts.engine import Policy
+
+
+def record_event(
+    session: Session,
+    alert: Alert,
+    change: Transition,
+    rule: Rule | None,
+    now: dt.datetime,
+    text: str = "",
+) -> AlertEvent:
+    """The alert's next event, its text rendered by `rule` (or given: a summary's)."""
+    if rule is not None:
+        context = change.finding.context if change.finding else json.loads(alert.context_json)
+        text = alert_line(
+            change.kind, rule, alert.magnitude, change.previous_magnitude, alert.period, context
+        )
+    alert.sequence += 1
+    event = AlertEvent(
+        alert_id=alert.id,
+        sequence=alert.sequence,
+        kind=change.kind,
+        magnitude=alert.magnitude,
+        previous_magnitude=change.previous_magnitude,
+        text_html=text,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def fan_out(
+    session: Session,
+    alert: Alert,
+    event: AlertEvent,
+    rule: Rule | None,
+    people: Sequence[Person],
+    policy: Policy,
+    now: dt.datetime,
+) -> list[Delivery]:
+    urgent = rule is not None and rule.severity == "critical" and rule.bypass_quiet_hours
+    not_before = now if urgent else policy.calendar.next_delivery_time(now)
+    deliveries = []
+    for person in people:
+        address = _current_address(session, person)
+        if address is None:
+            continue  # deactivated: the delivery_failed operator alert covers it
+        delivery = Delivery(
+            idempotency_key=f"event:{event.id}:{person.id}:{person.channel}",
+            event_id=event.id,
+            alert_id=alert.id,
+            person_id=person.id,
+            channel=person.channel,
+            address=address,
+            unit_label=alert.label,
+            text_html=event.text_html,
+            digest_key=digest_key(person.id, person.channel, now) if policy.digest else None,
+            not_before=not_before,
+            created_at=now,
+        )
+        session.add(delivery)
+        deliveries.append(delivery)
+    session.flush()
+    return deliveries
+
+
+def digest_key(person: str, channel: str, now: dt.datetime) -> str:
+    """What groups a person's deliveries of one evaluation into one message."""
+    return f"{person}:{channel}:{now.isoformat()}"
+
+
+def _current_address(session: Session, person: Person) -> str | None:
+    """The person's address as delivery last learnt it (migrated, or None if dead)."""
+    learnt = session.scalars(
+        select(ChannelAddress).where(
+            ChannelAddress.person_id == person.id, ChannelAddress.channel == person.channel
+        )
+    ).first()
+    if learnt is None or learnt.from_address != person.address:
+        return person.address
+    return learnt.address if learnt.active else None
+
+
+def escalate(
+    session: Session,
+    directory: Directory,
+    policy: Policy,
+    rules: dict[str, Rule],
+    now: dt.datetime,
+) -> list[Delivery]:
+    """Unacknowledged alerts go up a level after each configured number of working days,
+    counted by the current clock: first, times a clock that ran ahead left in the future
+    are moved back to `now` (`rebase.rebase_on_clock`). At most one level per call."""
+    from service.alerts.rebase import rebase_on_clock
+
+    rebase_on_clock(session, policy.calendar, now)
+    deliveries: list[Delivery] = []
+    firing = session.scalars(
+        select(Alert).where(Alert.state == AlertState.FIRING, Alert.acknowledged_at.is_(None))
+    )
+    for alert in firing.all():
+        level = alert.escalation_level
+        rule = rules.get(alert.rule_id)
+        summary = alert.rule_id == SUMMARY_RULE
+        if (rule is None and not summary) or level >= len(policy.escalate_after_days):
+            continue
+        waited = policy.calendar.working_days_between(alert.first_fired_at, now)
+        if waited < policy.escalate_after_days[level]:
+            continue
+        people = escalation_targets(directory, alert.unit_code, alert.province_code, level + 1)
+        if summary:  # a summary has no unit: its province's office, if not its recipient
+            people = tuple(p for p in people if p.id != summary_recipient(alert))
+        alert.escalation_level = level + 1
+        change = Transition(EventKind.ESCALATED, alert.fingerprint, None, alert.magnitude)
+        text = escalated_summary(session, alert, directory) if summary else ""
+        event = record_event(session, alert, change, rule, now, text)
+        deliveries += fan_out(session, alert, event, rule, people, policy, now)
+    return deliveries

@@ -1,0 +1,118 @@
+"""A summary's words: its label, the worst units ranked per level, the rest counted.
+
+Pure rendering for `summaries`: the firing alerts of a topic that reached a person, worst
+first (by magnitude, then by the lowest score), at most `SHOWN_PER_LEVEL` of each level
+(agencies, communes) named, each as its unit's official name, code and first line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from service.alerts.compose import TOPIC_NAMES
+from service.alerts.messages import alert_line
+from service.alerts.models import Alert, EventKind
+from service.alerts.rules import Rule
+from service.channels.messages import escape_html
+from service.notices.names import official_name
+from service.notices.texts import default_texts
+from service.notices.vnformat import number, period_short
+
+#: How many units of each level a summary names (alerts.summary_shown_agencies / _communes).
+SHOWN_PER_LEVEL = {"AGENCY": 3, "COMMUNE": 10}
+SHOWN_OTHERWISE = 10
+TITLES = {
+    "overdue": "hồ sơ quá hạn",
+    "not_digitised": "hồ sơ chưa số hóa",
+    "not_paid_online": "hồ sơ chưa thanh toán trực tuyến",
+    "unsynced": "hồ sơ chưa đồng bộ lên Cổng DVCQG",
+    "falling": "điểm giảm",
+    "rank": "thứ hạng giảm",
+    "band": "điểm dưới ngưỡng",
+}
+SEE_MORE = (
+    "Xem từng đơn vị: gửi /status kèm mã, ví dụ /status {code}. "
+    "Danh sách đầy đủ: bảng tính Excel kết quả đánh giá."
+)
+_MARKER = re.compile(r"^[^\wÀ-ỹ]+")  # the line's emoji and spaces
+
+
+@dataclass(frozen=True)
+class Ranked:
+    alert: Alert
+    group: str
+    total: float | None
+    text: str  # escaped HTML: "<b>UBND xã Bình Phú</b> (H44.116): 95 hồ sơ quá hạn"
+
+
+def summary_label(topic: str, units: int, period: str | None) -> str:
+    title = TITLES.get(topic, TOPIC_NAMES.get(topic, topic))
+    when = f" ({period_short(period)})" if period else ""
+    return f"Tóm tắt: {units} đơn vị có {title}{when}" if units else f"Tóm tắt: {title}"
+
+
+def rank(alerts: Sequence[Alert], rules: Mapping[str, Rule]) -> list[Ranked]:
+    """`alerts` as a summary lists them, worst first."""
+    found = []
+    for alert in alerts:
+        context = json.loads(alert.context_json)
+        total = context.get("total")
+        found.append(
+            Ranked(
+                alert,
+                str(context.get("group") or ""),
+                float(total) if isinstance(total, int | float) else None,
+                _unit_line(alert, rules.get(alert.rule_id), context, total),
+            )
+        )
+    return sorted(
+        found,
+        key=lambda r: (
+            -(r.alert.magnitude or 0.0),
+            r.total if r.total is not None else math.inf,
+            r.alert.unit_code or "",
+        ),
+    )
+
+
+def _unit_line(alert: Alert, rule: Rule | None, context: Mapping[str, Any], total: object) -> str:
+    name = official_name(str(context.get("unit_name") or alert.unit_code))
+    what = ""
+    if rule is not None:
+        line = alert_line(EventKind.FIRED, rule, alert.magnitude, None, alert.period, context)
+        what = _MARKER.sub("", line.splitlines()[0])
+        if alert.period:
+            what = what.replace(f" ({period_short(alert.period)})", "")
+        what = what.rstrip(".")
+    if isinstance(total, int | float) and "điểm" not in what.lower():
+        what += f"; {number(total)} điểm"
+    code = escape_html(str(alert.unit_code))
+    return f"<b>{escape_html(name)}</b> ({code}): {what}" if what else f"<b>{escape_html(name)}</b>"
+
+
+def summary_text(topic: str, ranked: Sequence[Ranked]) -> str:
+    """A summary's text (Telegram HTML), under its label: per level, how many units
+    and the worst of them; the rest counted, and how to see them."""
+    if not ranked:
+        return f"Không còn đơn vị nào có {TITLES.get(topic, topic)}."
+    lines = []
+    levels = default_texts().set_names
+    shown = 0
+    for group in sorted({r.group for r in ranked}, key=lambda g: (g != "AGENCY", g)):
+        members = [r for r in ranked if r.group == group]
+        most = SHOWN_PER_LEVEL.get(group, SHOWN_OTHERWISE)
+        heading = levels.get(group, "đơn vị khác")
+        worst = ", nặng nhất" if len(members) > most else ""
+        heading = f"{heading[:1].upper()}{heading[1:]}: {len(members)} đơn vị{worst}"
+        lines.append(f"<i>{escape_html(heading)}</i>")
+        lines += [f"{n}. {r.text}" for n, r in enumerate(members[:most], 1)]
+        shown += min(most, len(members))
+    if len(ranked) > shown:
+        lines.append(f"và {len(ranked) - shown} đơn vị khác.")
+    lines.append(escape_html(SEE_MORE.format(code=ranked[0].alert.unit_code)))
+    return "\n".join(lines)
