@@ -54,7 +54,7 @@ SCHEME = "766"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 SCOPE_LENGTH = 64  # fetch_runs.scope
-Progress = Callable[[str], None]
+Say = Callable[[str], None]  # told each step as it starts
 
 
 class UnknownProvince(Exception):
@@ -125,7 +125,7 @@ def sync_province(
     province_ref: str,
     period: Period,
     today: dt.date,
-    progress: Progress | None = None,
+    progress: Say | None = None,
     http: requests.Session | None = None,
 ) -> SyncOutcome:
     """Fetch, check and store one province-period (see module doc).
@@ -156,7 +156,7 @@ def _sync(
     province_ref: str,
     period: Period,
     today: dt.date,
-    say: Progress,
+    say: Say,
     http: requests.Session | None,
     run_id: int,
 ) -> SyncOutcome:
@@ -183,10 +183,6 @@ def _sync(
         run = session.get_one(FetchRun, run_id)
         run.status, run.finished_at = RunStatus.OK, utcnow()
         run.units_seen, run.snapshots_written = len(parsed.units), result.written
-    say(
-        f"{province.code or province_ref} {period}: {len(parsed.units)} units, "
-        f"{result.written} new snapshots, {result.unchanged} unchanged"
-    )
     return SyncOutcome(
         run_id,
         RunStatus.OK,

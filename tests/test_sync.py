@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -217,6 +218,25 @@ def test_an_unknown_province_is_a_clear_error(sessions, simulator):
     outcome = sync_province(sessions, settings, "H99", AUGUST, TODAY)
     run = failed(sessions, outcome)
     assert run.error_kind == "unknown_province" and "'H99'" in str(run.error)
+    # recorded, but not as a sync: a mistyped code is no scope that "never synced"
+    assert outcome.kind == "unknown_province" and run.job == "province-check"
+
+
+def test_a_vietnamese_user_agent_is_sent_as_ascii_and_syncs(sessions, simulator):
+    """docs/operations.md suggests a user agent naming the office in Vietnamese; HTTP/1.1
+    headers carry ASCII, so its letters are sent without their marks."""
+    sent: list[str] = []
+    http = requests.Session()
+    http.hooks["response"].append(lambda r, *_a, **_k: sent.append(r.request.headers["User-Agent"]))
+    settings = FAST_PORTAL.model_copy(
+        update={
+            "base_url": simulator.base_url,
+            "user_agent": "dvcwatch/0.1 (Văn phòng UBND tỉnh Điện Biên; it@example.gov.vn)",
+        }
+    )
+    outcome = sync_province(sessions, settings, "H44", AUGUST, TODAY, http=http)
+    assert outcome.status == "ok", outcome.error
+    assert set(sent) == {"dvcwatch/0.1 (Van phong UBND tinh Dien Bien; it@example.gov.vn)"}
 
 
 def test_the_province_is_found_by_its_department_id_too(sessions, simulator):

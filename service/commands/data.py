@@ -11,18 +11,27 @@ from sqlalchemy import select
 from service import status as status_report
 from service.app import App
 from service.clock import local_today
-from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_period, tolerance
+from service.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    parse_period,
+    tolerance,
+)
+from service.commands.progress import Progress
 from service.imports import import_file
 from service.models import Unit
 from service.output import render, scores_table, write_csv_file
 from service.periods import Period
 from service.portal.checks import is_code
+from service.portal.client import PROVINCE_ENDPOINTS
 from service.runs import close_abandoned
 from service.scoring.book import NATIONAL
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows
 from service.sources.interchange import InterchangeError
-from service.sync import Progress, sync_province
+from service.sync import UnknownProvince, sync_province
 from service.workbook import write_workbook
 
 
@@ -44,26 +53,33 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
     if args.portal_url:
         portal = portal.model_copy(update={"base_url": args.portal_url})
     sessions = app.sessions()
-    progress = _progress_printer() if sys.stderr.isatty() else None
-    failed = 0
-    for province in provinces:
-        outcome = sync_province(sessions, portal, province, period, local_today(), progress)
-        if outcome.error:
-            failed += 1
-            print(f"{province} {period}: {outcome.status}: {outcome.error}", file=sys.stderr)
-        else:
-            print(
-                f"{province} {period}: ok, {outcome.units} units, {outcome.written} new "
-                f"snapshots ({outcome.revised} revisions), {outcome.unchanged} unchanged"
-            )
-    return EXIT_FAILED if failed else EXIT_OK
+    failed = unknown = 0
+    steps = len(PROVINCE_ENDPOINTS)
+    with Progress(len(provinces) * steps, f"sync {period}") as progress:
+        for province in provinces:
+            said = 0
 
+            def show(message: str) -> None:
+                nonlocal said
+                said += 1
+                progress.advance()
+                progress.step(message)
 
-def _progress_printer() -> Progress:
-    def show(message: str) -> None:
-        print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
-
-    return show
+            outcome = sync_province(sessions, portal, province, period, local_today(), show)
+            progress.advance(max(0, steps - said))
+            if outcome.kind == UnknownProvince.kind:
+                unknown += 1
+                progress.line(f"dvcwatch: --province: {outcome.error}", sys.stderr)
+            elif outcome.error:
+                failed += 1
+                line = f"dvcwatch: sync {province} {period}: {outcome.status}: {outcome.error}"
+                progress.line(line, sys.stderr)
+            else:
+                progress.line(
+                    f"{province} {period}: ok, {outcome.units} units, {outcome.written} new "
+                    f"snapshots ({outcome.revised} revisions), {outcome.unchanged} unchanged"
+                )
+    return EXIT_USAGE if unknown else EXIT_FAILED if failed else EXIT_OK
 
 
 def run_scores(app: App, args: argparse.Namespace) -> int:

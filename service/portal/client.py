@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from bs4 import BeautifulSoup
@@ -136,7 +138,7 @@ class PortalClient:
     def _headers(self) -> dict[str, str]:
         origin = self.settings.base_url.rstrip("/")
         return {
-            "User-Agent": self.settings.user_agent,
+            "User-Agent": ascii_header(self.settings.user_agent),
             "Content-Type": "application/json",
             "Accept": "application/json",
             "Accept-Encoding": ACCEPT_ENCODING,
@@ -311,3 +313,14 @@ def looks_like_firewall_page(body: bytes) -> bool:
         return False
     text = BeautifulSoup(body, "html.parser").get_text(" ").lower()
     return any(marker in text for marker in _FIREWALL_MARKERS)
+
+
+def ascii_header(text: str) -> str:
+    """A header value HTTP/1.1 carries (visible ASCII): Vietnamese letters lose their marks
+    ("Văn phòng UBND tỉnh" -> "Van phong UBND tinh", đ -> d), which keeps the value readable
+    in the portal's logs; anything else outside ASCII is percent-encoded as UTF-8, and
+    control characters (a line break would end the header) become spaces."""
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    kept = "".join(char for char in plain if not unicodedata.combining(char))
+    spaced = "".join(" " if unicodedata.category(char) == "Cc" else char for char in kept)
+    return quote(" ".join(spaced.split()), safe=" !\"#$&'()*+,/:;<=>?@[\\]^_`{|}~")
