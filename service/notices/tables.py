@@ -75,15 +75,16 @@ def column_widths(cells: list[list[str]], width: int) -> list[int]:
     wish = [max(w, low) for w, low in zip(wish, least, strict=True)]
     body_wish = [max(w, low) for w, low in zip(body_wish, least, strict=True)]
     values = [c for c in range(count) if c != 1]
-    if sum(wish[c] for c in values) > width - max(NAME_MIN, least[1]):
-        wish = body_wish
-    if sum(wish[c] for c in values) > width - max(NAME_MIN, least[1]):
-        # too many columns (a table of nine criteria): the name gives up some room too
-        least[1], wish[1] = max(least[1], NAME_LEAST), max(NAME_MIN, least[1])
-        values = list(range(count))
-    level = _level(least, wish, values, width - max(NAME_MIN, least[1]) * (1 not in values))
-    widths = [max(least[c], min(wish[c], level)) for c in range(count)]
-    widths[1] = width - sum(widths[c] for c in range(count) if c != 1)
+    room = width - max(NAME_MIN, least[1])
+    if sum(body_wish[c] for c in values) <= room:  # values whole; headers share what is left
+        floor, ceiling = sum(body_wish[c] for c in values), sum(wish[c] for c in values)
+        share = 1.0 if ceiling <= room else (room - floor) / max(ceiling - floor, 1)
+        widths = [body_wish[c] + int((wish[c] - body_wish[c]) * share) for c in range(count)]
+    else:  # too many columns (nine criteria): the name gives up some room too
+        least[1], body_wish[1] = max(least[1], NAME_LEAST), max(NAME_MIN, least[1])
+        level = _level(least, body_wish, list(range(count)), width)
+        widths = [max(least[c], min(body_wish[c], level)) for c in range(count)]
+    widths[1] = width - sum(widths[c] for c in values)
     return widths
 
 

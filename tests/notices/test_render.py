@@ -35,7 +35,9 @@ from service.notices.render import (
     render_pdf,
     write_atomic,
 )
+from service.notices.tables import CELL_PADDING, NAME_LEAST, column_widths, text_width
 from service.notices.texts import TEMPLATES_DIR, default_texts
+from service.notices.tt01_appendix import COLUMNS
 from service.notices.vnformat import BLANK
 from tests.notices import (
     BINH_THANH_ISSUER,
@@ -405,3 +407,16 @@ def test_a_real_libreoffice_turns_the_congvan_into_a_pdf(tmp_path: Path) -> None
     render_docx(binh_thanh(), find_template("congvan", None), source)
     pdf = render.render_pdf(source, tmp_path / "pdf", timeout=120)
     assert pdf.read_bytes().startswith(b"%PDF-") and pdf.stat().st_size > 10_000
+
+
+def test_a_table_of_many_columns_wraps_headers_and_names_before_its_values() -> None:
+    """The nine-criteria appendix: fifteen columns on a landscape page. A value ("Xuất
+    sắc", "10,00") keeps its line; the headings and the name column wrap instead."""
+    row = ["1", "Phòng Lao động - Thương binh và Xã hội", *["1,75"] * 9, "17,75", "10,00",
+           "Xuất sắc", "Không phát sinh TTHC"]  # fmt: skip
+    width = 14287  # A4 landscape less the margins of Nghị định 30, in twips
+    widths = column_widths([list(COLUMNS), row], width)
+    assert sum(widths) == width and widths[1] >= NAME_LEAST
+    for column in (2, 11, 12, 13):
+        assert widths[column] >= text_width(row[column]) + CELL_PADDING, COLUMNS[column]
+    assert widths[2] < text_width("Tiêu chí 1", bold=True) + CELL_PADDING  # the heading wraps
