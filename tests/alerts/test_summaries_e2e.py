@@ -21,7 +21,7 @@ from sqlalchemy import select
 from service.alerts.calendar import WorkCalendar
 from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
-from service.alerts.models import Alert, Delivery, DeliveryStatus
+from service.alerts.models import Alert, Delivery, DeliveryStatus, OutboxMessage
 from service.alerts.outbox import Outbox, SendReport
 from service.alerts.rules import load_rules
 from service.alerts.summaries import SUMMARY_RULE
@@ -37,6 +37,7 @@ from tests.alerts.test_engine import captures, set_overdue
 from tests.conftest import FAST_PORTAL
 from tests.fakes import FakeClock
 from tests.fakes.telegram_server import FakeTelegram, visible_text
+from tests.test_bot import dispatch
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 9, 10, 3, 0)  # Thursday 10:00 in Hà Nội: working time
@@ -145,3 +146,29 @@ def test_nothing_changed_sends_nothing_and_one_change_sends_its_line_and_the_sum
     text = "\n".join(texts)
     assert "1. UBND xã Bình Phú (H44.116): 50.000 hồ sơ quá hạn" in text  # the summary
     assert "đơn vị có hồ sơ chưa số hóa" not in text  # the other summaries are not repeated
+
+
+def test_the_fallback_acknowledges_its_summary_through_the_real_bot(
+    app, round_, telegram, pace, sessions
+):
+    round_(NOW)
+    with sessions() as session:
+        part = next(
+            m
+            for m in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.address == FALLBACK_CHAT)
+            )
+            if "tóm tắt quá hạn" in str(json.loads(m.buttons_json))
+        )
+    data = next(d for text, d in json.loads(part.buttons_json) if "tóm tắt quá hạn" in text)
+    pace.now += 60.0  # the edit comes a minute after the message
+    press = telegram.push_callback_query(int(FALLBACK_CHAT), int(str(part.message_id)), data)
+    dispatch(app, telegram, press, round_.directory, ("H44",))
+    with sessions() as session:
+        summary = session.get_one(Alert, int(data.removeprefix("ack:")))
+        units = session.scalars(select(Alert).where(Alert.rule_id == "overdue")).all()
+    assert summary.rule_id == SUMMARY_RULE and summary.acknowledged_at is not None
+    assert summary.acknowledged_by == "Văn phòng UBND tỉnh Phú Thọ"
+    assert all(alert.acknowledged_at is None for alert in units)
+    edited = telegram.message(FALLBACK_CHAT, str(part.message_id))
+    assert edited is not None and "Đã tiếp nhận bởi Văn phòng UBND tỉnh Phú Thọ" in edited["text"]
