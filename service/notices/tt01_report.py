@@ -147,7 +147,7 @@ def _corrections(row: Row) -> list[str]:
     appraised = (
         f"kết quả thẩm định {number(total, keep_zeros=True)} điểm, đạt loại {label}"
         if total is not None and label
-        else f"kết quả thẩm định: {str(row.get('status') or BLANK).lower()}"
+        else f"kết quả thẩm định: {_lower_first(str(row.get('status') or BLANK))}"
     )
     lines = []
     if "TOTAL" in found:
@@ -163,6 +163,11 @@ def _corrections(row: Row) -> list[str]:
             f"đến tiêu chí 5 sau thẩm định là {computed} điểm."
         )
     return lines
+
+
+def _lower_first(text: str) -> str:
+    """ "không phát sinh TTHC" from "Không phát sinh TTHC" (an abbreviation kept)."""
+    return text[:1].lower() + text[1:]
 
 
 def _difficulties(

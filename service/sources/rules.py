@@ -14,8 +14,8 @@
   tt01 scheme (`-` when it does not apply), and per-dossier tt01 scores for
   all nine criteria;
 - tt01's text rows say what they may: `STATUS` "Chưa chấm điểm" (the unit
-  did not score itself: then it has no criteria and no `DOSSIERS` row),
-  `LEVEL` "huyện" or "xã".
+  did not score itself: then it has no row but its `LEVEL`: no criteria, no
+  `DOSSIERS`, no self-score), `LEVEL` "huyện" or "xã".
 """
 
 from __future__ import annotations
@@ -199,8 +199,8 @@ def _missing_indicators(
 def _unscored_problems(
     unit_code: str, status: InterchangeRow, rows: Sequence[InterchangeRow]
 ) -> list[Problem]:
-    """A unit that did not score itself has no criteria and no dossier count besides."""
-    scores = [row for row in rows if row.indicator in CRITERIA or row.indicator == DOSSIERS]
+    """A unit that did not score itself has no criteria, dossier count or self-score besides."""
+    scores = [row for row in rows if row.indicator not in (STATUS, LEVEL)]
     if not scores:
         return []
     reason = (

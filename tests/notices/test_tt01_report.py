@@ -24,9 +24,14 @@ from docx.oxml.ns import qn
 from service.app import App
 from service.config import IssuerSettings, NoticeSettings, Settings
 from service.imports import import_file
+from service.notices.documents import Issuer
 from service.notices.produce import NoticeError, Request, write_notice
 from service.notices.render import render_pdf
+from service.notices.texts import default_texts
+from service.notices.tt01_report import tt01_baocao
+from service.notices.tt01_texts import load_tt01_texts
 from service.periods import Period
+from service.scoring.tt01 import NO_DOSSIERS
 from tests.conftest import SCHEMES
 from tests.notices.test_print import QUOC_HIEU, Printed
 
@@ -214,3 +219,15 @@ def test_the_appendix_tables_grid_agrees_with_its_cells_and_rows_hold_together(p
         assert widths == grid
         assert row._tr.trPr.find(qn("w:cantSplit")) is not None
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+
+
+def test_a_self_score_of_a_unit_without_dossiers_is_corrected_in_words():
+    row = {"unit_code": "DBD.VHTT", "unit_name": "Phòng Văn hóa và Thông tin", "total": None,
+           "class": None, "status": NO_DOSSIERS, "axes": {},
+           "mismatches": [{"field": "TOTAL", "reported": 16.0, "computed": None}]}  # fmt: skip
+    document = tt01_baocao([row], {}, Issuer(), Period.parse("2021-Q1"), "", default_texts(),
+                           load_tt01_texts(None))  # fmt: skip
+    appraisal = next(s for s in document.sections if s.heading == "2. Kết quả thẩm định")
+    assert appraisal.paragraphs[1] == (
+        "- Phòng Văn hóa và Thông tin tự chấm 16,00 điểm; kết quả thẩm định: không phát sinh TTHC."
+    )

@@ -70,6 +70,10 @@ def test_the_quarter_table_says_who_did_not_score_who_had_no_dossiers_and_each_l
          "DBD.NOIVU,Phòng Nội vụ,DBD,STATUS,Chưa chấm điểm,\n"
          "tt01,2021-Q1,,DBD.NOIVU,Phòng Nội vụ,DBD,DOSSIERS,3,\n",
          'unit DBD.NOIVU is "Chưa chấm điểm" at line 43 and has DOSSIERS here'),
+        ("DBD.PHINHU,UBND xã Phì Nhừ,DBD,STATUS,Chưa chấm điểm,\n",
+         "DBD.PHINHU,UBND xã Phì Nhừ,DBD,STATUS,Chưa chấm điểm,\n"
+         "tt01,2021-Q1,,DBD.PHINHU,UBND xã Phì Nhừ,DBD,TOTAL,\"16,5\",\n",
+         'unit DBD.PHINHU is "Chưa chấm điểm" at line 89 and has TOTAL here'),
     ],
 )  # fmt: skip
 def test_a_status_or_level_tt01_does_not_know_refuses_the_file_in_one_line(
