@@ -84,6 +84,10 @@ class Service:
             return 1
         finally:
             self.lock.release()
+        failed = claims.failed_in_term(self.context.app.sessions(), context.term)
+        if failed:
+            log.warning("the cycle ended with %d failed job(s): %s", len(failed), "; ".join(failed))
+            return 1
         return 0
 
     async def run_forever(self) -> int:

@@ -33,10 +33,11 @@ from service.channels.messages import escape_html
 from service.clock import local_today, utcnow
 from service.config import NoticeUnit
 from service.models import RawResponse
-from service.notices.produce import Request, Written, write_notice
+from service.notice_batch import FAILED, write_batch
+from service.notices.produce import Request, Written
 from service.notices.vnformat import period_short
 from service.periods import Period
-from service.sync import sync_province
+from service.sync import UnknownProvince, sync_province
 
 log = logging.getLogger("dvcwatch.jobs")
 
@@ -87,25 +88,40 @@ def _finish(context: Context, job: str, scope: str, period: str, error: str | No
         )
 
 
+#: `[[watch]]` provinces the portal does not list, already reported by this process.
+_UNLISTED: set[str] = set()
+
+
 def run_sync(context: Context, due: Due) -> bool:
-    """A scheduled (running figures) or final sync of one province; then the alerts."""
+    """A scheduled (running figures) or final sync of one province; then the alerts.
+
+    A failed sync is a WARNING; a `[[watch]]` province the portal does not list is an
+    ERROR, said once per process. A bug (an exception out of `sync_province`, which has
+    recorded the run) is logged with its traceback and recorded on the claim."""
     if not _claim(context, due.job, due.scope, due.period):
         return False
     period = (
         Period.parse(due.period) if due.job == "sync-final" else Period.month_of(context.today())
     )
-    outcome = sync_province(
-        context.sessions, context.app.settings.portal, due.scope, period, context.today()
-    )
+    try:
+        outcome = sync_province(
+            context.sessions, context.app.settings.portal, due.scope, period, context.today()
+        )
+    except claims.Deposed:
+        raise
+    except Exception as exc:
+        log.exception("%s %s %s: failed by a bug in dvcwatch", due.job, due.scope, due.period)
+        _finish(context, due.job, due.scope, due.period, f"{type(exc).__name__}: {exc}")
+        return False
     _finish(context, due.job, due.scope, due.period, outcome.error)
-    log.info(
-        "%s %s %s: %s (term %d)",
-        due.job,
-        due.scope,
-        due.period,
-        outcome.error or "ok",
-        context.term,
-    )
+    if outcome.kind == UnknownProvince.kind:
+        if due.scope not in _UNLISTED:
+            _UNLISTED.add(due.scope)
+            log.error("[[watch]] province %s: %s; fix the configuration", due.scope, outcome.error)
+    elif outcome.error:
+        log.warning("%s %s %s failed: %s", due.job, due.scope, due.period, outcome.error)
+    else:
+        log.info("%s %s %s: ok (term %d)", due.job, due.scope, due.period, context.term)
     evaluate_alerts(context)  # a failed sync is itself an alert (operator rules)
     return outcome.error is None
 
@@ -133,41 +149,60 @@ async def deliver(context: Context) -> SendReport:
 
 
 def run_notices(context: Context, due: Due) -> bool:
-    """Write one configured notice for a closed month and queue it to its recipients."""
+    """Write one configured notice and queue it to its recipients, through the same path
+    as `dvcwatch notice --all` (`notice_batch`). A notice that cannot be written ("no
+    figures yet") is a WARNING without traceback, recorded on the claim and retried by
+    the catch-up; a bug is an ERROR with its traceback, recorded too."""
     if not _claim(context, due.job, due.scope, due.period):
         return False
     settings = context.app.settings
-    error = None
-    try:
-        unit = _configured(settings.notices.units, due.scope)
-        request = Request(unit.kind, unit.unit, Period.parse(due.period), unit.scheme, unit.issuer)
-        with context.sessions.begin() as session:
-            outcome = write_notice(
-                session,
-                context.app.schemes,
-                settings.notices,
-                request,
-                settings.notices.out_dir,
-                settings.notices.formats,
-            )
-            error = outcome.problem if not outcome.files else None
-            _queue_documents(context, session, unit, due, outcome.files)
-    except claims.Deposed:
-        raise
-    except Exception as exc:  # recorded on the claim, retried by the catch-up
-        log.exception("notices %s %s failed", due.scope, due.period)
-        error = str(exc)
+    unit = _configured(settings.notices.units, due.scope)
+    error: str | None
+    if unit is None:
+        error = f"notices.units has no {due.scope} any more"
+        log.warning("notices %s %s: %s", due.scope, due.period, error)
+    else:
+        error = _write_configured(context, unit, due)
     _finish(context, due.job, due.scope, due.period, error)
-    log.info("notices %s %s: %s (term %d)", due.scope, due.period, error or "ok", context.term)
+    if error is None:
+        log.info("notices %s %s: ok (term %d)", due.scope, due.period, context.term)
     return error is None
 
 
-def _configured(units: tuple[NoticeUnit, ...], scope: str) -> NoticeUnit:
+def _write_configured(context: Context, unit: NoticeUnit, due: Due) -> str | None:
+    settings = context.app.settings
+    request = Request(unit.kind, unit.unit, Period.parse(due.period), unit.scheme, unit.issuer)
+
+    def queue(session: Session, _request: Request, files: list[Written]) -> None:
+        _queue_documents(context, session, unit, due, files)
+
+    try:
+        batch = write_batch(
+            context.sessions,
+            context.app.schemes,
+            settings.notices,
+            [request],
+            settings.notices.out_dir,
+            settings.notices.formats,
+            after=queue,
+        )
+    except claims.Deposed:
+        raise
+    except Exception as exc:
+        log.exception("notices %s %s: failed by a bug in dvcwatch", due.scope, due.period)
+        return f"{type(exc).__name__}: {exc}"
+    item = batch.items[0]
+    if item.result == FAILED:
+        log.warning("notices %s %s not written: %s", due.scope, due.period, item.reason)
+        return item.reason or "not written"
+    if item.reason:  # written and queued, a format short (no PDF): not written again
+        log.warning("notices %s %s written, but %s", due.scope, due.period, item.reason)
+    return None
+
+
+def _configured(units: tuple[NoticeUnit, ...], scope: str) -> NoticeUnit | None:
     kind, _, code = scope.partition(":")
-    for unit in units:
-        if (unit.kind, unit.unit) == (kind, code):
-            return unit
-    raise LookupError(f"notices.units has no {kind} for {code} any more")
+    return next((unit for unit in units if (unit.kind, unit.unit) == (kind, code)), None)
 
 
 def _queue_documents(

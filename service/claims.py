@@ -258,3 +258,17 @@ def abandon_earlier(
         )
         fence(session, term)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def failed_in_term(sessions: sessionmaker[Session], term: int) -> list[str]:
+    """The jobs that failed under leadership `term`: "job scope period: reason" each."""
+    with sessions() as session:
+        rows = session.execute(
+            select(JobClaim.job, JobClaim.scope, JobClaim.period, JobClaim.error)
+            .where(JobClaim.term == term, JobClaim.status == FAILED)
+            .order_by(JobClaim.id)
+        ).all()
+    return [
+        f"{job} {scope} {period}: {(error or '-').splitlines()[0]}"
+        for job, scope, period, error in rows
+    ]

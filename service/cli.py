@@ -201,8 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     deliver.set_defaults(handler=run_deliver)
 
     notice = commands.add_parser("notice", parents=[common], help="write a Công văn or Báo cáo")
-    notice.add_argument("--unit", required=True, help="the unit (congvan) or set (baocao) code")
-    notice.add_argument("--period", required=True, help="the month, YYYY-MM")
+    notice.add_argument("--unit", help="the unit (congvan) or set (baocao) code")
+    notice.add_argument("--all", action="store_true", help="every unit of --parent's set")
+    notice.add_argument("--parent", help="with --all: the set's parent code (H44)")
+    notice.add_argument("--period", required=True, help="YYYY-MM (tt01 also YYYY-Qn, YYYY)")
     notice.add_argument("--kind", choices=("congvan", "baocao"), default="congvan")
     notice.add_argument("--scheme", default="766", help="766 or provincial:NAME (baocao)")
     notice.add_argument("--out", type=Path, help="folder (default: notices.out_dir)")

@@ -1,49 +1,128 @@
-"""`dvcwatch notice`: write a Công văn or a Báo cáo."""
+"""`dvcwatch notice`: write a Công văn or a Báo cáo, or (`--all --parent`) the Công văn
+of every unit of a comparison set, with progress and a summary."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from sqlalchemy import select
 
 from service.app import App
 from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_period
+from service.commands.progress import Progress
 from service.config import IssuerSettings
+from service.models import Unit
+from service.notice_batch import FAILED, WRITTEN, Item, set_members, write_batch
+from service.periods import Period
+
+FORMATS = ("docx", "html", "pdf")
 
 
 def run_notice(app: App, args: argparse.Namespace) -> int:
-    from service.notices.paths import UnsafeOutputPath
-    from service.notices.produce import NoticeError, Request, write_notice
-
     period = parse_period(args.period)
-    if period.kind != "month":
-        raise UsageError(f"--period: a notice is written for a month (YYYY-MM), not {period}")
-    settings = app.settings.notices
-    formats = tuple(args.to.split(",")) if args.to else settings.formats
-    unknown = sorted(set(formats) - {"docx", "html", "pdf"})
-    if unknown:
-        raise UsageError(f"--to: unknown format(s) {', '.join(unknown)}: use docx, html, pdf")
+    formats = _formats(app, args)
+    out_dir: Path = args.out or app.settings.notices.out_dir
+    if args.all:
+        return _run_all(app, args, period, formats, out_dir)
+    if args.unit is None:
+        raise UsageError("notice: give --unit CODE, or --all --parent CODE for a whole set")
+    if args.parent is not None:
+        raise UsageError("--parent goes with --all (one notice: --unit CODE)")
+    from service.notices.produce import Request
+
+    _known_unit(app, "--unit", args.unit)
     configured = next(
-        (u for u in settings.units if (u.unit, u.kind) == (args.unit, args.kind)), None
+        (u for u in app.settings.notices.units if (u.unit, u.kind) == (args.unit, args.kind)),
+        None,
     )
     issuer = configured.issuer if configured else IssuerSettings()
     request = Request(args.kind, args.unit, period, args.scheme, issuer)
-    with app.sessions().begin() as session:
-        try:
-            outcome = write_notice(
-                session,
-                app.schemes,
-                settings,
-                request,
-                args.out or settings.out_dir,
-                formats,
-                args.force,
-            )
-        except (NoticeError, UnsafeOutputPath) as exc:
-            raise UsageError(str(exc)) from None
-    for item in outcome.files:
-        note = "" if item.new else " (already written; --force writes a new version)"
-        print(f"{item.path}{note}")
-    if outcome.problem:
-        print(f"dvcwatch: {outcome.problem}", file=sys.stderr)
+    batch = write_batch(
+        app.sessions(), app.schemes, app.settings.notices, [request], out_dir, formats, args.force
+    )
+    item = batch.items[0]
+    for written in item.files:
+        note = "" if written.new else " (already written; --force writes a new version)"
+        print(f"{written.path}{note}")
+    if item.result != FAILED:
+        return EXIT_OK
+    if not item.files:  # nothing could be written: the request itself cannot be met
+        raise UsageError(str(item.reason))
+    print(f"dvcwatch: {item.reason}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _run_all(
+    app: App, args: argparse.Namespace, period: Period, formats: tuple[str, ...], out_dir: Path
+) -> int:
+    from service.notices.produce import Request
+
+    if args.parent is None:
+        raise UsageError("--all needs --parent CODE: the set whose units get a notice")
+    if args.unit is not None:
+        raise UsageError("--all writes every unit of --parent's set: leave out --unit")
+    if args.kind != "congvan":
+        raise UsageError("--all writes Công văn (--kind congvan); a Báo cáo is one per set")
+    _known_unit(app, "--parent", args.parent)
+    with app.sessions()() as session:
+        members = set_members(session, app.schemes, args.scheme, args.parent, period)
+    if not members:
+        print(
+            f"dvcwatch: no {args.scheme} figures of the units of {args.parent} for {period}: "
+            "nothing to write",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    issuers = {u.unit: u.issuer for u in app.settings.notices.units if u.kind == "congvan"}
+    requests = [
+        Request("congvan", code, period, args.scheme, issuers.get(code, IssuerSettings()))
+        for code in members
+    ]
+    with Progress(len(requests), f"notices {args.parent} {period}") as progress:
+
+        def tell(item: Item) -> None:
+            progress.advance()
+            unit = item.request.unit
+            progress.step(unit)
+            if item.reason is not None:
+                progress.line(f"dvcwatch: notice {unit}: {item.reason}", sys.stderr)
+            if item.result != FAILED:
+                paths = ", ".join(str(f.path) for f in item.files)
+                word = "written" if item.result == WRITTEN else "already written"
+                progress.line(f"{unit}: {word}: {paths}")
+
+        batch = write_batch(
+            app.sessions(),
+            app.schemes,
+            app.settings.notices,
+            requests,
+            out_dir,
+            formats,
+            args.force,
+            on_item=tell,
+        )
+    print(f"notices of {args.parent} {period}: {batch.summary()}")
+    if batch.failed:
+        units = ", ".join(item.request.unit for item in batch.failed)
+        print(f"dvcwatch: {len(batch.failed)} notice(s) failed: {units}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _formats(app: App, args: argparse.Namespace) -> tuple[str, ...]:
+    if args.to is None:
+        return tuple(app.settings.notices.formats)
+    formats = tuple(part.strip() for part in args.to.split(","))
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not all(formats):
+        shown = ", ".join(repr(u) for u in unknown) or "an empty name"
+        raise UsageError(f"--to {args.to!r}: unknown format {shown}: use docx, html, pdf")
+    return formats
+
+
+def _known_unit(app: App, option: str, code: str) -> None:
+    with app.sessions()() as session:
+        if session.scalar(select(Unit.id).where(Unit.code == code).limit(1)) is None:
+            raise UsageError(f"{option} {code}: unknown unit (no unit has this code)")
