@@ -2,7 +2,8 @@
 
 A fictional province (deterministic) is served by the simulator on
 127.0.0.1. dvcwatch syncs its last two closed months into a fresh SQLite
-database (`var/demo.db`, never the operator's own), shows the scores with
+database (`var/demo.db`, never the operator's own, or an empty one given by
+`--db`), shows the scores with
 their changes and ranks, evaluates the alert rules of `config/rules.toml`
 for a few communes' staff and prints the messages through the console
 channel, writes a Công văn and a Báo cáo into `out/`, and says where
@@ -13,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shlex
 from pathlib import Path
 from typing import Any, TextIO
+
+from sqlalchemy import select
 
 from service.alerts.calendar import WorkCalendar
 from service.alerts.directory import Directory, Person
@@ -25,6 +29,7 @@ from service.app import App
 from service.channels.console import ConsoleChannel
 from service.clock import local_today, utcnow
 from service.config import NoticeSettings, PortalSettings, Settings
+from service.models import Snapshot
 from service.notices.produce import Request, write_notice
 from service.output import scores_table
 from service.periods import Period
@@ -42,11 +47,17 @@ WATCHED = 3  # communes whose staff the demo's directory covers
 NO_QUIET_HOURS = WorkCalendar(quiet_start=dt.time(0), quiet_end=dt.time(0), quiet_weekends=False)
 
 
-def run(out: Path, stream: TextIO, today: dt.date | None = None) -> int:
-    """Run the demo, writing what a person should see to `stream`; 0 when all went well."""
+class DemoError(Exception):
+    """The demo cannot use the database it was given; says why."""
+
+
+def run(out: Path, stream: TextIO, today: dt.date | None = None, db_url: str | None = None) -> int:
+    """Run the demo, writing what a person should see to `stream`; 0 when all went well.
+    `db_url`: an empty database to use instead of a fresh `var/demo.db` (`DemoError`
+    when it already holds figures: the demo never mixes with real data)."""
     today = today or local_today()
     last = Period.month_of(today).previous()
-    app = _fresh_app()
+    app = _fresh_app() if db_url is None else _given_app(db_url)
     source = GeneratedSource(seed=SEED, provinces=1, communes=COMMUNES, agencies=AGENCIES)
     with PortalSimulator(source) as simulator:
         portal = PortalSettings(base_url=simulator.base_url, pause_seconds=(0.0, 0.0))
@@ -66,9 +77,9 @@ def run(out: Path, stream: TextIO, today: dt.date | None = None) -> int:
     stream.write("\n4. Documents to sign in Word (and their HTML previews):\n")
     stream.write("".join(f"   {path}\n" for path in written))
     stream.write(
-        f"\n5. Everything is in {DEMO_DB}: try\n"
-        f"   .venv/bin/dvcwatch scores --period {last} --db sqlite:///{DEMO_DB}\n"
-        f"   .venv/bin/dvcwatch status --db sqlite:///{DEMO_DB}\n"
+        f"\n5. Everything is in {app.safe_url}: try\n"
+        f"   .venv/bin/dvcwatch scores --period {last} --db {shlex.quote(app.safe_url)}\n"
+        f"   .venv/bin/dvcwatch status --db {shlex.quote(app.safe_url)}\n"
     )
     app.engine.dispose()
     return 0
@@ -77,12 +88,24 @@ def run(out: Path, stream: TextIO, today: dt.date | None = None) -> int:
 def _fresh_app() -> App:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
+    return _demo_app(f"sqlite:///{DEMO_DB}")
+
+
+def _given_app(db_url: str) -> App:
+    app = _demo_app(db_url)
+    with app.sessions()() as session:
+        if session.scalar(select(Snapshot.id).limit(1)) is not None:
+            app.engine.dispose()
+            raise DemoError(
+                f"--db {app.safe_url} already holds figures: the demo needs an empty database"
+            )
+    return app
+
+
+def _demo_app(db_url: str) -> App:
     app = App(
         Settings.model_validate(
-            {
-                "database": {"url": f"sqlite:///{DEMO_DB}"},
-                "scoring": {"schemes_dir": str(CONFIG / "schemes")},
-            }
+            {"database": {"url": db_url}, "scoring": {"schemes_dir": str(CONFIG / "schemes")}}
         )
     )
     app.upgrade()

@@ -180,6 +180,10 @@ def run_status(app: App, args: argparse.Namespace) -> int:
 
 
 def run_demo(app: App, args: argparse.Namespace) -> int:
-    from service.demo import run
+    """Only an explicit `--db` is used: never the configured (operator's) database."""
+    from service.demo import DemoError, run
 
-    return run(args.out, sys.stdout)
+    try:
+        return run(args.out, sys.stdout, db_url=args.db)
+    except DemoError as exc:
+        raise UsageError(str(exc)) from None
