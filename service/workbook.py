@@ -176,7 +176,8 @@ def _put(sheet: Worksheet, line: int, number: int, value: Any, kind: str) -> Non
         cell.number_format = NUMBER_FORMATS[kind]  # type: ignore[index]
         cell.alignment = Alignment(horizontal="right", vertical="top")
     else:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # indented: a text after a right-aligned number would otherwise read as one word
+        cell.alignment = Alignment(horizontal="left", wrap_text=True, vertical="top", indent=1)
 
 
 def _cell_value(value: Any) -> Any:
