@@ -104,7 +104,8 @@ def _write_one(
             if after is not None:
                 after(session, request, outcome.files)
     except (NoticeError, UnsafeOutputPath) as exc:
-        return Item(request, FAILED, reason=str(exc))
+        # said of the request, not of an option: a batch or a job typed no --unit
+        return Item(request, FAILED, reason=str(exc).removeprefix(f"--unit {request.unit}: "))
     if not outcome.files:
         return Item(request, FAILED, reason=outcome.problem or "no file written")
     result = WRITTEN if any(item.new for item in outcome.files) else ALREADY

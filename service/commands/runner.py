@@ -23,6 +23,10 @@ def run_service(app: App, args: argparse.Namespace) -> int:
     # "skipped: maximum number of running instances" is the outbox doing its job.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     app.sessions()  # fails now, with its message, if the database is not migrated
+    # The files the jobs read, checked before any job runs: a missing directory or rules
+    # file is one line and exit 2 now, not a failure after the first sync.
+    setup.rules(app.settings)
+    setup.directory(app.settings)
     service = Service(Context(app, worker_name(), setup.channels(app.settings)))
     try:
         return asyncio.run(service.run_once() if args.once else service.run_forever())

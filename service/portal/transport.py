@@ -125,9 +125,26 @@ def _send(
     except requests.Timeout:
         raise _timed_out(bounds, clock) from None
     except requests.ConnectionError as exc:
-        raise ExchangeFailed(f"connection failed: {exc}", retriable=True) from None
+        raise ExchangeFailed(f"connection failed: {_reason(exc)}", retriable=True) from None
     except requests.RequestException as exc:  # a malformed URL or Location, a bad header
         raise ExchangeFailed(f"the request could not be made: {exc}", retriable=False) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The system's words under requests' and urllib3's wrappers ("Connection refused",
+    "Name or service not known"), else the exception's own text."""
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return str(current.strerror)
+        pending += [*current.args, getattr(current, "reason", None)]
+        pending += [current.__cause__, current.__context__]
+    return str(exc)
 
 
 def _read(response: requests.Response, bounds: Bounds, clock: Callable[[], float]) -> Exchange:
