@@ -233,7 +233,12 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception:  # a simulator bug: answer like a failing server, keep serving
                 logger.exception("portal simulator failed on %s", path)
                 reply = error_reply(500, "INTERNAL_SERVER_ERROR", "simulator error")
-            self._send(reply)
+            if isinstance(reply, Streamed):  # a slow delivery is still being served
+                self._send(reply)
+                return
+        # Out of flight before the answer leaves: a client that sends its next request as
+        # soon as it has read this one must never find this one still counted.
+        self._send(reply)
 
     def _send(self, reply: Reply | Streamed) -> None:
         streamed = isinstance(reply, Streamed)
