@@ -58,6 +58,9 @@ class Context:
     today: Callable[[], dt.date] = local_today
     term: int = 0  # from `jobs.leader.take_term`; 0 (no term) makes every job `Deposed`
     lost: Callable[[], str | None] = _holding  # why the leader's lock is gone (None: held)
+    #: `[[watch]]` provinces the portal does not list, already reported (shared by the
+    #: contexts of every term of one service: said once per process)
+    unlisted: set[str] = field(default_factory=set)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -88,10 +91,6 @@ def _finish(context: Context, job: str, scope: str, period: str, error: str | No
         )
 
 
-#: `[[watch]]` provinces the portal does not list, already reported by this process.
-_UNLISTED: set[str] = set()
-
-
 def run_sync(context: Context, due: Due) -> bool:
     """A scheduled (running figures) or final sync of one province; then the alerts.
 
@@ -115,8 +114,8 @@ def run_sync(context: Context, due: Due) -> bool:
         return False
     _finish(context, due.job, due.scope, due.period, outcome.error)
     if outcome.kind == UnknownProvince.kind:
-        if due.scope not in _UNLISTED:
-            _UNLISTED.add(due.scope)
+        if due.scope not in context.unlisted:
+            context.unlisted.add(due.scope)
             log.error("[[watch]] province %s: %s; fix the configuration", due.scope, outcome.error)
     elif outcome.error:
         log.warning("%s %s %s failed: %s", due.job, due.scope, due.period, outcome.error)

@@ -49,7 +49,8 @@ def run_notice(app: App, args: argparse.Namespace) -> int:
     if item.result != FAILED:
         return EXIT_OK
     if not item.files:  # nothing could be written: the request itself cannot be met
-        raise UsageError(f"--unit {args.unit}: {item.reason}")
+        reason = str(item.reason)
+        raise UsageError(reason if reason.startswith("--") else f"--unit {args.unit}: {reason}")
     print(f"dvcwatch: {item.reason}", file=sys.stderr)
     return EXIT_FAILED
 

@@ -1,0 +1,72 @@
+"""`dvcwatch notice --all --parent`: every unit's Công văn of a set, a summary, the exit
+code; unknown units and parents named as unknown; a period with no figures said so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.cli import main
+from service.portal.simulator import GeneratedSource, PortalSimulator
+from tests.conftest import SCHEMES
+
+MONTH = "2026-10"
+
+
+@pytest.fixture
+def synced(db_url: str, tmp_path: Path) -> list[str]:
+    """Options for a database holding a small generated province's October."""
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text(
+        f'[portal]\npause_seconds = [0, 0]\n[scoring]\nschemes_dir = "{SCHEMES}"\n',
+        encoding="utf-8",
+    )
+    options = ["--db", db_url, "--config", str(config)]
+    assert main([*options, "db", "upgrade"]) == 0
+    source = GeneratedSource(seed=5, provinces=1, communes=3, agencies=1)
+    with PortalSimulator(source) as portal:
+        sync = ["sync", "--province", "H01", "--period", MONTH, "--portal-url", portal.base_url]
+        assert main([*options, *sync]) == 0
+    return options
+
+
+def test_every_unit_of_a_set_gets_its_notice_once(synced, tmp_path, capsys):
+    out = str(tmp_path / "out")
+    command = [*synced, "notice", "--all", "--parent", "H01", "--period", MONTH, "--to", "html"]
+    capsys.readouterr()
+    assert main([*command, "--out", out]) == 0
+    shown = capsys.readouterr()
+    lines = shown.out.splitlines()
+    assert lines[-1] == f"notices of H01 {MONTH}: 4 written, 0 already written, 0 failed"
+    written = sorted(Path(out).rglob("*.html"))
+    assert len(written) == 4 and all(f"{path}" in shown.out for path in written)
+    assert shown.err == ""  # no bar and no \r outside a terminal
+
+    assert main([*command, "--out", out]) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert again[-1] == f"notices of H01 {MONTH}: 0 written, 4 already written, 0 failed"
+    assert sorted(Path(out).rglob("*.html")) == written
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("--all", "--parent", "H99", "--period", MONTH), 2, "--parent H99: unknown unit"),
+        (("--unit", "H01.999", "--period", MONTH), 2, "--unit H01.999: unknown unit"),
+        (("--all", "--period", MONTH), 2, "--all needs --parent"),
+        (("--period", MONTH), 2, "give --unit CODE, or --all --parent CODE"),
+        (("--all", "--parent", "H01", "--period", "2026-05"), 1, "no 766 figures of the units"),
+        (("--unit", "H01.101", "--period", "2026-05"), 2, "no 766 figures for 2026-05"),
+        (("--all", "--parent", "H01", "--kind", "baocao", "--period", MONTH), 2, "Công văn"),
+        (("--unit", "H01.101", "--period", MONTH, "--to", "docx,odt"), 2, "'odt'"),
+        # any valid period reaches write_notice, which says what it cannot write
+        (("--unit", "H01.101", "--period", "2026-Q3"), 2, "--period 2026-Q3"),
+    ],
+)
+def test_what_cannot_be_written_says_why(synced, tmp_path, capsys, args, code, says):
+    capsys.readouterr()
+    assert main([*synced, "notice", *args, "--out", str(tmp_path / "out")]) == code
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and says in error, error
+    assert not (tmp_path / "out").exists()
