@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from docx.oxml.ns import qn
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
@@ -130,9 +131,31 @@ def docx_bytes(
     except jinja2.TemplateError as error:
         raise NoticeTemplateError(f"template {template_path}: {error.message}") from error
     fit_tables(template.docx)
+    _flatten_section_breaks(template.docx)
     buffer = io.BytesIO()
     template.save(buffer)
     return buffer.getvalue()
+
+
+def _flatten_section_breaks(docx: Any) -> None:
+    """The empty paragraph that ends a section after a table (the signature's, before
+    a landscape appendix) made a point high: at 14 pt it fell onto a page of its own
+    when the signature ended a page, printing an empty page."""
+    body = docx.element.body
+    for paragraph in body.iterchildren(qn("w:p")):
+        properties = paragraph.find(qn("w:pPr"))
+        section = properties.find(qn("w:sectPr")) if properties is not None else None
+        previous = paragraph.getprevious()
+        if section is None or previous is None or previous.tag != qn("w:tbl"):
+            continue
+        if paragraph.find(qn("w:r")) is not None or properties.find(qn("w:spacing")) is not None:
+            continue
+        exact = {"w:before": "0", "w:after": "0", "w:line": "20", "w:lineRule": "exact"}
+        spacing = properties.makeelement(qn("w:spacing"), {qn(k): v for k, v in exact.items()})
+        mark = properties.makeelement(qn("w:rPr"), {})
+        mark.append(mark.makeelement(qn("w:sz"), {qn("w:val"): "2"}))
+        section.addprevious(spacing)
+        section.addprevious(mark)
 
 
 def render_html(document: Notice, template: Path, charts: Mapping[str, bytes] | None = None) -> str:

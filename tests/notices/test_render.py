@@ -420,3 +420,16 @@ def test_a_table_of_many_columns_wraps_headers_and_names_before_its_values() -> 
     for column in (2, 11, 12, 13):
         assert widths[column] >= text_width(row[column]) + CELL_PADDING, COLUMNS[column]
     assert widths[2] < text_width("Tiêu chí 1", bold=True) + CELL_PADDING  # the heading wraps
+
+
+def test_the_section_break_after_the_signature_is_a_point_high(tmp_path: Path) -> None:
+    """Printed through LibreOffice, a 14 pt empty paragraph after a signature that ends its
+    page fell onto a page of its own (an empty page before a seed-002-sized appendix)."""
+    report = baocao(tua_chua_rows(), None, TUA_CHUA_ISSUER, "2024-03", "QĐ 459", default_texts())
+    body = rendered(report, tmp_path).element.body
+    breaks = [p for p in body.iterchildren(qn("w:p")) if p.find(f"{qn('w:pPr')}/{qn('w:sectPr')}")
+              is not None]  # fmt: skip
+    assert len(breaks) == 1 and breaks[0].getprevious().tag == qn("w:tbl")
+    spacing = breaks[0].find(f"{qn('w:pPr')}/{qn('w:spacing')}")
+    assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule"))) == ("20", "exact")
+    assert breaks[0].find(f"{qn('w:pPr')}/{qn('w:rPr')}/{qn('w:sz')}").get(qn("w:val")) == "2"
