@@ -71,4 +71,4 @@ def test_the_quarter_and_the_year_are_written_once_on_their_working_day(app, tmp
     assert asyncio.run(catch_up(january)) == 1  # the year; its fourth quarter has no table
     claims = _claims(app)
     assert claims["2021-Q1"] is None and claims["2021"] is None
-    assert claims["2021-Q4"] == "--unit DBD: no tt01 units in this set for 2021-Q4"
+    assert "no tt01 units in this set for 2021-Q4" in (claims["2021-Q4"] or "")
