@@ -253,3 +253,17 @@ def test_a_self_score_of_a_unit_without_dossiers_is_corrected_in_words():
     assert appraisal.paragraphs[1] == (
         "- Phòng Văn hóa và Thông tin tự chấm 16,00 điểm; kết quả thẩm định: không phát sinh TTHC."
     )
+
+
+def test_the_command_writes_the_quarter_and_refuses_a_month_in_one_line(app, cli, tmp_path, capsys):
+    import_file(app.sessions(), DATA / TABLES[0], app.schemes, None, dt.date(2026, 12, 5))
+    asked = ("notice", "--kind", "baocao", "--scheme", "tt01", "--unit", "DBD", "--to", "docx")
+    assert cli(*asked, "--period", "2021-Q1", "--out", str(tmp_path)) == 0
+    written = Path(capsys.readouterr().out.strip())
+    assert written.suffix == ".docx" and DISTRICT in _paragraphs(written)
+    assert cli(*asked, "--period", "2021-03", "--out", str(tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "dvcwatch: --period 2021-03: the nine-criteria Báo cáo is written for a quarter "
+        "(2021-Q1) or a year (2021)"
+    ]
