@@ -14,8 +14,16 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG_PATH = Path("config/dvcwatch.toml")
 #: The schemes, rules and holidays that ship with dvcwatch, found from the source tree so
@@ -27,6 +35,18 @@ NATIONAL_PORTAL_URL = "https://dichvucong.gov.vn"
 
 class ConfigError(Exception):
     """The configuration is unusable; the message says where and why."""
+
+
+def web_address(value: str) -> str:
+    """`value` if it is an http(s) address with a host, else ValueError saying so."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not a web address (expected http(s)://HOST[:PORT])")
+    try:
+        parts.port  # noqa: B018  (raises on a port that is not a number or out of range)
+    except ValueError:
+        raise ValueError("its port is not a number from 0 to 65535") from None
+    return value
 
 
 class _Section(BaseModel):
@@ -48,6 +68,11 @@ class PortalSettings(_Section):
     run_deadline_seconds: Annotated[float, Field(gt=0)] = 1800.0  # one province-period sync
     max_body_bytes: Annotated[int, Field(ge=1024)] = 50_000_000  # decompressed
     max_redirects: Annotated[int, Field(ge=0, le=30)] = 5
+
+    @field_validator("base_url")
+    @classmethod
+    def _is_a_web_address(cls, value: str) -> str:
+        return web_address(value)
 
     @model_validator(mode="after")
     def _pause_is_a_range(self) -> PortalSettings:
@@ -211,6 +236,8 @@ def load_settings(
     named = path is not None or "DVCWATCH_CONFIG" in env
     config_path = path or Path(env.get("DVCWATCH_CONFIG", DEFAULT_CONFIG_PATH))
     raw = read_toml(config_path, required=named)
+    if db_url is not None and not db_url.strip():
+        raise ConfigError("--db: the database URL is empty")
     url = db_url or env.get("DVCWATCH_DB_URL")
     if url:
         raw["database"] = {**_table(raw.get("database")), "url": url}

@@ -48,7 +48,13 @@ def make_engine(url: str) -> Engine:
             f"kind {parsed.drivername!r} (expected {KNOWN_URLS})"
         ) from None
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ImportError as exc:  # a kind SQLAlchemy knows, its driver not installed
+            raise DatabaseUrlError(
+                f"database URL {parsed.render_as_string(hide_password=True)!r}: the driver for "
+                f"{parsed.drivername!r} is not installed ({exc.name}); expected {KNOWN_URLS}"
+            ) from None
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
         try:

@@ -20,6 +20,7 @@ from service.commands.common import (
     tolerance,
 )
 from service.commands.progress import Progress
+from service.config import web_address
 from service.imports import import_file
 from service.models import Unit
 from service.output import render, scores_table, write_csv_file
@@ -50,7 +51,11 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
             raise UsageError(f"province {province!r:.80}: expected a code (H44) or a departmentId")
     period = parse_period(args.period)
     portal = app.settings.portal
-    if args.portal_url:
+    if args.portal_url is not None:
+        try:
+            web_address(args.portal_url)
+        except ValueError as exc:
+            raise UsageError(f"--portal-url {args.portal_url!r}: {exc}") from None
         portal = portal.model_copy(update={"base_url": args.portal_url})
     sessions = app.sessions()
     failed = unknown = 0
