@@ -52,6 +52,7 @@ class Line:
     text_html: str
     alert_id: int | None = None
     ack_name: str | None = None
+    summary: bool = False  # a summary of many units' alerts (alerts/summaries.py)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ def compose(lines: Sequence[Line], limits: ChannelLimits) -> list[Part]:
     One line gives its unit's name and the line, with no header."""
     if not lines:
         raise ValueError("a message needs at least one line")
-    header = _header(len(lines), _BIGGEST_PART_NUMBER, _BIGGEST_PART_NUMBER)
+    summaries = sum(line.summary for line in lines)
+    counts = (len(lines) - summaries, summaries)
+    header = _header(counts, _BIGGEST_PART_NUMBER, _BIGGEST_PART_NUMBER)
     room = None if limits.max_message_chars is None else limits.max_message_chars
     if room is not None and header:
         room -= utf16_length(header) + 2
@@ -85,7 +88,7 @@ def compose(lines: Sequence[Line], limits: ChannelLimits) -> list[Part]:
     parts = []
     for number, draft in enumerate(drafts, 1):
         body = "\n\n".join("\n".join([h, *texts] if h else texts) for h, texts in draft.blocks)
-        top = _header(len(lines), number, len(drafts))
+        top = _header(counts, number, len(drafts))
         buttons = tuple(_ack_button(a, name, single_ack) for a, name in draft.acks.items())
         parts.append(
             Part(Message(f"{top}\n\n{body}" if top else body, buttons), tuple(draft.lines))
@@ -93,11 +96,16 @@ def compose(lines: Sequence[Line], limits: ChannelLimits) -> list[Part]:
     return parts
 
 
-def _header(count: int, number: int, total: int) -> str:
-    if count == 1:
+def _header(counts: tuple[int, int], number: int, total: int) -> str:
+    """ "dvcwatch: 3 cảnh báo, 2 bản tóm tắt" over a message of several lines (alerts,
+    summaries); over a single line, only the part's number when it is split."""
+    alerts, summaries = counts
+    if alerts + summaries == 1:
         return f"(phần {number}/{total})" if total > 1 else ""
     suffix = f" (phần {number}/{total})" if total > 1 else ""
-    return f"<b>dvcwatch: {count} cảnh báo</b>{suffix}"
+    what = [f"{alerts} cảnh báo"] if alerts else []
+    what += [f"{summaries} bản tóm tắt"] if summaries else []
+    return f"<b>dvcwatch: {', '.join(what)}</b>{suffix}"
 
 
 def _pack(lines: Sequence[Line], limits: ChannelLimits, room: int | None) -> list[_Draft]:

@@ -39,11 +39,12 @@ def queue_messages(session: Session, limits_of: LimitsOf = LIMITS.get) -> int:
         .order_by(Delivery.id)
     ).all()
     acks = _acknowledgeable(session, [d.event_id for d in waiting if d.event_id is not None])
+    summaries = _summaries(session, {d.alert_id for d in waiting if d.alert_id is not None})
     added = 0
     for unit in _units(waiting):
         limits = limits_of(unit[0].channel)
         if limits is not None:
-            added += _queue_unit(session, unit, limits, acks)
+            added += _queue_unit(session, unit, limits, acks, summaries)
     session.flush()
     return added
 
@@ -59,7 +60,11 @@ def _units(deliveries: Sequence[Delivery]) -> list[list[Delivery]]:
 
 
 def _queue_unit(
-    session: Session, unit: list[Delivery], limits: ChannelLimits, acks: dict[int, str]
+    session: Session,
+    unit: list[Delivery],
+    limits: ChannelLimits,
+    acks: dict[int, str],
+    summaries: set[int],
 ) -> int:
     first = unit[0]
     key = f"u{first.id}"
@@ -74,6 +79,7 @@ def _queue_unit(
                 d.text_html,
                 d.alert_id,
                 acks.get(d.event_id) if d.event_id is not None else None,
+                d.alert_id in summaries,
             )
             for d in unit
         ]
@@ -132,6 +138,14 @@ def _acknowledgeable(session: Session, event_ids: list[int]) -> dict[int, str]:
         for event_id, kind, unit, topic, rule in rows
         if kind in ACKNOWLEDGEABLE
     }
+
+
+def _summaries(session: Session, alert_ids: set[int]) -> set[int]:
+    """The ids among `alert_ids` that are summaries."""
+    if not alert_ids:
+        return set()
+    found = select(Alert.id).where(Alert.id.in_(alert_ids), Alert.rule_id == SUMMARY_RULE)
+    return set(session.scalars(found))
 
 
 def message_of(text_html: str, buttons_json: str) -> Message:

@@ -122,6 +122,7 @@ def test_the_first_evaluation_is_accepted_whole_and_the_fallback_reads_a_ranked_
     overdue = next(t for t in fallback if "đơn vị có hồ sơ quá hạn" in t)
     assert "nặng nhất" in overdue and "1. " in overdue and "đơn vị khác" in overdue
     assert "/status" in overdue and "- Tỉnh Phú Thọ" not in overdue
+    assert fallback[0].startswith("dvcwatch: 4 bản tóm tắt (phần 1/2)")
     with sessions() as session:
         statuses = Counter(session.scalars(select(Delivery.status)))
         summaries = session.scalars(select(Alert).where(Alert.rule_id == SUMMARY_RULE)).all()
