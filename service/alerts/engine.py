@@ -91,7 +91,7 @@ def evaluate(
         unit_findings, unit_judged = evaluate_units(rules, facts)
         findings, judged = findings + unit_findings, judged | unit_judged
     known = _known(session)
-    seen = {alert.unit_code for _, alert in known.values()}
+    seen = {code for _, alert in known.values() for code in (alert.unit_code, alert.province_code)}
     changes = transitions(
         {key: k for key, (k, _) in known.items()},
         findings,
@@ -111,7 +111,13 @@ def evaluate(
         people = recipients(directory, alert.unit_code, alert.province_code, alert.topic)
         evaluation.deliveries += fan_out(session, alert, event, rule, people, policy, now)
     evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now)
-    first_seen = {c.finding.unit_code for c in changes if c.finding and c.finding.unit_code} - seen
+    # A unit is first seen when no alert was ever about it or its province (a new province:
+    # its first evaluation is a baseline; a unit going wrong in a watched one is not).
+    first_seen = {
+        f.unit_code
+        for f in (c.finding for c in changes)
+        if f and f.unit_code and f.unit_code not in seen and f.province_code not in seen
+    }
     evaluation.deliveries = summarise(
         session,
         evaluation.deliveries,

@@ -81,10 +81,12 @@ def evaluate_at(app, directory) -> Callable[..., None]:
         )
     assert outcome.status == "ok", outcome.error
 
-    def once(now: dt.datetime, escalate_after_days: tuple[int, ...] = ()) -> None:
+    def once(
+        now: dt.datetime, escalate_after_days: tuple[int, ...] = (), rules: list[Rule] = RULES
+    ) -> None:
         policy = Policy(WorkCalendar(), digest=False, escalate_after_days=escalate_after_days)
         with app.sessions().begin() as session:
-            evaluate(session, app.schemes, RULES, directory, policy, now)
+            evaluate(session, app.schemes, rules, directory, policy, now)
 
     return once
 
@@ -213,3 +215,14 @@ def test_an_unacknowledged_summary_escalates_to_its_provinces_office(evaluate_at
         assert "Tóm tắt" not in escalated.text_html.splitlines()[0]
         assert escalated.status == DeliveryStatus.PENDING
         assert summaries(session)["ho"].escalation_level == 1
+
+
+def test_units_going_wrong_in_a_watched_province_are_not_a_baseline(evaluate_at, sessions):
+    hy_cuong = Rule(id="overdue", kind="count_above", topic="overdue", units=("H44.104",))
+    evaluate_at(NOW, rules=[hy_cuong.model_copy(update={"count": "overdue"})])
+    evaluate_at(NOW + dt.timedelta(hours=1))  # H44.116 and H44.100 go wrong, in H44
+    with sessions() as session:
+        lines = to(session, "ho")
+    assert len(lines) == 2 and {d.status for d in lines} == {DeliveryStatus.PENDING}
+    assert all("hồ sơ quá hạn" in d.text_html and d.alert_id for d in lines)
+    assert not [d for d in lines if d.unit_label.startswith("Tóm tắt")]
