@@ -3,7 +3,8 @@
 After an evaluation has fanned out its deliveries, a person's deliveries on one topic
 (overdue, band, …) that span more than `SUMMARY_AFTER_UNITS` units, or more than one
 unit when every one of them is a condition present when its unit was first seen (the
-baseline of a first evaluation), are not sent line by line: they are *summarised*. The
+baseline of a province's first evaluation; a person of one unit then gets its lines in
+one message), are not sent line by line: they are *summarised*. The
 person gets one summary per topic: how many units, the worst ones ranked by magnitude,
 then by the lowest score, per level (at most `SHOWN_PER_LEVEL` agencies and communes),
 "và N đơn vị khác", and how to see the rest (`/status <mã>`, the spreadsheet).
@@ -62,7 +63,8 @@ def summarise(
 ) -> list[Delivery]:
     """Replace the deliveries that a summary covers (see module doc); returns the
     deliveries that go out: the lines kept and the new summaries. `first_seen` are the
-    units no alert had been about before this evaluation; `digest_key` is formatted
+    units seen for the first time (the engine: no alert was ever about them or their
+    province), whose conditions are a baseline; `digest_key` is formatted
     with `person` and `channel` to group a person's summaries in one message."""
     alerts = _alerts_of(session, deliveries)
     kinds = _event_kinds(session, deliveries)
