@@ -162,14 +162,15 @@ class Coverage:
 
 def coverage(directory: Directory, person: Person, watched: Collection[str] = ()) -> Coverage:
     """Who covers what: a unit's people their units, a head the units they head, a
-    province's office its province, an operator the `watched` provinces (the ones this
-    dvcwatch syncs). An inactive person covers nothing."""
+    province's office its province, an operator and the fallback the `watched` provinces
+    (the ones this dvcwatch syncs: the fallback may hear about any of their units, and
+    its summaries point to `/status <mã>`). An inactive person covers nothing."""
     if not person.active:
         return Coverage()
     headed = {unit for unit, head in directory.heads.items() if head == person.id}
     provinces = {code for code, office in directory.offices.items() if office == person.id}
     operator = person.id in directory.operators
-    if operator:
+    if operator or person.id == directory.fallback:
         provinces |= set(watched)
     return Coverage(frozenset(person.units | headed), frozenset(provinces), operator)
 

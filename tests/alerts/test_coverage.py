@@ -19,11 +19,13 @@ OFFICE = person("office", set())
 OPS = person("ops", set())
 ALL = person("all", {"*"})
 GONE = person("gone", {"H44.116"}, active=False)
+FALLBACK = person("fallback", set())
 DIRECTORY = Directory(
-    (LAN, HEAD, OFFICE, OPS, ALL, GONE),
+    (LAN, HEAD, OFFICE, OPS, ALL, GONE, FALLBACK),
     heads={"H44.100": "head"},
     offices={"H44": "office"},
     operators=("ops",),
+    fallback="fallback",
 )
 
 # (person, unit, province, covered)
@@ -41,6 +43,9 @@ CASES = [
     (OPS, "H01.101", "H01", False),
     (ALL, "H01.101", "H01", True),
     (GONE, "H44.116", "H44", False),
+    # the fallback takes any unit nobody covers, and its summaries say "/status <mã>"
+    (FALLBACK, "H44.116", "H44", True),
+    (FALLBACK, "H01.101", "H01", False),
 ]
 
 
