@@ -11,8 +11,9 @@
 - the period has begun, and `as_of` lies within or after its period and
   not after today;
 - a unit has one parent within a table, every indicator of a provincial or
-  tt01 scheme (`-` when it does not apply), and per-dossier tt01 scores for
-  all nine criteria;
+  tt01 scheme (`-` when it does not apply; never for a tt01 criterion, which
+  every dossier is scored on), and per-dossier tt01 scores for all nine
+  criteria;
 - tt01's text rows say what they may: `STATUS` "Chưa chấm điểm" (the unit
   did not score itself: then it has no row but its `LEVEL`: no criteria, no
   `DOSSIERS`, no self-score), `LEVEL` "huyện" or "xã".
@@ -143,6 +144,9 @@ def _date_problems(row: InterchangeRow, today: date) -> list[Problem]:
 
 
 def _dossier_problems(row: InterchangeRow) -> list[Problem]:
+    if row.scheme == TT01_KIND and row.indicator in CRITERIA and row.value is None:
+        reason = f"{row.indicator} needs a score 0-2, not '-' (no dossiers: write DOSSIERS 0)"
+        return [_problem(row, "value", reason)]
     if not row.dossier:
         return []
     if row.scheme != TT01_KIND or row.indicator not in CRITERIA:

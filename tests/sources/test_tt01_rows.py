@@ -66,6 +66,8 @@ def test_the_quarter_table_says_who_did_not_score_who_had_no_dossiers_and_each_l
         ("STATUS,Chưa chấm điểm", "STATUS,chưa làm",
          'column value: "chưa làm" is not a STATUS (write "Chưa chấm điểm")'),
         ("LEVEL,huyện", "LEVEL,tỉnh", 'column value: "tỉnh" is not a LEVEL (write huyện or xã)'),
+        ("DBD.TUPHAP,Phòng Tư pháp,DBD,TC3,2,2", "DBD.TUPHAP,Phòng Tư pháp,DBD,TC3,-,2",
+         "column value: TC3 needs a score 0-2, not '-' (no dossiers: write DOSSIERS 0)"),
         ("DBD.NOIVU,Phòng Nội vụ,DBD,STATUS,Chưa chấm điểm,\n",
          "DBD.NOIVU,Phòng Nội vụ,DBD,STATUS,Chưa chấm điểm,\n"
          "tt01,2021-Q1,,DBD.NOIVU,Phòng Nội vụ,DBD,DOSSIERS,3,\n",
