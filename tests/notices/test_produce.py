@@ -157,7 +157,14 @@ def test_a_notice_is_archived_once_and_a_new_version_only_on_force(cli, app, tmp
 
 def test_an_unknown_unit_is_a_clear_usage_error(cli, tmp_path, capsys):
     assert cli("notice", "--unit", "NOWHERE", "--period", "2024-09", "--out", str(tmp_path)) == 2
-    assert "--unit NOWHERE: no 766 figures for 2024-09" in capsys.readouterr().err
+    assert "--unit NOWHERE: unknown unit" in capsys.readouterr().err
+
+
+def test_a_known_unit_without_figures_for_the_period_says_so(cli, tmp_path, capsys):
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    capsys.readouterr()
+    assert cli("notice", "--unit", "BINHTHANH", "--period", "2024-05", "--out", str(tmp_path)) == 2
+    assert "--unit BINHTHANH: no 766 figures for 2024-05" in capsys.readouterr().err
 
 
 def test_asking_for_a_format_the_archive_lacks_writes_a_new_version(cli, tmp_path, capsys):
