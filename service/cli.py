@@ -58,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator_main(arguments[1:])
     args = build_parser().parse_args(arguments)
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        _stdout_to_devnull()
     if args.handler is not run_service:  # the service stops on SIGTERM by itself, cleanly
         signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -125,6 +127,19 @@ def _reader_went_away() -> int:
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
     return EXIT_BROKEN_PIPE
+
+
+def _stdout_to_devnull() -> None:
+    """Say once that the command's lines are dropped, and give descriptor 1 to /dev/null:
+    left free, the next file opened (the database) would get it and print would write
+    into that file."""
+    print("dvcwatch: standard output is closed: the command runs, its lines are dropped",
+          file=sys.stderr)  # fmt: skip
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if devnull != 1:
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115  (the process's own stdout)
 
 
 def _version() -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ class Mistake:
     args: tuple[str, ...]  # {db}, {config}, {tmp} and {file} are filled in
     code: int
     says: str  # a fragment the one line must contain
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A database holding Phú Thọ's 2026-08, its config, a scratch folder and a plain file."""
     folder = tmp_path_factory.mktemp("world")
     config = folder / "dvcwatch.toml"
-    config.write_text("[portal]\npause_seconds = [0, 0]\n", encoding="utf-8")
+    config.write_text(
+        "[portal]\npause_seconds = [0, 0]\nretries = 0\nbackoff_seconds = 0\n", encoding="utf-8"
+    )
     database = f"sqlite:///{folder / 'x.db'}"
     options = ["--db", database, "--config", str(config)]
     assert main([*options, "db", "upgrade"]) == 0
@@ -46,10 +50,37 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (folder / "unknown-key.toml").write_text("[portal]\nspeed = 3\n", encoding="utf-8")
     (folder / "bad-value.toml").write_text("[portal]\ntimeout_seconds = -1\n", encoding="utf-8")
     (folder / "bad-cron.toml").write_text('[schedules]\nsync = "every day"\n', encoding="utf-8")
+    for name, text in CONFIGS.items():
+        (folder / f"{name}.toml").write_text(text.format(tmp=folder), encoding="utf-8")
     return {"db": database, "config": str(config), "tmp": str(folder)}
 
 
+@pytest.fixture(scope="module")
+def portal() -> Iterator[PortalSimulator]:
+    with PortalSimulator(ReplaySource(PHU_THO)) as running:
+        yield running
+
+
+#: Malformed values, one of each kind a setting takes (`{tmp}` is the world's folder).
+CONFIGS = {
+    "word-for-number": '[portal]\nretries = "three"\n',
+    "number-out-of-range": "[portal]\npage_size = 50\n",
+    "one-pause": "[portal]\npause_seconds = [1]\n",
+    "pause-reversed": "[portal]\npause_seconds = [5, 1]\n",
+    "portal-not-a-url": '[portal]\nbase_url = "dichvucong.gov.vn"\n',
+    "word-for-bool": '[channels.telegram]\nenabled = "maybe"\n',
+    "unknown-format": '[notices]\nformats = ["odt"]\n',
+    "word-for-time": '[alerts]\nquiet_start = "late"\n',
+    "empty-province": '[[watch]]\nprovince = ""\n',
+    "section-not-table": "portal = 3\n",
+    "no-directory": '[alerts]\ndirectory_file = "{tmp}/absent-directory.toml"\n',
+    "no-rules": '[alerts]\nrules_file = "{tmp}/absent-rules.toml"\n',
+}
+
+
 SCORES = ("scores", "--db", "{db}", "--config", "{config}")
+SYNC = ("sync", "--db", "{db}", "--config", "{config}", "--period", "2026-08")
+NOTICE = ("notice", "--db", "{db}", "--config", "{config}", "--out", "{tmp}/notices")
 MISTAKES = [
     Mistake("misspelt database kind", ("status", "--db", "sqllite:///x.db"), 2, "sqllite"),
     Mistake("not a URL", ("status", "--db", "notaurl"), 2, "'notaurl' is not valid"),
@@ -91,11 +122,178 @@ MISTAKES = [
     Mistake("--out with a table", (*SCORES, "--period", "2026-08", "--out", "{tmp}/t"), 2, "--out"),
     Mistake("unknown command", ("sycn",), 2, "invalid choice"),
     Mistake("unknown option", ("status", "--colour"), 2, "--colour"),
+    # databases
+    Mistake("empty database URL", ("status", "--db", ""), 2, "--db: the database URL is empty"),
+    Mistake("database driver not installed", ("status", "--db", "mysql://u@h/x"), 2, "mysql"),
+    Mistake(
+        "database is a plain file",
+        ("status", "--db", "sqlite:///{tmp}/plain-file"),
+        1,
+        "file is not a database",
+    ),  # fmt: skip
+    Mistake(
+        "bad URL from the environment",
+        ("status",),
+        2,
+        "sqllite",
+        {"DVCWATCH_DB_URL": "sqllite:///x.db"},
+    ),  # fmt: skip
+    # configuration values of each kind
+    *(
+        Mistake(f"config: {name}", ("status", "--config", f"{{tmp}}/{name}.toml"), 2, says)
+        for name, says in [
+            ("word-for-number", "portal.retries"),
+            ("number-out-of-range", "portal.page_size"),
+            ("one-pause", "portal.pause_seconds"),
+            ("pause-reversed", "exceeds the second"),
+            ("portal-not-a-url", "portal.base_url: not a web address"),
+            ("word-for-bool", "channels.telegram.enabled"),
+            ("unknown-format", "notices.formats"),
+            ("word-for-time", "alerts.quiet_start"),
+            ("empty-province", "watch.0.province"),
+            ("section-not-table", "portal"),
+        ]
+    ),
+    Mistake(
+        "directory file missing",
+        ("alerts", "--db", "{db}", "--config", "{tmp}/no-directory.toml"),
+        2,
+        "absent-directory.toml",
+    ),  # fmt: skip
+    Mistake(
+        "rules file missing",
+        ("alerts", "--db", "{db}", "--config", "{tmp}/no-rules.toml"),
+        2,
+        "absent-rules.toml",
+    ),  # fmt: skip
+    Mistake(
+        "service with no directory file",
+        ("run", "--once", "--db", "{db}", "--config", "{tmp}/no-directory.toml"),
+        2,
+        "absent-directory.toml",
+    ),  # fmt: skip
+    # scores and alerts
+    Mistake("scale not offered", (*SCORES, "--period", "2026-08", "--scale", "7"), 2, "--scale"),
+    Mistake(
+        "tolerance a word", (*SCORES, "--period", "2026-08", "--tolerance", "x"), 2, "--tolerance"
+    ),  # fmt: skip
+    Mistake("status format unknown", ("status", "--format", "xml"), 2, "--format"),
+    Mistake(
+        "alerts bad period",
+        ("alerts", "--db", "{db}", "--config", "{config}", "--period", "2026-99"),
+        2,
+        "'2026-99' is not a period",
+    ),  # fmt: skip
+    # sync
+    Mistake(
+        "portal URL not a URL",
+        (*SYNC, "--province", "H44", "--portal-url", "notaurl"),
+        2,
+        "--portal-url 'notaurl': not a web address",
+    ),  # fmt: skip
+    Mistake(
+        "portal port out of range",
+        (*SYNC, "--province", "H44", "--portal-url", "http://127.0.0.1:99999"),
+        2,
+        "port",
+    ),  # fmt: skip
+    Mistake(
+        "portal refusing connections",
+        (*SYNC, "--province", "H44", "--portal-url", "http://127.0.0.1:1"),
+        1,
+        "Connection refused",
+    ),  # fmt: skip
+    Mistake(
+        "province the portal does not list",
+        (*SYNC, "--province", "H99", "--portal-url", "{portal}"),
+        2,
+        "province 'H99' is not in the portal's list",
+    ),  # fmt: skip
+    Mistake("province not a code", (*SYNC, "--province", "x y"), 2, "'x y'"),
+    Mistake("no province at all", SYNC, 2, "no province to sync"),
+    Mistake(
+        "sync bad period", (*SYNC, "--province", "H44", "--period", "2026-00"), 2, "--period"
+    ),  # fmt: skip
+    # notices
+    Mistake(
+        "unknown unit",
+        (*NOTICE, "--unit", "H44.999", "--period", "2026-08"),
+        2,
+        "--unit H44.999: unknown unit",
+    ),  # fmt: skip
+    Mistake(
+        "unknown parent",
+        (*NOTICE, "--all", "--parent", "H99", "--period", "2026-08"),
+        2,
+        "--parent H99: unknown unit",
+    ),  # fmt: skip
+    Mistake(
+        "a month with no figures",
+        (*NOTICE, "--unit", "H44.116", "--period", "2026-05"),
+        2,
+        "no 766 figures for 2026-05",
+    ),  # fmt: skip
+    Mistake(
+        "a set with no figures",
+        (*NOTICE, "--all", "--parent", "H44", "--period", "2026-05"),
+        1,
+        "no 766 figures of the units of H44 for 2026-05",
+    ),  # fmt: skip
+    Mistake(
+        "a year for a Công văn",
+        (*NOTICE, "--unit", "H44.116", "--period", "2026"),
+        2,
+        "--period 2026",
+    ),  # fmt: skip
+    Mistake(
+        "notice format unknown",
+        (*NOTICE, "--unit", "H44.116", "--period", "2026-08", "--to", "docx,odt"),
+        2,
+        "'odt'",
+    ),  # fmt: skip
+    Mistake(
+        "notice --out through a plain file",
+        (
+            *NOTICE,
+            "--unit",
+            "H44.116",
+            "--period",
+            "2026-08",
+            "--to",
+            "html",
+            "--out",
+            "{tmp}/plain-file/out",
+        ),
+        2,
+        "plain-file",
+    ),  # fmt: skip
+    Mistake(
+        "notice --all without --parent",
+        (*NOTICE, "--all", "--period", "2026-08"),
+        2,
+        "--all needs --parent",
+    ),  # fmt: skip
+    # imports and the demo
+    Mistake(
+        "import a missing file", ("import", "{tmp}/absent.csv", "--db", "{db}"), 2, "absent.csv"
+    ),  # fmt: skip
+    Mistake("import a folder", ("import", "{tmp}", "--db", "{db}"), 2, "unsupported file type"),
+    Mistake(
+        "demo into a database with figures",
+        ("demo", "--db", "{db}", "--out", "{tmp}/o"),
+        2,
+        "already holds figures",
+    ),  # fmt: skip
 ]
 
 
 def fill(text: str, world: dict[str, str]) -> str:
     return text.format(**world)
+
+
+@pytest.fixture(scope="module")
+def places(world: dict[str, str], portal: PortalSimulator) -> dict[str, str]:
+    return {**world, "portal": portal.base_url}
 
 
 def tree(folder: Path) -> dict[str, int]:
@@ -107,11 +305,14 @@ def tree(folder: Path) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
-def test_a_mistake_is_one_line_with_the_contracts_exit_code(mistake, world, tmp_path):
+def test_a_mistake_is_one_line_with_the_contracts_exit_code(mistake, places, tmp_path):
+    world = places
     before = tree(Path(world["tmp"]))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DVCWATCH_")}
     done = subprocess.run(
         [DVCWATCH, *(fill(arg, world) for arg in mistake.args)],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={**environment, **mistake.env},
     )  # fmt: skip
     lines = done.stderr.strip().splitlines()
     assert done.returncode == mistake.code, done.stderr

@@ -21,7 +21,6 @@ from service.commands.common import (
 )
 from service.commands.progress import Progress
 from service.config import web_address
-from service.imports import import_file
 from service.models import Unit
 from service.output import render, scores_table, write_csv_file
 from service.periods import Period
@@ -31,9 +30,7 @@ from service.runs import close_abandoned
 from service.scoring.book import NATIONAL
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows
-from service.sources.interchange import InterchangeError
 from service.sync import UnknownProvince, sync_province
-from service.workbook import write_workbook
 
 
 def run_db_upgrade(app: App, _args: argparse.Namespace) -> int:
@@ -126,6 +123,8 @@ def _write_scores_file(app: App, rows: list[dict[str, Any]], args: argparse.Name
     if args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a folder; give the file to write")
     if args.format == "xlsx":
+        from service.workbook import write_workbook
+
         write_workbook(rows, args.out, _set_names(app, rows))
     else:
         write_csv_file(rows, args.out)
@@ -145,6 +144,9 @@ def _set_names(app: App, rows: list[dict[str, Any]]) -> dict[str, str]:
 
 def run_import(app: App, args: argparse.Namespace) -> int:
     """Refusal: exit 2, each problem one line naming the file, the place and the column."""
+    from service.imports import import_file
+    from service.sources.interchange import InterchangeError
+
     try:
         summary = import_file(app.sessions(), args.file, app.schemes, args.scheme, local_today())
     except InterchangeError as exc:

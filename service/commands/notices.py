@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -14,8 +15,10 @@ from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_peri
 from service.commands.progress import Progress
 from service.config import IssuerSettings
 from service.models import Unit
-from service.notice_batch import FAILED, WRITTEN, Item, set_members, write_batch
 from service.periods import Period
+
+if TYPE_CHECKING:
+    from service.notice_batch import Item
 
 FORMATS = ("docx", "html", "pdf")
 
@@ -30,6 +33,7 @@ def run_notice(app: App, args: argparse.Namespace) -> int:
         raise UsageError("notice: give --unit CODE, or --all --parent CODE for a whole set")
     if args.parent is not None:
         raise UsageError("--parent goes with --all (one notice: --unit CODE)")
+    from service.notice_batch import FAILED, write_batch
     from service.notices.produce import Request
 
     _known_unit(app, "--unit", args.unit)
@@ -58,6 +62,8 @@ def run_notice(app: App, args: argparse.Namespace) -> int:
 def _run_all(
     app: App, args: argparse.Namespace, period: Period, formats: tuple[str, ...], out_dir: Path
 ) -> int:
+    # the documents' libraries load only when documents are written
+    from service.notice_batch import FAILED, WRITTEN, set_members, write_batch
     from service.notices.produce import Request
 
     if args.parent is None:
