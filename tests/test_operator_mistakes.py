@@ -7,16 +7,22 @@ and where, no traceback, and that nothing was half-written.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from service.app import App
 from service.cli import main
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.config import Settings
+from service.models import FetchRun, Snapshot
+from service.portal.simulator import Fault, PortalSimulator, ReplaySource
 from tests.conftest import PG_URL, PHU_THO
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
@@ -359,3 +365,74 @@ def test_a_period_with_no_figures_says_so(world):
     )  # fmt: skip
     assert done.returncode == 0
     assert done.stderr.strip() == "dvcwatch: no 766 figures for 2026-05"
+
+
+def notice_command(world: dict[str, str], out: Path) -> str:
+    return " ".join(
+        [DVCWATCH, "notice", "--db", world["db"], "--config", world["config"], "--unit",
+         "H44.116", "--period", "2026-08", "--to", "html", "--out", str(out)]
+    )  # fmt: skip
+
+
+def test_a_full_disk_leaves_no_half_written_notice(world, tmp_path):
+    done = subprocess.run(
+        ["bash", "-c", f"ulimit -f 36; exec {notice_command(world, tmp_path / 'out')}"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert "File too large" in done.stderr
+    assert [p for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+
+
+def test_an_immutable_output_folder_is_one_line(world, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i does not work here")
+    try:
+        done = subprocess.run(
+            ["bash", "-c", notice_command(world, folder / "out")], capture_output=True, text=True
+        )
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert str(folder / "out") in done.stderr and "Operation not permitted" in done.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_a_closed_standard_output_is_said_once(world):
+    command = f"{DVCWATCH} status --db {world['db']} --config {world['config']} >&-"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stderr == (
+        "dvcwatch: standard output is closed: the command runs, its lines are dropped\n"
+    )
+
+
+def test_ctrl_c_mid_sync_exits_130_and_records_the_run_interrupted(portal, tmp_path):
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+    assert main(["--db", database, "db", "upgrade"]) == 0
+    portal.inject(Fault("delay", endpoint="transparency", times=1, seconds=60))
+    asked = sum(endpoint == "transparency" for endpoint, _ in portal.requests_log)
+    sync = subprocess.Popen(
+        [DVCWATCH, "--db", database, "sync", "--province", "H44", "--period", "2026-08",
+         "--portal-url", portal.base_url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while sum(endpoint == "transparency" for endpoint, _ in portal.requests_log) == asked:
+        assert time.monotonic() < deadline and sync.poll() is None
+        time.sleep(0.05)
+    sync.send_signal(signal.SIGINT)
+    _, error = sync.communicate(timeout=30)
+    portal.clear_faults()
+    assert sync.returncode == 130 and error == "dvcwatch: interrupted\n"
+    app = App(Settings.model_validate({"database": {"url": database}}))
+    with app.sessions()() as session:
+        run = session.scalars(select(FetchRun)).one()
+        snapshots = session.scalar(select(func.count()).select_from(Snapshot))
+    app.engine.dispose()
+    assert (run.status, run.error_kind) == ("failed", "interrupted")
+    assert run.error == "interrupted by Ctrl-C (SIGINT)" and snapshots == 0
