@@ -72,7 +72,7 @@ def congvan(
         header=header_of(issuer, month, issued_on),
         title="",
         subject=fill(words.subject, values),
-        addressees=listed(issuer.recipients) if issuer.recipients else (BLANK,),
+        addressees=addressees_of(issuer.recipients),
         opening=filled(words.opening, values),
         sections=_congvan_sections(unit_row, compare, texts, values),
         closing=filled(
@@ -102,6 +102,16 @@ def _against(period: Period, previous: Row | None, current: Row) -> Against:
         reason = f"không so sánh với {short} do thay đổi nguồn hoặc phương pháp tính"
         return Against(short, False, reason)
     return Against(short, True, f"chưa có số liệu {short} để so sánh")
+
+
+def addressees_of(recipients: tuple[str, ...]) -> tuple[str, ...]:
+    """The "Kính gửi" lines: one recipient is written on the line of "Kính gửi:" itself
+    ("Kính gửi: Sở Nội vụ."), several as a list ("- A;" … "- C."), none as the blank."""
+    if not recipients:
+        return (BLANK,)
+    if len(recipients) == 1:
+        return (f"{recipients[0].strip().rstrip(';.').strip()}.",)
+    return listed(recipients)
 
 
 def _congvan_placeholders(

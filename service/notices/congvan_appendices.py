@@ -52,6 +52,7 @@ class TwoMonths:
 _NUMBER_AND_NAME = ("STT", "Nội dung")
 #: A rate whose denominator is 0: no dossier of the kind arose.
 NONE_ARISEN = "Không phát sinh"
+NBSP = "\u00a0"
 
 
 def congvan_appendices(
@@ -143,7 +144,8 @@ def _rate_change(now: float | None, before: float | None, compare: Against) -> s
     if now is None or before is None or not compare.comparable:
         return ""
     change = signed(round2(now - before))
-    return change if change == "0" else f"{change} điểm %"
+    # one unbreakable unit: a cell never wraps "điểm" from its number or "%" from "điểm"
+    return change if change == "0" else f"{change} điểm %".replace(" ", NBSP)
 
 
 def _axis_score(row: Row | None, figures: Figures, code: str) -> float | None:

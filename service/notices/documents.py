@@ -205,11 +205,11 @@ def listed(items: Sequence[str]) -> tuple[str, ...]:
 def signature_of(issuer: Issuer) -> Signature:
     """The signature block: "TM. ỦY BAN NHÂN DÂN" (no such line when the head signs
     in their own name), the title and the name; a part not configured is left for
-    the official ("" for the name, a blank for whom an authority signs)."""
+    the official (the dotted blank for the name and for whom an authority signs)."""
     signing_for = ""
     if issuer.authority:
         signing_for = f"{issuer.authority} {(issuer.authority_of or BLANK).upper()}"
-    return Signature(signing_for, (issuer.signer_title or "").upper(), issuer.signer_name or "")
+    return Signature(signing_for, (issuer.signer_title or "").upper(), issuer.signer_name or BLANK)
 
 
 def placeholders(

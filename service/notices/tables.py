@@ -66,7 +66,8 @@ def column_widths(cells: list[list[str]], width: int) -> list[int]:
     for index, row in enumerate(cells):
         for column, text in enumerate(row):
             bold = index == 0
-            words = [text_width(w, bold) for w in text.split()] or [0]
+            # a no-break space binds ("+ 1,05 điểm %" is one word); str.split() would not
+            words = [text_width(w, bold) for w in text.replace("\n", " ").split(" ") if w] or [0]
             least[column] = max(least[column], max(words) + CELL_PADDING)
             whole = min(text_width(text, bold) + CELL_PADDING, WIDEST)
             wish[column] = max(wish[column], whole)

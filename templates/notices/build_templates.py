@@ -332,8 +332,13 @@ def congvan() -> DocxDocument:
     document = new_document()
     page_numbers(document)
     head(document, with_subject=True)
+    # Nghị định 30: one recipient on the line of "Kính gửi:", several listed under it
+    para(document, "{%p if doc.addressees | length == 1 %}")
+    para(document, "Kính gửi: {{ doc.addressees[0] }}", style="Notice Centered")
+    para(document, "{%p else %}")
     para(document, "Kính gửi:", style="Notice Centered")
     loop(document, "line in doc.addressees", ("{{ line }}", "Notice Centered"))
+    para(document, "{%p endif %}")
     para(document)
     body(document)
     signature(document)

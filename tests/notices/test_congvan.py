@@ -175,7 +175,7 @@ def test_what_is_not_configured_is_left_blank_never_invented() -> None:
     assert notice.header.number_line == f"Số: {BLANK}/{BLANK}"
     assert notice.header.place_date == f"{BLANK}, ngày {BLANK} tháng 10 năm 2024"
     assert notice.addressees == (BLANK,)
-    assert notice.signature.name == ""
+    assert notice.signature.name == BLANK
     assert notice.appendices[0].note == (
         f"(Kèm theo Công văn số {BLANK}/{BLANK} ngày {BLANK}/10/2024 của {BLANK})"
     )
@@ -205,14 +205,14 @@ def test_phu_luc_i_lists_every_indicator_both_months_and_the_change() -> None:
         "73,99%",
         "295/313",
         "94,25%",
-        "+ 20,26 điểm %",
+        "+ 20,26 điểm %".replace(" ", "\u00a0"),
     )
     assert rows["Tỷ lệ hồ sơ thanh toán trực tuyến"][2:] == (
         "4.642/4.808",
         "96,55%",
         "4.763/4.906",
         "97,09%",
-        "+ 0,54 điểm %",
+        "+ 0,54 điểm %".replace(" ", "\u00a0"),
     )
     assert rows["Điểm tổng hợp"][2:] == (
         "86,97/100 điểm", "", "93,81/100 điểm", "", "Tăng 6,84 điểm"
@@ -228,7 +228,7 @@ def test_phu_luc_ii_has_overdue_counts_and_rates() -> None:
     assert rows["Tỷ lệ hồ sơ TTHC số hóa hồ sơ, kết quả giải quyết"] == (
         "99,58%",
         "97,04%",
-        "- 2,54 điểm %",
+        "- 2,54 điểm %".replace(" ", "\u00a0"),
     )
     assert rows["Tỷ lệ nộp hồ sơ trực tuyến"] == ("-", "-", "")  # no such figure: no data
 
@@ -256,3 +256,10 @@ def _metric_none_arisen() -> Any:
 
     return FigureValue("PETITION_PROCESSING_ON_TIME", "metric", 0.0, axis="MDHL", numerator=0,
                        denominator=0, ratio=0.0)  # fmt: skip
+
+
+def test_one_recipient_is_written_on_the_line_of_kinh_gui() -> None:
+    one = dataclasses.replace(
+        BINH_THANH_ISSUER, recipients=("Các bộ phận chuyên môn thuộc UBND xã",)
+    )
+    assert binh_thanh(issuer=one).addressees == ("Các bộ phận chuyên môn thuộc UBND xã.",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import shutil
@@ -19,6 +20,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from docx.shared import Mm
 
 from service.notices import render
 from service.notices.baocao import baocao
@@ -156,7 +158,7 @@ def test_the_congvan_appendices_are_bordered_tables_with_their_values(
     rows = {row.cells[1].text: [cell.text for cell in row.cells] for row in first.rows}
     assert rows["Công khai, minh bạch (điểm)"][2:] == ["13,7", "", "17,5", "", "+ 3,8"]
     assert rows["Tỷ lệ hồ sơ thanh toán trực tuyến"][2:] == [
-        "4.642/4.808", "96,55%", "4.763/4.906", "97,09%", "+ 0,54 điểm %"
+        "4.642/4.808", "96,55%", "4.763/4.906", "97,09%", "+ 0,54 điểm %".replace(" ", "\u00a0")
     ]  # fmt: skip
     overdue = next(row for row in second.rows if row.cells[1].text == "Số lượng hồ sơ quá hạn")
     assert [cell.text for cell in overdue.cells][2:] == ["4", "3", "- 1"]
@@ -433,3 +435,37 @@ def test_the_section_break_after_the_signature_is_a_point_high(tmp_path: Path) -
     spacing = breaks[0].find(f"{qn('w:pPr')}/{qn('w:spacing')}")
     assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule"))) == ("20", "exact")
     assert breaks[0].find(f"{qn('w:pPr')}/{qn('w:rPr')}/{qn('w:sz')}").get(qn("w:val")) == "2"
+
+
+@pytest.mark.parametrize(
+    ("recipients", "lines"),
+    [
+        (("Sở Nội vụ",), ["Kính gửi: Sở Nội vụ."]),
+        ((), [f"Kính gửi: {BLANK}"]),
+        (("Phòng A", "Phòng B"), ["Kính gửi:", "- Phòng A;", "- Phòng B."]),
+    ],
+)
+def test_kinh_gui_is_one_line_for_one_recipient_and_a_list_for_several(
+    tmp_path: Path, recipients: tuple[str, ...], lines: list[str]
+) -> None:
+    issuer = dataclasses.replace(BINH_THANH_ISSUER, recipients=recipients)
+    paragraphs = [p.text for p in rendered(binh_thanh(issuer), tmp_path).paragraphs]
+    start = next(i for i, text in enumerate(paragraphs) if text.startswith("Kính gửi:"))
+    assert paragraphs[start : start + len(lines)] == lines
+    assert paragraphs[start + len(lines)].strip() == ""  # then the body, after a blank line
+
+
+def test_a_change_in_points_is_one_word_a_crowded_table_never_breaks() -> None:
+    change = "- 1,7 điểm %".replace(" ", "\u00a0")
+    header = ["STT", "Nội dung", "Số liệu", "Tỷ lệ", "Số liệu", "Tỷ lệ", "Tăng (+)/ Giảm (-)"]
+    row = [
+        "1.1",
+        "Tỷ lệ TTHC cập nhật",
+        "Không phát sinh",
+        "82,35%",
+        "Không phát sinh",
+        "9%",
+        change,
+    ]
+    widths = column_widths([header, row, row], Mm(160).twips)
+    assert widths[-1] >= text_width(change) + CELL_PADDING
