@@ -3,6 +3,13 @@ code; unknown units and parents named as unknown; a period with no figures said 
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -12,6 +19,7 @@ from service.portal.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import SCHEMES
 
 MONTH = "2026-10"
+DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 
 
 @pytest.fixture
@@ -70,3 +78,31 @@ def test_what_cannot_be_written_says_why(synced, tmp_path, capsys, args, code, s
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and says in error, error
     assert not (tmp_path / "out").exists()
+
+
+def test_on_a_terminal_a_bar_shows_and_is_gone_before_the_summary(synced, tmp_path):
+    """Through a pseudo-terminal: tqdm's bar is drawn, then erased, so the summary starts
+    on a line of its own (never "...4/4 [00:01]notices of H01 ...")."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    command = [DVCWATCH, *synced, "notice", "--all", "--parent", "H01", "--period", MONTH,
+               "--to", "html", "--out", str(tmp_path / "out")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=terminal, stderr=terminal, stdin=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal's other end closed: the process ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait(timeout=60) == 0
+    text = shown.decode()
+    assert "notices H01 2026-10:" in text and "4/4" in text  # the bar was drawn
+    summary = text.index("notices of H01 2026-10: 4 written")
+    before = text[:summary]
+    assert before.endswith("\n") or before.rstrip(" ").endswith("\r"), repr(before[-120:])
+    assert "\x1b[K" not in text  # no hand-made line clearing
