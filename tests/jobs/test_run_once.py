@@ -4,6 +4,7 @@ failed jobs, warnings without tracebacks, and `status` showing failed runs, none
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -66,3 +67,20 @@ unit = "H01.101"
     assert report["runs"] and {run["status"] for run in report["runs"]} == {"failed"}
     assert all("connection failed: Connection refused" in run["error"] for run in report["runs"])
     assert report["jobs"]["sync"]["last_failure"] is not None
+
+    # Under systemd (stderr is the journal stream): each failure carries priority 4, so
+    # `journalctl -u dvcwatch -p warning` finds it; nothing is an error (priority 3).
+    journal = tmp_path / "journal"
+    with journal.open("w") as stream:
+        identity = os.fstat(stream.fileno())
+        again = subprocess.run(
+            [DVCWATCH, *options, "run", "--once"],
+            stderr=stream,
+            env={**os.environ, "JOURNAL_STREAM": f"{identity.st_dev}:{identity.st_ino}"},
+            timeout=120,
+        )
+    assert again.returncode == 1
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("<4>dvcwatch.jobs: sync H01") for line in lines)
+    assert any(line.startswith("<4>dvcwatch.scheduler: the cycle ended with") for line in lines)
+    assert not [line for line in lines if line.startswith(("<3>", "<2>"))]
