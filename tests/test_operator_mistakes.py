@@ -81,6 +81,7 @@ CONFIGS = {
     "section-not-table": "portal = 3\n",
     "no-directory": '[alerts]\ndirectory_file = "{tmp}/absent-directory.toml"\n',
     "no-rules": '[alerts]\nrules_file = "{tmp}/absent-rules.toml"\n',
+    "watch-unlisted": '[portal]\npause_seconds = [0, 0]\n[[watch]]\nprovince = "H98"\n',
 }
 
 
@@ -214,6 +215,20 @@ MISTAKES = [
         (*SYNC, "--province", "H99", "--portal-url", "{portal}"),
         2,
         "province 'H99' is not in the portal's list",
+    ),  # fmt: skip
+    Mistake(
+        "watched province the portal does not list",
+        (
+            "sync",
+            "--db",
+            "{db}",
+            "--config",
+            "{tmp}/watch-unlisted.toml",
+            "--portal-url",
+            "{portal}",
+        ),
+        2,
+        "[[watch]]: province 'H98' is not in the portal's list",
     ),  # fmt: skip
     Mistake("province not a code", (*SYNC, "--province", "x y"), 2, "'x y'"),
     Mistake("no province at all", SYNC, 2, "no province to sync"),

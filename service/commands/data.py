@@ -71,7 +71,8 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
             progress.advance(max(0, steps - said))
             if outcome.kind == UnknownProvince.kind:
                 unknown += 1
-                progress.line(f"dvcwatch: --province: {outcome.error}", sys.stderr)
+                source = "--province" if args.province else "[[watch]]"
+                progress.line(f"dvcwatch: {source}: {outcome.error}", sys.stderr)
             elif outcome.error:
                 failed += 1
                 line = f"dvcwatch: sync {province} {period}: {outcome.status}: {outcome.error}"
