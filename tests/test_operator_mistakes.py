@@ -226,6 +226,8 @@ MISTAKES = [
             "{tmp}/watch-unlisted.toml",
             "--portal-url",
             "{portal}",
+            "--period",
+            "2026-08",
         ),
         2,
         "[[watch]]: province 'H98' is not in the portal's list",
