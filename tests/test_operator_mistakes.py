@@ -88,21 +88,14 @@ CONFIGS = {
 SCORES = ("scores", "--db", "{db}", "--config", "{config}")
 SYNC = ("sync", "--db", "{db}", "--config", "{config}", "--period", "2026-08")
 NOTICE = ("notice", "--db", "{db}", "--config", "{config}", "--out", "{tmp}/notices")
+# fmt: off
 MISTAKES = [
     Mistake("misspelt database kind", ("status", "--db", "sqllite:///x.db"), 2, "sqllite"),
     Mistake("not a URL", ("status", "--db", "notaurl"), 2, "'notaurl' is not valid"),
-    Mistake(
-        "PostgreSQL port where nothing listens",
-        ("status", "--db", "postgresql+psycopg://dvcwatch:s3cret@127.0.0.1:1/x"),
-        1,
-        "Connection refused",
-    ),
-    Mistake(
-        "database under a plain file",
-        ("status", "--db", "sqlite:///{tmp}/plain-file/x.db"),
-        1,
-        "plain-file",
-    ),
+    Mistake("PostgreSQL port where nothing listens", ("status", "--db",
+        "postgresql+psycopg://dvcwatch:s3cret@127.0.0.1:1/x"), 1, "Connection refused"),
+    Mistake("database under a plain file", ("status", "--db", "sqlite:///{tmp}/plain-file/x.db"), 1,
+        "plain-file"),
     Mistake("missing config", ("status", "--config", "{tmp}/absent.toml"), 2, "absent.toml"),
     Mistake("config not TOML", ("status", "--config", "{tmp}/bad.toml"), 2, "not valid TOML"),
     Mistake("unknown config key", ("status", "--config", "{tmp}/unknown-key.toml"), 2, "speed"),
@@ -114,200 +107,88 @@ MISTAKES = [
     Mistake("unknown scheme", (*SCORES, "--period", "2026-08", "--scheme", "x"), 2, "x"),
     Mistake("negative tolerance", (*SCORES, "--period", "2026-08", "--tolerance", "-1"), 2, "-1"),
     Mistake("xlsx without --out", (*SCORES, "--period", "2026-08", "--format", "xlsx"), 2, "--out"),
-    Mistake(
-        "--out through a plain file",
-        (*SCORES, "--period", "2026-08", "--format", "xlsx", "--out", "{tmp}/plain-file/s.xlsx"),
-        2,
-        "plain-file",
-    ),
-    Mistake(
-        "--out is a folder",
-        (*SCORES, "--period", "2026-08", "--format", "csv", "--out", "{tmp}"),
-        2,
-        "{tmp}",
-    ),
+    Mistake("--out through a plain file", (*SCORES, "--period", "2026-08", "--format", "xlsx",
+        "--out", "{tmp}/plain-file/s.xlsx"), 2, "plain-file"),
+    Mistake("--out is a folder", (*SCORES, "--period", "2026-08", "--format", "csv", "--out",
+        "{tmp}"), 2, "{tmp}"),
     Mistake("--out with a table", (*SCORES, "--period", "2026-08", "--out", "{tmp}/t"), 2, "--out"),
     Mistake("unknown command", ("sycn",), 2, "invalid choice"),
     Mistake("unknown option", ("status", "--colour"), 2, "--colour"),
-    # databases
     Mistake("empty database URL", ("status", "--db", ""), 2, "--db: the database URL is empty"),
     Mistake("database driver not installed", ("status", "--db", "mysql://u@h/x"), 2, "mysql"),
-    Mistake(
-        "database is a plain file",
-        ("status", "--db", "sqlite:///{tmp}/plain-file"),
-        1,
-        "file is not a database",
-    ),  # fmt: skip
-    Mistake(
-        "bad URL from the environment",
-        ("status",),
-        2,
-        "sqllite",
-        {"DVCWATCH_DB_URL": "sqllite:///x.db"},
-    ),  # fmt: skip
-    # configuration values of each kind
-    *(
-        Mistake(f"config: {name}", ("status", "--config", f"{{tmp}}/{name}.toml"), 2, says)
-        for name, says in [
-            ("word-for-number", "portal.retries"),
-            ("number-out-of-range", "portal.page_size"),
-            ("one-pause", "portal.pause_seconds"),
-            ("pause-reversed", "exceeds the second"),
-            ("portal-not-a-url", "portal.base_url: not a web address"),
-            ("word-for-bool", "channels.telegram.enabled"),
-            ("unknown-format", "notices.formats"),
-            ("word-for-time", "alerts.quiet_start"),
-            ("empty-province", "watch.0.province"),
-            ("section-not-table", "portal"),
-        ]
-    ),
-    Mistake(
-        "directory file missing",
-        ("alerts", "--db", "{db}", "--config", "{tmp}/no-directory.toml"),
-        2,
-        "absent-directory.toml",
-    ),  # fmt: skip
-    Mistake(
-        "rules file missing",
-        ("alerts", "--db", "{db}", "--config", "{tmp}/no-rules.toml"),
-        2,
-        "absent-rules.toml",
-    ),  # fmt: skip
-    Mistake(
-        "service with no directory file",
-        ("run", "--once", "--db", "{db}", "--config", "{tmp}/no-directory.toml"),
-        2,
-        "absent-directory.toml",
-    ),  # fmt: skip
-    # scores and alerts
+    Mistake("database is a plain file", ("status", "--db", "sqlite:///{tmp}/plain-file"), 1,
+        "file is not a database"),
+    Mistake("bad URL from the environment", ("status",), 2, "sqllite",
+        {"DVCWATCH_DB_URL": "sqllite:///x.db"}),
+    Mistake("config: word-for-number", ("status", "--config", "{tmp}/word-for-number.toml"), 2,
+        "portal.retries"),
+    Mistake("config: number-out-of-range", ("status", "--config", "{tmp}/number-out-of-range.toml"),
+        2, "portal.page_size"),
+    Mistake("config: one-pause", ("status", "--config", "{tmp}/one-pause.toml"), 2,
+        "portal.pause_seconds"),
+    Mistake("config: pause-reversed", ("status", "--config", "{tmp}/pause-reversed.toml"), 2,
+        "exceeds the second"),
+    Mistake("config: portal-not-a-url", ("status", "--config", "{tmp}/portal-not-a-url.toml"), 2,
+        "portal.base_url: not a web address"),
+    Mistake("config: word-for-bool", ("status", "--config", "{tmp}/word-for-bool.toml"), 2,
+        "channels.telegram.enabled"),
+    Mistake("config: unknown-format", ("status", "--config", "{tmp}/unknown-format.toml"), 2,
+        "notices.formats"),
+    Mistake("config: word-for-time", ("status", "--config", "{tmp}/word-for-time.toml"), 2,
+        "alerts.quiet_start"),
+    Mistake("config: empty-province", ("status", "--config", "{tmp}/empty-province.toml"), 2,
+        "watch.0.province"),
+    Mistake("config: section-not-table", ("status", "--config", "{tmp}/section-not-table.toml"), 2,
+        "portal"),
+    Mistake("directory file missing", ("alerts", "--db", "{db}", "--config",
+        "{tmp}/no-directory.toml"), 2, "absent-directory.toml"),
+    Mistake("rules file missing", ("alerts", "--db", "{db}", "--config", "{tmp}/no-rules.toml"), 2,
+        "absent-rules.toml"),
+    Mistake("service with no directory file", ("run", "--once", "--db", "{db}", "--config",
+        "{tmp}/no-directory.toml"), 2, "absent-directory.toml"),
     Mistake("scale not offered", (*SCORES, "--period", "2026-08", "--scale", "7"), 2, "--scale"),
-    Mistake(
-        "tolerance a word", (*SCORES, "--period", "2026-08", "--tolerance", "x"), 2, "--tolerance"
-    ),  # fmt: skip
+    Mistake("tolerance a word", (*SCORES, "--period", "2026-08", "--tolerance", "x"), 2,
+        "--tolerance"),
     Mistake("status format unknown", ("status", "--format", "xml"), 2, "--format"),
-    Mistake(
-        "alerts bad period",
-        ("alerts", "--db", "{db}", "--config", "{config}", "--period", "2026-99"),
-        2,
-        "'2026-99' is not a period",
-    ),  # fmt: skip
-    # sync
-    Mistake(
-        "portal URL not a URL",
-        (*SYNC, "--province", "H44", "--portal-url", "notaurl"),
-        2,
-        "--portal-url 'notaurl': not a web address",
-    ),  # fmt: skip
-    Mistake(
-        "portal port out of range",
-        (*SYNC, "--province", "H44", "--portal-url", "http://127.0.0.1:99999"),
-        2,
-        "port",
-    ),  # fmt: skip
-    Mistake(
-        "portal refusing connections",
-        (*SYNC, "--province", "H44", "--portal-url", "http://127.0.0.1:1"),
-        1,
-        "Connection refused",
-    ),  # fmt: skip
-    Mistake(
-        "province the portal does not list",
-        (*SYNC, "--province", "H99", "--portal-url", "{portal}"),
-        2,
-        "province 'H99' is not in the portal's list",
-    ),  # fmt: skip
-    Mistake(
-        "watched province the portal does not list",
-        (
-            "sync",
-            "--db",
-            "{db}",
-            "--config",
-            "{tmp}/watch-unlisted.toml",
-            "--portal-url",
-            "{portal}",
-            "--period",
-            "2026-08",
-        ),
-        2,
-        "[[watch]]: province 'H98' is not in the portal's list",
-    ),  # fmt: skip
+    Mistake("alerts bad period", ("alerts", "--db", "{db}", "--config", "{config}", "--period",
+        "2026-99"), 2, "'2026-99' is not a period"),
+    Mistake("portal URL not a URL", (*SYNC, "--province", "H44", "--portal-url", "notaurl"), 2,
+        "--portal-url 'notaurl': not a web address"),
+    Mistake("portal port out of range", (*SYNC, "--province", "H44", "--portal-url",
+        "http://127.0.0.1:99999"), 2, "port"),
+    Mistake("portal refusing connections", (*SYNC, "--province", "H44", "--portal-url",
+        "http://127.0.0.1:1"), 1, "Connection refused"),
+    Mistake("province the portal does not list", (*SYNC, "--province", "H99", "--portal-url",
+        "{portal}"), 2, "province 'H99' is not in the portal's list"),
+    Mistake("watched province the portal does not list", ("sync", "--db", "{db}", "--config",
+        "{tmp}/watch-unlisted.toml", "--portal-url", "{portal}", "--period", "2026-08"), 2,
+        "[[watch]]: province 'H98' is not in the portal's list"),
     Mistake("province not a code", (*SYNC, "--province", "x y"), 2, "'x y'"),
     Mistake("no province at all", SYNC, 2, "no province to sync"),
-    Mistake(
-        "sync bad period", (*SYNC, "--province", "H44", "--period", "2026-00"), 2, "--period"
-    ),  # fmt: skip
-    # notices
-    Mistake(
-        "unknown unit",
-        (*NOTICE, "--unit", "H44.999", "--period", "2026-08"),
-        2,
-        "--unit H44.999: unknown unit",
-    ),  # fmt: skip
-    Mistake(
-        "unknown parent",
-        (*NOTICE, "--all", "--parent", "H99", "--period", "2026-08"),
-        2,
-        "--parent H99: unknown unit",
-    ),  # fmt: skip
-    Mistake(
-        "a month with no figures",
-        (*NOTICE, "--unit", "H44.116", "--period", "2026-05"),
-        2,
-        "no 766 figures for 2026-05",
-    ),  # fmt: skip
-    Mistake(
-        "a set with no figures",
-        (*NOTICE, "--all", "--parent", "H44", "--period", "2026-05"),
-        1,
-        "no 766 figures of the units of H44 for 2026-05",
-    ),  # fmt: skip
-    Mistake(
-        "a year for a Công văn",
-        (*NOTICE, "--unit", "H44.116", "--period", "2026"),
-        2,
-        "--period 2026",
-    ),  # fmt: skip
-    Mistake(
-        "notice format unknown",
-        (*NOTICE, "--unit", "H44.116", "--period", "2026-08", "--to", "docx,odt"),
-        2,
-        "'odt'",
-    ),  # fmt: skip
-    Mistake(
-        "notice --out through a plain file",
-        (
-            *NOTICE,
-            "--unit",
-            "H44.116",
-            "--period",
-            "2026-08",
-            "--to",
-            "html",
-            "--out",
-            "{tmp}/plain-file/out",
-        ),
-        2,
-        "plain-file",
-    ),  # fmt: skip
-    Mistake(
-        "notice --all without --parent",
-        (*NOTICE, "--all", "--period", "2026-08"),
-        2,
-        "--all needs --parent",
-    ),  # fmt: skip
-    # imports and the demo
-    Mistake(
-        "import a missing file", ("import", "{tmp}/absent.csv", "--db", "{db}"), 2, "absent.csv"
-    ),  # fmt: skip
+    Mistake("sync bad period", (*SYNC, "--province", "H44", "--period", "2026-00"), 2, "--period"),
+    Mistake("unknown unit", (*NOTICE, "--unit", "H44.999", "--period", "2026-08"), 2,
+        "--unit H44.999: unknown unit"),
+    Mistake("unknown parent", (*NOTICE, "--all", "--parent", "H99", "--period", "2026-08"), 2,
+        "--parent H99: unknown unit"),
+    Mistake("a month with no figures", (*NOTICE, "--unit", "H44.116", "--period", "2026-05"), 2,
+        "no 766 figures for 2026-05"),
+    Mistake("a set with no figures", (*NOTICE, "--all", "--parent", "H44", "--period", "2026-05"),
+        1, "no 766 figures of the units of H44 for 2026-05"),
+    Mistake("a year for a Công văn", (*NOTICE, "--unit", "H44.116", "--period", "2026"), 2,
+        "--period 2026"),
+    Mistake("notice format unknown", (*NOTICE, "--unit", "H44.116", "--period", "2026-08", "--to",
+        "docx,odt"), 2, "'odt'"),
+    Mistake("notice --out through a plain file", (*NOTICE, "--unit", "H44.116", "--period",
+        "2026-08", "--to", "html", "--out", "{tmp}/plain-file/out"), 2, "plain-file"),
+    Mistake("notice --all without --parent", (*NOTICE, "--all", "--period", "2026-08"), 2,
+        "--all needs --parent"),
+    Mistake("import a missing file", ("import", "{tmp}/absent.csv", "--db", "{db}"), 2,
+        "absent.csv"),
     Mistake("import a folder", ("import", "{tmp}", "--db", "{db}"), 2, "unsupported file type"),
-    Mistake(
-        "demo into a database with figures",
-        ("demo", "--db", "{db}", "--out", "{tmp}/o"),
-        2,
-        "already holds figures",
-    ),  # fmt: skip
+    Mistake("demo into a database with figures", ("demo", "--db", "{db}", "--out", "{tmp}/o"), 2,
+        "already holds figures"),
 ]
+# fmt: on
 
 
 def fill(text: str, world: dict[str, str]) -> str:
