@@ -99,7 +99,7 @@ def assert_failed_cleanly(db_url: str, code: int, err: str, reason: str) -> None
     assert code == 1, err
     assert "Traceback" not in err
     [line] = err.strip().splitlines()
-    assert line.startswith("H44 2026-08: failed: ") and reason in line, line
+    assert line.startswith("dvcwatch: sync H44 2026-08: failed: ") and reason in line, line
     [run], snapshots, units, raw = stored(db_url)
     assert (run.status, run.finished_at is not None) == ("failed", True)
     assert reason in str(run.error)
@@ -179,10 +179,13 @@ def the_only_run(sessions: sessionmaker[Session]) -> FetchRun:
 
 
 @pytest.mark.parametrize(
-    ("error", "kind"),
-    [(RuntimeError("a bug"), "internal"), (KeyboardInterrupt(), "interrupted")],
+    ("error", "kind", "recorded"),
+    [
+        (RuntimeError("a bug"), "internal", "RuntimeError: a bug"),
+        (KeyboardInterrupt(), "interrupted", "interrupted by Ctrl-C (SIGINT)"),
+    ],
 )
-def test_an_unexpected_error_is_recorded_then_raised(sessions, error, kind):
+def test_an_unexpected_error_is_recorded_then_raised(sessions, error, kind, recorded):
     settings = FAST_PORTAL.model_copy(update={"base_url": "http://127.0.0.1:9"})
     with pytest.raises(type(error)):
         sync_province(
@@ -191,4 +194,4 @@ def test_an_unexpected_error_is_recorded_then_raised(sessions, error, kind):
         )  # fmt: skip
     run = the_only_run(sessions)
     assert (run.status, run.error_kind) == ("failed", kind)
-    assert run.finished_at is not None and type(error).__name__ in str(run.error)
+    assert run.finished_at is not None and recorded in str(run.error)
