@@ -20,6 +20,7 @@ from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, Deliv
 from service.channels.messages import escape_html
 from service.clock import to_local
 from service.models import Unit
+from service.notices.names import official_name
 from service.notices.vnformat import number, period_short
 from service.periods import Period
 from service.scoring.book import SchemeBook
@@ -151,7 +152,8 @@ def _unit_status(row: dict[str, Any], alert_lines: list[str]) -> str:
     change = "" if delta is None else f" ({'+' if delta >= 0 else ''}{number(delta)} điểm)"
     rank = f", xếp hạng {row['rank']:02d}/{row['rank_of']}" if row.get("rank") else ""
     lines = [
-        f"<b>{escape_html(str(row['unit_name']))}</b> ({escape_html(str(row['unit_code']))})",
+        f"<b>{escape_html(official_name(str(row['unit_name'])))}</b> "
+        f"({escape_html(str(row['unit_code']))})",
         f"{period_short(row['period']).capitalize()}: {number(row['total'])}/100 điểm"
         f"{change}{rank}",
     ]

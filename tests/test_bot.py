@@ -184,7 +184,7 @@ def test_status_shows_the_units_scores_rank_and_open_alerts(app, telegram):
     sent_alert(app, telegram)
     dispatch(app, telegram, telegram.push_message(int(LAN.address), "/status"))
     text = telegram.sent_texts(LAN.address)[-1]
-    assert "UBND xã Bình Phú - Tỉnh Phú Thọ" in text and "/100 điểm" in text
+    assert "<b>UBND xã Bình Phú</b> (H44.116)" in text and "- Tỉnh" not in text
     assert "Tháng 8/2026: 64,08/100 điểm, xếp hạng 66/148" in text
     assert "• ⚠️ 3 hồ sơ quá hạn." in text
     with app.sessions()() as session:
@@ -208,7 +208,7 @@ def test_status_refuses_a_unit_the_person_does_not_cover(app, telegram):
     [reply] = telegram.sent_texts(LAN.address)
     assert "không phụ trách đơn vị H44.100" in reply and "điểm" not in reply
     dispatch(app, telegram, telegram.push_message(int(HOA.address), "/status H44.100"), WHOLE)
-    assert "UBND Phường Việt Trì" in telegram.sent_texts(HOA.address)[-1]
+    assert "UBND phường Việt Trì" in telegram.sent_texts(HOA.address)[-1]
 
 
 def test_status_of_an_unknown_or_hostile_code_is_a_refusal(app, telegram):
@@ -225,7 +225,7 @@ def test_the_province_office_and_operators_see_every_unit_of_their_province(app,
     for person in (OFFICE, OPERATOR):
         update = telegram.push_message(int(person.address), "/status H44.100")
         dispatch(app, telegram, update, WHOLE, provinces=("H44",))
-        assert "UBND Phường Việt Trì" in telegram.sent_texts(person.address)[-1]
+        assert "UBND phường Việt Trì" in telegram.sent_texts(person.address)[-1]
     dispatch(app, telegram, telegram.push_message(int(OFFICE.address), "/status"), WHOLE)
     assert "không phụ trách" not in telegram.sent_texts(OFFICE.address)[-1]
     update = telegram.push_message(int(OPERATOR.address), "/status H44.100")

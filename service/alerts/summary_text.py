@@ -90,7 +90,7 @@ def _unit_line(alert: Alert, rule: Rule | None, context: Mapping[str, Any], tota
             what = what.replace(f" ({period_short(alert.period)})", "")
         what = what.rstrip(".")
     if isinstance(total, int | float) and "điểm" not in what.lower():
-        what += f"; {number(total)} điểm"
+        what += f"; {number(total, keep_zeros=True)} điểm"
     code = escape_html(str(alert.unit_code))
     return f"<b>{escape_html(name)}</b> ({code}): {what}" if what else f"<b>{escape_html(name)}</b>"
 

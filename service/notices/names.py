@@ -22,9 +22,43 @@ _COMMITTEE = re.compile(
 )
 
 
+#: The kind of an area after "UBND", which the portal sometimes capitalises
+#: ("UBND Phường Vân Phú", "Văn phòng UBND Tỉnh"); Nghị định 30/2020/NĐ-CP, Phụ lục II
+#: writes the common noun in lower case ("UBND phường Vân Phú"), except "Thành phố Hồ
+#: Chí Minh", which is written with a capital.
+_KIND_AFTER_COMMITTEE = re.compile(
+    r"\b(UBND|[ỦU][yỷ] ban nhân dân)\s+(Xã|Phường|Thị [Tt]rấn|Thị [Xx]ã|Đặc [Kk]hu|Huyện|Quận|Tỉnh"
+    r"|Thành [Pp]hố(?! Hồ Chí Minh))(?=\s|$)"
+)
+#: "Sở Nông Nghiệp và Môi Trường": a department's name with every word capitalised.
+_DEPARTMENT = re.compile(r"^Sở\s+(.+)$")
+
+
 def official_name(name: str) -> str:
-    """`name` without the portal's " - Tỉnh …" suffix, its spaces tidied."""
-    return _PROVINCE_SUFFIX.sub("", " ".join(name.split()))
+    """`name` as a document writes it: without the portal's " - Tỉnh …" suffix, its
+    spaces tidied, the kind of an area in lower case after "UBND" and a department's
+    name that the portal capitalised word by word in sentence case per field
+    ("Sở Nông Nghiệp và Môi Trường" → "Sở Nông nghiệp và Môi trường")."""
+    name = _PROVINCE_SUFFIX.sub("", " ".join(name.split()))
+    name = _KIND_AFTER_COMMITTEE.sub(lambda m: f"{m.group(1)} {m.group(2).lower()}", name)
+    return _sentence_case_department(name)
+
+
+def _sentence_case_department(name: str) -> str:
+    department = _DEPARTMENT.match(name)
+    if department is None:
+        return name
+    fields = re.split(r"(\s+và\s+|,\s*)", department.group(1))
+    words = [w for f in fields[::2] for w in f.split()[1:]]
+    if not words or not all(w[:1].isupper() for w in words):
+        return name  # written as officials write it, or not a list of fields
+    fields[::2] = [_first_word_capital(field) for field in fields[::2]]
+    return "Sở " + "".join(fields)
+
+
+def _first_word_capital(field: str) -> str:
+    first, *rest = field.split()
+    return " ".join([first, *(word.lower() for word in rest)])
 
 
 def named_officially(row: Mapping[str, Any]) -> dict[str, Any]:

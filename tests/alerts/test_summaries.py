@@ -125,7 +125,7 @@ def test_one_unit_keeps_its_line_and_many_units_get_one_ranked_summary(evaluate_
         [summary] = [d for d in office if d.status == DeliveryStatus.PENDING]
         lines = [d for d in office if d.status == DeliveryStatus.SUMMARISED]
         assert len(lines) > 100 and summary.unit_label.startswith(f"Tóm tắt: {len(lines)} đơn vị")
-        assert "1. <b>Sở Nông Nghiệp và Môi Trường</b> (H44.45): 13.928 hồ sơ quá hạn" in (
+        assert "1. <b>Sở Nông nghiệp và Môi trường</b> (H44.45): 13.928 hồ sơ quá hạn" in (
             summary.text_html
         )
         assert f"và {len(lines) - 13} đơn vị khác." in summary.text_html
@@ -160,7 +160,7 @@ def test_ranked_by_magnitude_then_by_the_lowest_score_with_a_few_per_level():
     text = summary_text("overdue", rank([*communes, *agencies], {r.id: r for r in RULES}))
     lines = text.splitlines()
     assert lines[0] == "<i>Cơ quan, đơn vị: 5 đơn vị, nặng nhất</i>"
-    assert lines[1].startswith("1. <b>UBND xã A0</b> (A0): 100 hồ sơ quá hạn; 60 điểm")
+    assert lines[1].startswith("1. <b>UBND xã A0</b> (A0): 100 hồ sơ quá hạn; 60,00 điểm")
     assert lines[4] == "<i>Xã, phường: 14 đơn vị, nặng nhất</i>"
     # magnitude 12 for n = 2, 5, 8, 11: the lowest score (50 + n) first
     assert [line.split("</b>")[0][-3:] for line in lines[5:9]] == ["C02", "C05", "C08", "C11"]

@@ -41,12 +41,30 @@ def test_the_signature_reads_the_configured_authority_over_the_title(
         ("UBND phường Việt Trì - Tỉnh Phú Thọ", "UBND phường Việt Trì", "Chủ tịch UBND phường"),
         ("Sở Tư pháp - Thành phố Hà Nội", "Sở Tư pháp", "Thủ trưởng Sở Tư pháp"),
         ("UBND xã Bình Thành", "UBND xã Bình Thành", "Chủ tịch UBND xã"),
+        # the portal's capitals (Phú Thọ 2026-08), as Nghị định 30's Phụ lục II writes them
+        ("UBND Phường Vân Phú - Tỉnh Phú Thọ", "UBND phường Vân Phú", "Chủ tịch UBND phường"),
+        ("Văn phòng UBND Tỉnh", "Văn phòng UBND tỉnh", "Thủ trưởng Văn phòng UBND tỉnh"),
+        ("UBND Thành Phố Việt Trì", "UBND thành phố Việt Trì", "Chủ tịch UBND thành phố"),
+        ("UBND Thành phố Hồ Chí Minh", "UBND Thành phố Hồ Chí Minh", "Chủ tịch UBND thành phố"),
+        (
+            "Sở Nông Nghiệp và Môi Trường",
+            "Sở Nông nghiệp và Môi trường",
+            "Thủ trưởng Sở Nông nghiệp và Môi trường",
+        ),
+        (
+            "Sở Văn Hóa, Thể Thao và Du Lịch",
+            "Sở Văn hóa, Thể thao và Du lịch",
+            "Thủ trưởng Sở Văn hóa, Thể thao và Du lịch",
+        ),
+        ("Sở Ngoại vụ", "Sở Ngoại vụ", "Thủ trưởng Sở Ngoại vụ"),
+        ("Sở KH&CN", "Sở KH&CN", "Thủ trưởng Sở KH&CN"),
     ],
 )
 def test_units_are_named_and_headed_as_officials_write_them(
     portal: str, official: str, head: str
 ) -> None:
     assert official_name(portal) == official and unit_head(portal) == head
+    assert official_name(official) == official  # a name already official stays as it is
 
 
 def test_the_cong_van_names_the_unit_officially_and_its_head_in_section_3() -> None:
