@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from service.notices.charts import EXTREMES, NAMED_UNITS_MAX
 from service.notices.documents import Appendix, Chart, Row, Table, TableRow
 from service.notices.texts import NoticeTexts, fill
-from service.notices.vnformat import number, two_digits
+from service.notices.vnformat import number, points, two_digits
 
 
 def class_of(row: Row) -> str | None:
@@ -89,12 +89,12 @@ def _counts_table(rows: Sequence[Row], texts: NoticeTexts) -> tuple[Table, ...]:
 def _ranking_row(row: Row, codes: Sequence[str], classified: bool) -> TableRow:
     """One unit: rank, name, the points of each of `codes`, total, converted, class."""
     axes, skipped = row.get("axes") or {}, set(row.get("not_applicable") or ())
-    points = ("-" if c in skipped else number((axes.get(c) or {}).get("score")) for c in codes)
+    marks = ("-" if c in skipped else points((axes.get(c) or {}).get("score")) for c in codes)
     return TableRow(
         (
             str(row["rank"]) if row.get("rank") is not None else "-",
             str(row.get("unit_name") or ""),
-            *points,
+            *marks,
             number(row.get("total"), keep_zeros=True),
             number(row.get("converted"), keep_zeros=True),
             *((class_of(row) or "-",) if classified else ()),

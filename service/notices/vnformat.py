@@ -55,6 +55,15 @@ def number(
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def points(value: float | int | None, missing: str = "-") -> str:
+    """Points in a column as seed 000's appendix writes them: a whole number bare
+    ("10", "30"), any other with its two decimals ("1,30", "18,50", never "18,5")."""
+    if value is None:
+        return missing
+    whole = Decimal(str(value)) == Decimal(str(value)).to_integral_value()
+    return number(value, 0 if whole else 2, missing, keep_zeros=True)
+
+
 def percent(value: float | None, decimals: int = 2, *, space: bool = True) -> str:
     """`96.55` → "96,55 %"; with `space=False` "96,55%", as the notices write it."""
     if value is None:

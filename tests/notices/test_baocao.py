@@ -80,5 +80,6 @@ def test_a_national_report_has_no_class_column() -> None:
     table = report.appendices[0].tables[0]
     assert "Xếp loại" not in table.columns
     assert table.columns[2] == "Công khai, minh bạch (18)"
-    assert table.rows[0].cells[2:4] == ("17,5", "18,6")
+    # a column of points as seed 000's appendix writes it ("1.30", "10"): 17,50 beside 18,45
+    assert table.rows[0].cells[2:4] == ("17,50", "18,60")
     assert report.sections[0].paragraphs[0] == "Thực hiện chấm điểm, đánh giá 02/02 xã, phường."

@@ -18,6 +18,7 @@ from service.notices.vnformat import (
     percent,
     period_long,
     period_short,
+    points,
     rank,
     rank_change_words,
     roman,
@@ -146,3 +147,12 @@ def test_roman_numerals() -> None:
     assert [roman(n) for n in (1, 2, 3, 4, 6, 9, 14)] == ["I", "II", "III", "IV", "VI", "IX", "XIV"]
     with pytest.raises(ValueError):
         roman(0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(10, "10"), (30.0, "30"), (1.3, "1,30"), (18.5, "18,50"), (5.81, "5,81"), (0, "0"),
+     (2.675, "2,68"), (1234.5, "1.234,50"), (None, "-")],
+)  # fmt: skip
+def test_points_in_a_column_are_whole_or_carry_two_decimals(value, expected):
+    assert points(value) == expected
