@@ -80,12 +80,12 @@ def _counter(
 def _snapshot_age(session: Session) -> GaugeMetricFamily:
     family = GaugeMetricFamily(
         "dvcwatch_snapshot_age_seconds",
-        "Seconds since the newest snapshot, per source",
+        "Seconds since figures were last read, per source",
         labels=["source"],
     )
     now = utcnow()
     for source, newest in session.execute(
-        select(Snapshot.source, func.max(Snapshot.created_at)).group_by(Snapshot.source)
+        select(Snapshot.source, func.max(Snapshot.seen_at)).group_by(Snapshot.source)
     ):
         family.add_metric([source], (now - newest).total_seconds())
     return family

@@ -122,11 +122,13 @@ class RawResponse(Base):
 
 
 class Snapshot(Base):
-    """The figures of one unit for one period as read on one day (`as_of`).
+    """The figures of one unit for one period as read from `as_of` to `last_seen`.
 
     `source` names the data series (the portal's 2026 API, an import, ...);
-    changes are never computed across two sources. A changed figure for the
-    same as-of date becomes a new `revision`, never an overwrite.
+    changes are never computed across two sources. A reading identical to the
+    newest one (same figures, same completeness) only moves `last_seen` and
+    `seen_at` forward: an unchanged day costs an update, not a copy. A changed
+    figure for the same as-of date becomes a new `revision`, never an overwrite.
     """
 
     __tablename__ = "snapshots"
@@ -137,11 +139,13 @@ class Snapshot(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     period: Mapped[str] = mapped_column(String(16))
     as_of: Mapped[dt.date] = mapped_column(Date)
+    last_seen: Mapped[dt.date] = mapped_column(Date)  # the last day read with these figures
     revision: Mapped[int] = mapped_column(Integer, default=1)
     completeness: Mapped[str] = mapped_column(String(16))
     content_sha256: Mapped[str] = mapped_column(String(64))
     fetch_run_id: Mapped[int | None] = mapped_column(ForeignKey("fetch_runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # when last read
 
     __table_args__ = (
         UniqueConstraint(

@@ -3,8 +3,17 @@
 `store_snapshots` writes the units and figures of one input (a province-period
 from the portal, an imported table) inside the caller's transaction: the
 caller commits once, so a failure or a killed process leaves nothing half
-written. Storing the same figures again writes nothing; a changed figure for
-the same (source, scheme, unit, period, as_of) becomes the next revision.
+written. A snapshot covers the days from `as_of` to `last_seen` on which the
+figures read were the same: storing the same figures again on a day already
+covered writes nothing, on a later day (same completeness) only moves the
+newest snapshot's `last_seen` and `seen_at` forward; figures that differ from
+it become a new snapshot of that day, the next revision if that day already
+has one.
+
+Readers see what they saw when every day was a copy: a unit's latest snapshot
+(newest `last_seen`, then revision) carries its `last_seen` as `as_of`, and the
+reading "before the latest" of an interval longer than a day is that same
+reading (the day before it had the same figures).
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
@@ -106,17 +115,29 @@ def store_snapshots(
     _refuse_non_finite([*records, *([parent] if parent else [])])
     parent_id = upsert_units(session, [parent], None)[0] if parent else None
     unit_ids = upsert_units(session, records, parent_id)
-    latest = _latest_revisions(session, key, unit_ids)
-    rows, figure_sets, revised = [], [], 0
+    stored = _stored_intervals(session, key, unit_ids)
+    rows, figure_sets, revised, seen_again = [], [], 0, []
     for unit_id, record in zip(unit_ids, records, strict=True):
         digest = content_sha256(record.figures)
-        previous = latest.get(unit_id)
-        if previous and previous[1] == digest:
-            continue
-        revised += previous is not None
-        rows.append(_snapshot_row(key, unit_id, (previous[0] + 1) if previous else 1, digest))
+        intervals = stored.get(unit_id, [])
+        newest = _newest_by(key.as_of, intervals)
+        if newest and newest.digest == digest:
+            if key.as_of <= newest.last_seen:
+                continue  # this day is already read with these figures
+            if newest.completeness == key.completeness:
+                seen_again.append(newest.id)
+                continue
+        revision = _last_revision_of_the_day(key.as_of, intervals)
+        revised += revision > 0
+        rows.append(_snapshot_row(key, unit_id, revision + 1, digest))
         rows[-1]["fetch_run_id"] = fetch_run_id
         figure_sets.append(record.figures)
+    for chunk in _chunks(seen_again):
+        session.execute(
+            update(Snapshot)
+            .where(Snapshot.id.in_(chunk))
+            .values(last_seen=key.as_of, seen_at=utcnow())
+        )
     if rows:
         # Core inserts (not ORM flushes): one executemany per table, ids back in order.
         snapshots, figures_table = _table(Snapshot), _table(Figure)
@@ -195,35 +216,82 @@ def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, U
     return known
 
 
-def _latest_revisions(
+@dataclass(frozen=True)
+class _Interval:
+    """A stored snapshot as the writer compares with it."""
+
+    id: int
+    as_of: dt.date
+    last_seen: dt.date
+    revision: int
+    digest: str
+    completeness: str
+
+
+def _stored_intervals(
     session: Session, key: SnapshotKey, unit_ids: list[int]
-) -> dict[int, tuple[int, str]]:
-    latest: dict[int, tuple[int, str]] = {}
+) -> dict[int, list[_Interval]]:
+    """Each unit's snapshots of the key's series and period (a few per period: one per
+    change, not one per day)."""
+    found: dict[int, list[_Interval]] = {}
     for chunk in _chunks(unit_ids):
-        query = select(Snapshot.unit_id, Snapshot.revision, Snapshot.content_sha256).where(
+        query = select(
+            Snapshot.unit_id,
+            Snapshot.id,
+            Snapshot.as_of,
+            Snapshot.last_seen,
+            Snapshot.revision,
+            Snapshot.content_sha256,
+            Snapshot.completeness,
+        ).where(
             Snapshot.source == key.source,
             Snapshot.scheme == key.scheme,
             Snapshot.period == key.period,
-            Snapshot.as_of == key.as_of,
             Snapshot.unit_id.in_(chunk),
         )
-        for unit_id, revision, digest in session.execute(query):
-            if unit_id not in latest or revision > latest[unit_id][0]:
-                latest[unit_id] = (revision, digest)
-    return latest
+        for unit_id, id_, as_of, last_seen, revision, digest, completeness in session.execute(
+            query
+        ):
+            interval = _Interval(id_, as_of, last_seen, revision, digest, completeness)
+            found.setdefault(unit_id, []).append(interval)
+    return found
+
+
+def _newest_by(day: dt.date, intervals: Sequence[_Interval]) -> _Interval | None:
+    """The snapshot a reading of `day` continues: the newest (by last day seen, then
+    revision) of those first seen on or before `day`."""
+    candidates = [i for i in intervals if i.as_of <= day]
+    return max(candidates, key=lambda i: _order(i.as_of, i.last_seen, i.revision), default=None)
+
+
+def _order(as_of: dt.date, last_seen: dt.date, revision: int) -> tuple[dt.date, int]:
+    """Newest first by this key: the last day seen, then the revision on that day (a
+    snapshot read again on a later day was that day's first reading, revision 1)."""
+    return last_seen, revision if as_of == last_seen else 1
+
+
+def _last_revision_of_the_day(day: dt.date, intervals: Sequence[_Interval]) -> int:
+    """The day's last revision: of the snapshots first seen that day, or 1 where an
+    earlier snapshot was read again that day (it stands for that day's first reading)."""
+    revisions = [i.revision for i in intervals if i.as_of == day]
+    read_again = any(i.as_of < day <= i.last_seen for i in intervals)
+    return max([*revisions, *([1] if read_again else [])], default=0)
 
 
 def _snapshot_row(key: SnapshotKey, unit_id: int, revision: int, digest: str) -> dict[str, object]:
+    now = utcnow()
     return {
         "source": key.source,
         "scheme": key.scheme,
         "unit_id": unit_id,
         "period": key.period,
         "as_of": key.as_of,
+        "last_seen": key.as_of,
         "revision": revision,
         "completeness": key.completeness,
         "content_sha256": digest,
-        "created_at": utcnow(),
+        "created_at": now,
+        "seen_at": now,
     }
 
 
@@ -235,7 +303,7 @@ def latest_units(
     session: Session, scheme: str, period: str, unit_code: str | None = None
 ) -> list[StoredUnit]:
     """For each unit (or only the unit of `unit_code`), its latest snapshot (newest
-    as_of, then newest revision)."""
+    day seen, then newest revision)."""
     newest = _newest(session, scheme, period, depth=1, unit_code=unit_code)
     return [history[0] for history in newest.values()]
 
@@ -262,10 +330,16 @@ def _newest(
     for snapshot, unit, parent_code in session.execute(query):
         histories.setdefault(unit.id, []).append((snapshot, unit, parent_code))
     for history in histories.values():
-        history.sort(key=lambda item: (item[0].as_of, item[0].revision), reverse=True)
+        history.sort(
+            key=lambda item: _order(item[0].as_of, item[0].last_seen, item[0].revision),
+            reverse=True,
+        )
+        newest = history[0][0]
+        if newest.last_seen > newest.as_of:  # the day before was the same reading
+            history.insert(1, history[0])
         del history[depth:]
-    wanted = [snapshot.id for history in histories.values() for snapshot, _, _ in history]
-    figures = _figures_of(session, wanted)
+    wanted = {snapshot.id for history in histories.values() for snapshot, _, _ in history}
+    figures = _figures_of(session, list(wanted))
     return {
         unit_id: [_stored(s, u, code, figures.get(s.id, {})) for s, u, code in history]
         for unit_id, history in histories.items()
@@ -296,7 +370,7 @@ def _stored(
         parent_id=unit.parent_id,
         source=snapshot.source,
         period=snapshot.period,
-        as_of=snapshot.as_of,
+        as_of=snapshot.last_seen,
         revision=snapshot.revision,
         completeness=snapshot.completeness,
         figures=figures,

@@ -27,7 +27,7 @@ def collect(session: Session) -> dict[str, Any]:
         .group_by(FetchRun.scope)
     ).all()
     newest = session.execute(
-        select(Snapshot.source, Snapshot.period, func.max(Snapshot.as_of), func.count())
+        select(Snapshot.source, Snapshot.period, func.max(Snapshot.last_seen), func.count())
         .group_by(Snapshot.source, Snapshot.period)
         .order_by(Snapshot.period.desc())
     ).all()

@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.figures import FigureValue, UnitRecord
 from service.models import Figure, Snapshot, Unit
-from service.snapshots import NonFiniteFigure, SnapshotKey, latest_units, store_snapshots
+from service.snapshots import (
+    NonFiniteFigure,
+    SnapshotKey,
+    StoredUnit,
+    latest_units,
+    previous_snapshots,
+    store_snapshots,
+)
 
 KEY = SnapshotKey("portal-766", "766", "2026-08", dt.date(2026, 8, 31), "final")
 PROVINCE = UnitRecord("prov-1", "H99", "UBND tỉnh Thử", "PROVINCE")
@@ -120,3 +129,76 @@ def test_a_non_finite_figure_is_refused_before_anything_is_written(sessions, fig
     with pytest.raises(NonFiniteFigure, match=f"figure {figure.code}: {field} is"):
         store(sessions, record)
     assert count(sessions, Snapshot) == 0 and count(sessions, Unit) == 0
+
+
+def running(day: int) -> SnapshotKey:
+    return SnapshotKey("portal-766", "766", "2026-08", dt.date(2026, 8, day), "running")
+
+
+def read_back(sessions: sessionmaker[Session]) -> tuple[StoredUnit, StoredUnit | None]:
+    with sessions() as session:
+        [latest] = latest_units(session, "766", "2026-08")
+        before = previous_snapshots(session, "766", "2026-08").get(latest.unit_id)
+    return latest, before
+
+
+def test_an_unchanged_day_moves_the_interval_and_copies_nothing(sessions):
+    for day in (3, 4, 5):
+        assert store(sessions, commune(80.0), running(day)).written == (day == 3)
+    assert (count(sessions, Snapshot), count(sessions, Figure)) == (1, 4)
+    latest, before = read_back(sessions)
+    assert latest.as_of == dt.date(2026, 8, 5)  # the day the figures were last read
+    assert before is not None and before.figures == latest.figures  # no change since the 4th
+    store(sessions, commune(75.0), running(6))
+    latest, before = read_back(sessions)
+    assert (latest.as_of, latest.figures["TOTAL"].value) == (dt.date(2026, 8, 6), 75.0)
+    assert before is not None and before.figures["TOTAL"].value == 80.0
+    assert count(sessions, Snapshot) == 2
+
+
+def test_the_final_reading_of_running_figures_is_its_own_snapshot(sessions):
+    store(sessions, commune(80.0), running(30))
+    store(sessions, commune(80.0))  # final, read on the 31st: same figures, other completeness
+    latest, _ = read_back(sessions)
+    assert (latest.completeness, latest.as_of, count(sessions, Snapshot)) == ("final", KEY.as_of, 2)
+
+
+def _old_layout(readings: list[tuple[int, float]]) -> list[tuple[int, int, float]]:
+    """What the store held when every reading day was a copy: (day, revision, total)."""
+    rows: list[tuple[int, int, float]] = []
+    for day, total in readings:
+        same_day = [r for r in rows if r[0] == day]
+        if same_day and max(same_day, key=lambda r: r[1])[2] == total:
+            continue
+        rows.append((day, len(same_day) + 1, total))
+    return sorted(rows, reverse=True)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.sampled_from([70.0, 75.5, 80.0])), min_size=1, max_size=12
+    )
+)
+def test_readers_see_what_they_saw_when_every_day_was_a_copy(sessions, steps):
+    """Any sequence of daily readings (days moving forward by 0 to 2, the same day read
+    again or changed): the latest snapshot, its day and the reading before it are those of
+    the layout that stored a copy per day, in far fewer rows."""
+    with sessions.begin() as session:
+        for table in (Figure, Snapshot, Unit):
+            session.execute(delete(table))
+    readings, day = [], 1
+    for step, total in steps:
+        day += step
+        readings.append((day, total))
+        store(sessions, commune(total), running(day))
+    old = _old_layout(readings)
+    latest, before = read_back(sessions)
+    assert latest.as_of.day == old[0][0]
+    assert latest.figures["TOTAL"].value == old[0][2]
+    assert (before.figures["TOTAL"].value if before else None) == (
+        old[1][2] if len(old) > 1 else None
+    )
+    assert count(sessions, Snapshot) <= len(old)
