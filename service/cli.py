@@ -33,6 +33,7 @@ from service.commands.notices import run_notice
 from service.commands.runner import run_service
 from service.config import ConfigError, load_settings
 from service.db import DatabaseError, DatabaseUrlError
+from service.indicators import NATIONAL
 from service.output import FILE_FORMATS, FORMATS
 from service.scoring.schemes import SchemeError
 
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     scores = commands.add_parser("scores", parents=[common], help="stored scores of a period")
     scores.add_argument("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY")
     scores.add_argument("--parent", help="only the units of this comparison set (code)")
-    scores.add_argument("--scheme", default="766", help="766, tt01 or provincial:NAME")
+    scores.add_argument("--scheme", default=NATIONAL, help=f"{NATIONAL}, tt01 or provincial:NAME")
     scores.add_argument("--scale", type=int, choices=(10, 100), help="converted score's scale")
     scores.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
     scores.add_argument("--out", type=Path, help="with --format xlsx: the file to write")
@@ -221,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("--parent", help="with --all: the set's parent code (H44)")
     notice.add_argument("--period", required=True, help="YYYY-MM (tt01 also YYYY-Qn, YYYY)")
     notice.add_argument("--kind", choices=("congvan", "baocao"), default="congvan")
-    notice.add_argument("--scheme", default="766", help="766 or provincial:NAME (baocao)")
+    notice.add_argument(
+        "--scheme", default=NATIONAL, help=f"{NATIONAL} or provincial:NAME (baocao)"
+    )
     notice.add_argument("--out", type=Path, help="folder (default: notices.out_dir)")
     notice.add_argument("--to", default=None, help="formats, e.g. docx,html,pdf")
     notice.add_argument("--force", action="store_true", help="write a new version")

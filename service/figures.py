@@ -1,9 +1,9 @@
 """Value types shared by every input and the snapshot store: a unit and its figures.
 
 These are plain values, independent of where they came from (the portal's API,
-an imported table) and of the database. Codes follow `domain.md`: axes
-(CKMB, TDGQ, CLGQ, TTTT, MDHL, MDSH), the portal's sub-indicators
-(DOSSIER_SYNC, ...), counts (OVERDUE, NOT_DIGITISED, ...) and TOTAL.
+an imported table) and of the database. Codes follow `domain.md`: the axes and
+counts of `service.indicators`, the portal's sub-indicators (DOSSIER_SYNC, ...)
+and TOTAL.
 """
 
 from __future__ import annotations
@@ -12,23 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 
-#: The six axes (trục) of the national index and their maxima (100 in all).
-AXES: dict[str, float] = {
-    "CKMB": 18,  # Công khai, minh bạch: transparency
-    "TDGQ": 20,  # Tiến độ giải quyết: processing on time
-    "CLGQ": 12,  # Dịch vụ công trực tuyến: online services
-    "TTTT": 10,  # Thanh toán trực tuyến: online payment
-    "MDHL": 18,  # Mức độ hài lòng: satisfaction
-    "MDSH": 22,  # Số hóa hồ sơ: digitisation
-}
+from service import indicators
 
-#: The counts people act on (alert topics), by the key used in output.
-COUNT_CODES: dict[str, str] = {
-    "overdue": "OVERDUE",
-    "not_digitised": "NOT_DIGITISED",
-    "not_paid_online": "NOT_PAID_ONLINE",
-    "unsynced": "UNSYNCED",
-}
+#: The six axes (trục) of the national index and their maxima (100 in all).
+AXES: dict[str, float] = {code: axis.maximum for code, axis in indicators.AXES.items()}
+
+#: The counts people act on (alert topics): output key → figure code.
+COUNT_CODES: dict[str, str] = {key: count.code for key, count in indicators.ALERTING.items()}
 
 
 @dataclass(frozen=True)

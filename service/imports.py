@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.figures import AXES, COUNT_CODES, FigureValue, UnitRecord
+from service.indicators import NATIONAL
 from service.models import FigureKind, UnitGroup
 from service.scoring.book import SchemeBook
 from service.scoring.tt01 import CRITERIA, average_dossiers
@@ -135,7 +136,7 @@ def _figure(row: InterchangeRow) -> FigureValue:
 
 
 def _kind(row: InterchangeRow) -> str:
-    if row.scheme == "766":
+    if row.scheme == NATIONAL:
         if row.indicator == "TOTAL":
             return FigureKind.TOTAL
         if row.indicator in AXES:

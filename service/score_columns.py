@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from service.indicators import NATIONAL
 from service.notices.names import official_name
 from service.notices.texts import default_texts
 
@@ -74,7 +75,7 @@ def columns_for(rows: Sequence[dict[str, Any]]) -> list[Column]:
     if not rows:
         return []
     indicators = _indicators(rows)
-    if rows[0].get("scheme") == "766":
+    if rows[0].get("scheme") == NATIONAL:
         return _identity() + _axes(indicators) + _national_tail()
     return _identity() + _axes(indicators) + _scheme_tail(rows)
 
@@ -216,7 +217,7 @@ def terminal_columns(rows: Sequence[dict[str, Any]]) -> list[Column]:
         Column("Tên đơn vị", _unit_name),
         Column("Điểm", lambda row: row.get("total"), "score"),
     ]
-    if rows[0].get("scheme") != "766":
+    if rows[0].get("scheme") != NATIONAL:
         return [*identity, Column("Xếp loại", lambda row: row.get("class")), *axes]
     short = {"overdue": "Quá hạn", "not_digitised": "Chưa số hóa",
              "not_paid_online": "Chưa TTTT", "unsynced": "Chưa đồng bộ"}  # fmt: skip

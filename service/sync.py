@@ -15,11 +15,8 @@ mistyped code leaves no "never synced" scope behind for the alerts.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.clock import utcnow
 from service.config import PortalSettings
 from service.figures import UnitRecord
-from service.models import FetchRun, RawResponse, RunStatus, Unit, UnitGroup
+from service.indicators import NATIONAL
+from service.models import FetchRun, RunStatus, Unit, UnitGroup
 from service.periods import Period
 from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, is_code
 from service.portal.client import (
@@ -39,18 +37,18 @@ from service.portal.client import (
     SERVICE_RESULTS,
     PortalClient,
     PortalError,
-    PortalResponse,
 )
 from service.portal.parse import parse_province, read_identity
-from service.runs import close_abandoned, renew, start_run
+from service.raw_archive import RawArchive
+from service.runs import close_abandoned, start_run
 from service.snapshots import NonFiniteFigure, SnapshotKey, store_snapshots
 
 log = logging.getLogger(__name__)
 
 #: The series of the portal's 2026 evaluation API. The pre-2025 `rest.jsp`
 #: API scores differently and would be another source: no change across them.
-SOURCE = "portal-766"
-SCHEME = "766"
+SOURCE = f"portal-{NATIONAL}"
+SCHEME = NATIONAL  # the name `demo.py` imports; the id is `indicators.NATIONAL`
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 SCOPE_LENGTH = 64  # fetch_runs.scope
@@ -84,32 +82,6 @@ class Province:
     department_id: str
     code: str | None
     name: str
-
-
-class RawArchive:
-    """Keeps every response of a run, committed at once, before anyone parses it."""
-
-    def __init__(self, sessions: sessionmaker[Session], run_id: int) -> None:
-        self.sessions = sessions
-        self.run_id = run_id
-
-    def __call__(self, response: PortalResponse) -> None:
-        with self.sessions.begin() as session:
-            session.add(
-                RawResponse(
-                    fetch_run_id=self.run_id,
-                    endpoint=response.endpoint,
-                    request_body=json.dumps(response.request_body, ensure_ascii=False),
-                    http_status=response.status,
-                    content_type=response.content_type,
-                    fetched_at=response.fetched_at,
-                    body=zlib.compress(response.body),
-                    body_sha256=hashlib.sha256(response.body).hexdigest(),
-                    body_size=len(response.body),
-                    error=response.error,
-                )
-            )
-            renew(session, self.run_id)
 
 
 def snapshot_key(period: Period, today: dt.date) -> SnapshotKey:

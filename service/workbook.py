@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.indicators import NATIONAL
 from service.notices.vnformat import period_long
 from service.score_columns import (
     NUMBER_FORMATS,
@@ -39,7 +40,7 @@ from service.score_columns import (
 
 HEADER_ROW = 4
 TITLE = {
-    "766": "KẾT QUẢ ĐÁNH GIÁ CHẤT LƯỢNG PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP TRÊN CỔNG DVCQG",
+    NATIONAL: "KẾT QUẢ ĐÁNH GIÁ CHẤT LƯỢNG PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP TRÊN CỔNG DVCQG",
 }
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

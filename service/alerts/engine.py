@@ -41,13 +41,13 @@ from service.alerts.rules import (
     evaluate_units,
 )
 from service.alerts.summaries import link_summarised, summarise
+from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Snapshot
 from service.notices.names import official_name
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
 from service.snapshots import latest_units
-from service.sync import SCHEME
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def latest_period(session: Session) -> Period | None:
     """The newest month the portal's figures were synced for."""
     newest = session.scalar(
         select(func.max(Snapshot.period)).where(
-            Snapshot.scheme == SCHEME, Snapshot.period.like("____-__")
+            Snapshot.scheme == NATIONAL, Snapshot.period.like("____-__")
         )
     )
     return Period.parse(newest) if newest else None
@@ -144,14 +144,14 @@ def latest_period(session: Session) -> Period | None:
 def _unit_facts(
     session: Session, book: SchemeBook, rules: Sequence[Rule], period: Period
 ) -> list[UnitFacts]:
-    rows = score_rows(session, book, SCHEME, period)
-    figures = {unit.label: unit.figures for unit in latest_units(session, SCHEME, str(period))}
+    rows = score_rows(session, book, NATIONAL, period)
+    figures = {unit.label: unit.figures for unit in latest_units(session, NATIONAL, str(period))}
     depth = max((rule.periods for rule in rules if rule.kind == "falling_for"), default=0)
     earlier: list[dict[str, float | None]] = []
     before = period
     for _ in range(depth):
         before = before.previous()
-        units = latest_units(session, SCHEME, str(before))
+        units = latest_units(session, NATIONAL, str(before))
         earlier.insert(0, {unit.label: unit.values.get("TOTAL") for unit in units})
     return [
         UnitFacts(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
+from service.indicators import NATIONAL
 from service.notices.baocao import baocao
 from service.notices.congvan import comparable, congvan
 from service.notices.documents import Issuer, Notice
@@ -65,7 +66,7 @@ class Request:
     kind: str  # "congvan" or "baocao"
     unit: str  # a unit code (congvan) or a comparison set's parent code (baocao)
     period: Period
-    scheme: str = "766"
+    scheme: str = NATIONAL
     issuer: IssuerSettings = IssuerSettings()
 
 
@@ -215,7 +216,7 @@ def _baocao(
 
 def scheme_title(book: SchemeBook, scheme: str) -> str:
     """The legal act a Báo cáo applies ("Thực hiện {scheme_title}.")."""
-    if scheme == "766":
+    if scheme == NATIONAL:
         return NATIONAL_TITLE
     provincial = book.provincial.get(scheme)
     if provincial is not None:

@@ -13,16 +13,21 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from service import indicators
 from service.periods import Period
 from service.portal.queries import AXES, JSON, figure
 
 # The radar merges CLGQ and TTTT into one axis, as the 2022 decision did.
+_ONLINE_SERVICE = (indicators.CLGQ, indicators.TTTT)
 RADAR: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
-    ("CKMB", "Công khai, minh bạch", ("CKMB",), 18),
-    ("TDGQ", "Tiến độ giải quyết", ("TDGQ",), 20),
-    ("ONLINE_SERVICE", "Dịch vụ trực tuyến", ("CLGQ", "TTTT"), 22),
-    ("MDHL", "Mức độ hài lòng", ("MDHL",), 18),
-    ("MDSH", "Số hóa hồ sơ", ("MDSH",), 22),
+    *((a.code, a.name, (a.code,), int(a.maximum)) for a in (indicators.CKMB, indicators.TDGQ)),
+    (
+        "ONLINE_SERVICE",
+        "Dịch vụ trực tuyến",
+        tuple(a.code for a in _ONLINE_SERVICE),
+        int(sum(a.maximum for a in _ONLINE_SERVICE)),
+    ),
+    *((a.code, a.name, (a.code,), int(a.maximum)) for a in (indicators.MDHL, indicators.MDSH)),
 )
 
 

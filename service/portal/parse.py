@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service import indicators
 from service.figures import FigureValue, UnitRecord
 from service.models import FigureKind, UnitGroup
 from service.portal.checks import (
@@ -27,26 +28,24 @@ from service.portal.checks import (
 )
 from service.portal.client import AXIS_ENDPOINTS, PROVINCE_ENDPOINTS, SERVICE_RESULTS
 
+
+def _part_whole(count: indicators.Count) -> tuple[str, str, str | None]:
+    """A shortfall count's portal fields as (numerator, denominator), and its code."""
+    whole, part = count.portal
+    return part, whole, count.code
+
+
 _LEVEL_GROUPS = {"PROVINCE": UnitGroup.AGENCY, "COMMUNE": UnitGroup.COMMUNE}
-#: count code → the metric whose (denominator - numerator) it is.
+#: metric code → the count that is its (denominator - numerator).
 _SHORTFALL_COUNTS = {
-    "DOSSIER_SYNC": "UNSYNCED",
-    "SO_HOA_GIAY_TO_GIAI_QUYET": "NOT_DIGITISED",
-    "ORIGINAL_RESULT_AVAILABLE": "NO_E_RESULT",
+    count.portal[0]: count.code
+    for count in (indicators.UNSYNCED, indicators.NOT_DIGITISED, indicators.NO_E_RESULT)
 }
 #: payment metric code → (numerator field, denominator field, shortfall count code).
 _PAYMENT_METRICS = {
-    "ONLINE_PAYMENT": (
-        "totalDossierOnlinePaymentSuccess",
-        "totalDossierFinancialObligation",
-        "NOT_PAID_ONLINE",
-    ),
+    "ONLINE_PAYMENT": _part_whole(indicators.NOT_PAID_ONLINE),
     "FEE_FORMALITY_INTEGRATED": ("totalFeeDossierFormality", "totalFeeFormality", None),
-    "FEE_FORMALITY_PAID_ONLINE": (
-        "totalDossierOnlineFormalityPaymentSuccess",
-        "totalFeeFormality",
-        "FEE_FORMALITY_NOT_PAID_ONLINE",
-    ),
+    "FEE_FORMALITY_PAID_ONLINE": _part_whole(indicators.FEE_FORMALITY_NOT_PAID_ONLINE),
 }
 
 
@@ -213,19 +212,25 @@ def _metric(
 def _read_progress(
     reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
 ) -> list[FigureValue]:
-    received = reader.number(record, "totalReceived", unit, "count")
-    on_time = reader.number(record, "totalOnTime", unit, "count")
-    overdue = reader.number(record, "totalOverdue", unit, "count", required=not is_root)
+    received = reader.number(record, indicators.RECEIVED.portal[0], unit, "count")
+    on_time = reader.number(record, indicators.ON_TIME.portal[0], unit, "count")
+    overdue = reader.number(
+        record, indicators.OVERDUE.portal[0], unit, "count", required=not is_root
+    )
     on_time_metric = FigureValue(
         code="PROCESSED_ON_TIME",
         kind=FigureKind.METRIC,
-        axis="TDGQ",
+        axis=indicators.TDGQ.code,
         value=None,
         numerator=on_time,
         denominator=received,
         ratio=reader.number(record, "ratio", unit, "ratio"),
     )
-    counts = [_count("RECEIVED", received), _count("ON_TIME", on_time), _count("OVERDUE", overdue)]
+    counts = [
+        _count(indicators.RECEIVED.code, received),
+        _count(indicators.ON_TIME.code, on_time),
+        _count(indicators.OVERDUE.code, overdue),
+    ]
     return [_axis_score(reader, record, unit, is_root), on_time_metric, *counts]
 
 
@@ -238,7 +243,12 @@ def _read_payment(
         whole = reader.number(record, whole_key, unit, "count")
         figures.append(
             FigureValue(
-                code, FigureKind.METRIC, None, axis="TTTT", numerator=part, denominator=whole
+                code,
+                FigureKind.METRIC,
+                None,
+                axis=indicators.TTTT.code,
+                numerator=part,
+                denominator=whole,
             )
         )
         if shortfall_code:

@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.indicators import NATIONAL
 from service.scoring.schemes import Band, Scheme, load_schemes, read_config
 from service.scoring.tt01 import CRITERIA, CRITERION_MAX, TT01_KIND, load_tt01_bands
-
-NATIONAL = "766"
 
 
 @dataclass(frozen=True)

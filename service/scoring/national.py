@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.figures import AXES, COUNT_CODES
+from service.indicators import NATIONAL
 from service.scoring.changes import score_change
 from service.scoring.decimals import round2, to_decimal
 from service.scoring.effort import what_it_takes
@@ -23,7 +24,6 @@ from service.scoring.ranks import Rank, competition_ranks, province_averages, ra
 from service.scoring.rows import identity
 from service.snapshots import StoredUnit
 
-SCHEME = "766"
 RANK_NOTE = "ties share a rank and the next rank is skipped (1, 2, 2, 4)"
 #: what-it-takes indicator → (figure holding numerator/denominator, figure holding the score).
 EFFORT_FIGURES = {
@@ -121,7 +121,7 @@ def unit_row(
             "delta": result.axis_deltas[code] if result else None,
         }
     rank = result.rank if result else None
-    return identity(unit, SCHEME) | {
+    return identity(unit, NATIONAL) | {
         "total": total,
         "max": scale,
         "converted": round2(to_decimal(total) * scale / 100) if total is not None else None,

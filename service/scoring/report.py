@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.indicators import NATIONAL
 from service.periods import Period
 from service.scoring.appraisal import (
     DEFAULT_TOLERANCE,
@@ -19,7 +20,7 @@ from service.scoring.appraisal import (
     provincial_scorer,
     tt01_scorer,
 )
-from service.scoring.book import NATIONAL, SchemeBook
+from service.scoring.book import SchemeBook
 from service.scoring.decimals import Number
 from service.scoring.national import NationalInput, national_rows
 from service.scoring.tt01 import TT01_KIND

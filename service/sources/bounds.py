@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from service.figures import AXES, COUNT_CODES
+from service.indicators import NATIONAL
 from service.portal.metrics import CONTENT, DIGITISATION, PUBLISH, SATISFACTION, SYNC, UPDATE
-from service.scoring.book import NATIONAL, SchemeBook
+from service.scoring.book import SchemeBook
 from service.scoring.tt01 import CRITERIA, CRITERION_MAX, TT01_KIND
 
 DOSSIERS = "DOSSIERS"  # tt01: how many dossiers were scored; 0 = "Không phát sinh TTHC"

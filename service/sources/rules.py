@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
+from service.indicators import NATIONAL
 from service.scoring.book import SchemeBook
 from service.scoring.tt01 import (
     CRITERIA,
@@ -169,7 +170,7 @@ def _unit_problems(rows: Iterable[InterchangeRow], book: SchemeBook) -> list[Pro
             problems.extend(_unscored_problems(unit_code, unscored, unit_rows))
         elif any(row.dossier for row in unit_rows):
             problems.extend(_incomplete_dossiers(unit_code, unit_rows))
-        elif scheme != "766":
+        elif scheme != NATIONAL:
             problems.extend(_missing_indicators(scheme, unit_code, unit_rows, book))
     return problems
 

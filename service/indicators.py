@@ -1,0 +1,128 @@
+"""The index's vocabulary, in one place: the national scheme, its six axes and its counts.
+
+Every other module names an axis, a count or the national scheme through this
+registry (`AXES`, `COUNTS`, `NATIONAL` and the rows below), never by spelling the
+word again; `tests/test_indicators.py` walks the code and the templates to keep it so.
+
+- An **axis** (trục) of the national index (Quyết định 766/QĐ-TTg, `domain.md`):
+  its code, the portal endpoint that scores it, its maximum and its Vietnamese name.
+- A **count** people act on: its figure code (as stored), its key in output rows,
+  rules and the staff directory's topics, where the portal gives it, the axis it
+  belongs to, the Vietnamese words that name it, and the what-it-takes indicator
+  that says how to bring it down. A count with `alerts` set is an alert topic and a
+  column of `dvcwatch scores`.
+
+Adding a count that alerts is one row here plus its reader in `portal/parse.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: The national index's scheme id (Quyết định 766/QĐ-TTg, 2022): snapshots, rows, `--scheme`.
+NATIONAL = "766"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of the national index (100 points over the six)."""
+
+    code: str  # CKMB ...
+    name: str  # "Công khai, minh bạch"
+    maximum: float
+    endpoint: str  # the portal's endpoint that scores it
+    scheme: str = NATIONAL
+
+
+@dataclass(frozen=True)
+class Count:
+    """A number of dossiers people act on; see the module doc."""
+
+    code: str  # the figure code, as stored: OVERDUE
+    key: str  # output rows, rules, directory topics: overdue
+    axis: str
+    portal: tuple[str, ...]  # the portal's field, metric, or (whole, part) of a difference
+    noun: str  # what a message counts: "hồ sơ quá hạn"
+    heading: str  # a spreadsheet's column: "Hồ sơ quá hạn"
+    short: str  # a terminal's column: "Quá hạn"
+    topic_name: str  # a button's short name: "quá hạn"
+    effort: str | None = None  # the what-it-takes indicator that brings it down
+    alerts: bool = False  # an alert topic and a column of the scores
+    scheme: str = NATIONAL
+
+
+CKMB = Axis("CKMB", "Công khai, minh bạch", 18, "transparency")
+TDGQ = Axis("TDGQ", "Tiến độ giải quyết", 20, "dvc-progress-tree")
+CLGQ = Axis("CLGQ", "Dịch vụ công trực tuyến", 12, "provide-online-tree")
+TTTT = Axis("TTTT", "Thanh toán trực tuyến", 10, "formality-online-payment-tree")
+MDHL = Axis("MDHL", "Mức độ hài lòng", 18, "handling-satisfaction")
+MDSH = Axis("MDSH", "Số hóa hồ sơ", 22, "dossier-digitized")
+
+#: The six axes by code, in the portal's order.
+AXES: Mapping[str, Axis] = {axis.code: axis for axis in (CKMB, TDGQ, CLGQ, TTTT, MDHL, MDSH)}
+
+RECEIVED = Count(
+    "RECEIVED", "received", TDGQ.code, ("totalReceived",),
+    "hồ sơ tiếp nhận", "Hồ sơ tiếp nhận", "Tiếp nhận", "tiếp nhận",
+)  # fmt: skip
+ON_TIME = Count(
+    "ON_TIME", "on_time", TDGQ.code, ("totalOnTime",),
+    "hồ sơ đúng hạn", "Hồ sơ đúng hạn", "Đúng hạn", "đúng hạn",
+)  # fmt: skip
+OVERDUE = Count(
+    "OVERDUE", "overdue", TDGQ.code, ("totalOverdue",),
+    "hồ sơ quá hạn", "Hồ sơ quá hạn", "Quá hạn", "quá hạn",
+    effort=TDGQ.code, alerts=True,
+)  # fmt: skip
+NOT_DIGITISED = Count(
+    "NOT_DIGITISED", "not_digitised", MDSH.code, ("SO_HOA_GIAY_TO_GIAI_QUYET",),
+    "hồ sơ chưa số hóa", "Hồ sơ chưa số hóa", "Chưa số hóa", "chưa số hóa",
+    effort="SO_HOA_GIAY_TO_GIAI_QUYET", alerts=True,
+)  # fmt: skip
+NO_E_RESULT = Count(
+    "NO_E_RESULT", "no_e_result", MDSH.code, ("ORIGINAL_RESULT_AVAILABLE",),
+    "hồ sơ chưa có kết quả điện tử", "Hồ sơ chưa có kết quả điện tử", "Chưa KQĐT",
+    "chưa có kết quả điện tử",
+)  # fmt: skip
+NOT_PAID_ONLINE = Count(
+    "NOT_PAID_ONLINE", "not_paid_online", TTTT.code,
+    ("totalDossierFinancialObligation", "totalDossierOnlinePaymentSuccess"),
+    "hồ sơ chưa thanh toán trực tuyến", "Hồ sơ chưa thanh toán trực tuyến", "Chưa TTTT",
+    "chưa thanh toán trực tuyến", effort="ONLINE_PAYMENT", alerts=True,
+)  # fmt: skip
+FEE_FORMALITY_NOT_PAID_ONLINE = Count(
+    "FEE_FORMALITY_NOT_PAID_ONLINE", "fee_formality_not_paid_online", TTTT.code,
+    ("totalFeeFormality", "totalDossierOnlineFormalityPaymentSuccess"),
+    "thủ tục có phí chưa có giao dịch thanh toán trực tuyến",
+    "TTHC có phí chưa có giao dịch thanh toán trực tuyến", "TTHC chưa TTTT",
+    "thủ tục chưa thanh toán trực tuyến",
+)  # fmt: skip
+UNSYNCED = Count(
+    "UNSYNCED", "unsynced", CKMB.code, ("DOSSIER_SYNC",),
+    "hồ sơ chưa đồng bộ lên Cổng DVCQG", "Hồ sơ chưa đồng bộ", "Chưa đồng bộ", "chưa đồng bộ",
+    effort="DOSSIER_SYNC", alerts=True,
+)  # fmt: skip
+
+#: Every count by figure code.
+COUNTS: Mapping[str, Count] = {
+    count.code: count
+    for count in (
+        RECEIVED, ON_TIME, OVERDUE, NOT_DIGITISED, NO_E_RESULT, NOT_PAID_ONLINE,
+        FEE_FORMALITY_NOT_PAID_ONLINE, UNSYNCED,
+    )
+}  # fmt: skip
+#: The counts people act on (alert topics, scores' columns), by output key, in this order.
+ALERTING: Mapping[str, Count] = {count.key: count for count in COUNTS.values() if count.alerts}
+#: Every count by output key.
+BY_KEY: Mapping[str, Count] = {count.key: count for count in COUNTS.values()}
+
+
+def count_nouns() -> dict[str, str]:
+    """Output key → the noun a message counts with ("hồ sơ quá hạn"), for templates."""
+    return {key: count.noun for key, count in ALERTING.items()}
+
+
+def axis_names() -> dict[str, str]:
+    """Axis code → its Vietnamese name ("Công khai, minh bạch"), for templates."""
+    return {code: axis.name for code, axis in AXES.items()}
