@@ -37,6 +37,7 @@ from service.notice_batch import FAILED, write_batch
 from service.notices.produce import Request, Written
 from service.notices.vnformat import period_short
 from service.periods import Period
+from service.raw_archive import drop_unreferenced_bodies
 from service.sync import UnknownProvince, sync_province
 
 log = logging.getLogger("dvcwatch.jobs")
@@ -241,5 +242,6 @@ def housekeeping(context: Context, day: str) -> int:
     cutoff = context.clock() - dt.timedelta(days=days)
     with context.sessions.begin() as session:
         result = session.execute(delete(RawResponse).where(RawResponse.fetched_at < cutoff))
+        drop_unreferenced_bodies(session)
     _finish(context, "housekeeping", "raw", day, None)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -103,8 +103,21 @@ class FetchRun(Base):
     )
 
 
+class RawBody(Base):
+    """A portal answer's bytes (zlib-compressed), stored once however often it is
+    received: responses name it by the SHA-256 of the uncompressed bytes."""
+
+    __tablename__ = "raw_bodies"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+
+
 class RawResponse(Base):
-    """A portal response exactly as received (zlib-compressed), archived before parsing."""
+    """A portal response as received, archived before parsing: its bytes are the
+    `RawBody` of `body_sha256` (`body` holds them only in rows archived before
+    migration 0009)."""
 
     __tablename__ = "raw_responses"
 
@@ -115,8 +128,8 @@ class RawResponse(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(128))
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    body_sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64), index=True)
     body_size: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
 

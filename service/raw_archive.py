@@ -1,0 +1,78 @@
+"""The raw archive: every portal response of a run, kept before anyone parses it.
+
+A response's metadata is a `RawResponse` row; its bytes are a `RawBody` named by
+their SHA-256, stored once however many runs receive the same answer (a second
+identical sync adds a few hundred bytes of metadata, not another copy). Each
+response is committed as it arrives, so a run that fails later keeps its
+evidence; the lease of the run is renewed with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+
+from sqlalchemy import delete, exists
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.models import RawBody, RawResponse
+from service.portal.client import PortalResponse
+from service.runs import renew
+
+
+class RawArchive:
+    """Keeps every response of a run, each committed as it arrives."""
+
+    def __init__(self, sessions: sessionmaker[Session], run_id: int) -> None:
+        self.sessions = sessions
+        self.run_id = run_id
+
+    def __call__(self, response: PortalResponse) -> None:
+        digest = hashlib.sha256(response.body).hexdigest()
+        with self.sessions.begin() as session:
+            keep_body(session, digest, response.body)
+            session.add(
+                RawResponse(
+                    fetch_run_id=self.run_id,
+                    endpoint=response.endpoint,
+                    request_body=json.dumps(response.request_body, ensure_ascii=False),
+                    http_status=response.status,
+                    content_type=response.content_type,
+                    fetched_at=response.fetched_at,
+                    body=None,
+                    body_sha256=digest,
+                    body_size=len(response.body),
+                    error=response.error,
+                )
+            )
+            renew(session, self.run_id)
+
+
+def keep_body(session: Session, digest: str, body: bytes) -> None:
+    """Store `body` under `digest` unless it is there already (two runs receiving the
+    same answer at once both succeed: the second insert does nothing)."""
+    if session.get(RawBody, digest) is not None:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    row = {"sha256": digest, "body": zlib.compress(body), "size": len(body)}
+    session.execute(dialect.insert(RawBody).values(row).on_conflict_do_nothing())
+
+
+def body_of(session: Session, response: RawResponse) -> bytes:
+    """The bytes `response` received, wherever they are kept."""
+    if response.body is not None:
+        return zlib.decompress(response.body)
+    stored = session.get_one(RawBody, response.body_sha256)
+    return zlib.decompress(stored.body)
+
+
+def drop_unreferenced_bodies(session: Session) -> int:
+    """Delete the bodies no response names any more (after a retention pass)."""
+    named = exists().where(RawResponse.body_sha256 == RawBody.sha256)
+    result = session.execute(delete(RawBody).where(~named))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+__all__ = ["RawArchive", "body_of", "drop_unreferenced_bodies", "keep_body"]
