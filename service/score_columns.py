@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from service import indicators
 from service.indicators import NATIONAL
 from service.notices.names import official_name
 from service.notices.texts import default_texts
@@ -28,12 +29,7 @@ NUMBER_FORMATS: dict[Kind, str] = {
 }
 
 #: The counts people act on, as the seeds' appendices head them (keys of a row's `counts`).
-COUNT_HEADINGS = {
-    "overdue": "Hồ sơ quá hạn",
-    "not_digitised": "Hồ sơ chưa số hóa",
-    "not_paid_online": "Hồ sơ chưa thanh toán trực tuyến",
-    "unsynced": "Hồ sơ chưa đồng bộ",
-}
+COUNT_HEADINGS = {key: count.heading for key, count in indicators.ALERTING.items()}
 
 
 @dataclass(frozen=True)
@@ -219,8 +215,7 @@ def terminal_columns(rows: Sequence[dict[str, Any]]) -> list[Column]:
     ]
     if rows[0].get("scheme") != NATIONAL:
         return [*identity, Column("Xếp loại", lambda row: row.get("class")), *axes]
-    short = {"overdue": "Quá hạn", "not_digitised": "Chưa số hóa",
-             "not_paid_online": "Chưa TTTT", "unsynced": "Chưa đồng bộ"}  # fmt: skip
+    short = {key: count.short for key, count in indicators.ALERTING.items()}
     return [
         *identity,
         Column("±Điểm", lambda row: row.get("total_delta"), "delta"),

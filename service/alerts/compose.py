@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from service import indicators
 from service.alerts.models import EventKind
 from service.channels.base import Button, ChannelLimits, Message
 from service.channels.messages import escape_html, split_message, utf16_length
@@ -29,10 +30,7 @@ ACK_TEXT = "Đã tiếp nhận"
 BUTTON_TEXT_MAX = 60
 #: The short names of the topics, for the buttons of a digest ("H44.116 quá hạn").
 TOPIC_NAMES = {
-    "overdue": "quá hạn",
-    "not_digitised": "chưa số hóa",
-    "not_paid_online": "chưa thanh toán trực tuyến",
-    "unsynced": "chưa đồng bộ",
+    **{key: count.topic_name for key, count in indicators.ALERTING.items()},
     "falling": "điểm giảm",
     "rank": "thứ hạng",
     "band": "dưới ngưỡng",

@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from service import indicators
 from service.alerts.rules import Rule
 from service.notices.vnformat import number, period_short
 
@@ -24,15 +25,12 @@ METRIC_NAMES = {
     "SO_HOA_GIAY_TO_GIAI_QUYET": "hồ sơ được số hóa",
     "ORIGINAL_RESULT_AVAILABLE": "hồ sơ có kết quả điện tử",
 }
-#: which what-it-takes estimates a rule's message shows.
+#: which what-it-takes estimates a count rule's message shows: the count's own indicator.
 EFFORTS_BY_COUNT = {
-    "overdue": ("TDGQ",),
-    "not_paid_online": ("ONLINE_PAYMENT",),
-    "not_digitised": ("SO_HOA_GIAY_TO_GIAI_QUYET",),
-    "unsynced": ("DOSSIER_SYNC",),
+    key: (count.effort,) for key, count in indicators.ALERTING.items() if count.effort
 }
 EFFORT_NOUNS = {
-    "TDGQ": "hồ sơ giải quyết đúng hạn",
+    indicators.TDGQ.code: "hồ sơ giải quyết đúng hạn",
     "ONLINE_PAYMENT": "hồ sơ thanh toán trực tuyến",
     "SO_HOA_GIAY_TO_GIAI_QUYET": "hồ sơ được số hóa",
     "DOSSIER_SYNC": "hồ sơ được đồng bộ",
@@ -88,6 +86,8 @@ def _environment() -> Environment:
 
 
 _ENVIRONMENT = _environment()
+_COUNT_NOUNS = indicators.count_nouns()
+_FIELD_NAMES = {"TOTAL": "Điểm tổng hợp", **indicators.axis_names()}
 
 
 def alert_line(
@@ -107,4 +107,6 @@ def alert_line(
         previous=previous,
         period=period,
         context=context,
+        counts=_COUNT_NOUNS,
+        fields=_FIELD_NAMES,
     ).strip()

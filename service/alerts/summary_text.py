@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service import indicators
 from service.alerts.compose import TOPIC_NAMES
 from service.alerts.messages import alert_line
 from service.alerts.models import Alert, EventKind
@@ -27,10 +28,7 @@ from service.notices.vnformat import number, period_short
 SHOWN_PER_LEVEL = {"AGENCY": 3, "COMMUNE": 10}
 SHOWN_OTHERWISE = 10
 TITLES = {
-    "overdue": "hồ sơ quá hạn",
-    "not_digitised": "hồ sơ chưa số hóa",
-    "not_paid_online": "hồ sơ chưa thanh toán trực tuyến",
-    "unsynced": "hồ sơ chưa đồng bộ lên Cổng DVCQG",
+    **indicators.count_nouns(),
     "falling": "điểm giảm",
     "rank": "thứ hạng giảm",
     "band": "điểm dưới ngưỡng",
