@@ -46,7 +46,7 @@ from service.models import FetchRun, RunStatus, Snapshot
 from service.notices.names import official_name
 from service.periods import Period
 from service.scoring.book import SchemeBook
-from service.scoring.report import score_rows
+from service.scoring.report import national_analysis
 from service.snapshots import latest_units
 
 
@@ -80,14 +80,16 @@ def evaluate(
 ) -> Evaluation:
     """Judge the latest snapshots and the sync runs; record and queue what changed.
 
-    The caller owns the transaction (commit it, or roll back for a dry run).
+    The caller owns the transaction (commit it, or roll back for a dry run). `book` is
+    not read: the rules judge the national index's typed analysis, which needs no scheme
+    book (kept while `jobs/work.py` and `demo.py` pass it).
     """
     period = period or latest_period(session)
     findings, judged = evaluate_runs(rules, _run_facts(session), now)
     address_findings, address_judged = evaluate_addresses(rules, _address_facts(session))
     findings, judged = findings + address_findings, judged | address_judged
     if period is not None:
-        facts = _unit_facts(session, book, rules, period)
+        facts = _unit_facts(session, rules, period)
         unit_findings, unit_judged = evaluate_units(rules, facts)
         findings, judged = findings + unit_findings, judged | unit_judged
     known = _known(session)
@@ -141,11 +143,8 @@ def latest_period(session: Session) -> Period | None:
     return Period.parse(newest) if newest else None
 
 
-def _unit_facts(
-    session: Session, book: SchemeBook, rules: Sequence[Rule], period: Period
-) -> list[UnitFacts]:
-    rows = score_rows(session, book, NATIONAL, period)
-    figures = {unit.label: unit.figures for unit in latest_units(session, NATIONAL, str(period))}
+def _unit_facts(session: Session, rules: Sequence[Rule], period: Period) -> list[UnitFacts]:
+    analyses = national_analysis(session, period)
     depth = max((rule.periods for rule in rules if rule.kind == "falling_for"), default=0)
     earlier: list[dict[str, float | None]] = []
     before = period
@@ -154,12 +153,8 @@ def _unit_facts(
         units = latest_units(session, NATIONAL, str(before))
         earlier.insert(0, {unit.label: unit.values.get("TOTAL") for unit in units})
     return [
-        UnitFacts(
-            row,
-            figures.get(row["unit_code"], {}),
-            tuple(totals.get(row["unit_code"]) for totals in earlier),
-        )
-        for row in rows
+        UnitFacts(result, tuple(totals.get(result.unit.label) for totals in earlier))
+        for result in analyses
     ]
 
 

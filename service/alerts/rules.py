@@ -1,6 +1,7 @@
 """Alert rules as configuration (`config/rules.toml`) and their pure evaluation.
 
-A rule looks at each unit's facts (its national scores row and figures) and
+A rule looks at each unit's facts (the national index's typed analysis of it,
+`scoring.national.UnitAnalysis`, never the rows `dvcwatch scores` prints) and
 says whether something is wrong and how much (`magnitude`: dossiers, points,
 places, a band). `evaluate` returns the findings and the fingerprints it
 could judge: a unit whose figure is unknown ("no data") is not judged, so a
@@ -17,11 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from service import indicators
 from service.config import ConfigError
-from service.figures import FigureValue
+from service.scoring.national import UnitAnalysis, what_it_takes_rows
+from service.snapshots import StoredUnit
 
+TOTAL = "TOTAL"  # the portal's total, a figure code as the axes are
 UNIT_KINDS = ("count_above", "ratio_below", "fell_by", "rank_fell", "total_below", "falling_for")
 Kind = Literal[
     "count_above", "ratio_below", "fell_by", "rank_fell", "total_below", "falling_for",
@@ -39,9 +43,9 @@ class Rule(BaseModel):
     topic: str
     severity: Literal["info", "warning", "critical"] = "warning"
     units: tuple[str, ...] = ("*",)
-    count: Literal["overdue", "not_digitised", "not_paid_online", "unsynced"] | None = None
+    count: str | None = None  # a count's key in the registry (`indicators.ALERTING`)
     metric: str | None = None
-    field: str = "TOTAL"
+    field: str = TOTAL  # TOTAL or an axis code
     against: Literal["period", "snapshot"] = "period"
     threshold: float = 0
     points: Annotated[float, Field(gt=0)] = 1.0
@@ -50,6 +54,21 @@ class Rule(BaseModel):
     periods: Annotated[int, Field(ge=2)] = 3
     hours: Annotated[float, Field(gt=0)] = 36.0
     bypass_quiet_hours: bool = False
+
+    @field_validator("count")
+    @classmethod
+    def _a_count_that_alerts(cls, key: str | None) -> str | None:
+        if key is not None and key not in indicators.ALERTING:
+            raise ValueError(f"unknown count {key!r} (known: {', '.join(indicators.ALERTING)})")
+        return key
+
+    @field_validator("field")
+    @classmethod
+    def _total_or_an_axis(cls, code: str) -> str:
+        if code != TOTAL and code not in indicators.AXES:
+            known = ", ".join([TOTAL, *indicators.AXES])
+            raise ValueError(f"unknown field {code!r} (known: {known})")
+        return code
 
     def applies_to(self, unit_code: str, group: str) -> bool:
         return "*" in self.units or unit_code in self.units or group in self.units
@@ -63,15 +82,19 @@ class RuleSet(BaseModel):
 
 @dataclass(frozen=True)
 class UnitFacts:
-    """What is known of one unit now: its scores row, figures, and earlier totals."""
+    """What is known of one unit now: the national index's analysis of it (changes,
+    ranks, its snapshot's figures) and its totals of earlier periods."""
 
-    row: Mapping[str, Any]
-    figures: Mapping[str, FigureValue]
+    analysis: UnitAnalysis
     earlier_totals: tuple[float | None, ...] = ()  # oldest first, the previous periods
 
     @property
+    def unit(self) -> StoredUnit:
+        return self.analysis.unit
+
+    @property
     def code(self) -> str:
-        return str(self.row["unit_code"])
+        return self.unit.label
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,7 @@ def evaluate_units(
     judged: set[str] = set()
     for unit in units:
         for rule in rules:
-            if rule.kind not in UNIT_KINDS or not rule.applies_to(unit.code, unit.row["group"]):
+            if rule.kind not in UNIT_KINDS or not rule.applies_to(unit.code, unit.unit.group):
                 continue
             measured = _MEASURES[rule.kind](rule, unit)
             if measured is None:
@@ -150,14 +173,15 @@ class _Measure:
 
 
 def _count_above(rule: Rule, unit: UnitFacts) -> _Measure | None:
-    value = unit.row["counts"].get(rule.count or "")
+    count = indicators.ALERTING.get(rule.count or "")
+    value = unit.analysis.count(count) if count else None
     if value is None:
         return None
     return _Measure(value > rule.threshold, float(value))
 
 
 def _ratio_below(rule: Rule, unit: UnitFacts) -> _Measure | None:
-    figure = unit.figures.get(rule.metric or "")
+    figure = unit.unit.figures.get(rule.metric or "")
     if figure is None:
         return None
     ratio = figure.ratio
@@ -171,26 +195,27 @@ def _ratio_below(rule: Rule, unit: UnitFacts) -> _Measure | None:
 
 
 def _fell_by(rule: Rule, unit: UnitFacts) -> _Measure | None:
+    analysis = unit.analysis
     if rule.against == "snapshot":
-        delta = unit.row.get("total_delta_since_snapshot") if rule.field == "TOTAL" else None
-    elif rule.field == "TOTAL":
-        delta = unit.row.get("total_delta")
+        delta = analysis.total_delta_since_snapshot if rule.field == TOTAL else None
+    elif rule.field == TOTAL:
+        delta = analysis.total_delta
     else:
-        delta = unit.row["axes"].get(rule.field, {}).get("delta")
+        delta = analysis.axis_deltas.get(rule.field)
     if delta is None:
         return None
     return _Measure(delta <= -rule.points, round(-delta, 2), {"delta": delta})
 
 
 def _rank_fell(rule: Rule, unit: UnitFacts) -> _Measure | None:
-    change = unit.row.get("rank_change")
+    change = unit.analysis.rank_change
     if change is None:
         return None
     return _Measure(change <= -rule.places, float(-change))
 
 
 def _total_below(rule: Rule, unit: UnitFacts) -> _Measure | None:
-    total = unit.row.get("total")
+    total = unit.analysis.total
     if total is None:
         return None
     under = [band for band in sorted(rule.bands) if total < band]
@@ -198,7 +223,7 @@ def _total_below(rule: Rule, unit: UnitFacts) -> _Measure | None:
 
 
 def _falling_for(rule: Rule, unit: UnitFacts) -> _Measure | None:
-    known = [*unit.earlier_totals[-rule.periods :], unit.row.get("total")]
+    known = [*unit.earlier_totals[-rule.periods :], unit.analysis.total]
     series = [value for value in known if value is not None]
     if len(series) < rule.periods + 1:
         return None  # a gap in the history: nothing can be said
@@ -217,20 +242,20 @@ _MEASURES = {
 
 
 def _unit_finding(key: str, rule: Rule, unit: UnitFacts, measured: _Measure) -> Finding:
-    row = unit.row
+    analysis, stored = unit.analysis, unit.unit
     context = {
-        "unit_name": row["unit_name"],
+        "unit_name": stored.name,
         "unit_code": unit.code,
-        "group": row.get("group"),  # the comparison set (AGENCY, COMMUNE): a summary's level
-        "rank": row.get("rank"),
-        "rank_of": row.get("rank_of"),
-        "previous_rank": row.get("previous_rank"),
-        "total": row.get("total"),
-        "what_it_takes": row.get("what_it_takes", []),
+        "group": stored.group,  # the comparison set (AGENCY, COMMUNE): a summary's level
+        "rank": analysis.rank.rank,
+        "rank_of": analysis.rank.rank_of,
+        "previous_rank": analysis.previous_rank,
+        "total": analysis.total,
+        "what_it_takes": what_it_takes_rows(stored),
         **measured.details,
     }
     return Finding(
-        key, rule, unit.code, row.get("parent_code"), measured.magnitude, row.get("period"), context
+        key, rule, unit.code, stored.parent_code, measured.magnitude, stored.period, context
     )
 
 

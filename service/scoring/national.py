@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.figures import AXES, COUNT_CODES
-from service.indicators import NATIONAL
+from service.indicators import NATIONAL, Count
 from service.scoring.changes import score_change
 from service.scoring.decimals import round2, to_decimal
 from service.scoring.effort import what_it_takes
@@ -46,10 +46,12 @@ class NationalInput:
 
 @dataclass(frozen=True)
 class UnitAnalysis:
-    """The national index's answer for one unit and period, before any formatting.
+    """The national index's answer for one unit and period, before any formatting:
+    what alert rules judge and what `unit_row` shows.
 
     `previous` is the previous period's snapshot only when it is comparable
-    (same source); every change is None otherwise.
+    (same source); every change is None otherwise. `total_delta_since_snapshot` is,
+    for running figures, the total's change since the unit's snapshot before this one.
     """
 
     unit: StoredUnit
@@ -60,10 +62,20 @@ class UnitAnalysis:
     previous_rank: int | None
     rank_change: int | None
     below_average: tuple[str, ...]
+    total_delta_since_snapshot: float | None = None
+
+    @property
+    def total(self) -> float | None:
+        return self.unit.values.get("TOTAL")
+
+    def count(self, count: Count) -> int | None:
+        """The unit's number of `count` (None: no data)."""
+        return _count(self.unit.values.get(count.code))
 
 
 def analyse(data: NationalInput) -> list[UnitAnalysis]:
-    """Changes, ranks and averages of every unit (provinces excluded); no formatting."""
+    """Changes, ranks and averages of every unit (provinces excluded), in rank order
+    within each set (sets by parent and group); no formatting."""
     units = [u for u in data.current if u.group != "PROVINCE"]
     before = {u.unit_id: u for u in data.previous_period}
     ranks, previous_ranks = _ranks(units), _ranks(list(before.values()))
@@ -87,9 +99,15 @@ def analyse(data: NationalInput) -> list[UnitAnalysis]:
                 previous_rank=old_place,
                 rank_change=rank_change(old_place, rank.rank),
                 below_average=tuple(below.get(unit.unit_id, ())),
+                total_delta_since_snapshot=_since_snapshot(unit, data.previous_snapshot),
             )
         )
-    return results
+    return sorted(results, key=_set_order)
+
+
+def _set_order(result: UnitAnalysis) -> tuple[str, str, int, str]:
+    unit = result.unit
+    return (unit.parent_code or "", unit.group, result.rank.rank or 10**9, unit.label)
 
 
 def national_rows(data: NationalInput, scale: int = 100) -> list[dict[str, Any]]:
@@ -97,12 +115,9 @@ def national_rows(data: NationalInput, scale: int = 100) -> list[dict[str, Any]]
     rows = []
     for result in analyse(data):
         row = unit_row(result.unit, result, scale)
-        row["total_delta_since_snapshot"] = _since_snapshot(result.unit, data.previous_snapshot)
+        row["total_delta_since_snapshot"] = result.total_delta_since_snapshot
         row["what_it_takes"] = what_it_takes_rows(result.unit)
         rows.append(row)
-    rows.sort(
-        key=lambda r: (r["parent_code"] or "", r["group"], r["rank"] or 10**9, r["unit_code"])
-    )
     return rows
 
 

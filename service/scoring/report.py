@@ -22,7 +22,7 @@ from service.scoring.appraisal import (
 )
 from service.scoring.book import SchemeBook
 from service.scoring.decimals import Number
-from service.scoring.national import NationalInput, national_rows
+from service.scoring.national import NationalInput, UnitAnalysis, analyse, national_rows
 from service.scoring.tt01 import TT01_KIND
 from service.snapshots import latest_units, previous_snapshots
 
@@ -42,14 +42,26 @@ def score_rows(
 ) -> list[dict[str, Any]]:
     """The rows of `dvcwatch scores` for one scheme, period and (optionally) comparison set.
     `tolerance` (float or Decimal) is the largest reported/computed difference that agrees."""
-    current = latest_units(session, scheme, str(period))
-    previous = latest_units(session, scheme, str(period.previous()))
     if scheme == NATIONAL:
-        earlier = previous_snapshots(session, scheme, str(period))
-        rows = national_rows(NationalInput(current, previous, earlier), scale or 100)
+        rows = national_rows(_national_input(session, period), scale or 100)
     else:
+        current = latest_units(session, scheme, str(period))
+        previous = latest_units(session, scheme, str(period.previous()))
         rows = appraisal_rows(scheme, _scorer(book, scheme, scale), current, previous, tolerance)
     return [row for row in rows if parent is None or row["parent_code"] == parent]
+
+
+def national_analysis(session: Session, period: Period) -> list[UnitAnalysis]:
+    """The national index's typed analysis of every unit of `period` (what alerts judge)."""
+    return analyse(_national_input(session, period))
+
+
+def _national_input(session: Session, period: Period) -> NationalInput:
+    return NationalInput(
+        latest_units(session, NATIONAL, str(period)),
+        latest_units(session, NATIONAL, str(period.previous())),
+        previous_snapshots(session, NATIONAL, str(period)),
+    )
 
 
 def _scorer(book: SchemeBook, scheme: str, scale: int | None) -> Scorer:
