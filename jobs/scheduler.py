@@ -41,6 +41,7 @@ from jobs.leader import LeaderLock, LockHeld, take_term
 from jobs.steps import beat, catch_up, deliver, overdue, sync_now
 from service import claims
 from service.alerts import setup
+from service.bot_replies import BotUnavailable, Replies, ReplyBot
 from service.clock import LOCAL_TZ
 from service.health import HealthServer
 
@@ -64,6 +65,7 @@ class Service:
         self.stopping = asyncio.Event()
         self.running: set[asyncio.Task[Any]] = set()
         self.bot: Any = None
+        self.reply_bots: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
         self.leading: work.Context | None = None  # the leader's jobs' context, while leading
         self.calm_until = 0.0  # (event-loop time) no leading again before, after a step-down
 
@@ -236,14 +238,23 @@ class Service:
         return server.start()
 
     async def _start_bot(self) -> None:
-        """Start answering the bot; a rejected token or an unreachable Bot API is one
-        error line and a failed `bot` run in `status`, and the other jobs go on."""
+        """Start answering the bots: Telegram's, and the replies of each channel without
+        buttons (Zalo). A rejected token or an unreachable API is one error line and a
+        failed `bot` run in `status`, and the other jobs go on."""
+        await self._start_telegram_bot()
+        if not self._schedules.run_bot:
+            return
+        for channel in self.context.channels.values():
+            if isinstance(channel, Replies):
+                self._start_replies(channel)
+
+    async def _start_telegram_bot(self) -> None:
         settings = self.context.app.settings
         telegram = settings.channels.telegram
         token = settings.secret(telegram.token_env)
         if not (telegram.enabled and token and self._schedules.run_bot):
             return
-        from service.bot import BotUnavailable, build_application, record_start, start_polling
+        from service.bot import build_application, record_start, start_polling
 
         application = build_application(
             token,
@@ -262,6 +273,33 @@ class Service:
             log.error("%s; the bot is off, the other jobs go on", exc)
         record_start(self.context.app.sessions(), self.context.owner, self.context.clock(), error)
 
+    def _start_replies(self, channel: Replies) -> None:
+        """Poll `channel` for replies in the background until a stop or a step-down."""
+        settings = self.context.app.settings
+        replies = ReplyBot(
+            channel,
+            self.context.app.sessions(),
+            setup.directory(settings),
+            self.context.app.schemes,
+            [watch.province for watch in settings.watch],
+        )
+        stopping = asyncio.Event()
+
+        async def answer() -> None:
+            from service.bot import record_start
+
+            error = None
+            try:
+                await replies.run(stopping)
+            except BotUnavailable as exc:
+                error = str(exc)
+                log.error("%s; the %s bot is off, the other jobs go on", exc, channel.name)
+            sessions, owner = self.context.app.sessions(), self.context.owner
+            record_start(sessions, owner, self.context.clock(), error, channel.name)
+
+        task = asyncio.ensure_future(answer())
+        self.reply_bots.append((stopping, task))
+
     async def _stop(self, health: HealthServer | None) -> None:
         self.scheduler.shutdown(wait=False)
         if self.running:
@@ -275,9 +313,15 @@ class Service:
         log.info("%s stopped", self.context.owner)
 
     async def _stop_bot(self) -> None:
-        """Stop polling (only the leader polls the token): at a stop or a step-down."""
+        """Stop polling (only the leader polls the tokens): at a stop or a step-down."""
         bot, self.bot = self.bot, None
         if bot is not None:
             await bot.updater.stop()
             await bot.stop()
             await bot.shutdown()
+        reply_bots, self.reply_bots = self.reply_bots, []
+        for stopping, task in reply_bots:
+            stopping.set()
+            task.cancel()  # a long poll in progress ends now
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

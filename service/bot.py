@@ -34,22 +34,20 @@ from service.bot_replies import (
     HELP,
     MALFORMED_PRESS,
     NOT_REGISTERED,
+    YOUR_CHAT,
+    BotUnavailable,
     Press,
     acknowledge,
     alert_id_of,
     province_codes,
     status_reply,
 )
-from service.channels.telegram import redact_token_in_logs, scrub
+from service.channels.tokens import redact_token_in_logs, scrub
 from service.claims import FAILED, OK, JobClaim
 from service.clock import utcnow
 from service.scoring.book import SchemeBook
 
 log = logging.getLogger("dvcwatch.bot")
-
-
-class BotUnavailable(Exception):
-    """The bot cannot answer; the message is one line for the operator, free of the token."""
 
 
 class Bot:
@@ -73,8 +71,7 @@ class Bot:
     async def start(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_message and update.effective_chat:
             await update.effective_message.reply_text(
-                f"Mã chat của bạn: {update.effective_chat.id}. Gửi mã này cho Văn phòng để "
-                "được thêm vào danh bạ nhận cảnh báo."
+                YOUR_CHAT.format(chat_id=update.effective_chat.id)
             )
 
     async def help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -195,7 +192,11 @@ async def answer_until_stopped(application: Application, token_env: str) -> None
 
 
 def record_start(
-    sessions: sessionmaker[Session], owner: str, now: dt.datetime, error: str | None
+    sessions: sessionmaker[Session],
+    owner: str,
+    now: dt.datetime,
+    error: str | None,
+    channel: str = "telegram",
 ) -> None:
     """Note a start of the bot (and why it failed) as a run of the job `bot`, so that
     `dvcwatch status` and `/metrics` show whether the bot is answering."""
@@ -203,7 +204,7 @@ def record_start(
         session.add(
             JobClaim(
                 job="bot",
-                scope="telegram",
+                scope=channel,
                 period=now.isoformat(),  # one row per start
                 status=FAILED if error else OK,
                 owner=owner,

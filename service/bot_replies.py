@@ -6,19 +6,23 @@ wiring into python-telegram-bot is `service/bot.py`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.alerts.compose import ACK_PREFIX
 from service.alerts.directory import Coverage, Directory, coverage, find_by_address
 from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, DeliveryStatus
+from service.channels.base import ChannelUnauthorized, DeliveryError, Incoming
 from service.channels.messages import escape_html
-from service.clock import to_local
+from service.clock import to_local, utcnow
 from service.models import Unit
 from service.notices.names import official_name
 from service.notices.vnformat import number, period_short
@@ -45,17 +49,29 @@ NOT_ASSIGNED = "Xin lỗi, chỉ người được phân công theo dõi đơn v
 MALFORMED_PRESS = "Xin lỗi, nút này không hợp lệ. Hãy nhấn «Đã tiếp nhận» dưới tin cảnh báo."
 FAILED_PRESS = "Xin lỗi, dvcwatch chưa xử lý được yêu cầu này. Xin thử lại sau ít phút."
 ACCEPTED = "Đã ghi nhận."
-_LARGEST_ID = 2**63 - 1  # the widest integer key the databases hold
+REPLY_HELP = (
+    "dvcwatch theo dõi Bộ chỉ số phục vụ người dân, doanh nghiệp.\n"
+    "/status [mã đơn vị]: điểm, thay đổi và cảnh báo đang mở của đơn vị bạn phụ trách\n"
+    "/start: cho biết mã chat để đăng ký nhận cảnh báo\n"
+    "Trả lời «OK <số>» theo hướng dẫn dưới một cảnh báo để báo đã nhận việc."
+)
+YOUR_CHAT = (
+    "Mã chat của bạn: {chat_id}. Gửi mã này cho Văn phòng để được thêm vào danh bạ nhận cảnh báo."
+)
+_LARGEST_ID = 2**63 - 1
+log = logging.getLogger("dvcwatch.bot")  # the widest integer key the databases hold
 
 
 @dataclass(frozen=True)
 class Press:
-    """A press of the acknowledge button: which alert, in which chat, by which user."""
+    """A press of the acknowledge button (or a reply "OK <id>" where a channel has no
+    buttons): which alert, in which chat, by which user, through which channel."""
 
     alert_id: int
     chat_id: str
     user_id: str
     user_name: str
+    channel: str = "telegram"  # the kind of the chat, as the directory names it
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,7 @@ def acknowledge(
     ).first()
     if alert is None or delivery is None:
         return Acknowledgement(False, NOT_RECIPIENT)
-    presser = find_by_address(directory, "telegram", press.user_id)
+    presser = find_by_address(directory, press.channel, press.user_id)
     if press.user_id != press.chat_id:  # a group chat: anyone may be in it
         view = coverage(directory, presser, provinces) if presser else Coverage()
         if not view.includes(alert.unit_code, alert.province_code):
@@ -180,3 +196,101 @@ def province_codes(session: Session, watched: Sequence[str]) -> list[str]:
         code = session.scalar(select(Unit.code).where(Unit.department_id == province))
         codes.append(code or province)
     return codes
+
+
+class BotUnavailable(Exception):
+    """The bot cannot answer; the message is one line for the operator, free of the token."""
+
+
+@runtime_checkable
+class Replies(Protocol):
+    """A channel without buttons that reads people's replies (Zalo)."""
+
+    name: str
+
+    async def updates(self, timeout: float = ...) -> list[Incoming]: ...
+
+    async def reply(self, chat_id: str, text_html: str) -> None: ...
+
+
+class ReplyBot:
+    """The bot of a channel without buttons: `/start`, `/help`, `/status [unit]` as the
+    Telegram bot answers them, and a reply "OK <id>" acknowledging an alert by the same
+    rule as the button (the recipient, or in a group a person listed for the unit).
+    Every message gets an answer."""
+
+    def __init__(
+        self,
+        channel: Replies,
+        sessions: sessionmaker[Session],
+        directory: Directory,
+        book: SchemeBook,
+        provinces: Sequence[str] = (),
+    ) -> None:
+        self.channel, self.sessions, self.directory, self.book = channel, sessions, directory, book
+        self.provinces = tuple(provinces)
+
+    async def poll(self, timeout: float) -> int:
+        """One long poll: answers what came; returns how many messages. Raises
+        `BotUnavailable` when the channel rejects the token."""
+        try:
+            found = await self.channel.updates(timeout)
+        except ChannelUnauthorized as exc:
+            raise BotUnavailable(str(exc)) from None
+        for incoming in found:
+            try:
+                answer = await asyncio.to_thread(self.answer, incoming)
+            except Exception:  # noqa: BLE001 - a reply is still answered
+                log.exception("the %s bot could not answer a message", self.channel.name)
+                answer = escape_html(FAILED_PRESS)
+            try:
+                await self.channel.reply(incoming.chat_id, answer)
+            except DeliveryError as exc:
+                log.warning(
+                    "could not answer %s on %s: %s", incoming.chat_id, self.channel.name, exc
+                )
+        return len(found)
+
+    async def run(self, stopping: asyncio.Event, timeout: float = 30.0) -> None:
+        """Poll until `stopping` is set; a failed poll waits a few seconds and goes on."""
+        while not stopping.is_set():
+            try:
+                await self.poll(timeout)
+            except BotUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the network; try again shortly
+                log.warning("%s bot: polling failed: %s", self.channel.name, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), 5.0)
+
+    def answer(self, incoming: Incoming) -> str:
+        """What the bot answers `incoming`, as HTML (the channel sends its plain text)."""
+        words = incoming.text.split()
+        command = words[0].lower() if words else ""
+        if command == "/start":
+            return escape_html(YOUR_CHAT.format(chat_id=incoming.chat_id))
+        if incoming.ack is not None:
+            return self._acknowledge(incoming)
+        person = find_by_address(self.directory, self.channel.name, incoming.chat_id)
+        if person is None:
+            return escape_html(NOT_REGISTERED)
+        if command != "/status":
+            return escape_html(REPLY_HELP)
+        from service.alerts.engine import latest_period
+
+        requested = words[1].strip() if len(words) > 1 else None
+        with self.sessions() as session:
+            view = coverage(self.directory, person, province_codes(session, self.provinces))
+            return status_reply(session, self.book, view, requested, latest_period(session))
+
+    def _acknowledge(self, incoming: Incoming) -> str:
+        alert_id = alert_id_of(incoming.ack)
+        if alert_id is None:
+            return escape_html(MALFORMED_PRESS)
+        press = Press(
+            alert_id, incoming.chat_id, incoming.user_id, incoming.user_name, self.channel.name
+        )
+        with self.sessions.begin() as session:
+            provinces = province_codes(session, self.provinces)
+            result = acknowledge(session, self.directory, provinces, press, utcnow())
+        return f"{ACCEPTED}{result.note_html}" if result.accepted else escape_html(result.answer)

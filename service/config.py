@@ -25,6 +25,10 @@ from pydantic import (
     model_validator,
 )
 
+from service.channels.base import BotSettings
+from service.channels.registry import TelegramSettings, bot_settings
+from service.channels.zalo import ZaloSettings
+
 DEFAULT_CONFIG_PATH = Path("config/dvcwatch.toml")
 #: The schemes, rules and holidays that ship with dvcwatch, found from the source tree so
 #: that a command works from any working folder. Paths set in the file are taken as written.
@@ -93,20 +97,17 @@ class DatabaseSettings(_Section):
     url: str = DEFAULT_DB_URL
 
 
-class TelegramSettings(_Section):
-    """The bot token is never in the file: only the name of the variable holding it."""
-
-    enabled: bool = False
-    token_env: str = "DVCWATCH_TELEGRAM_TOKEN"
-    base_url: str = "https://api.telegram.org/bot"
-    # How long to wait for the Bot API's answer. A send that times out after the
-    # request left is never retried blindly (it is `uncertain`), so keep it generous.
-    timeout_seconds: Annotated[float, Field(ge=1)] = 30.0
-
-
 class ChannelSettings(_Section):
+    """`[channels]`: a section per kind of the channel registry (`channels/registry.py`),
+    each of the row's settings model; the console is switched by a boolean."""
+
     console: bool = True
     telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
+
+    def bots(self) -> dict[str, BotSettings]:
+        """The bot kinds' sections by kind: tokens are looked up from these."""
+        return bot_settings(self)
 
 
 class ScheduleSettings(_Section):
@@ -245,8 +246,8 @@ def load_settings(
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(config_path, exc)) from None
-    token_name = settings.channels.telegram.token_env
-    secrets = {token_name: env[token_name]} if env.get(token_name) else {}
+    names = [section.token_env for section in settings.channels.bots().values()]
+    secrets = {name: env[name] for name in names if env.get(name)}
     return settings.model_copy(update={"secrets": secrets})
 
 

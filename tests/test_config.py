@@ -111,3 +111,23 @@ def test_every_notice_setting_is_in_the_example_file():
     expected = {key for key in _keys_of(Settings) if key.startswith("notices")}
     missing = {key for key in expected - written if key.rsplit(".", 1)[-1] not in commented}
     assert not missing
+
+
+def test_each_bot_channels_token_is_looked_up_from_its_own_section(tmp_path):
+    path = write(
+        tmp_path,
+        '[channels.telegram]\ntoken_env = "TG"\n[channels.zalo]\ntoken_env = "ZL"\n',
+    )
+    settings = load_settings(path, {"TG": "1:tg", "ZL": "2:zl", "OTHER": "x"})
+    assert (settings.secret("TG"), settings.secret("ZL"), settings.secret("OTHER")) == (
+        "1:tg",
+        "2:zl",
+        None,
+    )
+    assert "2:zl" not in repr(settings) and "2:zl" not in settings.model_dump_json()
+
+
+def test_a_bot_channels_address_must_be_a_web_address(tmp_path):
+    path = write(tmp_path, '[channels.zalo]\nbase_url = "bot-api.zaloplatforms.com"\n')
+    with pytest.raises(ConfigError, match="channels.zalo.base_url: not a web address"):
+        load_settings(path, {})

@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from service.channels.registry import KINDS
 from service.config import ConfigError
 
 OPERATOR_TOPIC = "operator"
@@ -192,14 +193,16 @@ def _active(directory: Directory, person_ids: Iterable[str | None]) -> Iterator[
 
 
 def _check_chats(people: Iterable[Person]) -> None:
-    owners: dict[str, str] = {}
+    owners: dict[tuple[str, str], str] = {}
     for person in people:
         # A console address is only a label, but a chat must lead back to one person.
-        if not person.active or person.channel != "telegram":
+        kind = KINDS.get(person.channel)
+        if not person.active or kind is None or not kind.chats:
             continue
-        if person.address in owners:
+        key = (person.channel, person.address)
+        if key in owners:
             raise DirectoryError(
-                f"people: {owners[person.address]!r} and {person.id!r} share the Telegram "
+                f"people: {owners[key]!r} and {person.id!r} share the {kind.title} "
                 f"chat {person.address!r}: give a shared chat a single entry"
             )
-        owners[person.address] = person.id
+        owners[key] = person.id

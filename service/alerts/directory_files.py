@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -42,11 +42,11 @@ from service.alerts.directory import (
     DirectoryError,
     Person,
 )
+from service.channels import registry
 from service.config import ConfigError, read_toml
 
 _CODE = re.compile(r"[^\s;,]+")
 _TOPIC = re.compile(r"[a-z][a-z0-9_]*")
-_TELEGRAM_CHAT = re.compile(r"-?\d+|@[A-Za-z][A-Za-z0-9_]{4,}")
 
 
 def load_directory(path: Path, known_topics: Collection[str] | None = None) -> Directory:
@@ -120,7 +120,7 @@ class _Entry(BaseModel):
     role: str = ""
     units: _Codes = frozenset()
     topics: _Codes = frozenset()
-    channel: Literal["telegram", "console"]
+    channel: str
     address: _Text
     active: bool = True
 
@@ -145,13 +145,15 @@ class _Entry(BaseModel):
                 raise ValueError(f"{topic!r} is not a topic of the rules: {sorted(known)}")
         return value
 
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        registry.kind(value)  # ValueError naming the known kinds
+        return value
+
     @model_validator(mode="after")
-    def _telegram_chat(self) -> _Entry:
-        if self.channel == "telegram" and not _TELEGRAM_CHAT.fullmatch(self.address):
-            raise ValueError(
-                f"address: {self.address!r} is not a Telegram chat id "
-                "(a number such as 123456789 or -1001234567890, or @channelname)"
-            )
+    def _address(self) -> _Entry:
+        registry.kind(self.channel).check_address(self.address)
         return self
 
     def person(self) -> Person:

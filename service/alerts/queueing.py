@@ -14,16 +14,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.compose import ACKNOWLEDGEABLE, TOPIC_NAMES, Line, compose
+from service.alerts.compose import (
+    ACK_PREFIX,
+    ACK_TEXT,
+    ACKNOWLEDGEABLE,
+    TOPIC_NAMES,
+    Line,
+    compose,
+)
 from service.alerts.models import Alert, AlertEvent, Delivery, DeliveryStatus, OutboxMessage
 from service.alerts.summaries import SUMMARY_RULE
 from service.channels.base import Button, ChannelLimits, Message
-from service.channels.messages import split_message, utf16_length
-from service.channels.registry import LIMITS
+from service.channels.messages import escape_html, split_message, utf16_length
+from service.channels.registry import KINDS, LIMITS
 
 SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm tắt quá hạn"
 
@@ -83,6 +91,8 @@ def _queue_unit(
             )
             for d in unit
         ]
+        if limits.max_buttons == 0:
+            lines = [_without_button(line, first.channel) for line in lines]
         parts = [
             (p.message.text_html, p.message.buttons, list(p.lines)) for p in compose(lines, limits)
         ]
@@ -109,6 +119,21 @@ def _queue_unit(
         for index in line_indices:  # a line cut in pieces belongs to its last piece
             unit[index].message_unit, unit[index].part = key, number
     return len(parts)
+
+
+def _without_button(line: Line, channel: str) -> Line:
+    """`line` for a channel without buttons: its acknowledge button becomes the kind's
+    reply prompt written under the line ("Trả lời «OK 123» …"), so the prompt is
+    measured with the text it belongs to; without a prompt, no acknowledgement."""
+    if line.ack_name is None or line.alert_id is None:
+        return line
+    kind = KINDS.get(channel)
+    prompt = kind.reply_prompt if kind is not None else None
+    text = line.text_html
+    if prompt is not None:
+        button = Button(ACK_TEXT, f"{ACK_PREFIX}{line.alert_id}")
+        text = f"{text}\n{escape_html(prompt(button))}"
+    return replace(line, text_html=text, ack_name=None)
 
 
 def _document_parts(caption: str, limits: ChannelLimits) -> list[str]:

@@ -6,7 +6,6 @@ objects the engine, the outbox and the bot are given.
 
 from __future__ import annotations
 
-import sys
 from typing import TextIO
 
 from service.alerts.calendar import WorkCalendar, load_holidays
@@ -15,8 +14,7 @@ from service.alerts.directory_files import load_directory, load_directory_csv
 from service.alerts.engine import Policy
 from service.alerts.rules import Rule, load_rules
 from service.channels.base import Channel
-from service.channels.console import ConsoleChannel
-from service.channels.telegram import TelegramChannel
+from service.channels.registry import KINDS
 from service.config import ConfigError, Settings
 
 
@@ -45,22 +43,21 @@ def policy(settings: Settings) -> Policy:
 
 
 def channels(settings: Settings, stream: TextIO | None = None) -> dict[str, Channel]:
-    """The configured channels; Telegram only when enabled and its token is set."""
+    """The configured channels, each built by its registry row: the console when
+    switched on, a bot kind when enabled and its token is set."""
     found: dict[str, Channel] = {}
-    if settings.channels.console:
-        found["console"] = ConsoleChannel(stream or sys.stdout)
-    telegram = settings.channels.telegram
-    if telegram.enabled:
-        token = settings.secret(telegram.token_env)
+    bots = settings.channels.bots()
+    for name, kind in KINDS.items():
+        if kind.local is not None and getattr(settings.channels, name, False) is True:
+            found[name] = kind.local(stream)
+        section = bots.get(name)
+        if kind.build is None or section is None or not section.enabled:
+            continue
+        token = settings.secret(section.token_env)
         if token is None:
             raise ConfigError(
-                f"channels.telegram.enabled is true but the environment variable "
-                f"{telegram.token_env} (the bot token) is not set"
+                f"channels.{name}.enabled is true but the environment variable "
+                f"{section.token_env} (the bot token) is not set"
             )
-        found["telegram"] = TelegramChannel(
-            token,
-            base_url=telegram.base_url,
-            timeout_seconds=telegram.timeout_seconds,
-            token_env=telegram.token_env,
-        )
+        found[name] = kind.build(section, token)
     return found

@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Self
+from typing import Annotated, Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit for a button's callback data
 
@@ -102,6 +105,19 @@ class Receipt:
     @property
     def last_message_id(self) -> str:
         return self.message_ids[-1]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A person's text message to a bot: the chat, who wrote it (in a private chat, the
+    chat itself), the text, and `ack`: the acknowledge button's data ("ack:123") the
+    text stands for, where a channel without buttons takes a reply instead."""
+
+    chat_id: str
+    user_id: str
+    user_name: str
+    text: str
+    ack: str | None = None
 
 
 class PermanentReason(StrEnum):
@@ -184,6 +200,28 @@ class ChannelLimits:
     messages_per_second: float | None = None
     per_chat_per_second: float | None = None
     per_group_per_minute: float | None = None
+
+
+class BotSettings(BaseModel):
+    """A bot channel's section of the settings (`[channels.<kind>]`). The token is never
+    in the file: only the name of the environment variable holding it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = False
+    token_env: str
+    base_url: str
+    # How long to wait for the API's answer. A send that times out after the request
+    # left is never retried blindly (it is `uncertain`), so keep it generous.
+    timeout_seconds: Annotated[float, Field(ge=1)] = 30.0
+
+    @field_validator("base_url")
+    @classmethod
+    def _is_a_web_address(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not a web address (expected http(s)://HOST[:PORT]/…)")
+        return value
 
 
 class Channel(abc.ABC):

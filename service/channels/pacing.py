@@ -18,16 +18,25 @@ A turn is held with `async with limiter.turn(chat):` around exactly one request,
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
-from service.channels.base import ChannelLimits
+from service.channels.base import (
+    Channel,
+    ChannelLimits,
+    Recipient,
+    TransientDeliveryError,
+    UncertainDeliveryError,
+)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 FORGET_AFTER = 1024  # chats remembered before the ones that can no longer wait are dropped
+T = TypeVar("T")
 
 
 class RateLimiter:
@@ -112,3 +121,57 @@ class RateLimiter:
 
 def _gap(rate: float | None, per_seconds: float) -> float:
     return per_seconds / rate if rate else 0.0
+
+
+class PacedChannel(Channel):
+    """A network channel's turns: a request to an address waits for its turn under
+    `limiter` (by default one honouring `limits` on the real clock), and the first one
+    waits for `_check` (the credentials, checked once however many sends start at once).
+    A channel makes each request through `_in_turn`."""
+
+    def __init__(self, limits: ChannelLimits, limiter: RateLimiter | None) -> None:
+        self.limits = limits
+        self._limiter = limiter or RateLimiter(limits)
+        self._holding: set[str] = set()  # addresses whose turn a caller holds
+        self._checking = asyncio.Lock()
+        self._ready = False
+
+    @abc.abstractmethod
+    async def _check(self, recipient: Recipient) -> None:
+        """Check the credentials (getMe); raise the channel's `DeliveryError`s."""
+
+    def _group(self, recipient: Recipient) -> bool:
+        """True when `recipient` is a group chat, paced by `per_group_per_minute`."""
+        return False
+
+    @contextlib.asynccontextmanager
+    async def turn(self, recipient: Recipient) -> AsyncIterator[None]:
+        await self._ready_to_send(recipient)
+        async with self._limiter.turn(recipient.address, group=self._group(recipient)):
+            self._holding.add(recipient.address)
+            try:
+                yield
+            finally:
+                self._holding.discard(recipient.address)
+
+    async def _in_turn(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
+        """Runs `request` in the recipient's turn (the caller's, when it holds it), as
+        the departure the limiter counts."""
+        if recipient.address not in self._holding:
+            async with self.turn(recipient):
+                return await self._in_turn(recipient, request)
+        await self._ready_to_send(recipient)
+        await self._limiter.depart()
+        return await request()
+
+    async def _ready_to_send(self, recipient: Recipient) -> None:
+        """Checks the credentials once. Nothing of a message has left yet, so any
+        failure here proves it undelivered."""
+        async with self._checking:
+            if self._ready:
+                return
+            try:
+                await self._check(recipient)
+            except UncertainDeliveryError as error:
+                raise TransientDeliveryError(error.detail, address=recipient.address) from None
+            self._ready = True

@@ -16,16 +16,12 @@ sendMessage") and python-telegram-bot's debug lines never show it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
-from urllib.parse import quote
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -35,7 +31,6 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from service.channels.base import (
-    Channel,
     ChannelLimits,
     ChannelUnauthorized,
     ChatMigrated,
@@ -51,15 +46,15 @@ from service.channels.base import (
     target_message_id,
 )
 from service.channels.messages import TELEGRAM_MESSAGE_LIMIT, split_message, utf16_length
-from service.channels.pacing import RateLimiter
+from service.channels.pacing import PacedChannel, RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
+from service.channels.tokens import redact_token_in_logs, scrub
 from service.clock import utcnow
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_TIMEOUT_SECONDS = 30.0  # a slow but successful answer must not read as a failure
 DEFAULT_TOKEN_ENV = "DVCWATCH_TELEGRAM_TOKEN"
-REDACTED = "<token>"
 
 # Telegram's 403 descriptions, and what each says about the address.
 _FORBIDDEN_REASONS = (
@@ -76,7 +71,7 @@ warnings.filterwarnings(
 T = TypeVar("T")
 
 
-class TelegramChannel(Channel):
+class TelegramChannel(PacedChannel):
     """Sends through the Bot API at `base_url` ("…/bot", the token is appended) with
     `timeout_seconds` for connecting, reading, writing and waiting for a pooled
     connection (uploads get three times that to write). Lengths follow `limits`;
@@ -112,9 +107,7 @@ class TelegramChannel(Channel):
         self._base_url = base_url
         self.timeout_seconds = timeout_seconds
         self.limits = limits
-        self._limiter = limiter or RateLimiter(limits)
-        self._holding: set[str] = set()  # addresses whose turn a caller holds
-        self._checking = asyncio.Lock()  # one getMe, however many sends start at once
+        super().__init__(limits, limiter)
         self._now = now
         self._ready = False
         self._bot = Bot(
@@ -195,46 +188,26 @@ class TelegramChannel(Channel):
         await self._bot.shutdown()
         self._ready = False
 
-    @contextlib.asynccontextmanager
-    async def turn(self, recipient: Recipient) -> AsyncIterator[None]:
-        await self._ready_to_send(recipient)
-        async with self._limiter.turn(recipient.address, group=_is_group(recipient)):
-            self._holding.add(recipient.address)
-            try:
-                yield
-            finally:
-                self._holding.discard(recipient.address)
+    def _group(self, recipient: Recipient) -> bool:
+        return _is_group(recipient)
 
     async def _call(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
         """Runs one Bot API request in its turn, the errors classified and scrubbed."""
-        if recipient.address in self._holding:  # the caller holds the turn for this request
-            return await self._request(recipient, request)
-        async with self.turn(recipient):
-            return await self._request(recipient, request)
+        return await self._in_turn(recipient, partial(self._classified, recipient, request))
 
-    async def _request(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
-        await self._ready_to_send(recipient)
-        await self._limiter.depart()
+    async def _classified(self, recipient: Recipient, request: Callable[[], Awaitable[T]]) -> T:
         try:
             return await request()
         except tg_error.TelegramError as error:
             # `from None`: the original's text and chained causes may hold the token.
             raise classify(error, recipient.address, self._token, self._token_env) from None
 
-    async def _ready_to_send(self, recipient: Recipient) -> None:
-        """Checks the token once (getMe). Nothing of a message has left yet, so any
-        failure here proves it undelivered."""
-        async with self._checking:
-            if self._ready:
-                return
-            try:
-                await self._bot.initialize()
-            except tg_error.TelegramError as error:
-                known = classify(error, recipient.address, self._token, self._token_env)
-                if isinstance(known, UncertainDeliveryError):
-                    known = TransientDeliveryError(known.detail, address=recipient.address)
-                raise known from None
-            self._ready = True
+    async def _check(self, recipient: Recipient) -> None:
+        """The token, by getMe."""
+        try:
+            await self._bot.initialize()
+        except tg_error.TelegramError as error:
+            raise classify(error, recipient.address, self._token, self._token_env) from None
 
     def _max_chars(self) -> int:
         return self.limits.max_message_chars or TELEGRAM_MESSAGE_LIMIT
@@ -294,63 +267,6 @@ def _refused_by_the_api(error: tg_error.TelegramError) -> bool:
         and error.__cause__ is None
         and not error.message.startswith("Unknown error in HTTP implementation")
     )
-
-
-def scrub(text: str, token: str) -> str:
-    """`text` with `token` (as written or URL-quoted) replaced by "<token>"."""
-    for form in (token, quote(token, safe="")):
-        text = text.replace(form, REDACTED)
-    return text
-
-
-class _LogRedactor:
-    """Scrubs registered tokens from every log record as it is made, whichever logger
-    makes it (httpx, httpcore, python-telegram-bot, ours) and however logging is set up."""
-
-    def __init__(self) -> None:
-        self.tokens: set[str] = set()
-        self.installed = False
-
-    def install(self) -> None:
-        if self.installed:
-            return
-        make_record = logging.getLogRecordFactory()
-
-        def redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
-            record = make_record(*args, **kwargs)
-            self.redact(record)
-            return record
-
-        logging.setLogRecordFactory(redacting_factory)
-        self.installed = True
-
-    def redact(self, record: logging.LogRecord) -> None:
-        try:
-            text = record.getMessage()
-        except Exception:  # a malformed logging call; logging reports it itself
-            return
-        if any(token in text for token in self.tokens):
-            record.msg, record.args = self.scrub(text), ()
-        if record.exc_info and record.exc_info[1] is not None:
-            trace = logging.Formatter().formatException(record.exc_info)
-            if any(token in trace for token in self.tokens):
-                record.exc_text = self.scrub(trace)  # formatters reuse a set exc_text
-
-    def scrub(self, text: str) -> str:
-        for token in self.tokens:
-            text = scrub(text, token)
-        return text
-
-
-_REDACTOR = _LogRedactor()
-
-
-def redact_token_in_logs(token: str) -> None:
-    """From now on no log record of this process shows `token` (nor its URL-quoted
-    form): it reads "<token>". Idempotent; call it for any bot built outside this
-    module too (the chat bot's Application polls getUpdates with the token in the URL)."""
-    _REDACTOR.tokens.add(token)
-    _REDACTOR.install()
 
 
 def _http(timeout_seconds: float, pool_size: int) -> HTTPXRequest:

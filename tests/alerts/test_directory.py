@@ -173,6 +173,11 @@ def test_the_bot_finds_a_chat_only_on_its_channel() -> None:
         ((LAN,), {"fallback": "nobody"}, "fallback: no person"),
         ((LAN,), {"operators": ("lan", "nobody")}, "operators[1]: no person"),
         ((LAN, person("twin", address=LAN.address)), {}, "share the Telegram chat"),
+        (
+            (person("a", channel="zalo", address="z1"), person("b", channel="zalo", address="z1")),
+            {},
+            "share the Zalo chat 'z1'",
+        ),
     ],
 )
 def test_an_inconsistent_directory_is_refused(
@@ -234,7 +239,7 @@ address = "100000001"
 @pytest.mark.parametrize(
     ("edit", "complaint"),
     [
-        (('"telegram"', '"zalo"'), "[[people]] entry 1 (id 'lan'): channel: Input should be"),
+        (('"telegram"', '"signal"'), "entry 1 (id 'lan'): channel: 'signal' is not a channel"),
         (('"100000001"', '"lan.nguyen"'), "entry 1 (id 'lan'): address: 'lan.nguyen' is not"),
         (('"100000001"', '""'), "entry 1 (id 'lan'): address: String should have at least"),
         (('id = "lan"\n', 'id = "lan"\nphone = "0912"\n'), "(id 'lan'): phone: unknown key"),
@@ -259,6 +264,20 @@ def test_a_bad_toml_directory_names_the_file_the_key_and_the_field(
     assert complaint in str(error.value)
 
 
+def test_a_zalo_entry_needs_a_zalo_chat_id_and_may_share_an_id_with_a_telegram_chat(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "directory.toml"
+    zalo_twin = LAN_TOML.replace('id = "lan"', 'id = "lan-zalo"').replace('"telegram"', '"zalo"')
+    path.write_text(LAN_TOML + zalo_twin, encoding="utf-8")
+    directory = load_directory(path)
+    assert find_by_address(directory, "zalo", "100000001").id == "lan-zalo"  # type: ignore[union-attr]
+    assert find_by_address(directory, "telegram", "100000001").id == "lan"  # type: ignore[union-attr]
+    path.write_text(zalo_twin.replace('"100000001"', '"có dấu"'), encoding="utf-8")
+    with pytest.raises(DirectoryError, match="address: 'có dấu' is not a Zalo chat id"):
+        load_directory(path)
+
+
 def test_a_chat_id_may_be_written_as_a_number_and_codes_as_one_string(tmp_path: Path) -> None:
     path = tmp_path / "directory.toml"
     text = LAN_TOML.replace('"100000001"', "-1001000000004").replace(
@@ -277,8 +296,8 @@ LAN_ROW = "lan,Nguyễn Thị Lan,,H44.100,overdue,telegram,100000001,,H44.100,H
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [
-        (HEADER + LAN_ROW + "x,X,,,,zalo,1,,,,,\n", "line 3 (id 'x')"),
-        (HEADER + LAN_ROW + "x,X,,,,zalo,1,,,,,\n", "channel: Input should be 'telegram'"),
+        (HEADER + LAN_ROW + "x,X,,,,signal,1,,,,,\n", "line 3 (id 'x')"),
+        (HEADER + LAN_ROW + "x,X,,,,signal,1,,,,,\n", "known: console, telegram, zalo"),
         (HEADER + LAN_ROW + "x,X,,,,telegram,2,maybe,,,,\n", "line 3 (id 'x')"),
         (HEADER + LAN_ROW + "x,X,,,,telegram,2,maybe,,,,\n", "active: Input should be"),
         (HEADER + LAN_ROW + "x,,,,,telegram,2,,,,,\n", "line 3 (id 'x')"),

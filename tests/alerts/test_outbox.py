@@ -55,6 +55,7 @@ def queue(
     person: str = "lan",
     address: str = CHAT,
     unit: str = "UBND xã <Bình Phú>",
+    channel: str = "telegram",
 ) -> list[int]:
     """Alerts with a fired event each, and their deliveries to one person."""
     ids = []
@@ -81,11 +82,11 @@ def queue(
             session.add(event)
             session.flush()
             delivery = Delivery(
-                idempotency_key=f"event:{event.id}:{person}:telegram",
+                idempotency_key=f"event:{event.id}:{person}:{channel}",
                 event_id=event.id,
                 alert_id=alert.id,
                 person_id=person,
-                channel="telegram",
+                channel=channel,
                 address=address,
                 unit_label=unit,
                 text_html=event.text_html,

@@ -27,3 +27,22 @@ def test_telegram_without_its_token_is_a_clear_configuration_error():
     settings = Settings.model_validate({"channels": {"telegram": {"enabled": True}}})
     with pytest.raises(ConfigError, match="DVCWATCH_TELEGRAM_TOKEN"):
         setup.channels(settings)
+
+
+def test_zalo_without_its_token_is_a_clear_configuration_error():
+    settings = Settings.model_validate({"channels": {"zalo": {"enabled": True}}})
+    with pytest.raises(ConfigError, match="channels.zalo.enabled .* DVCWATCH_ZALO_TOKEN"):
+        setup.channels(settings)
+
+
+def test_each_enabled_channel_is_built_by_its_registry_row():
+    settings = Settings.model_validate(
+        {"channels": {"console": False, "zalo": {"enabled": True, "token_env": "Z"}}}
+    ).model_copy(update={"secrets": {"Z": "1:z"}})
+    built = setup.channels(settings)
+    assert {name: type(channel).__name__ for name, channel in built.items()} == {
+        "zalo": "ZaloChannel"
+    }
+    assert built["zalo"].limits.max_message_chars == 2000
+    assert built["zalo"].limits.max_buttons == 0
+    assert set(setup.channels(Settings())) == {"console"}

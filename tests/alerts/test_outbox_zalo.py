@@ -1,0 +1,199 @@
+"""The outbox through the Zalo channel against the fake Zalo Bot API: the same
+guarantees as Telegram's (sent once, permanent errors deactivate the address and tell
+the operator, rates honoured, a long digest split by the core), and acknowledgement by
+a reply "OK <id>" that only the recipient may give."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.alerts.calendar import WorkCalendar
+from service.alerts.directory_files import load_directory
+from service.alerts.engine import Policy, evaluate
+from service.alerts.models import Alert, ChannelAddress, DeliveryStatus
+from service.alerts.outbox import Outbox, SendReport
+from service.alerts.rules import Rule
+from service.bot_replies import NOT_RECIPIENT, ReplyBot
+from service.channels.pacing import RateLimiter
+from service.channels.zalo import ZALO_LIMITS, ZaloChannel
+from tests.alerts.test_outbox import NOW, Clock, deliveries, messages, queue
+from tests.fakes import FakeClock
+from tests.fakes.zalo_server import DEFAULT_TOKEN, FakeZalo
+
+LAN = "lan-zalo-1"
+DIRECTORY = f"""
+operators = ["minh"]
+[[people]]
+id = "lan"
+name = "Nguyễn Thị Lan"
+units = ["*"]
+topics = ["*"]
+channel = "zalo"
+address = "{LAN}"
+[[people]]
+id = "minh"
+name = "Vũ Đức Minh"
+channel = "zalo"
+address = "minh-zalo"
+"""
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    with FakeZalo(chats={LAN, "minh-zalo", *(f"c{n}" for n in range(12))}) as server:
+        yield server
+
+
+class RealClock:
+    """time.monotonic and asyncio.sleep, in FakeClock's shape."""
+
+    def __call__(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def send(
+    sessions: sessionmaker[Session],
+    zalo: FakeZalo,
+    clock: Clock | None = None,
+    pace: FakeClock | RealClock | None = None,
+) -> SendReport:
+    """One outbox pass through a Zalo channel paced on `pace` (by default a fake clock)."""
+    pace = pace or FakeClock()
+
+    async def go() -> SendReport:
+        async with ZaloChannel(
+            DEFAULT_TOKEN,
+            base_url=zalo.base_url,
+            timeout_seconds=5,
+            limiter=RateLimiter(ZALO_LIMITS, pace, pace.sleep),
+        ) as channel:
+            outbox = Outbox(sessions, {"zalo": channel}, "test", clock or Clock())
+            return await outbox.send_due()
+
+    return asyncio.run(go())
+
+
+def zalo_queue(sessions: sessionmaker[Session], **kwargs: object) -> list[int]:
+    return queue(sessions, channel="zalo", address=LAN, **kwargs)  # type: ignore[arg-type]
+
+
+def test_an_alert_is_sent_once_as_text_with_the_reply_to_acknowledge(sessions, zalo):
+    [delivery_id] = zalo_queue(sessions)
+    assert send(sessions, zalo).sent == 1
+    assert send(sessions, zalo).sent == 0
+    [text] = zalo.sent_texts(LAN)
+    alert_id = deliveries(sessions)[0].alert_id
+    assert text.startswith("UBND xã <Bình Phú>\n⚠️ 3 hồ sơ quá hạn.")
+    assert text.endswith(f"Trả lời «OK {alert_id}» để xác nhận đã tiếp nhận")
+    assert "<b>" not in text and "&lt;" not in text
+    assert deliveries(sessions)[0].status == DeliveryStatus.SENT
+
+
+def test_a_digest_over_2000_characters_is_split_by_the_core_before_the_channel(sessions, zalo):
+    zalo_queue(sessions, count=60, digest="lan:zalo:run1")
+    parts = messages(sessions)
+    assert not parts  # nothing queued yet
+    report = send(sessions, zalo)
+    parts = messages(sessions)
+    texts = zalo.sent_texts(LAN)
+    assert len(parts) > 1 and report.sent == len(parts) == len(texts)  # one request a part
+    assert all(len(text) <= 2000 for text in texts)
+    assert all(part.buttons_json == "[]" for part in parts)  # no keyboard ever
+    for alert_id in {d.alert_id for d in deliveries(sessions)}:
+        assert sum(f"«OK {alert_id}»" in text for text in texts) == 1
+
+
+def test_a_blocked_bot_deactivates_the_address_and_the_operator_hears_of_it(
+    app, sessions, zalo, tmp_path: Path
+):
+    zalo_queue(sessions, count=2)
+    zalo.fail("sendMessage", "blocked", chat_id=LAN)
+    assert send(sessions, zalo).failed == 1
+    assert {d.status for d in deliveries(sessions)} == {DeliveryStatus.FAILED}
+    with sessions() as session:
+        [address] = session.scalars(select(ChannelAddress)).all()
+    assert (address.channel, address.active, address.reason) == ("zalo", False, "blocked")
+    (tmp_path / "directory.toml").write_text(DIRECTORY, encoding="utf-8")
+    directory = load_directory(tmp_path / "directory.toml")
+    rules = [Rule(id="delivery-failed", kind="delivery_failed", topic="operator")]
+    with sessions.begin() as session:
+        evaluate(session, app.schemes, rules, directory, Policy(WorkCalendar(), digest=False), NOW)
+    assert send(sessions, zalo, Clock()).sent == 1
+    [told] = zalo.sent_texts("minh-zalo")
+    assert f"Không gửi được tin tới lan ({LAN}): blocked" in told
+
+
+def test_sends_keep_zalos_declared_rates_and_get_no_429(sessions):
+    """On the real clock: requests from parallel addresses arrive as they really left
+    (a fake clock moved by each sleeper cannot say when a request arrived)."""
+    chats = {f"c{n}" for n in range(4)}
+    with FakeZalo(chats=chats, enforce_limits=True, slack=0.05) as zalo:
+        for n in range(4):
+            queue(sessions, count=2, channel="zalo", address=f"c{n}", person=f"p{n}")
+        report = send(sessions, zalo, pace=RealClock())
+        calls = zalo.calls("sendMessage")
+    assert report.sent == 8 and [call.status for call in calls] == [200] * 8
+    arrivals = [call.received_at for call in calls]
+    assert arrivals[-1] - arrivals[0] >= 7 * 0.2 * 0.95  # the overall gap: 5 a second
+    for chat in chats:
+        first, second = [call.received_at for call in calls if call.chat_id == chat]
+        assert second - first >= 0.95  # one a second per chat
+
+
+def reply_bot(sessions, app, directory_text: str, tmp_path: Path, zalo: FakeZalo):  # type: ignore[no-untyped-def]
+    (tmp_path / "directory.toml").write_text(directory_text, encoding="utf-8")
+    directory = load_directory(tmp_path / "directory.toml")
+
+    async def go() -> None:
+        async with ZaloChannel(DEFAULT_TOKEN, base_url=zalo.base_url) as channel:
+            bot = ReplyBot(channel, sessions, directory, app.schemes)
+            while await bot.poll(timeout=0):
+                pass
+
+    asyncio.run(go())
+
+
+def test_a_reply_ok_acknowledges_and_a_strangers_does_not(app, sessions, zalo, tmp_path):
+    zalo_queue(sessions)
+    send(sessions, zalo)
+    alert_id = deliveries(sessions)[0].alert_id
+    zalo.push_text("minh-zalo", f"OK {alert_id}")  # not a recipient of it
+    reply_bot(sessions, app, DIRECTORY, tmp_path, zalo)
+    assert zalo.sent_texts("minh-zalo") == [NOT_RECIPIENT]
+    with sessions() as session:
+        assert session.get(Alert, alert_id).acknowledged_at is None  # type: ignore[union-attr]
+    zalo.push_text(LAN, f"ok {alert_id}")
+    reply_bot(sessions, app, DIRECTORY, tmp_path, zalo)
+    [answer] = zalo.sent_texts(LAN)[1:]
+    assert answer.startswith("Đã ghi nhận.") and "Đã tiếp nhận bởi Nguyễn Thị Lan" in answer
+    with sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None and alert.acknowledged_by == "Nguyễn Thị Lan"
+
+
+def test_every_message_to_the_bot_is_answered(app, sessions, zalo, tmp_path):
+    zalo.push_text("stranger", "xin chào")
+    zalo.push_text("stranger", "/start")
+    zalo.push_text(LAN, "xin chào")
+    zalo.chats = None  # any chat may be answered
+    reply_bot(sessions, app, DIRECTORY, tmp_path, zalo)
+    hello, start = zalo.sent_texts("stranger")
+    assert "chưa có trong danh bạ" in hello and "Mã chat của bạn: stranger" in start
+    assert "«OK <số>»" in zalo.sent_texts(LAN)[0]
+
+
+def test_the_reply_bot_is_idle_when_nothing_came(app, sessions, zalo, tmp_path):
+    reply_bot(sessions, app, DIRECTORY, tmp_path, zalo)
+    assert zalo.calls("sendMessage") == []
+    assert dt.datetime(2026, 1, 1) < NOW  # the shared clock of these tests
