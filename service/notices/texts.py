@@ -5,7 +5,10 @@ code: per-axis instructions, recommendations, headings, labels. An office
 overrides any part of it with a `texts.toml` in its own template folder;
 tables merge key by key and a list replaces the whole list. Every text is
 checked once, when loaded: a missing key, a wrong type or an unknown
-placeholder is a `TextsError` naming the file and the key.
+placeholder is a `TextsError` naming the file and the key. Tables keyed by an
+axis or a count use the registry's words (`service.indicators`: an axis code, a
+count's key or figure code); any other key is refused, so renaming a count
+there cannot leave a text silently unused.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+
+from service import indicators
 
 #: The bundled templates and texts (an office's own folder is searched first).
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "notices"
@@ -201,6 +206,15 @@ class TextsReader:
             found[name] = value
         return found
 
+    def registered(
+        self, table: Mapping[str, Any], where: str, known: Mapping[str, object]
+    ) -> Mapping[str, Any]:
+        """`table`, whose keys must be registry words (`known`: axes or counts)."""
+        for name in table:
+            if name not in known:
+                raise self.fail(f"{where}.{name}", f"unknown; known: {', '.join(known)}")
+        return table
+
     def _check_placeholders(self, text: str, key: str, also: frozenset[str] = frozenset()) -> None:
         try:
             fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
@@ -216,7 +230,7 @@ def _parse(read: TextsReader, data: Mapping[str, Any]) -> NoticeTexts:
     return NoticeTexts(
         class_order=read.lines(data, "class_order"),
         set_names=read.texts(data, "set_names"),
-        axis_names=read.texts(data, "axis_names"),
+        axis_names=read.registered(read.texts(data, "axis_names"), "axis_names", indicators.AXES),
         indicator_labels=read.texts(data, "indicator_labels"),
         column_labels=read.texts(data, "column_labels"),
         congvan=_congvan(read, read.table(data, "congvan", "")),
@@ -226,7 +240,7 @@ def _parse(read: TextsReader, data: Mapping[str, Any]) -> NoticeTexts:
 
 def _congvan(read: TextsReader, data: Mapping[str, Any]) -> CongVanTexts:
     at = "congvan."
-    fell = read.table(data, "fell", at)
+    fell = read.registered(read.table(data, "fell", at), f"{at}fell", indicators.AXES)
     return CongVanTexts(
         subject=read.text(data, "subject", at),
         opening=read.lines(data, "opening", at),
@@ -236,7 +250,11 @@ def _congvan(read: TextsReader, data: Mapping[str, Any]) -> CongVanTexts:
         instructions_heading=read.text(data, "instructions_heading", at),
         instructions=read.lines(data, "instructions", at),
         fell={axis: read.lines(fell, axis, f"{at}fell.") for axis in fell},
-        outstanding=read.texts(data, "outstanding", at, also=frozenset({"count"})),
+        outstanding=read.registered(
+            read.texts(data, "outstanding", at, also=frozenset({"count"})),
+            f"{at}outstanding",
+            indicators.BY_KEY,
+        ),
         closing=read.lines(data, "closing", at),
         closing_without_comparison=read.lines(data, "closing_without_comparison", at),
         appendix_1_title=read.text(data, "appendix_1_title", at),
@@ -255,7 +273,11 @@ def _summary_rows(read: TextsReader, rows: Any, where: str) -> tuple[SummaryRow,
         kind = _SUMMARY_KINDS.get(read.text(row, "kind", at))
         if kind is None:
             raise read.fail(f"{at}kind", "is neither 'count' nor 'rate'")
-        parsed.append(SummaryRow(read.text(row, "code", at), kind, read.text(row, "label", at)))
+        code = read.text(row, "code", at)
+        if kind == "count" and code not in indicators.COUNTS:
+            known = ", ".join(indicators.COUNTS)
+            raise read.fail(f"{at}code", f"unknown count {code!r}; known: {known}")
+        parsed.append(SummaryRow(code, kind, read.text(row, "label", at)))
     return tuple(parsed)
 
 
@@ -285,6 +307,8 @@ def _baocao(read: TextsReader, data: Mapping[str, Any]) -> BaoCaoTexts:
         appendix_subtitle=text("appendix_subtitle"),
         appendix_subtitle_unclassified=text("appendix_subtitle_unclassified"),
         appendix_note=text("appendix_note"),
-        count_phrases=read.texts(data, "count_phrases", "baocao."),
+        count_phrases=read.registered(
+            read.texts(data, "count_phrases", "baocao."), "baocao.count_phrases", indicators.BY_KEY
+        ),
         zero_score_phrases=read.texts(data, "zero_score_phrases", "baocao."),
     )

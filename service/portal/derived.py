@@ -93,14 +93,14 @@ def _service_results(
         "overview": overview,
         "growthPercent": None,
         "radar": _radar(provinces),
-        "donuts": _donuts([axis_root(axes["CLGQ"]) for axes in provinces]),
+        "donuts": _donuts([axis_root(axes[indicators.CLGQ.code]) for axes in provinces]),
         "evaluation": evaluation,
         "monthlyChart": [
             {"month": f"{month:02d}", "averageScore": average if month == period.number else None}
             for month in range(1, 13)
         ],
         "dossierChart": _dossier_chart(
-            [axes["TDGQ"].get("monthlyChart") or [] for axes in provinces]
+            [axes[indicators.TDGQ.code].get("monthlyChart") or [] for axes in provinces]
         ),
     }
 

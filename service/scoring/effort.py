@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from service import indicators
 from service.scoring.decimals import Number, to_decimal
 
 STEP = Fraction(1, 10)  # the "next 0.1 point" people are told about
@@ -49,7 +50,7 @@ FORMULAS: dict[str, Formula] = {
     formula.indicator: formula
     for formula in (
         Formula(
-            "TDGQ",
+            indicators.TDGQ.code,
             "20 × totalOnTime ÷ totalReceived",
             "dossiers handled on time",
             Fraction(20),

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from service import indicators
 from service.figures import AXES, COUNT_CODES
 from service.indicators import NATIONAL, Count
 from service.scoring.changes import score_change
@@ -27,7 +28,7 @@ from service.snapshots import StoredUnit
 RANK_NOTE = "ties share a rank and the next rank is skipped (1, 2, 2, 4)"
 #: what-it-takes indicator → (figure holding numerator/denominator, figure holding the score).
 EFFORT_FIGURES = {
-    "TDGQ": ("PROCESSED_ON_TIME", "TDGQ"),
+    indicators.TDGQ.code: ("PROCESSED_ON_TIME", indicators.TDGQ.code),
     "ONLINE_PAYMENT": ("ONLINE_PAYMENT", None),
     "SO_HOA_GIAY_TO_GIAI_QUYET": ("SO_HOA_GIAY_TO_GIAI_QUYET", "SO_HOA_GIAY_TO_GIAI_QUYET"),
     "DOSSIER_SYNC": ("DOSSIER_SYNC", "DOSSIER_SYNC"),

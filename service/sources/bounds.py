@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from service.figures import AXES, COUNT_CODES
+from service import indicators
+from service.figures import AXES
 from service.indicators import NATIONAL
 from service.portal.metrics import CONTENT, DIGITISATION, PUBLISH, SATISFACTION, SYNC, UPDATE
 from service.scoring.book import SchemeBook
@@ -47,13 +48,11 @@ _NATIONAL_METRICS = {
 NATIONAL_BOUNDS: Mapping[str, Bound] = {
     **{axis: Bound(float(maximum)) for axis, maximum in AXES.items()},
     **_NATIONAL_METRICS,
-    "PROCESSED_ON_TIME": Bound(AXES["TDGQ"]),
+    "PROCESSED_ON_TIME": Bound(AXES[indicators.TDGQ.code]),
     "ONLINE_PAYMENT": Bound(6.0),
     "FEE_FORMALITY_INTEGRATED": Bound(2.0),
     "FEE_FORMALITY_PAID_ONLINE": Bound(2.0),
-    **{code: COUNT for code in COUNT_CODES.values()},
-    **{code: COUNT for code in ("RECEIVED", "ON_TIME", "NO_E_RESULT")},
-    "FEE_FORMALITY_NOT_PAID_ONLINE": COUNT,
+    **{code: COUNT for code in indicators.COUNTS},
     "TOTAL": Bound(100.0, exact=False),
     RANK: _RANK,
 }

@@ -1,0 +1,215 @@
+"""The index's vocabulary has one home: `service/indicators.py`.
+
+The walk reads every Python module of `service/` and `jobs/` (string constants, by
+`ast`) and every Jinja template of `templates/` (quoted words), and fails where an
+axis code, a count's figure code or key, or the national scheme's id is spelled
+anywhere but the registry. Out of its scope:
+
+- the portal simulator's modules (`SIMULATOR`): they speak the portal's own JSON,
+  whose group codes happen to be the axis codes, as a real portal would answer;
+- `templates/notices/texts.toml`: an office's editable prose keyed by the registry's
+  words, which the loader checks against the registry (tested below), like
+  `config/rules.toml`.
+
+`PENDING` lists the places that still spell a word in files another engineer owns
+while this change lands; each entry is the exact literal left there, and the walk
+fails when one is gone, so the list can only shrink.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from service import indicators
+from service.alerts.rules import Rule
+from service.notices.texts import TextsError, load_texts
+from service.periods import Period
+from service.portal.simulator import PortalSimulator, ReplaySource
+from service.scoring.effort import FORMULAS
+from service.scoring.national import EFFORT_FIGURES
+from service.snapshots import latest_units
+from service.sync import sync_province
+from tests.conftest import FAST_PORTAL, PHU_THO
+from tests.test_sync import capture
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTRY = "service/indicators.py"
+#: The simulator of the portal: it answers in the portal's own words.
+SIMULATOR = frozenset(
+    f"service/portal/{name}.py"
+    for name in (
+        "country",
+        "counts",
+        "faults",
+        "generated",
+        "listing_answers",
+        "metrics",
+        "queries",
+        "replay",
+        "replies",
+        "server",
+        "simulator",
+        "tree_answers",
+    )
+)
+#: Literals awaiting a one-line change in a file this change does not own (see the report).
+PENDING: dict[str, set[str]] = {
+    "service/config.py": {"766"},  # scheme: str = indicators.NATIONAL
+    "service/bot_replies.py": {"766"},  # score_rows(session, book, NATIONAL, period)
+    "service/portal/client.py": {"CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"},
+    "service/demo.py": {"overdue", "not_digitised", "not_paid_online", "unsynced"},
+}
+
+
+def domain_words() -> set[str]:
+    counts = indicators.COUNTS.values()
+    return (
+        {indicators.NATIONAL}
+        | set(indicators.AXES)
+        | {count.code for count in counts}
+        | {count.key for count in counts}
+    )
+
+
+def python_literals(path: Path, words: set[str]) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in words:
+            yield node.lineno, node.value
+
+
+def template_literals(path: Path, words: set[str]) -> Iterator[tuple[int, str]]:
+    quoted = re.compile(r"""["']([\w.]+)["']""")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for word in quoted.findall(line):
+            if word in words:
+                yield number, word
+
+
+def spelled_words() -> dict[str, set[str]]:
+    """File (relative) → the domain words it spells, outside the registry and the simulator."""
+    words = domain_words()
+    found: dict[str, set[str]] = {}
+    modules = [path for folder in ("service", "jobs") for path in (ROOT / folder).rglob("*.py")]
+    templates = list((ROOT / "templates").rglob("*.j2"))
+    for path in [*modules, *templates]:
+        name = path.relative_to(ROOT).as_posix()
+        if name == REGISTRY or name in SIMULATOR:
+            continue
+        read = python_literals if path.suffix == ".py" else template_literals
+        for _line, word in read(path, words):
+            found.setdefault(name, set()).add(word)
+    return found
+
+
+def test_no_domain_word_is_spelled_outside_the_registry():
+    spelled = spelled_words()
+    unexpected = {
+        name: sorted(words - PENDING.get(name, set()))
+        for name, words in spelled.items()
+        if words - PENDING.get(name, set())
+    }
+    assert unexpected == {}, "spell these through service.indicators"
+    stale = {name: words - spelled.get(name, set()) for name, words in PENDING.items()}
+    assert {name: words for name, words in stale.items() if words} == {}, "drop from PENDING"
+
+
+def test_the_walk_finds_a_word_spelled_again(tmp_path):
+    module = tmp_path / "again.py"
+    module.write_text('LATE = {"overdue": 1}\nSCHEME = "766"\n"""CKMB in prose is fine."""\n')
+    template = tmp_path / "again.j2"
+    template.write_text('{{ fields["TDGQ"] }} {{ counts.get("unsynced") }} CKMB\n')
+    words = domain_words()
+    assert sorted(python_literals(module, words)) == [(1, "overdue"), (2, "766")]
+    assert sorted(template_literals(template, words)) == [(1, "TDGQ"), (1, "unsynced")]
+
+
+def test_the_six_axes_make_the_hundred_points_of_the_national_index():
+    assert list(indicators.AXES) == ["CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"]
+    assert sum(axis.maximum for axis in indicators.AXES.values()) == 100
+    assert {axis.scheme for axis in indicators.AXES.values()} == {indicators.NATIONAL}
+
+
+def test_every_count_belongs_to_an_axis_and_an_alerting_one_to_an_estimate():
+    counts = list(indicators.COUNTS.values())
+    assert len({c.key for c in counts}) == len({c.code for c in counts}) == len(counts)
+    assert all(count.axis in indicators.AXES for count in counts)
+    for count in indicators.ALERTING.values():
+        assert count.effort in FORMULAS and count.effort in EFFORT_FIGURES, count.code
+        assert count.noun.startswith("hồ sơ") and count.topic_name in count.noun, count.code
+
+
+def test_a_rule_may_count_only_what_the_registry_says_alerts():
+    assert Rule(id="x", kind="count_above", topic="t", count=indicators.OVERDUE.key).count
+    with pytest.raises(ValueError, match="unknown count 'received'"):
+        Rule(id="x", kind="count_above", topic="t", count=indicators.RECEIVED.key)
+
+
+@pytest.mark.parametrize(
+    ("table", "entry"),
+    [
+        ("[congvan.outstanding]", 'late = "- Còn {count} hồ sơ."'),
+        ("[baocao.count_phrases]", 'late = "Còn hồ sơ trễ"'),
+        ("[axis_names]", 'CKBM = "Công khai minh bạch"'),
+        ("[congvan.fell]", 'CKBM = ["- Công khai."]'),
+    ],
+)
+def test_texts_keyed_by_a_word_the_registry_does_not_know_are_refused(tmp_path, table, entry):
+    (tmp_path / "texts.toml").write_text(f"{table}\n{entry}\n", encoding="utf-8")
+    with pytest.raises(TextsError, match=r"(late|CKBM): unknown; known: "):
+        load_texts(tmp_path)
+
+
+def test_a_summary_row_counting_an_unknown_figure_is_refused(tmp_path):
+    rows = "".join(
+        f'[[congvan.summary_rows]]\ncode = "{code}"\nkind = "count"\nlabel = "x"\n'
+        for code in ("OVERDUE", "LATE")
+    )
+    (tmp_path / "texts.toml").write_text(rows, encoding="utf-8")
+    with pytest.raises(TextsError, match=r"summary_rows\[2\]\.code: unknown count 'LATE'"):
+        load_texts(tmp_path)
+
+
+@pytest.fixture
+def synced(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    with PortalSimulator(ReplaySource(PHU_THO)) as simulator:
+        settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        outcome = sync_province(
+            sessions, settings, "H44", Period.parse("2026-08"), dt.date(2026, 11, 22)
+        )
+    assert outcome.status == "ok", outcome.error
+    return sessions
+
+
+def test_every_count_is_stored_as_its_registry_row_says_the_portal_gives_it(synced):
+    """A field is taken as it is; a metric or a (whole, part) pair is what is missing."""
+    with synced() as session:
+        units = latest_units(session, indicators.NATIONAL, "2026-08")
+    answers = {axis.code: capture(axis.endpoint) for axis in indicators.AXES.values()}
+    checked = 0
+    for unit in units:
+        for count in indicators.COUNTS.values():
+            record = answers[count.axis].get(unit.department_id or "")
+            if record is None:
+                continue
+            assert unit.figures[count.code].value == portal_count(record, count), count.code
+            checked += 1
+    assert checked == 163 * len(indicators.COUNTS)
+
+
+def portal_count(record: dict[str, object], count: indicators.Count) -> float:
+    if len(count.portal) == 2:
+        whole, part = (float(str(record[field])) for field in count.portal)
+        return whole - part
+    if count.portal[0] in record:
+        return float(str(record[count.portal[0]]))
+    metrics = record["metrics"]
+    assert isinstance(metrics, list)
+    [metric] = [m for m in metrics if m["code"] == count.portal[0]]
+    return float(metric["denominator"]) - float(metric["numerator"])
