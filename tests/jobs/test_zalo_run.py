@@ -1,0 +1,82 @@
+"""`dvcwatch run` with Zalo as a person's channel: alerts and the notice (its summary as
+text) reach the Zalo chat once, and a reply "OK <id>" read by the service's Zalo poller
+acknowledges the alert, while the same reply from a stranger does not."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from service.alerts.models import Alert
+from service.app import App
+from service.cli import main
+from service.config import Settings
+from tests.fakes.zalo_server import DEFAULT_TOKEN, FakeZalo
+from tests.jobs.world import DVCWATCH, stop, wait_for
+
+ZALO_CHAT = "lan-zalo-777"
+
+
+@pytest.fixture
+def zalo_world(world) -> Iterator[tuple[FakeZalo, Path]]:  # type: ignore[no-untyped-def]
+    _simulator, _telegram, config = world
+    with FakeZalo(chats={ZALO_CHAT, "stranger"}) as zalo:
+        text = config.read_text(encoding="utf-8")
+        text = text.replace("run_bot = false", "run_bot = true")
+        text = text.replace(
+            "[channels.telegram]\nenabled = true",
+            f'[channels.zalo]\nenabled = true\nbase_url = "{zalo.base_url}"\n'
+            "[channels.telegram]\nenabled = false",
+        )
+        config.write_text(text, encoding="utf-8")
+        directory = config.parent / "directory.toml"
+        entry = directory.read_text(encoding="utf-8")
+        entry = re.sub(r'channel = "telegram"\naddress = "[^"]+"', "", entry)
+        directory.write_text(
+            entry + f'channel = "zalo"\naddress = "{ZALO_CHAT}"\n', encoding="utf-8"
+        )
+        yield zalo, config
+
+
+def test_the_service_delivers_through_zalo_and_a_reply_acknowledges(zalo_world, db_url, tmp_path):
+    zalo, config = zalo_world
+    assert main(["db", "upgrade", "--db", db_url, "--config", str(config)]) == 0
+    env = {**os.environ, "DVCWATCH_ZALO_TOKEN": DEFAULT_TOKEN}
+    env.pop("DVCWATCH_TELEGRAM_TOKEN", None)
+    log = (tmp_path / "run.log").open("wb")
+    service = subprocess.Popen(
+        [DVCWATCH, "run", "--config", str(config), "--db", db_url],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+
+        def arrived() -> bool:
+            texts = " ".join(zalo.sent_texts(ZALO_CHAT))
+            return "hồ sơ quá hạn" in texts and "không gửi được qua Zalo" in texts
+
+        wait_for(arrived)
+        texts = zalo.sent_texts(ZALO_CHAT)
+        [alert_id, *_] = re.findall(r"«OK (\d+)»", " ".join(texts))
+        zalo.push_text("stranger", f"OK {alert_id}")
+        wait_for(lambda: bool(zalo.sent_texts("stranger")))
+        zalo.push_text(ZALO_CHAT, f"OK {alert_id}")
+        wait_for(lambda: any(t.startswith("Đã ghi nhận.") for t in zalo.sent_texts(ZALO_CHAT)))
+    finally:
+        assert stop(service) < 30
+    assert zalo.sent_texts("stranger") == ["Bạn không nhận cảnh báo này nên không thể xác nhận."]
+    assert all(len(text) <= 2000 and "<b>" not in text for text in zalo.sent_texts(ZALO_CHAT))
+    sent = [(c.chat_id, c.params["text"]) for c in zalo.calls("sendMessage") if c.status == 200]
+    assert len(sent) == len(set(sent))  # nothing twice
+    app = App(Settings.model_validate({"database": {"url": db_url}}))
+    with app.sessions()() as session:
+        alert = session.scalar(select(Alert).where(Alert.id == int(alert_id)))
+        assert alert is not None and alert.acknowledged_by == "Nguyễn Thị Lan"
+    app.engine.dispose()
