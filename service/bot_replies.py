@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import signal
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -212,6 +213,8 @@ class Replies(Protocol):
 
     async def reply(self, chat_id: str, text_html: str) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 class ReplyBot:
     """The bot of a channel without buttons: `/start`, `/help`, `/status [unit]` as the
@@ -294,3 +297,26 @@ class ReplyBot:
             provinces = province_codes(session, self.provinces)
             result = acknowledge(session, self.directory, provinces, press, utcnow())
         return f"{ACCEPTED}{result.note_html}" if result.accepted else escape_html(result.answer)
+
+
+async def answer_replies_until_stopped(
+    bot: ReplyBot, stopping: asyncio.Event | None = None, timeout: float = 30.0
+) -> None:
+    """`dvcwatch bot` for a channel without buttons: answer until SIGINT or SIGTERM (or
+    `stopping`), then close the channel; `BotUnavailable` when it rejects the token."""
+    if stopping is None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop_signal, stopping.set)
+    polling = asyncio.ensure_future(bot.run(stopping, timeout))
+    stopped = asyncio.ensure_future(stopping.wait())
+    try:
+        done, _ = await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if polling in done:
+            polling.result()  # raises BotUnavailable
+    finally:
+        for task in (polling, stopped):
+            task.cancel()  # a long poll in progress ends now
+        await asyncio.gather(polling, stopped, return_exceptions=True)
+        await bot.channel.close()

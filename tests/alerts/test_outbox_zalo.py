@@ -21,7 +21,13 @@ from service.alerts.engine import Policy, evaluate
 from service.alerts.models import Alert, ChannelAddress, DeliveryStatus
 from service.alerts.outbox import Outbox, SendReport
 from service.alerts.rules import Rule
-from service.bot_replies import NOT_RECIPIENT, ReplyBot
+from service.bot_replies import (
+    NOT_RECIPIENT,
+    YOUR_CHAT,
+    BotUnavailable,
+    ReplyBot,
+    answer_replies_until_stopped,
+)
 from service.channels.pacing import RateLimiter
 from service.channels.zalo import ZALO_LIMITS, ZaloChannel
 from tests.alerts.test_outbox import NOW, Clock, deliveries, messages, queue
@@ -197,3 +203,29 @@ def test_the_reply_bot_is_idle_when_nothing_came(app, sessions, zalo, tmp_path):
     reply_bot(sessions, app, DIRECTORY, tmp_path, zalo)
     assert zalo.calls("sendMessage") == []
     assert dt.datetime(2026, 1, 1) < NOW  # the shared clock of these tests
+
+
+def test_the_bot_command_answers_replies_until_stopped_and_stops_on_a_rejected_token(
+    app, sessions, zalo, tmp_path
+):
+    (tmp_path / "directory.toml").write_text(DIRECTORY, encoding="utf-8")
+    directory = load_directory(tmp_path / "directory.toml")
+    zalo.push_text("minh-zalo", "/start")
+
+    async def answer(token: str) -> None:
+        stopping = asyncio.Event()
+        channel = ZaloChannel(token, base_url=zalo.base_url)
+        original = channel.reply
+
+        async def reply_then_stop(chat_id: str, text_html: str) -> None:
+            await original(chat_id, text_html)
+            stopping.set()
+
+        channel.reply = reply_then_stop  # type: ignore[method-assign]
+        bot = ReplyBot(channel, sessions, directory, app.schemes)
+        await answer_replies_until_stopped(bot, stopping, timeout=5)
+
+    asyncio.run(answer(DEFAULT_TOKEN))
+    assert zalo.sent_texts("minh-zalo") == [YOUR_CHAT.format(chat_id="minh-zalo")]
+    with pytest.raises(BotUnavailable, match="Zalo rejected the bot token"):
+        asyncio.run(answer("1:rejected"))
