@@ -2,7 +2,8 @@
 
 One event loop holds everything: APScheduler 3 (in-memory job store, fixed
 job ids; state lives in our tables), the outbox worker, the health server's
-data, and the Telegram bot when enabled (only the leader polls the token).
+data, and the bots when enabled (only the leader polls the tokens): Telegram's,
+and the reply poller of each channel without buttons (Zalo: «OK <id>» replies).
 Every instance sends the outbox (its rows are claimed); only the leader
 schedules syncs, finals, notices and housekeeping. A standby retries the
 lock every few seconds and takes over when the leader's lock is freed.
@@ -290,12 +291,22 @@ class Service:
 
             error = None
             try:
-                await replies.run(stopping)
+                await replies.poll(0)  # the token checked, what waits answered
             except BotUnavailable as exc:
                 error = str(exc)
-                log.error("%s; the %s bot is off, the other jobs go on", exc, channel.name)
+            except Exception as exc:  # noqa: BLE001 - the network: the bot is off
+                error = f"cannot reach the {channel.name} bot API: {exc}"
             sessions, owner = self.context.app.sessions(), self.context.owner
-            record_start(sessions, owner, self.context.clock(), error, channel.name)
+            await asyncio.to_thread(
+                record_start, sessions, owner, self.context.clock(), error, channel.name
+            )
+            try:
+                if error is None:
+                    await replies.run(stopping)
+            except BotUnavailable as exc:
+                error = str(exc)
+            if error is not None:
+                log.error("%s; the %s bot is off, the other jobs go on", error, channel.name)
 
         task = asyncio.ensure_future(answer())
         self.reply_bots.append((stopping, task))

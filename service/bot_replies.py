@@ -272,7 +272,7 @@ class ReplyBot:
         command = words[0].lower() if words else ""
         if command == "/start":
             return escape_html(YOUR_CHAT.format(chat_id=incoming.chat_id))
-        if incoming.ack is not None:
+        if incoming.ack_id is not None:
             return self._acknowledge(incoming)
         person = find_by_address(self.directory, self.channel.name, incoming.chat_id)
         if person is None:
@@ -287,7 +287,7 @@ class ReplyBot:
             return status_reply(session, self.book, view, requested, latest_period(session))
 
     def _acknowledge(self, incoming: Incoming) -> str:
-        alert_id = alert_id_of(incoming.ack)
+        alert_id = alert_id_of(f"{ACK_PREFIX}{incoming.ack_id}")
         if alert_id is None:
             return escape_html(MALFORMED_PRESS)
         press = Press(

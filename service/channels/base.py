@@ -110,14 +110,15 @@ class Receipt:
 @dataclass(frozen=True)
 class Incoming:
     """A person's text message to a bot: the chat, who wrote it (in a private chat, the
-    chat itself), the text, and `ack`: the acknowledge button's data ("ack:123") the
-    text stands for, where a channel without buttons takes a reply instead."""
+    chat itself), the text, and `ack_id`: where a channel without buttons takes a reply
+    instead, the id the reply acknowledges (its button's data after the prefix: "123"
+    for "ack:123")."""
 
     chat_id: str
     user_id: str
     user_name: str
     text: str
-    ack: str | None = None
+    ack_id: str | None = None
 
 
 class PermanentReason(StrEnum):

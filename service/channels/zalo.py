@@ -70,12 +70,15 @@ DEFAULT_TOKEN_ENV = "DVCWATCH_ZALO_TOKEN"
 ZALO_TEXT_LIMIT = 2000  # characters; what the platform's adapters split at (assumed)
 ZALO_LIMITS = ChannelLimits(
     max_message_chars=ZALO_TEXT_LIMIT,
-    max_caption_chars=ZALO_TEXT_LIMIT,
+    max_caption_chars=ZALO_TEXT_LIMIT - 200,  # room for the line naming the file
     max_buttons=0,  # no buttons: acknowledgement is a reply ("OK 123")
     messages_per_second=5,  # none published: a conservative guess
     per_chat_per_second=1,
 )
 REPLY_PROMPT = "Trả lời «OK {id}» để xác nhận đã tiếp nhận"
+FILE_NOTE = (
+    "(Tệp «{filename}» không gửi được qua Zalo; văn bản đầy đủ được lưu trên máy chủ dvcwatch.)"
+)
 POLL_SECONDS = 30  # how long one getUpdates waits for a reply
 # The error codes assumed (the platform publishes none): code -> what it says.
 ERRORS = {
@@ -110,15 +113,16 @@ def check_address(address: str) -> str:
 
 
 def reply_prompt(button: Button) -> str:
-    """The line that replaces an acknowledge button ("ack:123"): what to reply."""
+    """The line that replaces an acknowledge button (data "ack:123"): what to reply."""
     _, _, alert_id = button.callback_data.rpartition(":")
     return REPLY_PROMPT.format(id=alert_id)
 
 
 def acknowledged_id(text: str) -> str | None:
-    """The button data ("ack:123") a reply "OK 123" stands for, or None."""
+    """The id a reply "OK 123" acknowledges ("123": its button's data after the
+    prefix), or None for any other text."""
     found = _REPLY.fullmatch(text)
-    return f"ack:{found.group(1)}" if found else None
+    return found.group(1) if found else None
 
 
 class ZaloChannel(PacedChannel):
@@ -180,7 +184,7 @@ class ZaloChannel(PacedChannel):
 
     async def send_document(self, recipient: Recipient, document: Document) -> Receipt:
         """Zalo's bots cannot send a file: the caption goes as text, naming the file."""
-        note = f"(Tệp {document.filename} không gửi được qua Zalo; xin xem bản gửi qua kênh khác.)"
+        note = FILE_NOTE.format(filename=document.filename[:100])
         caption = plain_text(document.caption_html).strip()
         text = f"{caption}\n\n{note}" if caption else note
         return await self.send(recipient, Message(html.escape(text, quote=False)))

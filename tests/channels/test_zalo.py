@@ -72,7 +72,7 @@ def test_a_button_becomes_a_reply_prompt_under_the_message(zalo):
     message = Message("Cảnh báo", (Button("Đã tiếp nhận", "ack:123"),))
     run(zalo, lambda c: c.send(LAN, message))
     assert zalo.sent_texts("c1") == ["Cảnh báo\nTrả lời «OK 123» để xác nhận đã tiếp nhận"]
-    assert acknowledged_id(" ok 123 ") == "ack:123" and acknowledged_id("OK") is None
+    assert acknowledged_id(" ok 123 ") == "123" and acknowledged_id("OK") is None
     assert reply_prompt(Button("x", "ack:7")).startswith("Trả lời «OK 7»")
 
 
@@ -152,9 +152,9 @@ def test_replies_are_read_from_get_updates(zalo):
     found = run(zalo, lambda c: c.updates(timeout=1))
     found += run(zalo, lambda c: c.updates(timeout=1))
     found += run(zalo, lambda c: c.updates(timeout=1))
-    assert [(i.chat_id, i.user_id, i.ack) for i in found] == [
-        ("c1", "c1", "ack:42"),
-        ("g1", "u7", "ack:43"),
+    assert [(i.chat_id, i.user_id, i.ack_id) for i in found] == [
+        ("c1", "c1", "42"),
+        ("g1", "u7", "43"),
         ("c2", "c2", None),
     ]
     assert run(zalo, lambda c: c.updates(timeout=0)) == []

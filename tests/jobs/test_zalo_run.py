@@ -80,3 +80,36 @@ def test_the_service_delivers_through_zalo_and_a_reply_acknowledges(zalo_world, 
         alert = session.scalar(select(Alert).where(Alert.id == int(alert_id)))
         assert alert is not None and alert.acknowledged_by == "Nguyễn Thị Lan"
     app.engine.dispose()
+
+
+def test_run_goes_on_when_zalo_rejects_the_token_and_never_shows_it(zalo_world, db_url, tmp_path):
+    zalo, config = zalo_world
+    rejected = "9000000001:zalo-rejected-SECRET-q7Wx"
+    assert main(["db", "upgrade", "--db", db_url, "--config", str(config)]) == 0
+    env = {**os.environ, "DVCWATCH_ZALO_TOKEN": rejected}
+    log = tmp_path / "run.log"
+    with log.open("wb") as output:
+        service = subprocess.Popen(
+            [DVCWATCH, "run", "--config", str(config), "--db", db_url],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    refusal = "Zalo rejected the bot token: set a new one in DVCWATCH_ZALO_TOKEN"
+    try:
+        wait_for(lambda: "the zalo bot is off" in log.read_text())
+        status = subprocess.run(
+            [DVCWATCH, "status", "--config", str(config), "--db", db_url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert service.poll() is None  # the other jobs go on
+    finally:
+        assert stop(service) < 30
+    text = log.read_text()
+    assert refusal in text and zalo.calls("getUpdates") and not zalo.sent_texts(ZALO_CHAT)
+    assert re.search(r"bot: last success -, last failure \d{4}-", status.stdout)
+    secret = rejected.split(":")[1]
+    assert secret not in text + status.stdout + status.stderr
