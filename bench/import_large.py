@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from service.figures import AXES
+from service.figures import AXES, COUNT_CODES
+from service.indicators import NATIONAL
 
 UNITS, PARENTS = 50_000, 100
 TARGET_MB = 500
@@ -30,7 +31,7 @@ METRICS = {  # sub-indicator → maximum
     "ORIGINAL_RESULT_AVAILABLE": 6, "SO_HOA_GIAY_TO_GIAI_QUYET": 4,
     "ELECTRONIC_CERTIFIED_COPY": 2, "REUSED_DIGITIZED_DATA": 2,
 }  # fmt: skip
-COUNTS = ("OVERDUE", "NOT_DIGITISED", "NOT_PAID_ONLINE", "UNSYNCED")
+COUNTS = tuple(COUNT_CODES.values())
 
 
 def write_table(path: Path) -> int:
@@ -42,7 +43,7 @@ def write_table(path: Path) -> int:
         writer.writerow(COLUMNS)
         for number in range(UNITS):
             code, parent = f"H{number % PARENTS:02d}.{number:05d}", f"H{number % PARENTS:02d}"
-            unit = ["766", "2024-09", "", code, f"UBND xã số {number}", parent]
+            unit = [NATIONAL, "2024-09", "", code, f"UBND xã số {number}", parent]
             scores = {axis: round(top * rng.uniform(0.5, 1), 2) for axis, top in AXES.items()}
             figures: list[tuple[object, ...]] = [
                 (axis, score, AXES[axis], "", "") for axis, score in scores.items()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from service.figures import AXES, COUNT_CODES, FigureValue
+from service.indicators import CKMB, CLGQ, MDHL, MDSH, TDGQ, TTTT
 from service.notices.congvan import congvan
 from service.notices.documents import Issuer
 from service.notices.notice_charts import congvan_charts
@@ -44,12 +45,15 @@ STEMS = ("Tân", "Bình", "An", "Thạnh", "Vĩnh", "Đông", "Phước", "Xuân
          "Long", "Hưng", "Thuận", "Quang", "Trung", "Nghĩa", "Lộc")  # fmt: skip
 #: Phụ lục I's metrics by axis: (code, dossiers a month at most, rate reported without counts).
 METRICS = {
-    "CKMB": (("PUBLISH_ON_TIME", 40, True), ("DOSSIER_SYNC", 600, False)),
-    "TDGQ": (("PROCESSED_ON_TIME", 600, False),),
-    "CLGQ": (("ONLINE_SUBMISSION", 600, False),),
-    "TTTT": (("ONLINE_PAYMENT", 300, False), ("FEE_FORMALITY_PAID_ONLINE", 60, True)),
-    "MDHL": (("DOSSIER_RECEIVING_SATISFACTION", 400, True),),
-    "MDSH": (("SO_HOA_GIAY_TO_GIAI_QUYET", 600, False), ("ORIGINAL_RESULT_AVAILABLE", 600, True)),
+    CKMB.code: (("PUBLISH_ON_TIME", 40, True), ("DOSSIER_SYNC", 600, False)),
+    TDGQ.code: (("PROCESSED_ON_TIME", 600, False),),
+    CLGQ.code: (("ONLINE_SUBMISSION", 600, False),),
+    TTTT.code: (("ONLINE_PAYMENT", 300, False), ("FEE_FORMALITY_PAID_ONLINE", 60, True)),
+    MDHL.code: (("DOSSIER_RECEIVING_SATISFACTION", 400, True),),
+    MDSH.code: (
+        ("SO_HOA_GIAY_TO_GIAI_QUYET", 600, False),
+        ("ORIGINAL_RESULT_AVAILABLE", 600, True),
+    ),
 }
 
 

@@ -23,10 +23,12 @@ from typing import Any
 from service.app import App
 from service.config import Settings
 from service.figures import AXES, COUNT_CODES, FigureValue, UnitRecord
+from service.indicators import NATIONAL, TTTT
 from service.periods import Period
 from service.scoring.national import NationalInput, analyse, national_rows
 from service.scoring.report import score_rows
 from service.snapshots import SnapshotKey, StoredUnit, store_snapshots
+from service.sync import SOURCE
 
 PROVINCES, COMMUNES, MONTHS = 34, 3321, 24
 Work = Callable[[NationalInput], Sequence[Any]]
@@ -53,7 +55,7 @@ def figures(rng: random.Random, level: float) -> dict[str, FigureValue]:
         result[code] = FigureValue(code, "count", float(rng.randrange(0, 30)))
     paid = rng.randrange(0, 200)
     result["ONLINE_PAYMENT"] = FigureValue(
-        "ONLINE_PAYMENT", "metric", None, None, "TTTT", paid, paid + rng.randrange(0, 40)
+        "ONLINE_PAYMENT", "metric", None, None, TTTT.code, paid, paid + rng.randrange(0, 40)
     )
     return result
 
@@ -110,11 +112,11 @@ def time_reading(data: dict[Period, list[StoredUnit]]) -> float:
                     )
                     for u in data[period]
                 ]
-                key = SnapshotKey("portal-766", "766", str(period), period.last_day, "final")
+                key = SnapshotKey(SOURCE, NATIONAL, str(period), period.last_day, "final")
                 store_snapshots(session, key, records)
         started = time.perf_counter()
         with app.sessions()() as session:
-            rows = score_rows(session, app.schemes, "766", last)
+            rows = score_rows(session, app.schemes, NATIONAL, last)
         elapsed = time.perf_counter() - started
         app.engine.dispose()
     assert len(rows) == COMMUNES

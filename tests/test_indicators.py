@@ -1,7 +1,7 @@
 """The index's vocabulary has one home: `service/indicators.py`.
 
-The walk reads every Python module of `service/` and `jobs/` (string constants, by
-`ast`) and every Jinja template of `templates/` (quoted words), and fails where an
+The walk reads every Python module of `service/`, `jobs/` and `bench/` (string
+constants, by `ast`) and every Jinja template of `templates/` (quoted words), and fails where an
 axis code, a count's figure code or key, or the national scheme's id is spelled
 anywhere but the registry. Out of its scope:
 
@@ -96,7 +96,9 @@ def spelled_words() -> dict[str, set[str]]:
     """File (relative) → the domain words it spells, outside the registry and the simulator."""
     words = domain_words()
     found: dict[str, set[str]] = {}
-    modules = [path for folder in ("service", "jobs") for path in (ROOT / folder).rglob("*.py")]
+    modules = [
+        path for folder in ("service", "jobs", "bench") for path in (ROOT / folder).rglob("*.py")
+    ]
     templates = list((ROOT / "templates").rglob("*.j2"))
     for path in [*modules, *templates]:
         name = path.relative_to(ROOT).as_posix()
