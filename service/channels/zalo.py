@@ -295,9 +295,10 @@ def _incoming(update: Any) -> Incoming | None:
     chat = message.get("chat") or {}
     sender = message.get("from") or {}
     chat_id = str(chat.get("id", ""))
-    # In a private chat the chat is the person; in a group the sender is named.
+    # In a private chat the chat is the person; in a group the sender is named (and a
+    # group message naming nobody is nobody's: it must not pass for the chat's own).
     group = str(chat.get("chat_type", "PRIVATE")).upper() == "GROUP"
-    user_id = str(sender.get("id", chat_id)) if group else chat_id
+    user_id = str(sender.get("id") or "?") if group else chat_id
     name = str(sender.get("display_name") or sender.get("name") or user_id)
     text = message["text"]
     return Incoming(chat_id, user_id, name, text, acknowledged_id(text)) if chat_id else None

@@ -22,6 +22,7 @@ from service.alerts.models import Alert, ChannelAddress, DeliveryStatus
 from service.alerts.outbox import Outbox, SendReport
 from service.alerts.rules import Rule
 from service.bot_replies import (
+    NOT_ASSIGNED,
     NOT_RECIPIENT,
     YOUR_CHAT,
     BotUnavailable,
@@ -229,3 +230,24 @@ def test_the_bot_command_answers_replies_until_stopped_and_stops_on_a_rejected_t
     assert zalo.sent_texts("minh-zalo") == [YOUR_CHAT.format(chat_id="minh-zalo")]
     with pytest.raises(BotUnavailable, match="Zalo rejected the bot token"):
         asyncio.run(answer("1:rejected"))
+
+
+def test_in_a_group_a_listed_member_acknowledges_and_a_message_naming_nobody_does_not(
+    app, sessions, zalo, tmp_path
+):
+    [_] = queue(sessions, channel="zalo", address="g1", person="team")
+    zalo.chats = None
+    send(sessions, zalo)
+    alert_id = deliveries(sessions)[0].alert_id
+    group = {"id": "g1", "chat_type": "GROUP"}
+    nobody = {"message_id": "x", "chat": group, "text": f"OK {alert_id}"}
+    zalo.push_update({"event_name": "message.text.received", "message": nobody})
+    team = DIRECTORY + '[[people]]\nid = "team"\nname = "Nhóm"\nchannel = "zalo"\naddress = "g1"\n'
+    reply_bot(sessions, app, team, tmp_path, zalo)
+    assert zalo.sent_texts("g1")[1:] == [NOT_ASSIGNED]
+    zalo.push_text("g1", f"OK {alert_id}", user_id=LAN, group=True)
+    reply_bot(sessions, app, team, tmp_path, zalo)
+    assert zalo.sent_texts("g1")[2].startswith("Đã ghi nhận.")
+    with sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None and alert.acknowledged_by == "Nguyễn Thị Lan"
