@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import indicators
+from service.alerts.messages import alert_line
 from service.alerts.rules import Rule
 from service.notices.texts import TextsError, load_texts
 from service.periods import Period
@@ -150,6 +151,22 @@ def test_a_rule_may_count_only_what_the_registry_says_alerts():
     assert Rule(id="x", kind="count_above", topic="t", count=indicators.OVERDUE.key).count
     with pytest.raises(ValueError, match="unknown count 'received'"):
         Rule(id="x", kind="count_above", topic="t", count=indicators.RECEIVED.key)
+
+
+@pytest.mark.parametrize("count", list(indicators.ALERTING.values()), ids=lambda c: c.key)
+def test_an_alert_about_a_count_says_the_registry_s_noun(count):
+    rule = Rule(id=count.key, kind="count_above", topic=count.key, count=count.key)
+    fired = alert_line("fired", rule, 1174, None, "2026-08", {"what_it_takes": []})
+    resolved = alert_line("resolved", rule, 0, 1174, "2026-08", {})
+    assert fired == f"⚠️ 1.174 {count.noun} (tháng 8/2026)."
+    assert resolved == f"✅ Đã khắc phục: không còn {count.noun} (tháng 8/2026)."
+
+
+@pytest.mark.parametrize("axis", list(indicators.AXES.values()), ids=lambda a: a.code)
+def test_an_alert_about_a_falling_axis_names_it_as_the_registry_does(axis):
+    rule = Rule(id="fell", kind="fell_by", topic="falling", field=axis.code, points=0.5)
+    line = alert_line("fired", rule, 0.6, None, "2026-08", {"what_it_takes": []})
+    assert line == f"⚠️ {axis.name} giảm 0,6 điểm so với kỳ trước (tháng 8/2026)."
 
 
 @pytest.mark.parametrize(
