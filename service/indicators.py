@@ -6,13 +6,14 @@ word again; `tests/test_indicators.py` walks the code and the templates to keep 
 
 - An **axis** (trục) of the national index (Quyết định 766/QĐ-TTg, `domain.md`):
   its code, the portal endpoint that scores it, its maximum and its Vietnamese name.
-- A **count** people act on: its figure code (as stored), its key in output rows,
+- A **count** of dossiers (or procedures): its figure code (as stored), its key in output rows,
   rules and the staff directory's topics, where the portal gives it, the axis it
   belongs to, the Vietnamese words that name it, and the what-it-takes indicator
   that says how to bring it down. A count with `alerts` set is an alert topic and a
   column of `dvcwatch scores`.
 
-Adding a count that alerts is one row here plus its reader in `portal/parse.py`.
+Adding a count that alerts is one row here plus its reader in `portal/parse.py`
+(and a rule in `config/rules.toml` that names its key, to make it fire).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Axis:
 
 @dataclass(frozen=True)
 class Count:
-    """A number of dossiers people act on; see the module doc."""
+    """A number the portal gives per unit (dossiers, procedures); see the module doc."""
 
     code: str  # the figure code, as stored: OVERDUE
     key: str  # output rows, rules, directory topics: overdue
