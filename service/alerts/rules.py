@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from service import indicators
 from service.config import ConfigError
@@ -55,20 +55,15 @@ class Rule(BaseModel):
     hours: Annotated[float, Field(gt=0)] = 36.0
     bypass_quiet_hours: bool = False
 
-    @field_validator("count")
+    @field_validator("count", "field")
     @classmethod
-    def _a_count_that_alerts(cls, key: str | None) -> str | None:
-        if key is not None and key not in indicators.ALERTING:
-            raise ValueError(f"unknown count {key!r} (known: {', '.join(indicators.ALERTING)})")
-        return key
-
-    @field_validator("field")
-    @classmethod
-    def _total_or_an_axis(cls, code: str) -> str:
-        if code != TOTAL and code not in indicators.AXES:
-            known = ", ".join([TOTAL, *indicators.AXES])
-            raise ValueError(f"unknown field {code!r} (known: {known})")
-        return code
+    def _a_registry_word(cls, word: str | None, info: ValidationInfo) -> str | None:
+        """A count that alerts; TOTAL or an axis (`service/indicators.py`)."""
+        counting = info.field_name == "count"
+        known = list(indicators.ALERTING) if counting else [TOTAL, *indicators.AXES]
+        if word is not None and word not in known:
+            raise ValueError(f"unknown {info.field_name} {word!r} (known: {', '.join(known)})")
+        return word
 
     def applies_to(self, unit_code: str, group: str) -> bool:
         return "*" in self.units or unit_code in self.units or group in self.units
