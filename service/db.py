@@ -92,6 +92,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(_alembic_config(engine), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo the migrations after `revision` (for tests and a rollback by hand)."""
+    command.downgrade(_alembic_config(engine), revision)
+
+
 def require_current(engine: Engine) -> None:
     """Fail with a clear message when the schema is missing or behind the code."""
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()

@@ -2,16 +2,104 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import zlib
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, func, insert, select, text
 
 import service.alerts.models  # noqa: F401  (the tables the migrations must create)
 import service.claims  # noqa: F401
 import service.notices.models  # noqa: F401
-from service.models import Base
+from service.db import downgrade, make_engine, session_factory, upgrade
+from service.figures import FigureValue, UnitRecord, content_sha256
+from service.models import Base, Figure, RawResponse
+from service.portal.client import PortalResponse
+from service.raw_archive import RawArchive, body_of
+from service.snapshots import SnapshotKey, latest_units, previous_snapshots, store_snapshots
 
 
 def test_the_migrated_schema_matches_the_models(app):
     with app.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def total_of(total: float) -> tuple[FigureValue, ...]:
+    return (FigureValue("TOTAL", "total", total, 100.0),)
+
+
+def test_an_existing_database_keeps_every_figure_and_answer_through_0007_0008_and_0009(db_url):
+    """A database written before snapshots were intervals and bodies were shared
+    (revision 0006: a copy per day, bodies in their rows) upgrades with nothing lost:
+    readers see the same latest reading and the one before, the archived answer
+    reads back; later readings extend the newest snapshot; a downgrade puts the
+    shared bodies back in their rows."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0006")
+    tables = MetaData()
+    tables.reflect(engine)
+    day = dt.datetime(2026, 8, 20)
+    body = json.dumps({"data": {"evaluation": []}}).encode()
+    with engine.begin() as connection:
+        run = connection.execute(
+            insert(tables.tables["fetch_runs"]).returning(tables.tables["fetch_runs"].c.id),
+            {"job": "sync", "scope": "H44", "period": "2026-08", "status": "ok",
+             "started_at": day, "units_seen": 1, "snapshots_written": 1},
+        ).scalar_one()  # fmt: skip
+        unit = connection.execute(
+            insert(tables.tables["units"]).returning(tables.tables["units"].c.id),
+            {"department_id": "d-1", "code": "H44.116", "name": "UBND xã Bình Phú",
+             "unit_group": "COMMUNE", "first_seen": day, "last_seen": day},
+        ).scalar_one()  # fmt: skip
+        for number, (as_of, total) in enumerate([(20, 70.0), (21, 70.0), (22, 75.5)], start=1):
+            connection.execute(
+                insert(tables.tables["snapshots"]),
+                {"id": number, "source": "portal-766", "scheme": "766", "unit_id": unit,
+                 "period": "2026-08", "as_of": dt.date(2026, 8, as_of), "revision": 1,
+                 "completeness": "running", "content_sha256": content_sha256(total_of(total)),
+                 "fetch_run_id": run, "created_at": day},
+            )  # fmt: skip
+            connection.execute(
+                insert(tables.tables["figures"]),
+                {"snapshot_id": number, "code": "TOTAL", "kind": "total", "value": total,
+                 "max_value": 100.0},
+            )  # fmt: skip
+        connection.execute(
+            insert(tables.tables["raw_responses"]),
+            {"fetch_run_id": run, "endpoint": "transparency", "request_body": "{}",
+             "fetched_at": day, "body": zlib.compress(body),
+             "body_sha256": hashlib.sha256(body).hexdigest(), "body_size": len(body)},
+        )  # fmt: skip
+    upgrade(engine)
+    sessions = session_factory(engine)
+
+    def readings() -> tuple[dt.date, float | None, float | None]:
+        with sessions() as session:
+            [latest] = latest_units(session, "766", "2026-08")
+            before = previous_snapshots(session, "766", "2026-08")[latest.unit_id]
+        return latest.as_of, latest.figures["TOTAL"].value, before.figures["TOTAL"].value
+
+    assert readings() == (dt.date(2026, 8, 22), 75.5, 70.0)
+    with sessions() as session:
+        [old] = session.scalars(select(RawResponse)).all()
+        assert body_of(session, old) == body
+    key = SnapshotKey("portal-766", "766", "2026-08", dt.date(2026, 8, 23), "running")
+    record = UnitRecord("d-1", "H44.116", "UBND xã Bình Phú", "COMMUNE", total_of(75.5))
+    with sessions.begin() as session:
+        assert store_snapshots(session, key, [record]).written == 0
+    assert readings() == (dt.date(2026, 8, 23), 75.5, 75.5)  # unchanged since the 22nd
+    archive = RawArchive(sessions, run)  # the same answer archived after the upgrade
+    archive(PortalResponse("transparency", {}, 200, "application/json", body, day, None))
+    with sessions() as session:
+        figures = session.scalar(select(func.count()).select_from(Figure))
+        shared = session.scalars(select(RawResponse.body).order_by(RawResponse.id)).all()
+    assert figures == 3 and shared[1] is None
+    downgrade(engine, "0007")
+    with engine.connect() as connection:
+        bodies = connection.execute(text("SELECT body FROM raw_responses ORDER BY id")).all()
+    assert [zlib.decompress(b) for (b,) in bodies] == [body, body]
+    engine.dispose()

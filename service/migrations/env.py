@@ -1,7 +1,15 @@
-"""Alembic environment: runs on the engine handed over by `service.db.upgrade`."""
+"""Alembic environment: runs on the engine handed over by `service.db.upgrade`.
+
+On SQLite, a migration that alters a table rebuilds it (batch mode: copy, drop,
+rename). With foreign keys enforced, dropping the old table would delete the
+rows that reference it through ON DELETE CASCADE (every figure of a snapshot)
+or fail on the others; so foreign keys are off while the migrations run, as
+SQLite's documentation prescribes for altering a table, and the references are
+checked before the transaction commits.
+"""
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 import service.alerts.models  # noqa: F401  (registers the alerting tables)
 import service.claims  # noqa: F401  (registers the job claims)
@@ -9,10 +17,30 @@ import service.notices.models  # noqa: F401  (registers the notice archive)
 from service.models import Base
 
 engine: Engine = context.config.attributes["engine"]
-with engine.begin() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-    )
-    context.run_migrations()
+
+
+def _check_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"a migration broke {len(broken)} reference(s): {broken[:5]}")
+
+
+with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # outside any transaction, where SQLite honours it
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # ends SQLAlchemy's autobegun transaction; SQLite opened none
+    try:
+        with connection.begin():
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=sqlite,
+            )
+            context.run_migrations()
+            if sqlite:
+                _check_references(connection)
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
