@@ -29,6 +29,7 @@ from service.app import App
 from service.channels.console import ConsoleChannel
 from service.clock import local_today, utcnow
 from service.config import NoticeSettings, PortalSettings, Settings
+from service.indicators import NATIONAL, NOT_DIGITISED, NOT_PAID_ONLINE, OVERDUE, UNSYNCED
 from service.models import Snapshot
 from service.notices.produce import Request, write_notice
 from service.output import scores_table
@@ -37,7 +38,7 @@ from service.portal.client import PortalClient
 from service.portal.simulator import GeneratedSource, PortalSimulator
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import score_rows
-from service.sync import SCHEME, sync_province
+from service.sync import sync_province
 
 DEMO_DB = Path("var/demo.db")
 CONFIG = Path(__file__).resolve().parents[1] / "config"  # the project's own rules and schemes
@@ -120,7 +121,7 @@ def _first_province(portal: PortalSettings, period: Period) -> str:
 def _show_scores(app: App, stream: TextIO, province: str, last: Period) -> list[dict[str, Any]]:
     with app.sessions()() as session:
         rows = [
-            r for r in score_rows(session, app.schemes, SCHEME, last) if r["group"] == "COMMUNE"
+            r for r in score_rows(session, app.schemes, NATIONAL, last) if r["group"] == "COMMUNE"
         ]
     stream.write(
         f"\n2. Communes of {province}, {last}: the portal's scores, changes since "
@@ -140,8 +141,8 @@ def demo_directory(units: list[str]) -> Directory:
         )
 
     people = (
-        person("mot-cua", "Nguyễn Thị Lan", "Bộ phận Một cửa", {"overdue", "not_digitised"}),
-        person("ke-toan", "Trần Thu Hoà", "Kế toán", {"not_paid_online", "unsynced"}),
+        person("mot-cua", "Nguyễn Thị Lan", "Bộ phận Một cửa", {OVERDUE.key, NOT_DIGITISED.key}),
+        person("ke-toan", "Trần Thu Hoà", "Kế toán", {NOT_PAID_ONLINE.key, UNSYNCED.key}),
         person("chu-tich", "Lê Văn Hùng", "Chủ tịch", {"falling", "rank", "band"}),
     )
     return Directory(people, operators=("chu-tich",))

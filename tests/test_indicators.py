@@ -64,8 +64,6 @@ SIMULATOR = frozenset(
 PENDING: dict[str, set[str]] = {
     "service/config.py": {"766"},  # scheme: str = indicators.NATIONAL
     "service/bot_replies.py": {"766"},  # score_rows(session, book, NATIONAL, period)
-    "service/portal/client.py": {"CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"},
-    "service/demo.py": {"overdue", "not_digitised", "not_paid_online", "unsynced"},
 }
 
 

@@ -25,6 +25,7 @@ from urllib.parse import quote
 import requests
 from bs4 import BeautifulSoup
 
+from service import indicators
 from service.clock import utcnow
 from service.config import PortalSettings
 from service.periods import Period
@@ -41,15 +42,8 @@ from service.portal.transport import (
 API_PREFIX = "/api/v1/reporting/evaluation/"
 PAGE_PATH = "/danh-gia-chat-luong-phuc-vu"
 
-#: The six axis endpoints, by the axis each one scores.
-AXIS_ENDPOINTS: dict[str, str] = {
-    "transparency": "CKMB",
-    "dvc-progress-tree": "TDGQ",
-    "provide-online-tree": "CLGQ",
-    "formality-online-payment-tree": "TTTT",
-    "handling-satisfaction": "MDHL",
-    "dossier-digitized": "MDSH",
-}
+#: The six axis endpoints, by the axis each one scores (the registry's order).
+AXIS_ENDPOINTS: dict[str, str] = {axis.endpoint: axis.code for axis in indicators.AXES.values()}
 SERVICE_RESULTS = "service-results"
 #: Everything one province-period needs, in the order it is fetched.
 PROVINCE_ENDPOINTS: tuple[str, ...] = (SERVICE_RESULTS, *AXIS_ENDPOINTS)
