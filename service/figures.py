@@ -18,7 +18,7 @@ from service import indicators
 AXES: dict[str, float] = {code: axis.maximum for code, axis in indicators.AXES.items()}
 
 #: The counts people act on (alert topics): output key → figure code.
-COUNT_CODES: dict[str, str] = {key: count.code for key, count in indicators.ALERTING.items()}
+COUNT_CODES: dict[str, str] = {key: count.code for key, count in indicators.IN_ROWS.items()}
 
 
 @dataclass(frozen=True)

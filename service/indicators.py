@@ -50,6 +50,7 @@ class Count:
     topic_name: str  # a button's short name: "quá hạn"
     effort: str | None = None  # the what-it-takes indicator that brings it down
     alerts: bool = False  # an alert topic and a column of the scores
+    reported: bool = False  # in every score row's `counts` though no alert is about it
     scheme: str = NATIONAL
 
 
@@ -84,7 +85,7 @@ NOT_DIGITISED = Count(
 NO_E_RESULT = Count(
     "NO_E_RESULT", "no_e_result", MDSH.code, ("ORIGINAL_RESULT_AVAILABLE",),
     "hồ sơ chưa có kết quả điện tử", "Hồ sơ chưa có kết quả điện tử", "Chưa KQĐT",
-    "chưa có kết quả điện tử",
+    "chưa có kết quả điện tử", reported=True,  # a column of seed 000's Báo cáo appendix
 )  # fmt: skip
 NOT_PAID_ONLINE = Count(
     "NOT_PAID_ONLINE", "not_paid_online", TTTT.code,
@@ -115,6 +116,11 @@ COUNTS: Mapping[str, Count] = {
 }  # fmt: skip
 #: The counts people act on (alert topics, scores' columns), by output key, in this order.
 ALERTING: Mapping[str, Count] = {count.key: count for count in COUNTS.values() if count.alerts}
+#: The counts of a score row (`counts` of `dvcwatch scores`, the notices): the alerting
+#: ones and those a document reports.
+IN_ROWS: Mapping[str, Count] = {
+    count.key: count for count in COUNTS.values() if count.alerts or count.reported
+}
 #: Every count by output key.
 BY_KEY: Mapping[str, Count] = {count.key: count for count in COUNTS.values()}
 

@@ -65,6 +65,7 @@ def test_sync_then_scores_then_status(db_url, config, simulator, capsys):
     bình_phú = next(r for r in rows if r["unit_code"] == "H44.116")
     assert bình_phú["axes"]["TDGQ"] == {"score": 17.62, "max": 20.0, "delta": None}
     assert bình_phú["counts"]["overdue"] == 95 and bình_phú["period"] == "2026-08"
+    assert bình_phú["counts"]["no_e_result"] == 796 - 629  # Phụ lục I: 629/796 with a result
     assert main(dvcwatch("status", "--format", "json", db_url=db_url, config=config)) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["runs"][0]["status"] == "ok" and report["runs"][0]["scope"] == "H44"
