@@ -24,6 +24,7 @@ from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, Deliv
 from service.channels.base import ChannelUnauthorized, DeliveryError, Incoming
 from service.channels.messages import escape_html
 from service.clock import to_local, utcnow
+from service.indicators import NATIONAL
 from service.models import Unit
 from service.notices.names import official_name
 from service.notices.vnformat import number, period_short
@@ -144,7 +145,7 @@ def status_reply(
         return NO_UNITS
     if period is None:
         return "Chưa có số liệu nào được đồng bộ."
-    rows = {row["unit_code"]: row for row in score_rows(session, book, "766", period)}
+    rows = {row["unit_code"]: row for row in score_rows(session, book, NATIONAL, period)}
     if requested is not None:
         row = rows.get(requested)
         if not view.includes(requested, row["parent_code"] if row else None):

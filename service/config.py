@@ -28,6 +28,7 @@ from pydantic import (
 from service.channels.base import BotSettings
 from service.channels.registry import TelegramSettings, bot_settings
 from service.channels.zalo import ZaloSettings
+from service.indicators import NATIONAL
 
 DEFAULT_CONFIG_PATH = Path("config/dvcwatch.toml")
 #: The schemes, rules and holidays that ship with dvcwatch, found from the source tree so
@@ -191,7 +192,7 @@ class NoticeUnit(_Section):
 
     unit: Annotated[str, Field(min_length=1)]
     kind: Literal["congvan", "baocao"] = "congvan"
-    scheme: str = "766"
+    scheme: str = NATIONAL
     issuer: IssuerSettings = IssuerSettings()
 
 

@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 #: The series of the portal's 2026 evaluation API. The pre-2025 `rest.jsp`
 #: API scores differently and would be another source: no change across them.
 SOURCE = f"portal-{NATIONAL}"
-SCHEME = NATIONAL  # the name `demo.py` imports; the id is `indicators.NATIONAL`
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 SCOPE_LENGTH = 64  # fetch_runs.scope
@@ -87,8 +86,8 @@ class Province:
 def snapshot_key(period: Period, today: dt.date) -> SnapshotKey:
     """A closed period is read as final on its last day; a running one as of today."""
     if period.is_closed(today):
-        return SnapshotKey(SOURCE, SCHEME, str(period), period.last_day, "final")
-    return SnapshotKey(SOURCE, SCHEME, str(period), today, "running")
+        return SnapshotKey(SOURCE, NATIONAL, str(period), period.last_day, "final")
+    return SnapshotKey(SOURCE, NATIONAL, str(period), today, "running")
 
 
 def sync_province(

@@ -10,10 +10,6 @@ anywhere but the registry. Out of its scope:
 - `templates/notices/texts.toml`: an office's editable prose keyed by the registry's
   words, which the loader checks against the registry (tested below), like
   `config/rules.toml`.
-
-`PENDING` lists the places that still spell a word in files another engineer owns
-while this change lands; each entry is the exact literal left there, and the walk
-fails when one is gone, so the list can only shrink.
 """
 
 from __future__ import annotations
@@ -60,11 +56,6 @@ SIMULATOR = frozenset(
         "tree_answers",
     )
 )
-#: Literals awaiting a one-line change in a file this change does not own (see the report).
-PENDING: dict[str, set[str]] = {
-    "service/config.py": {"766"},  # scheme: str = indicators.NATIONAL
-    "service/bot_replies.py": {"766"},  # score_rows(session, book, NATIONAL, period)
-}
 
 
 def domain_words() -> set[str]:
@@ -110,15 +101,8 @@ def spelled_words() -> dict[str, set[str]]:
 
 
 def test_no_domain_word_is_spelled_outside_the_registry():
-    spelled = spelled_words()
-    unexpected = {
-        name: sorted(words - PENDING.get(name, set()))
-        for name, words in spelled.items()
-        if words - PENDING.get(name, set())
-    }
-    assert unexpected == {}, "spell these through service.indicators"
-    stale = {name: words - spelled.get(name, set()) for name, words in PENDING.items()}
-    assert {name: words for name, words in stale.items() if words} == {}, "drop from PENDING"
+    spelled = {name: sorted(words) for name, words in spelled_words().items()}
+    assert spelled == {}, "spell these through service.indicators"
 
 
 def test_the_walk_finds_a_word_spelled_again(tmp_path):
