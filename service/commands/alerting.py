@@ -90,25 +90,36 @@ def run_deliver(app: App, _args: argparse.Namespace) -> int:
 
 
 def run_bot(app: App, _args: argparse.Namespace) -> int:
+    """`dvcwatch bot`: answer on Telegram when it is configured, else on the first
+    channel that reads replies instead of buttons (Zalo). `dvcwatch run` answers on all."""
     import sys
 
     from service.alerts import setup
-    from service.bot import BotUnavailable, answer_until_stopped, build_application
+    from service.bot import answer_until_stopped, build_application
+    from service.bot_replies import BotUnavailable, Replies, ReplyBot, answer_replies_until_stopped
     from service.commands.common import EXIT_FAILED
 
     telegram = app.settings.channels.telegram
     token = app.settings.secret(telegram.token_env)
-    if not telegram.enabled or token is None:
-        raise UsageError(
-            f"the bot needs channels.telegram.enabled = true and the token in {telegram.token_env}"
-        )
     provinces = [watch.province for watch in app.settings.watch]
     directory = setup.directory(app.settings)
-    application = build_application(
-        token, telegram.base_url, app.sessions(), directory, app.schemes, provinces
-    )
     try:
-        asyncio.run(answer_until_stopped(application, telegram.token_env))
+        if telegram.enabled and token is not None:
+            application = build_application(
+                token, telegram.base_url, app.sessions(), directory, app.schemes, provinces
+            )
+            asyncio.run(answer_until_stopped(application, telegram.token_env))
+            return EXIT_OK
+        replies = [c for c in setup.channels(app.settings).values() if isinstance(c, Replies)]
+        if not replies:
+            zalo = app.settings.channels.zalo
+            raise UsageError(
+                f"the bot needs channels.telegram.enabled = true and the token in "
+                f"{telegram.token_env}, or channels.zalo.enabled = true and the token in "
+                f"{zalo.token_env}"
+            )
+        bot = ReplyBot(replies[0], app.sessions(), directory, app.schemes, provinces)
+        asyncio.run(answer_replies_until_stopped(bot))
     except BotUnavailable as exc:
         print(f"dvcwatch: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -113,3 +113,25 @@ def test_run_goes_on_when_zalo_rejects_the_token_and_never_shows_it(zalo_world, 
     assert re.search(r"bot: last success -, last failure \d{4}-", status.stdout)
     secret = rejected.split(":")[1]
     assert secret not in text + status.stdout + status.stderr
+
+
+def test_the_bot_command_answers_on_zalo_when_telegram_is_off(zalo_world, db_url, tmp_path):
+    """`dvcwatch bot` without Telegram: it answers Zalo's /start, and stops on SIGTERM."""
+    zalo, config = zalo_world
+    assert main(["db", "upgrade", "--db", db_url, "--config", str(config)]) == 0
+    env = {**os.environ, "DVCWATCH_ZALO_TOKEN": DEFAULT_TOKEN}
+    env.pop("DVCWATCH_TELEGRAM_TOKEN", None)
+    with (tmp_path / "bot.log").open("wb") as output:
+        bot = subprocess.Popen(
+            [DVCWATCH, "bot", "--config", str(config), "--db", db_url],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        zalo.push_text(ZALO_CHAT, "/start")
+        wait_for(lambda: bool(zalo.sent_texts(ZALO_CHAT)))
+    finally:
+        assert stop(bot) < 30
+    assert bot.returncode == 0, (tmp_path / "bot.log").read_text()
+    assert ZALO_CHAT in zalo.sent_texts(ZALO_CHAT)[0]  # the chat id to register
