@@ -34,8 +34,8 @@ from service.clock import local_today, utcnow
 from service.config import NoticeUnit
 from service.models import RawResponse
 from service.notice_batch import FAILED, write_batch
+from service.notices.caption import notice_caption
 from service.notices.produce import Request, Written
-from service.notices.vnformat import period_short
 from service.periods import Period
 from service.raw_archive import drop_unreferenced_bodies
 from service.sync import UnknownProvince, sync_province
@@ -208,16 +208,18 @@ def _configured(units: tuple[NoticeUnit, ...], scope: str) -> NoticeUnit | None:
 def _queue_documents(
     context: Context, session: Session, unit: NoticeUnit, due: Due, files: list[Written]
 ) -> None:
-    """One delivery per recipient of the unit's notices (topic "notice"): the .docx with a
-    short Vietnamese caption. Keys make a re-run queue nothing twice."""
+    """One delivery per recipient of the unit's notices (topic "notice"): the .docx with
+    what the notice says in a few lines (`notices/caption.py`; where a channel cannot
+    carry the file, that text is what the person reads). Keys make a re-run queue
+    nothing twice."""
     docx = next((f for f in files if f.format == "docx"), None)
     if docx is None:
         return
     directory = setup.directory(context.app.settings)
-    label = "Công văn" if unit.kind == "congvan" else "Báo cáo"
-    caption = escape_html(
-        f"{label} kết quả đánh giá {period_short(due.period)} của {unit.unit} (tệp Word)."
+    summary = notice_caption(
+        session, context.app.schemes, unit.kind, unit.unit, unit.scheme, due.period
     )
+    caption = escape_html(f"{summary}\nTệp Word đính kèm.")
     for person in recipients(directory, unit.unit, unit.unit.split(".")[0], "notice"):
         session.add(
             Delivery(

@@ -6,6 +6,7 @@ PostgreSQL each test gets its own schema, dropped afterwards.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -76,3 +77,20 @@ def app(db_url: str) -> Iterator[App]:
 @pytest.fixture
 def sessions(app: App) -> sessionmaker[Session]:
     return app.sessions()
+
+
+@pytest.fixture
+def phu_tho(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """`sessions` holding Phú Thọ's 2026-08, synced from the simulator replaying the
+    real captures."""
+    from service.periods import Period
+    from service.portal.simulator import PortalSimulator, ReplaySource
+    from service.sync import sync_province
+
+    with PortalSimulator(ReplaySource(PHU_THO)) as simulator:
+        settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        outcome = sync_province(
+            sessions, settings, "H44", Period.parse("2026-08"), dt.date(2026, 11, 22)
+        )
+    assert outcome.status == "ok", outcome.error
+    return sessions

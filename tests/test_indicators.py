@@ -15,25 +15,19 @@ anywhere but the registry. Out of its scope:
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from service import indicators
 from service.alerts.messages import alert_line
 from service.alerts.rules import Rule
 from service.notices.texts import TextsError, load_texts
-from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
 from service.scoring.effort import FORMULAS
 from service.scoring.national import EFFORT_FIGURES
 from service.snapshots import latest_units
-from service.sync import sync_province
-from tests.conftest import FAST_PORTAL, PHU_THO
 from tests.test_sync import capture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,20 +170,9 @@ def test_a_summary_row_counting_an_unknown_figure_is_refused(tmp_path):
         load_texts(tmp_path)
 
 
-@pytest.fixture
-def synced(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    with PortalSimulator(ReplaySource(PHU_THO)) as simulator:
-        settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
-        outcome = sync_province(
-            sessions, settings, "H44", Period.parse("2026-08"), dt.date(2026, 11, 22)
-        )
-    assert outcome.status == "ok", outcome.error
-    return sessions
-
-
-def test_every_count_is_stored_as_its_registry_row_says_the_portal_gives_it(synced):
+def test_every_count_is_stored_as_its_registry_row_says_the_portal_gives_it(phu_tho):
     """A field is taken as it is; a metric or a (whole, part) pair is what is missing."""
-    with synced() as session:
+    with phu_tho() as session:
         units = latest_units(session, indicators.NATIONAL, "2026-08")
     answers = {axis.code: capture(axis.endpoint) for axis in indicators.AXES.values()}
     checked = 0

@@ -299,7 +299,9 @@ async def _send(channel: Channel, message: Claimed) -> Receipt:
     except OSError as error:
         detail = f"cannot read {path}: {error.strerror or error}"
         raise PermanentDeliveryError(PermanentReason.BAD_REQUEST, detail) from None
-    return await channel.send_document(recipient, Document(path.name, content, message.text_html))
+    # "congvan-H44.116-2026-08-v1.docx", not "v1.docx": the name a person sees and saves
+    name = f"{path.parent.name}-{path.name}" if path.parent.name else path.name
+    return await channel.send_document(recipient, Document(name, content, message.text_html))
 
 
 def _dead_here(worker: str) -> bool:

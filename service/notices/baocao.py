@@ -14,6 +14,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from service.notices.baocao_appendix import class_of, ranking_appendix
 from service.notices.documents import (
@@ -37,6 +38,12 @@ from service.scoring.changes import round2
 
 #: How many units a list in the text names before "và N đơn vị khác".
 SHORT_LIST = 5
+
+
+def members_of_set(rows: Sequence[dict[str, Any]], parent: str) -> list[dict[str, Any]]:
+    """The units a Báo cáo of the set under `parent` covers: its communes (or the
+    units of an imported set), not the province's own agencies."""
+    return [r for r in rows if r["parent_code"] == parent and r["group"] != "AGENCY"]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
 from service.indicators import NATIONAL
-from service.notices.baocao import baocao
+from service.notices.baocao import baocao, members_of_set
 from service.notices.congvan import comparable, congvan
 from service.notices.documents import Issuer, Notice
 from service.notices.models import NoticeFile
@@ -199,7 +199,7 @@ def _baocao(
     rows: list[dict[str, Any]],
     previous_rows: list[dict[str, Any]],
 ) -> tuple[Notice, dict[str, bytes], list[int]]:
-    members = [r for r in rows if r["parent_code"] == request.unit and r["group"] != "AGENCY"]
+    members = members_of_set(rows, request.unit)
     if not members:
         raise NoticeError(f"--unit {request.unit}: no units of this set for {request.period}")
     earlier = [r for r in previous_rows if r["parent_code"] == request.unit]
