@@ -73,6 +73,9 @@ def test_the_service_delivers_through_zalo_and_a_reply_acknowledges(zalo_world, 
         assert stop(service) < 30
     assert zalo.sent_texts("stranger") == ["Bạn không nhận cảnh báo này nên không thể xác nhận."]
     assert all(len(text) <= 2000 and "<b>" not in text for text in zalo.sent_texts(ZALO_CHAT))
+    notice = next(t for t in zalo.sent_texts(ZALO_CHAT) if "Tệp Word đính kèm" in t)
+    assert "Công văn kết quả đánh giá" in notice and "Điểm tổng hợp" in notice  # what it says
+    assert re.search(r"«congvan-H01\.\d+-\d{4}-\d{2}-v1\.docx»", notice), notice  # its file
     sent = [(c.chat_id, c.params["text"]) for c in zalo.calls("sendMessage") if c.status == 200]
     assert len(sent) == len(set(sent))  # nothing twice
     app = App(Settings.model_validate({"database": {"url": db_url}}))
