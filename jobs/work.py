@@ -25,6 +25,7 @@ from service import claims
 from service.alerts import setup
 from service.alerts.directory import recipients
 from service.alerts.engine import evaluate
+from service.alerts.fanout import current_address
 from service.alerts.models import Delivery
 from service.alerts.outbox import Outbox, SendReport
 from service.app import App
@@ -221,13 +222,19 @@ def _queue_documents(
     )
     caption = escape_html(f"{summary}\nTệp Word đính kèm.")
     for person in recipients(directory, unit.unit, unit.unit.split(".")[0], "notice"):
+        address = current_address(session, person)
+        if address is None:  # delivery gave this address up (blocked, gone): as for alerts
+            log.warning(
+                "notices %s %s: %s's address is deactivated", due.scope, due.period, person.id
+            )
+            continue
         session.add(
             Delivery(
                 idempotency_key=f"notice:{due.scope}:{due.period}:v{docx.version}:{person.id}:"
                 f"{person.channel}",
                 person_id=person.id,
                 channel=person.channel,
-                address=person.address,
+                address=address,
                 unit_label=unit.unit,
                 text_html=caption,
                 document_path=str(docx.path),

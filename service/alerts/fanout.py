@@ -70,7 +70,7 @@ def fan_out(
     not_before = now if urgent else policy.calendar.next_delivery_time(now)
     deliveries = []
     for person in people:
-        address = _current_address(session, person)
+        address = current_address(session, person)
         if address is None:
             continue  # deactivated: the delivery_failed operator alert covers it
         delivery = Delivery(
@@ -97,7 +97,7 @@ def digest_key(person: str, channel: str, now: dt.datetime) -> str:
     return f"{person}:{channel}:{now.isoformat()}"
 
 
-def _current_address(session: Session, person: Person) -> str | None:
+def current_address(session: Session, person: Person) -> str | None:
     """The person's address as delivery last learnt it (migrated, or None if dead)."""
     learnt = session.scalars(
         select(ChannelAddress).where(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from jobs.leader import take_term
 from jobs.steps import catch_up
 from jobs.work import Context
-from service.alerts.models import Delivery
+from service.alerts.models import ChannelAddress, Delivery
 from service.app import App
 from service.claims import JobClaim
 from service.clock import LOCAL_TZ
@@ -75,3 +75,23 @@ def test_the_quarter_and_the_year_are_written_once_on_their_working_day(app, tmp
     claims = _claims(app)
     assert claims["2021-Q1"] is None and claims["2021"] is None
     assert "no tt01 units in this set for 2021-Q4" in (claims["2021-Q4"] or "")
+
+
+def test_a_notice_skips_an_address_delivery_has_given_up(app, tmp_path):
+    """As for alerts: a chat that blocked the bot gets no notice queued (it would only
+    fail again); the notice is still written and its claim done."""
+    for table in TABLES:
+        import_file(app.sessions(), DATA / table, app.schemes, None, dt.date(2021, 4, 6))
+    with app.sessions().begin() as session:
+        session.add(
+            ChannelAddress(
+                person_id="vp", channel="console", from_address="vp", address="vp",
+                active=False, reason="blocked",
+            )
+        )  # fmt: skip
+    april = _context(app, tmp_path, dt.datetime(2021, 4, 6, 10, 0, tzinfo=LOCAL_TZ))
+    assert asyncio.run(catch_up(april)) == 1
+    with app.sessions()() as session:
+        assert session.scalars(select(Delivery)).all() == []
+    assert _claims(app)["2021-Q1"] is None
+    assert list((tmp_path / "out").glob("baocao-DBD-2021-Q1/v1.docx"))
