@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -75,6 +76,58 @@ def pending(app: App) -> bool:
         return session.scalar(waiting) is not None
 
 
+@dataclass
+class KilledRuns:
+    """What a series of killed senders left: how many kills landed, what `status` listed
+    as uncertain, and every (chat, text) the fake server accepted, counted."""
+
+    kills: int
+    uncertain: set[int]
+    received: Counter[tuple[str, str]]
+
+
+def run_killed_senders(
+    app: App, fake: FakeTelegram, killer: Killer, channel_toml: str, token: tuple[str, str],
+    kills_wanted: int, spread: int, rng: random.Random, folder: Path,
+) -> KilledRuns:  # fmt: skip
+    """Run `dvcwatch deliver` against `fake` until `kills_wanted` of them are killed at a
+    random request (1 to `spread` requests after the last kill), then once to the end."""
+    config = folder / "dvcwatch.toml"
+    config.write_text(
+        f"[channels]\nconsole = false\n{channel_toml}\nenabled = true\n"
+        f'base_url = "{fake.base_url}"\n',
+        encoding="utf-8",
+    )
+    command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
+    env = {**os.environ, token[0]: token[1]}  # (variable, the fake's token)
+    kills = 0
+    for _ in range(kills_wanted * 3):
+        killer.killed.clear()
+        with killer.lock:
+            killer.at = killer.seen + rng.randint(1, spread)
+            killer.process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+        killer.process.wait(timeout=RUN_TIMEOUT)
+        kills += killer.killed.is_set()
+        # A sender may end before its kill point when what is left is not yet due (a
+        # retry after a 429 on a busy machine): run it again while anything is pending.
+        if kills == kills_wanted or not (killer.killed.is_set() or pending(app)):
+            break
+    with killer.lock:
+        killer.at = None
+    final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    status = subprocess.run(
+        [DVCWATCH, "status", "--db", app.settings.database.url, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert status.returncode == 0, status.stderr
+    listed = {row["message"] for row in json.loads(status.stdout)["uncertain"]}
+    received = Counter((str(c.chat_id), c.params["text"]) for c in fake.calls("sendMessage"))
+    return KilledRuns(kills, listed, received)
+
+
 def test_killed_senders_double_nothing_and_every_loss_is_listed_uncertain(app, tmp_path):
     seed = int(os.environ.get("DVCWATCH_KILL_SEED", random.randrange(10**6)))
     print(f"kill seed: {seed}")
@@ -82,42 +135,12 @@ def test_killed_senders_double_nothing_and_every_loss_is_listed_uncertain(app, t
     queue_everything(app)
     killer = Killer()
     with FakeTelegram(on_request=killer) as telegram:
-        config = tmp_path / "dvcwatch.toml"
-        config.write_text(
-            f"[channels]\nconsole = false\n[channels.telegram]\nenabled = true\n"
-            f'base_url = "{telegram.base_url}"\n',
-            encoding="utf-8",
-        )
-        command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
-        env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN}
-        kills = 0
-        for _ in range(KILLS * 3):
-            killer.killed.clear()
-            with killer.lock:
-                killer.at = killer.seen + rng.randint(1, 12)
-                killer.process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-            killer.process.wait(timeout=RUN_TIMEOUT)
-            kills += killer.killed.is_set()
-            # A sender may end before its kill point when what is left is not yet due (a
-            # retry after a 429 on a busy machine): run it again while anything is pending.
-            if kills == KILLS or not (killer.killed.is_set() or pending(app)):
-                break
-        with killer.lock:
-            killer.at = None
-        final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-        assert final.returncode == 0, final.stderr
-        status = subprocess.run(
-            [DVCWATCH, "status", "--db", app.settings.database.url, "--format", "json"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        received = Counter(
-            (call.chat_id, call.params["text"]) for call in telegram.calls("sendMessage")
-        )
+        runs = run_killed_senders(
+            app, telegram, killer, "[channels.telegram]",
+            ("DVCWATCH_TELEGRAM_TOKEN", DEFAULT_TOKEN), KILLS, 12, rng, tmp_path,
+        )  # fmt: skip
+    kills, listed, received = runs.kills, runs.uncertain, runs.received
     assert kills >= 15, f"only {kills} kills landed (seed {seed})"
-    assert status.returncode == 0, status.stderr
-    listed = {row["message"] for row in json.loads(status.stdout)["uncertain"]}
     with app.sessions()() as session:
         rows = session.scalars(select(OutboxMessage)).all()
     expected = {row.id: (row.address, row.text_html) for row in rows}
