@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from service.channels.base import (
@@ -32,6 +33,7 @@ from service.channels.base import (
     TransientDeliveryError,
     UncertainDeliveryError,
 )
+from service.channels.tokens import redact_token_in_logs
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -175,3 +177,31 @@ class PacedChannel(Channel):
             except UncertainDeliveryError as error:
                 raise TransientDeliveryError(error.detail, address=recipient.address) from None
             self._ready = True
+
+
+class BotChannel(PacedChannel):
+    """A bot API's channel: its token (refused if blank, kept out of every log line),
+    the variable that holds it (named in errors), its address, timeout and clock."""
+
+    title = "bot"  # "Telegram", "Zalo": as an operator reads it
+
+    def __init__(
+        self,
+        token: str,
+        token_env: str,
+        base_url: str,
+        timeout_seconds: float,
+        limits: ChannelLimits,
+        limiter: RateLimiter | None,
+        now: Callable[[], datetime],
+    ) -> None:
+        if not token.strip():
+            raise ValueError(f"a {self.title} bot token is required")
+        redact_token_in_logs(token)
+        self._token, self._token_env, self._base_url = token, token_env, base_url
+        self.timeout_seconds = timeout_seconds
+        self._now = now
+        super().__init__(limits, limiter)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"

@@ -46,9 +46,9 @@ from service.channels.base import (
     target_message_id,
 )
 from service.channels.messages import TELEGRAM_MESSAGE_LIMIT, split_message, utf16_length
-from service.channels.pacing import PacedChannel, RateLimiter
+from service.channels.pacing import BotChannel, RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
-from service.channels.tokens import redact_token_in_logs, scrub
+from service.channels.tokens import scrub
 from service.clock import utcnow
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -71,7 +71,7 @@ warnings.filterwarnings(
 T = TypeVar("T")
 
 
-class TelegramChannel(PacedChannel):
+class TelegramChannel(BotChannel):
     """Sends through the Bot API at `base_url` ("…/bot", the token is appended) with
     `timeout_seconds` for connecting, reading, writing and waiting for a pooled
     connection (uploads get three times that to write). Lengths follow `limits`;
@@ -86,6 +86,7 @@ class TelegramChannel(PacedChannel):
     """
 
     name = "telegram"
+    title = "Telegram"
 
     def __init__(
         self,
@@ -99,17 +100,7 @@ class TelegramChannel(PacedChannel):
         limiter: RateLimiter | None = None,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
-        if not token.strip():
-            raise ValueError("a Telegram bot token is required")
-        redact_token_in_logs(token)
-        self._token = token
-        self._token_env = token_env
-        self._base_url = base_url
-        self.timeout_seconds = timeout_seconds
-        self.limits = limits
-        super().__init__(limits, limiter)
-        self._now = now
-        self._ready = False
+        super().__init__(token, token_env, base_url, timeout_seconds, limits, limiter, now)
         self._bot = Bot(
             token,
             base_url=base_url,
@@ -117,9 +108,6 @@ class TelegramChannel(PacedChannel):
             request=_http(timeout_seconds, pool_size=64),
             get_updates_request=_http(timeout_seconds, pool_size=1),
         )
-
-    def __repr__(self) -> str:
-        return f"TelegramChannel(base_url={self._base_url!r})"
 
     async def send(self, recipient: Recipient, message: Message) -> Receipt:
         parts = split_message(message.text_html, self._max_chars())

@@ -61,8 +61,8 @@ from service.channels.base import (
     target_message_id,
 )
 from service.channels.messages import plain_text, split_message
-from service.channels.pacing import PacedChannel, RateLimiter
-from service.channels.tokens import redact_token_in_logs, scrub
+from service.channels.pacing import BotChannel, RateLimiter
+from service.channels.tokens import scrub
 from service.clock import utcnow
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
@@ -125,7 +125,7 @@ def acknowledged_id(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-class ZaloChannel(PacedChannel):
+class ZaloChannel(BotChannel):
     """Sends through the Zalo Bot API at `base_url` ("…/bot", the token is appended)
     with `timeout_seconds` for connecting, reading, writing and waiting for a pooled
     connection. Lengths follow `limits`; pacing follows `limiter` (inject one on a fake
@@ -134,6 +134,7 @@ class ZaloChannel(PacedChannel):
     """
 
     name = "zalo"
+    title = "Zalo"
 
     def __init__(
         self,
@@ -148,21 +149,11 @@ class ZaloChannel(PacedChannel):
     ) -> None:
         import httpx
 
-        if not token.strip():
-            raise ValueError("a Zalo bot token is required")
-        redact_token_in_logs(token)
-        self._token, self._token_env = token, token_env
-        self._base_url = base_url
-        self.timeout_seconds = timeout_seconds
-        self._now = now
-        super().__init__(limits, limiter)
+        super().__init__(token, token_env, base_url, timeout_seconds, limits, limiter, now)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds),
             limits=httpx.Limits(max_connections=64),
         )
-
-    def __repr__(self) -> str:
-        return f"ZaloChannel(base_url={self._base_url!r})"
 
     async def send(self, recipient: Recipient, message: Message) -> Receipt:
         """Sends the plain text, split where longer than a message (cut as HTML, so a
