@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 
 from service import indicators
 
@@ -55,12 +56,16 @@ class UnitRecord:
 FIGURE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FigureValue))
 
 
+_FIELDS_OF = attrgetter(*FIGURE_FIELDS)
+
+
 def content_sha256(figures: tuple[FigureValue, ...]) -> str:
-    """A fingerprint of a unit's figures, independent of their order."""
-    rows = sorted(([getattr(f, name) for name in FIGURE_FIELDS] for f in figures), key=_by_code)
+    """A fingerprint of a unit's figures, independent of their order (the JSON array of
+    their fields' arrays sorted by code: stored fingerprints stay comparable)."""
+    rows = sorted(map(_FIELDS_OF, figures), key=_by_code)
     canonical = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _by_code(row: list[object]) -> str:
+def _by_code(row: tuple[object, ...]) -> str:
     return str(row[0])

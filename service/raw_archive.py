@@ -2,16 +2,22 @@
 
 A response's metadata is a `RawResponse` row; its bytes are a `RawBody` named by
 their SHA-256, stored once however many runs receive the same answer (a second
-identical sync adds a few hundred bytes of metadata, not another copy). Each
-response is committed as it arrives, so a run that fails later keeps its
-evidence; the lease of the run is renewed with it.
+identical sync adds a few hundred bytes of metadata, not another copy).
+
+Responses are committed in batches, and always before anything is parsed: the
+sync flushes the archive when its datasets are in and when it fails, so a run
+that fails later keeps its evidence. A batch is also committed when it holds
+`BATCH_BYTES` or has waited `BATCH_SECONDS` (a slow portal: the lease of the
+run is renewed with every batch, and a killed process loses at most that much).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import zlib
+from collections.abc import Callable
 
 from sqlalchemy import delete, exists
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,33 +27,62 @@ from service.models import RawBody, RawResponse
 from service.portal.client import PortalResponse
 from service.runs import renew
 
+BATCH_BYTES = 8 * 1024 * 1024
+BATCH_SECONDS = 30.0
+
 
 class RawArchive:
-    """Keeps every response of a run, each committed as it arrives."""
+    """Keeps every response of a run, committed in batches (see module doc)."""
 
-    def __init__(self, sessions: sessionmaker[Session], run_id: int) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        run_id: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.sessions = sessions
         self.run_id = run_id
+        self._clock = clock
+        self._waiting: list[PortalResponse] = []
+        self._since = 0.0
 
     def __call__(self, response: PortalResponse) -> None:
-        digest = hashlib.sha256(response.body).hexdigest()
+        if not self._waiting:
+            self._since = self._clock()
+        self._waiting.append(response)
+        held = sum(len(waiting.body) for waiting in self._waiting)
+        if held >= BATCH_BYTES or self._clock() - self._since >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the responses received since the last batch (with the run's lease)."""
+        if not self._waiting:
+            return
         with self.sessions.begin() as session:
-            keep_body(session, digest, response.body)
-            session.add(
-                RawResponse(
-                    fetch_run_id=self.run_id,
-                    endpoint=response.endpoint,
-                    request_body=json.dumps(response.request_body, ensure_ascii=False),
-                    http_status=response.status,
-                    content_type=response.content_type,
-                    fetched_at=response.fetched_at,
-                    body=None,
-                    body_sha256=digest,
-                    body_size=len(response.body),
-                    error=response.error,
-                )
-            )
+            kept: set[str] = set()
+            for response in self._waiting:
+                digest = hashlib.sha256(response.body).hexdigest()
+                if digest not in kept:
+                    keep_body(session, digest, response.body)
+                    kept.add(digest)
+                session.add(_metadata(self.run_id, response, digest))
             renew(session, self.run_id)
+        self._waiting = []
+
+
+def _metadata(run_id: int, response: PortalResponse, digest: str) -> RawResponse:
+    return RawResponse(
+        fetch_run_id=run_id,
+        endpoint=response.endpoint,
+        request_body=json.dumps(response.request_body, ensure_ascii=False),
+        http_status=response.status,
+        content_type=response.content_type,
+        fetched_at=response.fetched_at,
+        body=None,
+        body_sha256=digest,
+        body_size=len(response.body),
+        error=response.error,
+    )
 
 
 def keep_body(session: Session, digest: str, body: bytes) -> None:

@@ -23,9 +23,10 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
@@ -139,18 +140,42 @@ def store_snapshots(
             .values(last_seen=key.as_of, seen_at=utcnow())
         )
     if rows:
-        # Core inserts (not ORM flushes): one executemany per table, ids back in order.
-        snapshots, figures_table = _table(Snapshot), _table(Figure)
+        # A Core insert of the snapshots, ids back in order; the figures (thirty-odd a
+        # snapshot) as plain tuples straight to the driver.
+        snapshots = _table(Snapshot)
         ids = session.scalars(
             insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True), rows
         )
-        figure_rows = [
-            {"snapshot_id": snapshot_id, **_figure_row(figure)}
-            for snapshot_id, figures in zip(ids.all(), figure_sets, strict=True)
-            for figure in figures
-        ]
-        session.execute(insert(figures_table), figure_rows)
+        _insert_figures(
+            session,
+            [
+                (snapshot_id, *_FIELDS_OF(figure))
+                for snapshot_id, figures in zip(ids.all(), figure_sets, strict=True)
+                for figure in figures
+            ],
+        )
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
+
+
+_FIELDS_OF = attrgetter(*FIGURE_FIELDS)
+_FIGURE_COLUMNS = ", ".join(("snapshot_id", *FIGURE_FIELDS))
+
+
+def _insert_figures(session: Session, rows: list[tuple[object, ...]]) -> None:
+    """Many figure rows in the session's transaction: COPY on PostgreSQL, one
+    `executemany` of tuples elsewhere (no per-row statement compilation)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        copy = f"COPY {Figure.__tablename__} ({_FIGURE_COLUMNS}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(copy) as stream:  # type: ignore[union-attr]
+            for row in rows:
+                stream.write_row(row)
+        return
+    marks = ", ".join("?" * (1 + len(FIGURE_FIELDS)))
+    connection.exec_driver_sql(
+        f"INSERT INTO {Figure.__tablename__} ({_FIGURE_COLUMNS}) VALUES ({marks})", rows
+    )
 
 
 def _refuse_non_finite(records: Sequence[UnitRecord]) -> None:
@@ -165,7 +190,7 @@ def _refuse_non_finite(records: Sequence[UnitRecord]) -> None:
                     )
 
 
-def _table(model: type[Snapshot] | type[Figure]) -> Table:
+def _table(model: type[Snapshot] | type[Figure] | type[Unit]) -> Table:
     return cast(Table, model.__table__)
 
 
@@ -177,42 +202,87 @@ def upsert_units(
     A unit is found by its portal `department_id`, or by its code where the
     input has no department id (imported tables; the oldest unit with that code
     wins, see docs/architecture.md on codes reused across the 2025 reform).
+    Core statements: new units in one insert, changed ones in one executemany,
+    the day seen in one update per chunk.
     """
     present = [r for r in records if r is not None]
-    now = utcnow()
     known = _known_units(session, present)
-    ids = []
+    rows = []
     for record in present:
-        unit = known.get(_unit_key(record))
-        if unit is None:
-            unit = Unit(department_id=record.department_id, first_seen=now)
-            session.add(unit)
-            known[_unit_key(record)] = unit
-        unit.code = record.code or unit.code
-        unit.name = record.name or unit.name
-        if record.group != UnitGroup.UNKNOWN or unit.unit_group is None:
-            unit.unit_group = record.group
-        unit.parent_id = parent_id if parent_id is not None else unit.parent_id
-        unit.last_seen = now
-        ids.append(unit)
-    session.flush()
-    return [unit.id for unit in ids]
+        row = known.setdefault(_unit_key(record), _UnitRow(None, record.department_id))
+        row.refresh(record, parent_id)
+        rows.append(row)
+    now, units = utcnow(), _table(Unit)
+    fresh = list({id(row): row for row in rows if row.id is None}.values())
+    if fresh:
+        values = [{**row.columns(), "first_seen": now, "last_seen": now} for row in fresh]
+        inserted = session.scalars(
+            insert(units).returning(units.c.id, sort_by_parameter_order=True), values
+        )
+        for row, unit_id in zip(fresh, inserted.all(), strict=True):
+            row.id, row.changed = unit_id, False
+    changed = list({id(row): row for row in rows if row.changed}.values())
+    if changed:
+        session.execute(
+            update(units).where(units.c.id == bindparam("unit_id")),
+            [{"unit_id": row.id, **row.columns()} for row in changed],
+        )
+    for chunk in _chunks(sorted({row.id for row in rows if row.id is not None})):
+        session.execute(update(units).where(units.c.id.in_(chunk)).values(last_seen=now))
+    return [int(cast(int, row.id)) for row in rows]
+
+
+@dataclass
+class _UnitRow:
+    """A unit as the writer refreshes it (None `id`: not stored yet)."""
+
+    id: int | None
+    department_id: str | None
+    code: str | None = None
+    name: str = ""
+    group: str | None = None
+    parent_id: int | None = None
+    changed: bool = False
+
+    def refresh(self, record: UnitRecord, parent_id: int | None) -> None:
+        """What the newest input says of the unit; an absent code or name keeps the old."""
+        code = record.code or self.code
+        name = record.name or self.name
+        group = (
+            record.group if record.group != UnitGroup.UNKNOWN or self.group is None else self.group
+        )
+        parent = parent_id if parent_id is not None else self.parent_id
+        now = (code, name, group, parent)
+        if now != (self.code, self.name, self.group, self.parent_id):
+            self.code, self.name, self.group, self.parent_id = now
+            self.changed = True
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "department_id": self.department_id,
+            "code": self.code,
+            "name": self.name,
+            "unit_group": self.group,
+            "parent_id": self.parent_id,
+        }
 
 
 def _unit_key(record: UnitRecord) -> str:
     return record.department_id or f"code:{record.code}"
 
 
-def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, Unit]:
+def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, _UnitRow]:
     by_department = [r.department_id for r in records if r.department_id]
     by_code = [r.code for r in records if not r.department_id and r.code]
-    known: dict[str, Unit] = {}
+    known: dict[str, _UnitRow] = {}
+    columns = (Unit.id, Unit.department_id, Unit.code, Unit.name, Unit.unit_group, Unit.parent_id)
     for chunk in _chunks(by_department):
-        for unit in session.scalars(select(Unit).where(Unit.department_id.in_(chunk))):
-            known[str(unit.department_id)] = unit
+        for row in session.execute(select(*columns).where(Unit.department_id.in_(chunk))):
+            known[str(row.department_id)] = _UnitRow(*row)
     for chunk in _chunks(by_code):
-        for unit in session.scalars(select(Unit).where(Unit.code.in_(chunk)).order_by(Unit.id)):
-            known.setdefault(f"code:{unit.code}", unit)
+        query = select(*columns).where(Unit.code.in_(chunk)).order_by(Unit.id)
+        for row in session.execute(query):
+            known.setdefault(f"code:{row.code}", _UnitRow(*row))
     return known
 
 
@@ -293,10 +363,6 @@ def _snapshot_row(key: SnapshotKey, unit_id: int, revision: int, digest: str) ->
         "created_at": now,
         "seen_at": now,
     }
-
-
-def _figure_row(figure: FigureValue) -> dict[str, object]:
-    return {name: getattr(figure, name) for name in FIGURE_FIELDS}
 
 
 def latest_units(

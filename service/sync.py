@@ -1,7 +1,8 @@
 """Sync one province-period of the national index from the portal into snapshots.
 
 The run is recorded first (so even a crash leaves a trace), every response is
-archived raw as it arrives, and the snapshots are written in one transaction
+archived raw before anything is parsed (in batches: `raw_archive.RawArchive`),
+and the snapshots are written in one transaction
 together with the run's success, only after all seven datasets were fetched
 and parsed. Any failure stores no snapshot and records the reason and its
 kind: blocked, unavailable, bad_response, deadline (the run's own), parse,
@@ -83,6 +84,23 @@ class Province:
     name: str
 
 
+class ProvinceListing:
+    """The portal's list of provinces, asked at most once per period by a run of several
+    syncs (`dvcwatch sync` of many provinces): 1 + 7 requests a province, not 8. The
+    answer is archived by the sync that asked for it."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+
+    def rows(self, client: PortalClient, period: Period) -> list[dict[str, Any]]:
+        if str(period) not in self._rows:
+            listed = client.fetch_provinces(period)
+            rows = listed.get("evaluation") if isinstance(listed, dict) else None
+            rows = rows if isinstance(rows, list) else []
+            self._rows[str(period)] = [row for row in rows if isinstance(row, dict)]
+        return self._rows[str(period)]
+
+
 def snapshot_key(period: Period, today: dt.date) -> SnapshotKey:
     """A closed period is read as final on its last day; a running one as of today."""
     if period.is_closed(today):
@@ -98,46 +116,60 @@ def sync_province(
     today: dt.date,
     progress: Say | None = None,
     http: requests.Session | None = None,
+    listing: ProvinceListing | None = None,
 ) -> SyncOutcome:
     """Fetch, check and store one province-period (see module doc).
 
     Never raises for portal or data problems: they are the outcome's `status` and
     `error`, recorded in the run. Anything else (a bug, the database gone, Ctrl-C)
     is recorded as the run's failure too, then raised: no run is left `running`
-    unless the process itself dies.
+    unless the process itself dies. Pass one `listing` to the syncs of one run.
     """
     say = progress or (lambda _message: None)
     close_abandoned(sessions)
     run_id = start_run(sessions, "sync", province_ref[:SCOPE_LENGTH], str(period))
+    archive = RawArchive(sessions, run_id)
+    client = PortalClient(settings, archive, session=http)
     try:
-        return _sync(sessions, settings, province_ref, period, today, say, http, run_id)
+        return _sync(
+            sessions,
+            client,
+            archive,
+            listing or ProvinceListing(),
+            province_ref,
+            period,
+            today,
+            say,
+        )
     except EXPECTED_FAILURES as exc:
+        archive.flush()  # the evidence of the failure, before the failure is recorded
         status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
         _finish_failed(sessions, run_id, status, exc.kind, str(exc))
         return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc), kind=exc.kind)
     except BaseException as exc:
         kind = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "internal"
-        _record_crash(sessions, run_id, kind, exc)
+        _record_crash(sessions, archive, kind, exc)
         raise
 
 
 def _sync(
     sessions: sessionmaker[Session],
-    settings: PortalSettings,
+    client: PortalClient,
+    archive: RawArchive,
+    listing: ProvinceListing,
     province_ref: str,
     period: Period,
     today: dt.date,
     say: Say,
-    http: requests.Session | None,
-    run_id: int,
 ) -> SyncOutcome:
-    client = PortalClient(settings, RawArchive(sessions, run_id), session=http)
-    province = resolve_province(sessions, client, province_ref, period)
+    run_id = archive.run_id
+    province = resolve_province(sessions, client, province_ref, period, listing)
     datasets: dict[str, Any] = {}
     label = f"{province.code or province_ref} {period}"
     for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
         say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
         datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
+    archive.flush()  # raw first: what was received is kept before it is read
     parsed = parse_province(province.department_id, datasets)
     own = UnitRecord(
         province.department_id,
@@ -167,9 +199,14 @@ def _sync(
 
 
 def resolve_province(
-    sessions: sessionmaker[Session], client: PortalClient, ref: str, period: Period
+    sessions: sessionmaker[Session],
+    client: PortalClient,
+    ref: str,
+    period: Period,
+    listing: ProvinceListing,
 ) -> Province:
-    """A province from its departmentId or its code (`H44`), asking the portal if needed."""
+    """A province from its departmentId or its code (`H44`), asking the portal (once per
+    `listing`) if needed."""
     with sessions() as session:
         column = Unit.department_id if _UUID.match(ref) else Unit.code
         known = session.scalars(
@@ -179,9 +216,7 @@ def resolve_province(
         return Province(known.department_id, known.code, known.name)
     if not is_code(ref):
         raise UnknownProvince(f"{ref!r:.80} is neither a province code nor a departmentId")
-    listed = client.fetch_provinces(period)
-    rows = listed.get("evaluation") if isinstance(listed, dict) else None
-    rows = [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+    rows = listing.rows(client, period)
     for row in rows:
         if ref in (row.get("departmentId"), row.get("departmentCode")):
             reader = RecordReader(SERVICE_RESULTS)
@@ -199,16 +234,19 @@ def resolve_province(
 
 
 def _record_crash(
-    sessions: sessionmaker[Session], run_id: int, kind: str, exc: BaseException
+    sessions: sessionmaker[Session], archive: RawArchive, kind: str, exc: BaseException
 ) -> None:
-    """Record an unexpected end of the run without hiding it: if even that fails (the
-    database may be what broke), say so in the log and let the first error go on."""
+    """Keep what was received and record an unexpected end of the run without hiding
+    it: if even that fails (the database may be what broke), say so in the log and let
+    the first error go on."""
+    run_id = archive.run_id
     if isinstance(exc, KeyboardInterrupt):
         reason = str(exc) if str(exc) else "Ctrl-C (SIGINT)"
         reason = f"interrupted by {reason}"
     else:
         reason = f"{type(exc).__name__}: {exc}"
     try:
+        archive.flush()
         _finish_failed(sessions, run_id, RunStatus.FAILED, kind, reason)
     except Exception:
         log.exception("sync run %s ended by %s and could not be recorded", run_id, kind)

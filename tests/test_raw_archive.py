@@ -13,11 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.leader import take_term
 from jobs.work import Context, housekeeping
-from service.models import Figure, RawBody, RawResponse, Snapshot
+from service import sync
+from service.clock import utcnow
+from service.config import PortalSettings
+from service.models import FetchRun, Figure, RawBody, RawResponse, Snapshot
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
-from service.raw_archive import body_of
-from service.sync import sync_province
+from service.portal.client import PortalClient, PortalResponse
+from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
+from service.raw_archive import BATCH_SECONDS, RawArchive, body_of
+from service.runs import start_run
+from service.sync import ProvinceListing, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 
 AUGUST = Period.parse("2026-08")
@@ -85,3 +90,85 @@ def test_housekeeping_drops_a_body_only_when_no_response_names_it(app, sessions,
     context = Context(app, "test", clock=lambda: later, term=take_term(sessions, "test", later))
     assert housekeeping(context, "2026-09-11") == 7
     assert counts(sessions)["raw_bodies"] == 0
+
+
+def archived_endpoints(sessions: sessionmaker[Session], run_id: int) -> list[str]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(RawResponse.endpoint)
+                .where(RawResponse.fetch_run_id == run_id)
+                .order_by(RawResponse.id)
+            )
+        )
+
+
+def test_a_run_blocked_on_a_later_dataset_keeps_every_answer_it_received(sessions, simulator):
+    simulator.inject(Fault("403", endpoint="dossier-digitized", times=-1))
+    settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+    outcome = sync_province(sessions, settings, "H44", AUGUST, dt.date(2026, 8, 20))
+    assert outcome.kind == "blocked"
+    asked = [endpoint for endpoint, _body in simulator.requests_log]
+    assert archived_endpoints(sessions, outcome.run_id) == asked  # the 403 page included
+    assert asked[-1] == "dossier-digitized" and len(asked) > 2
+
+
+def test_a_bug_while_reading_keeps_the_answers_and_records_the_run(
+    sessions, simulator, monkeypatch: pytest.MonkeyPatch
+):
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug in the parser")
+
+    monkeypatch.setattr(sync, "parse_province", broken)
+    settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+    with pytest.raises(RuntimeError):
+        sync_province(sessions, settings, "H44", AUGUST, dt.date(2026, 8, 20))
+    with sessions() as session:
+        run = session.scalars(select(FetchRun)).one()
+    assert (run.status, run.error_kind) == ("failed", "internal")
+    asked = [endpoint for endpoint, _body in simulator.requests_log]
+    assert archived_endpoints(sessions, run.id) == asked and len(asked) == 8  # list + 7
+
+
+def test_several_provinces_in_one_run_ask_for_the_province_list_once(sessions):
+    source = GeneratedSource(seed=5, provinces=3, communes=6, agencies=3)
+    with PortalSimulator(source) as running:
+        settings = FAST_PORTAL.model_copy(update={"base_url": running.base_url})
+        listing = ProvinceListing()
+        codes = [row["departmentCode"] for row in listing.rows(client_of(settings), AUGUST)]
+        for code in codes:
+            outcome = sync_province(
+                sessions, settings, code, AUGUST, dt.date(2026, 9, 1), listing=listing
+            )
+            assert outcome.status == "ok", outcome.error
+        lists = [body for _, body in running.requests_log if "departmentType" in body]
+    assert len(codes) == 3 and len(lists) == 1  # this test's own call; no sync asked again
+    assert len(running.requests_log) == 1 + 7 * len(codes)
+
+
+def client_of(settings: PortalSettings) -> PortalClient:
+    return PortalClient(settings, archive=lambda _response: None)
+
+
+class Ticking:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_batch_is_committed_when_it_has_waited_long_enough(sessions):
+    run_id = start_run(sessions, "sync", "H44", "2026-08")
+    clock = Ticking()
+    archive = RawArchive(sessions, run_id, clock=clock)
+    answer = PortalResponse("transparency", {}, 200, "application/json", b"{}", utcnow())
+    archive(answer)
+    assert archived_endpoints(sessions, run_id) == []  # held for the batch
+    clock.now = BATCH_SECONDS
+    archive(answer)
+    assert archived_endpoints(sessions, run_id) == ["transparency", "transparency"]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RawBody)) == 1  # one body

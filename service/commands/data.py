@@ -30,7 +30,7 @@ from service.portal.client import PROVINCE_ENDPOINTS
 from service.runs import close_abandoned
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows
-from service.sync import UnknownProvince, sync_province
+from service.sync import ProvinceListing, UnknownProvince, sync_province
 
 
 def run_db_upgrade(app: App, _args: argparse.Namespace) -> int:
@@ -57,6 +57,7 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
     sessions = app.sessions()
     failed = unknown = 0
     steps = len(PROVINCE_ENDPOINTS)
+    listing = ProvinceListing()  # the portal's list of provinces asked once for them all
     with Progress(len(provinces) * steps, f"sync {period}") as progress:
         for province in provinces:
             said = 0
@@ -67,7 +68,9 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
                 progress.advance()
                 progress.step(message)
 
-            outcome = sync_province(sessions, portal, province, period, local_today(), show)
+            outcome = sync_province(
+                sessions, portal, province, period, local_today(), show, listing=listing
+            )
             progress.advance(max(0, steps - said))
             if outcome.kind == UnknownProvince.kind:
                 unknown += 1
