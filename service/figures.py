@@ -56,14 +56,22 @@ class UnitRecord:
 FIGURE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FigureValue))
 
 
-_FIELDS_OF = attrgetter(*FIGURE_FIELDS)
+#: A figure's fields as one tuple, in `FIGURE_FIELDS` order (a row of `figures`).
+fields_of = attrgetter(*FIGURE_FIELDS)
 
 
 def content_sha256(figures: tuple[FigureValue, ...]) -> str:
-    """A fingerprint of a unit's figures, independent of their order (the JSON array of
-    their fields' arrays sorted by code: stored fingerprints stay comparable)."""
-    rows = sorted(map(_FIELDS_OF, figures), key=_by_code)
-    canonical = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    """A fingerprint of a unit's figures, independent of their order."""
+    return fingerprint(list(map(fields_of, figures)))
+
+
+def fingerprint(rows: list[tuple[object, ...]]) -> str:
+    """The fingerprint of figures given as `fields_of` rows: the JSON array of those
+    rows sorted by code (stored fingerprints stay comparable). ValueError if a number
+    is NaN or infinite."""
+    canonical = json.dumps(
+        sorted(rows, key=_by_code), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -23,14 +23,13 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from operator import attrgetter
 from typing import TypeVar, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
-from service.figures import FIGURE_FIELDS, FigureValue, UnitRecord, content_sha256
+from service.figures import FIGURE_FIELDS, FigureValue, UnitRecord, fields_of, fingerprint
 from service.models import Figure, Snapshot, Unit, UnitGroup
 
 T = TypeVar("T")
@@ -113,13 +112,15 @@ def store_snapshots(
 
     Raises `NonFiniteFigure` (having written nothing) if a figure is NaN or infinite.
     """
-    _refuse_non_finite([*records, *([parent] if parent else [])])
+    if parent is not None:
+        _fingerprint(parent, list(map(fields_of, parent.figures)))
+    fields = [list(map(fields_of, record.figures)) for record in records]
+    digests = [_fingerprint(record, rows) for record, rows in zip(records, fields, strict=True)]
     parent_id = upsert_units(session, [parent], None)[0] if parent else None
     unit_ids = upsert_units(session, records, parent_id)
     stored = _stored_intervals(session, key, unit_ids)
     rows, figure_sets, revised, seen_again = [], [], 0, []
-    for unit_id, record in zip(unit_ids, records, strict=True):
-        digest = content_sha256(record.figures)
+    for unit_id, digest, figures in zip(unit_ids, digests, fields, strict=True):
         intervals = stored.get(unit_id, [])
         newest = _newest_by(key.as_of, intervals)
         if newest and newest.digest == digest:
@@ -132,7 +133,7 @@ def store_snapshots(
         revised += revision > 0
         rows.append(_snapshot_row(key, unit_id, revision + 1, digest))
         rows[-1]["fetch_run_id"] = fetch_run_id
-        figure_sets.append(record.figures)
+        figure_sets.append(figures)
     for chunk in _chunks(seen_again):
         session.execute(
             update(Snapshot)
@@ -149,7 +150,7 @@ def store_snapshots(
         _insert_figures(
             session,
             [
-                (snapshot_id, *_FIELDS_OF(figure))
+                (snapshot_id, *figure)
                 for snapshot_id, figures in zip(ids.all(), figure_sets, strict=True)
                 for figure in figures
             ],
@@ -157,7 +158,6 @@ def store_snapshots(
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
 
 
-_FIELDS_OF = attrgetter(*FIGURE_FIELDS)
 _FIGURE_COLUMNS = ", ".join(("snapshot_id", *FIGURE_FIELDS))
 
 
@@ -178,8 +178,11 @@ def _insert_figures(session: Session, rows: list[tuple[object, ...]]) -> None:
     )
 
 
-def _refuse_non_finite(records: Sequence[UnitRecord]) -> None:
-    for record in records:
+def _fingerprint(record: UnitRecord, fields: list[tuple[object, ...]]) -> str:
+    """The record's fingerprint; `NonFiniteFigure` naming the first NaN or infinity."""
+    try:
+        return fingerprint(fields)
+    except ValueError:
         for figure in record.figures:
             for name in _NUMBERS:
                 number = getattr(figure, name)
@@ -187,7 +190,8 @@ def _refuse_non_finite(records: Sequence[UnitRecord]) -> None:
                     raise NonFiniteFigure(
                         f"unit {record.code or record.department_id}: figure {figure.code}: "
                         f"{name} is {number}, not a number that can be stored"
-                    )
+                    ) from None
+        raise
 
 
 def _table(model: type[Snapshot] | type[Figure] | type[Unit]) -> Table:

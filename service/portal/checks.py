@@ -14,6 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 #: Codes and ids (`departmentCode`, `departmentId`, metric codes) are stored in
@@ -28,6 +29,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+@lru_cache(maxsize=1 << 16)  # a province's answers name the same ids and codes 7 times
 def is_code(value: str) -> bool:
     """Whether `value` is an identifier: 1-64 characters, no whitespace, path
     separators, quotes, semicolons or control characters, and not only dots."""
@@ -64,6 +66,16 @@ def read_json(body: bytes) -> Any:
 def _finite_float(text: str) -> float | NonFinite:
     value = float(text)
     return value if math.isfinite(value) else NonFinite(text)
+
+
+def _fits_kind(value: float, kind: str) -> bool:
+    """Whether a plain JSON number passes every check of `RecordReader.number` (NaN and
+    the infinities fail each comparison)."""
+    if kind == "ratio":
+        return 0 <= value <= 100
+    if not 0 <= value <= MAX_MAGNITUDE:
+        return False
+    return kind != "count" or isinstance(value, int) or value.is_integer()
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,20 @@ class RecordReader:
     ) -> str:
         """A non-empty one-line string of at most `limit` characters; "" when absent,
         null where not `required`, or refused."""
+        value = record.get(key)
+        if (
+            type(value) is str
+            and len(value) <= limit
+            and value.strip()
+            and not _CONTROL.search(value)
+        ):
+            return value  # the common case, without the checks that name a problem
+        return self.checked_text(record, key, unit, required, limit)
+
+    def checked_text(
+        self, record: dict[str, Any], key: str, unit: str, required: bool, limit: int
+    ) -> str:
+        """`text` through every check (each refusal named)."""
         if key not in record:
             if required:
                 self.problem(unit, key, "missing")
@@ -127,7 +153,14 @@ class RecordReader:
     def code(self, record: dict[str, Any], key: str, unit: str, required: bool = True) -> str:
         """An identifier: at most 64 characters, without whitespace, path separators,
         quotes, semicolons or control characters, and not only dots."""
-        value = self.text(record, key, unit, required, CODE_LENGTH)
+        value = record.get(key)
+        if type(value) is str and is_code(value):
+            return value  # the common case (a code is a non-empty one-line text)
+        return self.checked_code(record, key, unit, required)
+
+    def checked_code(self, record: dict[str, Any], key: str, unit: str, required: bool) -> str:
+        """`code` through every check (each refusal named)."""
+        value = self.checked_text(record, key, unit, required, CODE_LENGTH)
         if value and not is_code(value):
             self.problem(
                 unit, key, f"{value!r:.60} is not a code: one word without / \\ quotes or ;"
@@ -169,6 +202,15 @@ class RecordReader:
         problem unless `required` is False; so are NaN, Infinity and numbers
         beyond `MAX_MAGNITUDE`.
         """
+        value = record.get(key)
+        if (type(value) is int or type(value) is float) and _fits_kind(value, kind):
+            return float(value)  # a plain number (not bool, not NonFinite) that passes
+        return self.checked_number(record, key, unit, kind, required)
+
+    def checked_number(
+        self, record: dict[str, Any], key: str, unit: str, kind: str, required: bool
+    ) -> float | None:
+        """`number` through every check (each refusal named)."""
         if key not in record:
             if required:
                 self.problem(unit, key, "missing")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from service.portal.checks import ParseError, RecordReader, is_code, read_json
+from service.portal.checks import NonFinite, ParseError, RecordReader, is_code, read_json
 from service.portal.parse import read_identity
 
 UNIT = "H44.07 (UBND xã Thanh Ba)"
@@ -116,3 +118,44 @@ def test_one_problem_is_one_line_and_many_are_listed():
     assert "\n" not in str(ParseError(reader.problems))
     reader.number({"ratio": 140}, "ratio", UNIT, "ratio")
     assert str(ParseError(reader.problems)).startswith("2 problem(s) in the portal's answer:\n")
+
+
+_json_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**17), max_value=10**17),
+    st.floats(),  # NaN and the infinities included
+    st.text(max_size=70),
+    st.sampled_from(
+        ["H44.116", "ok", ".", "..a", "a b", "x/y", "d\x07", " H44", "a" * 64, "a" * 65]
+    ),
+    st.builds(NonFinite, st.sampled_from(["NaN", "Infinity", "1e400"])),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=400)
+@given(
+    value=_json_values,
+    absent=st.booleans(),
+    kind=st.sampled_from(["count", "ratio", "score"]),
+    required=st.booleans(),
+)
+def test_the_quick_reading_of_a_field_says_what_every_check_says(value, absent, kind, required):
+    """`number`, `text` and `code` take a short way for a well-formed value: on every
+    input they return what the full checks return, with the same problems named."""
+    record: dict[str, Any] = {} if absent else {"f": value}
+    pairs = [
+        (lambda r: r.number(record, "f", UNIT, kind, required),
+         lambda r: r.checked_number(record, "f", UNIT, kind, required)),
+        (lambda r: r.text(record, "f", UNIT, required, 64),
+         lambda r: r.checked_text(record, "f", UNIT, required, 64)),
+        (lambda r: r.code(record, "f", UNIT, required),
+         lambda r: r.checked_code(record, "f", UNIT, required)),
+    ]  # fmt: skip
+    for quick, checked in pairs:
+        quick_reader, checked_reader = RecordReader("transparency"), RecordReader("transparency")
+        got, expected = quick(quick_reader), checked(checked_reader)
+        assert got == expected or (got != got and expected != expected)
+        assert type(got) is type(expected)
+        assert quick_reader.problems == checked_reader.problems
