@@ -39,6 +39,7 @@ from service.notices.caption import notice_caption
 from service.notices.produce import Request, Written
 from service.periods import Period
 from service.raw_archive import drop_unreferenced_bodies
+from service.retention import drop_intermediate_readings
 from service.sync import UnknownProvince, sync_province
 
 log = logging.getLogger("dvcwatch.jobs")
@@ -244,13 +245,25 @@ def _queue_documents(
 
 
 def housekeeping(context: Context, day: str) -> int:
-    """Drop raw responses older than the retention; returns how many went."""
+    """Drop raw responses older than their retention, and the intermediate running
+    readings of periods closed longer than theirs (`service/retention.py`); returns
+    how many raw responses went."""
     if not _claim(context, "housekeeping", "raw", day):
         return 0
-    days = context.app.settings.schedules.raw_retention_days
-    cutoff = context.clock() - dt.timedelta(days=days)
+    schedules = context.app.settings.schedules
+    cutoff = context.clock() - dt.timedelta(days=schedules.raw_retention_days)
     with context.sessions.begin() as session:
         result = session.execute(delete(RawResponse).where(RawResponse.fetched_at < cutoff))
         drop_unreferenced_bodies(session)
+        readings = 0
+        if schedules.running_retention_days:
+            ended = context.today() - dt.timedelta(days=schedules.running_retention_days)
+            readings = drop_intermediate_readings(session, ended)
     _finish(context, "housekeeping", "raw", day, None)
+    log.info(
+        "housekeeping %s: %d raw responses and %d intermediate readings dropped",
+        day,
+        result.rowcount or 0,  # type: ignore[attr-defined]
+        readings,
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

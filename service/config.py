@@ -121,6 +121,7 @@ class ScheduleSettings(_Section):
     catch_up_every_seconds: Annotated[float, Field(gt=0)] = 3600.0
     catch_up_days: Annotated[int, Field(ge=1, le=31)] = 7
     raw_retention_days: Annotated[int, Field(ge=1)] = 90
+    running_retention_days: Annotated[int, Field(ge=0)] = 120  # 0: keep every reading
     health_address: str | None = "127.0.0.1:8766"  # /healthz and /metrics; None: off
     run_bot: bool = True  # with Telegram enabled, `dvcwatch run` also answers the bot
     timezone: Literal["Asia/Ho_Chi_Minh"] = "Asia/Ho_Chi_Minh"

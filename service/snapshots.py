@@ -134,7 +134,7 @@ def store_snapshots(
         rows.append(_snapshot_row(key, unit_id, revision + 1, digest))
         rows[-1]["fetch_run_id"] = fetch_run_id
         figure_sets.append(figures)
-    for chunk in _chunks(seen_again):
+    for chunk in chunks(seen_again):
         session.execute(
             update(Snapshot)
             .where(Snapshot.id.in_(chunk))
@@ -231,7 +231,7 @@ def upsert_units(
             update(units).where(units.c.id == bindparam("unit_id")),
             [{"unit_id": row.id, **row.columns()} for row in changed],
         )
-    for chunk in _chunks(sorted({row.id for row in rows if row.id is not None})):
+    for chunk in chunks(sorted({row.id for row in rows if row.id is not None})):
         session.execute(update(units).where(units.c.id.in_(chunk)).values(last_seen=now))
     return [int(cast(int, row.id)) for row in rows]
 
@@ -280,10 +280,10 @@ def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, _
     by_code = [r.code for r in records if not r.department_id and r.code]
     known: dict[str, _UnitRow] = {}
     columns = (Unit.id, Unit.department_id, Unit.code, Unit.name, Unit.unit_group, Unit.parent_id)
-    for chunk in _chunks(by_department):
+    for chunk in chunks(by_department):
         for row in session.execute(select(*columns).where(Unit.department_id.in_(chunk))):
             known[str(row.department_id)] = _UnitRow(*row)
-    for chunk in _chunks(by_code):
+    for chunk in chunks(by_code):
         query = select(*columns).where(Unit.code.in_(chunk)).order_by(Unit.id)
         for row in session.execute(query):
             known.setdefault(f"code:{row.code}", _UnitRow(*row))
@@ -308,7 +308,7 @@ def _stored_intervals(
     """Each unit's snapshots of the key's series and period (a few per period: one per
     change, not one per day)."""
     found: dict[int, list[_Interval]] = {}
-    for chunk in _chunks(unit_ids):
+    for chunk in chunks(unit_ids):
         query = select(
             Snapshot.unit_id,
             Snapshot.id,
@@ -335,10 +335,12 @@ def _newest_by(day: dt.date, intervals: Sequence[_Interval]) -> _Interval | None
     """The snapshot a reading of `day` continues: the newest (by last day seen, then
     revision) of those first seen on or before `day`."""
     candidates = [i for i in intervals if i.as_of <= day]
-    return max(candidates, key=lambda i: _order(i.as_of, i.last_seen, i.revision), default=None)
+    return max(
+        candidates, key=lambda i: reading_order(i.as_of, i.last_seen, i.revision), default=None
+    )
 
 
-def _order(as_of: dt.date, last_seen: dt.date, revision: int) -> tuple[dt.date, int]:
+def reading_order(as_of: dt.date, last_seen: dt.date, revision: int) -> tuple[dt.date, int]:
     """Newest first by this key: the last day seen, then the revision on that day (a
     snapshot read again on a later day was that day's first reading, revision 1)."""
     return last_seen, revision if as_of == last_seen else 1
@@ -401,7 +403,7 @@ def _newest(
         histories.setdefault(unit.id, []).append((snapshot, unit, parent_code))
     for history in histories.values():
         history.sort(
-            key=lambda item: _order(item[0].as_of, item[0].last_seen, item[0].revision),
+            key=lambda item: reading_order(item[0].as_of, item[0].last_seen, item[0].revision),
             reverse=True,
         )
         newest = history[0][0]
@@ -419,7 +421,7 @@ def _newest(
 def _figures_of(session: Session, snapshot_ids: list[int]) -> dict[int, dict[str, FigureValue]]:
     result: dict[int, dict[str, FigureValue]] = {}
     columns = [getattr(Figure, name) for name in FIGURE_FIELDS]
-    for chunk in _chunks(snapshot_ids):
+    for chunk in chunks(snapshot_ids):
         query = select(Figure.snapshot_id, *columns).where(Figure.snapshot_id.in_(chunk))
         for snapshot_id, *values in session.execute(query):
             figure = FigureValue(*values)
@@ -448,7 +450,7 @@ def _stored(
     )
 
 
-def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
+def chunks(items: Iterable[T]) -> Iterator[list[T]]:
     batch: list[T] = []
     for item in items:
         batch.append(item)
