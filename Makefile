@@ -22,12 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.national_sync
-	$(BIN)/python -m bench.scores_history
-	$(BIN)/python -m bench.telegram_digest
-	$(BIN)/python -m bench.notices
-	$(BIN)/python -m bench.import_large
-	$(BIN)/python -m bench.storage $${DVCWATCH_TEST_PG_URL:+--pg $$DVCWATCH_TEST_PG_URL}
+	$(BIN)/python -m bench.table $${DVCWATCH_TEST_PG_URL:+--pg $$DVCWATCH_TEST_PG_URL}
 
 clean:
 	rm -rf $(VENV) var out build *.egg-info

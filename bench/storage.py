@@ -31,12 +31,12 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 from sqlalchemy import text
 
+from bench import Result, emit, pg_schema_url
 from service.app import App
 from service.config import PortalSettings, Settings
 from service.figures import FigureValue, UnitRecord
@@ -159,18 +159,6 @@ def run(db_url: str, portal: PortalSettings, codes: list[str], seed: int) -> dic
     }
 
 
-def pg_schema_url(base: str) -> str:
-    """A fresh schema of the PostgreSQL database at `base`, as the tests make them."""
-    from sqlalchemy import create_engine
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return f"{base}?options=-csearch_path%3D{schema}"
-
-
 def report(label: str, figures: dict[str, float]) -> None:
     print(f"{label}: {figures['units']:.0f} units; first sync {figures['first'] / 1e6:.1f} MB")
     print(
@@ -208,6 +196,34 @@ def main() -> int:
     for label, figures in results.items():
         report(label, figures)
     limits = {"SQLite": 400, "PostgreSQL": 700}
+    command = "python -m bench.storage" + (" --pg URL" if args.pg else "")
+    for label, f in results.items():
+        per_year = f["changing_per_unit_day"] * 365
+        emit(
+            Result(
+                f"storage, {label}: a day with {f['changed_share']:.0%} of units changed",
+                f"{f['changing_per_unit_day']:.0f} B per unit per day",
+                "",
+                None,
+                f"< {limits[label]} B",
+                f["changing_per_unit_day"] < limits[label],
+                command=f"{command}; a year of such days: "
+                f"{per_year * f['units'] / PROVINCES / 1e6:,.1f} MB an average province "
+                f"({f['units'] / PROVINCES:.0f} units), {per_year * f['units'] / 1e6:,.0f} MB "
+                "the country",
+            )
+        )
+        emit(
+            Result(
+                f"storage, {label}: the same sync again",
+                f"{f['identical_per_province']:.0f} B per province",
+                "",
+                None,
+                "< 1,024 B",
+                f["identical_per_province"] < 1024,
+                command=command,
+            )
+        )
     met = all(
         f["identical_per_province"] < 1024 and f["changing_per_unit_day"] < limits[label]
         for label, f in results.items()
