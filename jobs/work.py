@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.plan import Due
@@ -33,7 +33,7 @@ from service.channels.base import Channel
 from service.channels.messages import escape_html
 from service.clock import local_today, utcnow
 from service.config import NoticeUnit
-from service.models import RawResponse
+from service.models import FetchRun, RawResponse
 from service.notice_batch import FAILED, write_batch
 from service.notices.caption import notice_caption
 from service.notices.produce import Request, Written
@@ -253,7 +253,14 @@ def housekeeping(context: Context, day: str) -> int:
     schedules = context.app.settings.schedules
     cutoff = context.clock() - dt.timedelta(days=schedules.raw_retention_days)
     with context.sessions.begin() as session:
-        result = session.execute(delete(RawResponse).where(RawResponse.fetched_at < cutoff))
+        named = select(FetchRun.answers_as_run).where(  # answers a newer run received again
+            FetchRun.answers_as_run.is_not(None), FetchRun.started_at >= cutoff
+        )
+        result = session.execute(
+            delete(RawResponse).where(
+                RawResponse.fetched_at < cutoff, RawResponse.fetch_run_id.not_in(named)
+            )
+        )
         drop_unreferenced_bodies(session)
         readings = 0
         if schedules.running_retention_days:

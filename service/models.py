@@ -96,6 +96,9 @@ class FetchRun(Base):
     owner_pid: Mapped[int | None] = mapped_column(Integer)
     owner_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # the run whose archived answers this run received again, byte for byte (it keeps
+    # no copy of their metadata; see service.raw_archive)
+    answers_as_run: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_fetch_runs_job_scope_period", "job", "scope", "period"),

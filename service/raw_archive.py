@@ -9,6 +9,11 @@ sync flushes the archive when its datasets are in and when it fails, so a run
 that fails later keeps its evidence. A batch is also committed when it holds
 `BATCH_BYTES` or has waited `BATCH_SECONDS` (a slow portal: the lease of the
 run is renewed with every batch, and a killed process loses at most that much).
+
+A run whose answers are all, byte for byte, those of the previous run of the same
+job, scope and period (same requests, statuses, content types, bodies; the
+steady state of a portal that did not change) keeps no copy of their metadata:
+it names that run in `fetch_runs.answers_as_run`. `answers_of` reads either.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ import time
 import zlib
 from collections.abc import Callable
 
-from sqlalchemy import delete, exists
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.models import RawBody, RawResponse
+from service.models import FetchRun, RawBody, RawResponse
 from service.portal.client import PortalResponse
 from service.runs import renew
 
@@ -45,6 +50,7 @@ class RawArchive:
         self._clock = clock
         self._waiting: list[PortalResponse] = []
         self._since = 0.0
+        self._committed = False  # a batch of this run is stored
 
     def __call__(self, response: PortalResponse) -> None:
         if not self._waiting:
@@ -54,23 +60,75 @@ class RawArchive:
         if held >= BATCH_BYTES or self._clock() - self._since >= BATCH_SECONDS:
             self.flush()
 
-    def flush(self) -> None:
-        """Commit the responses received since the last batch (with the run's lease)."""
+    def flush(self, last: bool = False) -> None:
+        """Commit the responses received since the last batch (with the run's lease).
+        `last`: the run will receive nothing more, so if its answers repeat the
+        previous run's, only that run is named."""
         if not self._waiting:
             return
+        rows = [_metadata(self.run_id, response) for response in self._waiting]
         with self.sessions.begin() as session:
-            kept: set[str] = set()
-            for response in self._waiting:
-                digest = hashlib.sha256(response.body).hexdigest()
-                if digest not in kept:
-                    keep_body(session, digest, response.body)
-                    kept.add(digest)
-                session.add(_metadata(self.run_id, response, digest))
+            repeated = (
+                _repeated(session, self.run_id, rows) if last and not self._committed else None
+            )
+            if repeated is not None:
+                session.get_one(FetchRun, self.run_id).answers_as_run = repeated
+            else:
+                kept: set[str] = set()
+                for response, row in zip(self._waiting, rows, strict=True):
+                    if row.body_sha256 not in kept:
+                        keep_body(session, row.body_sha256, response.body)
+                        kept.add(row.body_sha256)
+                    session.add(row)
+                self._committed = True
             renew(session, self.run_id)
         self._waiting = []
 
 
-def _metadata(run_id: int, response: PortalResponse, digest: str) -> RawResponse:
+def answers_of(session: Session, run_id: int) -> list[RawResponse]:
+    """The answers a run received, in order, wherever their metadata is kept."""
+    run = session.get_one(FetchRun, run_id)
+    holder = run.answers_as_run or run.id
+    query = select(RawResponse).where(RawResponse.fetch_run_id == holder).order_by(RawResponse.id)
+    return list(session.scalars(query))
+
+
+def _identity(row: RawResponse) -> tuple[object, ...]:
+    return (
+        row.endpoint,
+        row.request_body,
+        row.http_status,
+        row.content_type,
+        row.body_sha256,
+        row.error,
+    )
+
+
+def _repeated(session: Session, run_id: int, rows: list[RawResponse]) -> int | None:
+    """The run holding the previous run's answers if they are exactly `rows`."""
+    run = session.get_one(FetchRun, run_id)
+    previous = session.scalars(
+        select(FetchRun)
+        .where(
+            FetchRun.job == run.job,
+            FetchRun.scope == run.scope,
+            FetchRun.period == run.period,
+            FetchRun.id < run_id,
+        )
+        .order_by(FetchRun.id.desc())
+        .limit(1)
+    ).first()
+    if previous is None:
+        return None
+    holder = previous.answers_as_run or previous.id
+    earlier = answers_of(session, previous.id)
+    if [_identity(row) for row in earlier] != [_identity(row) for row in rows]:
+        return None
+    return holder
+
+
+def _metadata(run_id: int, response: PortalResponse) -> RawResponse:
+    digest = hashlib.sha256(response.body).hexdigest()
     return RawResponse(
         fetch_run_id=run_id,
         endpoint=response.endpoint,
@@ -110,4 +168,4 @@ def drop_unreferenced_bodies(session: Session) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-__all__ = ["RawArchive", "body_of", "drop_unreferenced_bodies", "keep_body"]
+__all__ = ["RawArchive", "answers_of", "body_of", "drop_unreferenced_bodies", "keep_body"]

@@ -142,7 +142,7 @@ def sync_province(
             say,
         )
     except EXPECTED_FAILURES as exc:
-        archive.flush()  # the evidence of the failure, before the failure is recorded
+        archive.flush(last=True)  # the evidence of the failure, before it is recorded
         status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
         _finish_failed(sessions, run_id, status, exc.kind, str(exc))
         return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc), kind=exc.kind)
@@ -169,7 +169,7 @@ def _sync(
     for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
         say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
         datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
-    archive.flush()  # raw first: what was received is kept before it is read
+    archive.flush(last=True)  # raw first: what was received is kept before it is read
     parsed = parse_province(province.department_id, datasets)
     own = UnitRecord(
         province.department_id,
@@ -246,7 +246,7 @@ def _record_crash(
     else:
         reason = f"{type(exc).__name__}: {exc}"
     try:
-        archive.flush()
+        archive.flush(last=True)
         _finish_failed(sessions, run_id, RunStatus.FAILED, kind, reason)
     except Exception:
         log.exception("sync run %s ended by %s and could not be recorded", run_id, kind)

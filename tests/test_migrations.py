@@ -16,7 +16,7 @@ import service.claims  # noqa: F401
 import service.notices.models  # noqa: F401
 from service.db import downgrade, make_engine, session_factory, upgrade
 from service.figures import FigureValue, UnitRecord, content_sha256
-from service.models import Base, Figure, RawResponse
+from service.models import Base, FetchRun, Figure, RawResponse
 from service.portal.client import PortalResponse
 from service.raw_archive import RawArchive, body_of
 from service.snapshots import SnapshotKey, latest_units, previous_snapshots, store_snapshots
@@ -32,7 +32,7 @@ def total_of(total: float) -> tuple[FigureValue, ...]:
     return (FigureValue("TOTAL", "total", total, 100.0),)
 
 
-def test_an_existing_database_keeps_every_figure_and_answer_through_0007_0008_and_0009(db_url):
+def test_an_existing_database_keeps_every_figure_and_answer_through_0007_to_0010(db_url):
     """A database written before snapshots were intervals and bodies were shared
     (revision 0006: a copy per day, bodies in their rows) upgrades with nothing lost:
     readers see the same latest reading and the one before, the archived answer
@@ -99,8 +99,21 @@ def test_an_existing_database_keeps_every_figure_and_answer_through_0007_0008_an
         figures = session.scalar(select(func.count()).select_from(Figure))
         shared = session.scalars(select(RawResponse.body).order_by(RawResponse.id)).all()
     assert figures == 3 and shared[1] is None
+    with sessions.begin() as session:  # a later run that received the same answers (0010)
+        again = FetchRun(job="sync", scope="H44", period="2026-08", answers_as_run=run)
+        session.add(again)
+        session.flush()
+        again_id = again.id
+    downgrade(engine, "0009")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT fetch_run_id, endpoint, body_sha256 FROM raw_responses ORDER BY id")
+        ).all()
+    held = [(endpoint, sha) for run_id, endpoint, sha in rows if run_id == run]
+    assert [(endpoint, sha) for run_id, endpoint, sha in rows if run_id == again_id] == held
+    assert len(held) == 2
     downgrade(engine, "0007")
     with engine.connect() as connection:
         bodies = connection.execute(text("SELECT body FROM raw_responses ORDER BY id")).all()
-    assert [zlib.decompress(b) for (b,) in bodies] == [body, body]
+    assert [zlib.decompress(b) for (b,) in bodies] == [body] * 4
     engine.dispose()

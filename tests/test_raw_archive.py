@@ -20,7 +20,7 @@ from service.models import FetchRun, Figure, RawBody, RawResponse, Snapshot
 from service.periods import Period
 from service.portal.client import PortalClient, PortalResponse
 from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
-from service.raw_archive import BATCH_SECONDS, RawArchive, body_of
+from service.raw_archive import BATCH_SECONDS, RawArchive, answers_of, body_of
 from service.runs import start_run
 from service.sync import ProvinceListing, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
@@ -42,10 +42,11 @@ def counts(sessions: sessionmaker[Session]) -> dict[str, int]:
         }
 
 
-def sync_on(sessions: sessionmaker[Session], simulator: PortalSimulator, day: int) -> None:
+def sync_on(sessions: sessionmaker[Session], simulator: PortalSimulator, day: int) -> int:
     settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
     outcome = sync_province(sessions, settings, "H44", AUGUST, dt.date(2026, 8, day))
     assert outcome.status == "ok", outcome.error
+    return outcome.run_id
 
 
 def test_a_second_day_with_the_same_answers_adds_only_their_metadata(sessions, simulator):
@@ -66,6 +67,50 @@ def test_a_second_day_with_the_same_answers_adds_only_their_metadata(sessions, s
             assert hashlib.sha256(body).hexdigest() == response.body_sha256
             assert len(body) == response.body_size
     assert latest == dt.date(2026, 8, 21)
+
+
+def answered(sessions: sessionmaker[Session], run_id: int) -> list[tuple[str, str, bytes]]:
+    with sessions() as session:
+        return [
+            (a.endpoint, a.request_body, body_of(session, a)) for a in answers_of(session, run_id)
+        ]
+
+
+def test_a_run_answered_exactly_as_the_one_before_names_it_instead_of_a_copy(sessions, simulator):
+    sync_on(sessions, simulator, 20)  # asks the province list too
+    second = sync_on(sessions, simulator, 21)
+    before = counts(sessions)
+    third = sync_on(sessions, simulator, 22)
+    fourth = sync_on(sessions, simulator, 23)
+    assert counts(sessions) == before  # not one row more for two more days
+    with sessions() as session:
+        named = [session.get_one(FetchRun, run).answers_as_run for run in (second, third, fourth)]
+    assert named == [None, second, second]
+    assert answered(sessions, fourth) == answered(sessions, second) != []
+    simulator.inject(Fault("5xx", endpoint="transparency", times=1))
+    fifth = sync_on(sessions, simulator, 24)  # one answer differs: every row is kept
+    assert counts(sessions)["raw_responses"] == before["raw_responses"] + 8
+    assert [status for (status,) in _statuses(sessions, fifth)].count(503) == 1
+
+
+def _statuses(sessions: sessionmaker[Session], run_id: int) -> list[tuple[int]]:
+    with sessions() as session:
+        return [(a.http_status,) for a in answers_of(session, run_id)]
+
+
+def test_housekeeping_keeps_answers_a_newer_run_received_again(app, sessions, simulator):
+    first = sync_on(sessions, simulator, 20)
+    second = sync_on(sessions, simulator, 21)
+    third = sync_on(sessions, simulator, 22)
+    with sessions.begin() as session:  # the answers are old; the run naming them is not
+        for response in session.scalars(select(RawResponse)):
+            response.fetched_at -= dt.timedelta(days=100)
+        session.get_one(FetchRun, first).started_at -= dt.timedelta(days=100)
+        session.get_one(FetchRun, second).started_at -= dt.timedelta(days=100)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    context = Context(app, "test", clock=lambda: now, term=take_term(sessions, "test", now))
+    assert housekeeping(context, now.date().isoformat()) == 8  # the first run's only
+    assert len(answered(sessions, third)) == 7
 
 
 def test_housekeeping_drops_a_body_only_when_no_response_names_it(app, sessions, simulator):
