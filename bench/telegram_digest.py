@@ -22,6 +22,7 @@ from collections import Counter
 import requests
 from sqlalchemy import func, select
 
+from bench import Result, emit, peak_mb
 from service.alerts.models import Delivery, DeliveryStatus, OutboxMessage
 from service.alerts.outbox import Outbox, SendReport
 from service.app import App
@@ -124,6 +125,20 @@ def main() -> int:
         f"doubled: {doubled}; retried: {report.retried}; uncertain: {report.uncertain}"
     )
     ok = statuses[429] == 0 and lost == 0 and doubled == 0 and ratio >= TARGET_RATIO
+    emit(
+        Result(
+            f"delivery: {args.chats} digests of {args.alerts} alerts = {len(parts)} parts "
+            "through the outbox to a fake Bot API in its own process",
+            f"{rate:.1f} messages/s in {elapsed:.1f} s; 429: {statuses[429]}, lost: {lost}, "
+            f"doubled: {doubled}",
+            f"the fake's enforced {ENFORCED_PER_SECOND:.0f}/s",
+            ratio,
+            f">= {TARGET_RATIO} of the limit, no 429, none lost or doubled",
+            ok,
+            peak_mb(),
+            "python -m bench.telegram_digest",
+        )
+    )
     return 0 if ok else 1
 
 
