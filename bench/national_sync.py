@@ -33,7 +33,7 @@ def start_simulator(seed: int) -> tuple[subprocess.Popen[str], str]:
     command = [
         sys.executable,
         "-m",
-        "service.portal.simulator",
+        "service.simulator.simulator",
         "--generate",
         "--seed",
         str(seed),

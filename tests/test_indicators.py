@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = "service/indicators.py"
 #: The simulator of the portal: it answers in the portal's own words.
 SIMULATOR = frozenset(
-    f"service/portal/{name}.py"
+    f"service/simulator/{name}.py"
     for name in (
         "country",
         "counts",

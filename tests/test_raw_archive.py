@@ -15,8 +15,8 @@ from jobs.leader import take_term
 from jobs.work import Context, housekeeping
 from service.models import Figure, RawBody, RawResponse, Snapshot
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
 from service.raw_archive import body_of
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.models import FetchRun, RawResponse, Snapshot
 from service.periods import Period
 from service.portal.client import AXIS_ENDPOINTS
-from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
+from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from service.snapshots import latest_units
 from service.sync import SyncOutcome, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO, PHU_THO_ID

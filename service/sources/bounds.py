@@ -6,7 +6,7 @@ what their scheme allows (a 766 TOTAL within 100, a tt01 DTB within 10).
 An indicator without a Bound in its scheme is unknown to it, and refused.
 
 The 766 indicators are the ones the portal's answers hold (`figures.py`
-for the axes and counts, `portal/metrics.py` for the sub-indicators), so
+for the axes and counts, `simulator/metrics.py` for the sub-indicators), so
 an imported 766 table and a synced one speak of the same things.
 """
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from service import indicators
 from service.figures import AXES
 from service.indicators import NATIONAL
-from service.portal.metrics import CONTENT, DIGITISATION, PUBLISH, SATISFACTION, SYNC, UPDATE
 from service.scoring.book import SchemeBook
 from service.scoring.tt01 import CRITERIA, CRITERION_MAX, TT01_KIND
+from service.simulator.metrics import CONTENT, DIGITISATION, PUBLISH, SATISFACTION, SYNC, UPDATE
 
 DOSSIERS = "DOSSIERS"  # tt01: how many dossiers were scored; 0 = "Không phát sinh TTHC"
 RANK = "RANK"

@@ -1,10 +1,10 @@
 """The portal of a fictional country, its answers generated deterministically.
 
 `GeneratedSource` answers any period for the provinces of
-`service.portal.country`: it counts their units' work over the period
-(`service.portal.counts`), writes the six axis answers from those counts
-(`service.portal.listing_answers`, `service.portal.tree_answers`) and derives
-the rankings from them (`service.portal.derived`), as the replay does.
+`service.simulator.country`: it counts their units' work over the period
+(`service.simulator.counts`), writes the six axis answers from those counts
+(`service.simulator.listing_answers`, `service.simulator.tree_answers`) and derives
+the rankings from them (`service.simulator.derived`), as the replay does.
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from service.periods import Period
-from service.portal.country import Province, build_country
-from service.portal.counts import Figures, province_figures
-from service.portal.derived import (
+from service.simulator.country import Province, build_country
+from service.simulator.counts import Figures, province_figures
+from service.simulator.derived import (
     derive_province_list,
     derive_service_results,
     with_score_deltas,
 )
-from service.portal.listing_answers import (
+from service.simulator.listing_answers import (
     dossier_digitized,
     handling_satisfaction,
     transparency,
 )
-from service.portal.queries import (
+from service.simulator.queries import (
     AXES,
     JSON,
     SERVICE_RESULTS,
@@ -37,7 +37,7 @@ from service.portal.queries import (
     PortalQuery,
     encode_envelope,
 )
-from service.portal.tree_answers import (
+from service.simulator.tree_answers import (
     dvc_progress_tree,
     formality_online_payment_tree,
     provide_online_tree,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from service.portal.simulator import GeneratedSource, PortalSimulator, ReplaySource
+from service.simulator.simulator import GeneratedSource, PortalSimulator, ReplaySource
 from tests.conftest import CAPTURES, PHU_THO
 
 GIA_LAI = CAPTURES / "gia-lai-2026-09-17-service-results"

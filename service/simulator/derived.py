@@ -15,7 +15,7 @@ from typing import Any
 
 from service import indicators
 from service.periods import Period
-from service.portal.queries import AXES, JSON, figure
+from service.simulator.queries import AXES, JSON, figure
 
 # The radar merges CLGQ and TTTT into one axis, as the 2022 decision did.
 _ONLINE_SERVICE = (indicators.CLGQ, indicators.TTTT)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from service.portal.country import Department
-from service.portal.counts import Catalogue, Figures, Tally
-from service.portal.metrics import scaled_share
-from service.portal.queries import JSON, figure
+from service.simulator.country import Department
+from service.simulator.counts import Catalogue, Figures, Tally
+from service.simulator.metrics import scaled_share
+from service.simulator.queries import JSON, figure
 
 
 def _node(department: Department, child: bool = True) -> JSON:

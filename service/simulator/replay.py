@@ -2,7 +2,7 @@
 
 `ReplaySource` serves a folder of recorded responses byte for byte, matched
 by the `PortalQuery` each was asked; a ranking the folder lacks is derived
-from its six axis answers (`service.portal.derived`) and flagged as such.
+from its six axis answers (`service.simulator.derived`) and flagged as such.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from service.periods import Period
-from service.portal.derived import (
+from service.simulator.derived import (
     axis_root,
     derive_province_list,
     derive_service_results,
 )
-from service.portal.queries import (
+from service.simulator.queries import (
     AXES,
     ENDPOINTS,
     JSON,

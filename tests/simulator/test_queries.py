@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
-from service.portal.simulator import PortalSimulator
+from service.simulator.simulator import PortalSimulator
 from tests.conftest import PHU_THO_ID
-from tests.portal.conftest import API, period_body, post
+from tests.simulator.conftest import API, period_body, post
 
 
 def test_an_unknown_endpoint_is_404(phu_tho: PortalSimulator) -> None:

@@ -2,7 +2,7 @@
 
 transparency (CKMB), handling-satisfaction (MDHL) and dossier-digitized (MDSH)
 answer an `overview` (the province) and a paged `evaluation` (its units), each
-a row of metrics scored by the rules of `service.portal.metrics`. The answers
+a row of metrics scored by the rules of `service.simulator.metrics`. The answers
 carry every field the recorded ones carry, with the same nulls.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import statistics
 
-from service.portal.country import PROVINCE, Department
-from service.portal.counts import Figures, Tally
-from service.portal.metrics import (
+from service.simulator.country import PROVINCE, Department
+from service.simulator.counts import Figures, Tally
+from service.simulator.metrics import (
     CONTENT,
     DIGITISATION,
     NO_SYNC_REPORT,
@@ -23,7 +23,7 @@ from service.portal.metrics import (
     UPDATE,
     axis_total,
 )
-from service.portal.queries import JSON, figure
+from service.simulator.queries import JSON, figure
 
 # Each listing names the portal's backend collections it was read from, in `source`.
 SOURCES = {

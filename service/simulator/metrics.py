@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from service.portal.queries import JSON, figure
+from service.simulator.queries import JSON, figure
 
 
 @dataclass(frozen=True)
