@@ -5,7 +5,8 @@ registry (`AXES`, `COUNTS`, `NATIONAL` and the rows below), never by spelling th
 word again; `tests/test_indicators.py` walks the code and the templates to keep it so.
 
 - An **axis** (trục) of the national index (Quyết định 766/QĐ-TTg, `domain.md`):
-  its code, the portal endpoint that scores it, its maximum and its Vietnamese name.
+  its code, its maximum and its Vietnamese name (the portal's endpoint that scores
+  it is a row of `service/portal/api.py`).
 - A **count** of dossiers (or procedures): its figure code (as stored), its key in output rows,
   rules and the staff directory's topics, where the portal gives it, the axis it
   belongs to, the Vietnamese words that name it, and the what-it-takes indicator
@@ -32,7 +33,6 @@ class Axis:
     code: str  # CKMB ...
     name: str  # "Công khai, minh bạch"
     maximum: float
-    endpoint: str  # the portal's endpoint that scores it
     scheme: str = NATIONAL
 
 
@@ -54,12 +54,12 @@ class Count:
     scheme: str = NATIONAL
 
 
-CKMB = Axis("CKMB", "Công khai, minh bạch", 18, "transparency")
-TDGQ = Axis("TDGQ", "Tiến độ giải quyết", 20, "dvc-progress-tree")
-CLGQ = Axis("CLGQ", "Dịch vụ công trực tuyến", 12, "provide-online-tree")
-TTTT = Axis("TTTT", "Thanh toán trực tuyến", 10, "formality-online-payment-tree")
-MDHL = Axis("MDHL", "Mức độ hài lòng", 18, "handling-satisfaction")
-MDSH = Axis("MDSH", "Số hóa hồ sơ", 22, "dossier-digitized")
+CKMB = Axis("CKMB", "Công khai, minh bạch", 18)
+TDGQ = Axis("TDGQ", "Tiến độ giải quyết", 20)
+CLGQ = Axis("CLGQ", "Dịch vụ công trực tuyến", 12)
+TTTT = Axis("TTTT", "Thanh toán trực tuyến", 10)
+MDHL = Axis("MDHL", "Mức độ hài lòng", 18)
+MDSH = Axis("MDSH", "Số hóa hồ sơ", 22)
 
 #: The six axes by code, in the portal's order.
 AXES: Mapping[str, Axis] = {axis.code: axis for axis in (CKMB, TDGQ, CLGQ, TTTT, MDHL, MDSH)}

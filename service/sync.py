@@ -31,13 +31,9 @@ from service.figures import UnitRecord
 from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Unit, UnitGroup
 from service.periods import Period
+from service.portal.api import PROVINCE_ENDPOINTS, SERVICE_RESULTS
 from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, is_code
-from service.portal.client import (
-    PROVINCE_ENDPOINTS,
-    SERVICE_RESULTS,
-    PortalClient,
-    PortalError,
-)
+from service.portal.client import PortalClient, PortalError
 from service.portal.parse import parse_province, read_identity
 from service.raw_archive import RawArchive
 from service.runs import close_abandoned, start_run
@@ -180,11 +176,11 @@ def resolve_province(
     if not is_code(ref):
         raise UnknownProvince(f"{ref!r:.80} is neither a province code nor a departmentId")
     listed = client.fetch_provinces(period)
-    rows = listed.get("evaluation") if isinstance(listed, dict) else None
+    rows = listed.get(SERVICE_RESULTS.list_key) if isinstance(listed, dict) else None
     rows = [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
     for row in rows:
         if ref in (row.get("departmentId"), row.get("departmentCode")):
-            reader = RecordReader(SERVICE_RESULTS)
+            reader = RecordReader(SERVICE_RESULTS.name)
             department_id, code, name = read_identity(reader, row)
             if reader.problems:
                 raise ParseError(reader.problems)

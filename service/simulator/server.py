@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from service.portal.api import API_PREFIX
 from service.simulator.faults import DAMAGES, REFUSALS, Fault, FaultBook, damaged, refusal
 from service.simulator.queries import (
     Answer,
@@ -38,7 +39,6 @@ from service.simulator.wire import WIRE_FAULTS, Streamed, on_the_wire, write_str
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1/reporting/evaluation/"
 FAULTS_PATH = "/_simulator/faults"
 
 
