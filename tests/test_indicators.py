@@ -117,6 +117,13 @@ def test_the_six_axes_make_the_hundred_points_of_the_national_index():
     assert {axis.scheme for axis in indicators.AXES.values()} == {indicators.NATIONAL}
 
 
+@pytest.mark.parametrize("axis", ["CKMB", "MDHL", "MDSH"])
+def test_an_axis_s_metrics_share_its_points(axis):
+    metrics = [m for m in indicators.METRICS.values() if m.axis == axis]
+    assert sum(metric.maximum for metric in metrics) == indicators.AXES[axis].maximum
+    assert {metric.axis for metric in indicators.METRICS.values()} == {"CKMB", "MDHL", "MDSH"}
+
+
 def test_every_count_belongs_to_an_axis_and_its_estimate_is_one_dvcwatch_makes():
     counts = list(indicators.COUNTS.values())
     assert len({c.key for c in counts}) == len({c.code for c in counts}) == len(counts)
