@@ -36,7 +36,8 @@ from service.app import App
 from service.config import PortalSettings, Settings
 from service.models import RawBody, RawResponse
 from service.periods import Period
-from service.portal.client import API_PREFIX, PortalClient
+from service.portal.api import API_PREFIX, SERVICE_RESULTS
+from service.portal.client import PortalClient
 from service.sync import ProvinceListing, sync_province
 
 PROVINCES, COMMUNES, AGENCIES = 34, 3321, 700
@@ -46,7 +47,7 @@ def start_simulator(seed: int) -> tuple[subprocess.Popen[str], str]:
     command = [
         sys.executable,
         "-m",
-        "service.portal.simulator",
+        "service.simulator.simulator",
         "--generate",
         "--seed",
         str(seed),
@@ -67,7 +68,7 @@ def start_simulator(seed: int) -> tuple[subprocess.Popen[str], str]:
 
 def province_codes(portal: PortalSettings, period: Period) -> list[str]:
     client = PortalClient(portal, archive=lambda _response: None)
-    rows = client.fetch_provinces(period)["evaluation"]
+    rows = client.fetch_provinces(period)[SERVICE_RESULTS.list_key]
     return [str(row["departmentCode"]) for row in rows]
 
 

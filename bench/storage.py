@@ -43,8 +43,8 @@ from service.figures import FigureValue, UnitRecord
 from service.indicators import NATIONAL
 from service.models import UnitGroup
 from service.periods import Period
-from service.portal.generated import GeneratedSource
-from service.portal.server import PortalSimulator
+from service.simulator.generated import GeneratedSource
+from service.simulator.server import PortalSimulator
 from service.snapshots import SnapshotKey, StoredUnit, latest_units, store_snapshots
 from service.sync import SOURCE, sync_province
 

@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["simulator"]:
         # The simulator has options of its own: hand them over untouched.
-        from service.portal.simulator import main as simulator_main
+        from service.simulator.simulator import main as simulator_main
 
         return simulator_main(arguments[1:])
     args = build_parser().parse_args(arguments)

@@ -35,9 +35,9 @@ from service.notices.produce import Request, write_notice
 from service.output import scores_table
 from service.periods import Period
 from service.portal.client import PortalClient
-from service.portal.simulator import GeneratedSource, PortalSimulator
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import score_rows
+from service.simulator.simulator import GeneratedSource, PortalSimulator
 from service.sync import sync_province
 
 DEMO_DB = Path("var/demo.db")

@@ -5,7 +5,10 @@ registry (`AXES`, `COUNTS`, `NATIONAL` and the rows below), never by spelling th
 word again; `tests/test_indicators.py` walks the code and the templates to keep it so.
 
 - An **axis** (trục) of the national index (Quyết định 766/QĐ-TTg, `domain.md`):
-  its code, the portal endpoint that scores it, its maximum and its Vietnamese name.
+  its code, its maximum and its Vietnamese name (the portal's endpoint that scores
+  it is a row of `service/portal/api.py`).
+- A **metric** (sub-indicator) the portal lists in an axis's `metrics[]` (`domain.md`):
+  its code, the axis, the portal's name for it and its maximum.
 - A **count** of dossiers (or procedures): its figure code (as stored), its key in output rows,
   rules and the staff directory's topics, where the portal gives it, the axis it
   belongs to, the Vietnamese words that name it, and the what-it-takes indicator
@@ -32,7 +35,17 @@ class Axis:
     code: str  # CKMB ...
     name: str  # "Công khai, minh bạch"
     maximum: float
-    endpoint: str  # the portal's endpoint that scores it
+    scheme: str = NATIONAL
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A sub-indicator of an axis, as the portal lists it in `metrics[]`."""
+
+    code: str  # PUBLISH_ON_TIME ...
+    axis: str
+    name: str  # the portal's: "Tỷ lệ TTHC công bố đúng hạn"
+    maximum: int  # its points; 0: counted, never scored
     scheme: str = NATIONAL
 
 
@@ -54,15 +67,85 @@ class Count:
     scheme: str = NATIONAL
 
 
-CKMB = Axis("CKMB", "Công khai, minh bạch", 18, "transparency")
-TDGQ = Axis("TDGQ", "Tiến độ giải quyết", 20, "dvc-progress-tree")
-CLGQ = Axis("CLGQ", "Dịch vụ công trực tuyến", 12, "provide-online-tree")
-TTTT = Axis("TTTT", "Thanh toán trực tuyến", 10, "formality-online-payment-tree")
-MDHL = Axis("MDHL", "Mức độ hài lòng", 18, "handling-satisfaction")
-MDSH = Axis("MDSH", "Số hóa hồ sơ", 22, "dossier-digitized")
+CKMB = Axis("CKMB", "Công khai, minh bạch", 18)
+TDGQ = Axis("TDGQ", "Tiến độ giải quyết", 20)
+CLGQ = Axis("CLGQ", "Dịch vụ công trực tuyến", 12)
+TTTT = Axis("TTTT", "Thanh toán trực tuyến", 10)
+MDHL = Axis("MDHL", "Mức độ hài lòng", 18)
+MDSH = Axis("MDSH", "Số hóa hồ sơ", 22)
 
 #: The six axes by code, in the portal's order.
 AXES: Mapping[str, Axis] = {axis.code: axis for axis in (CKMB, TDGQ, CLGQ, TTTT, MDHL, MDSH)}
+
+# The metrics of the transparency (CKMB), satisfaction (MDHL) and digitisation (MDSH)
+# answers, in the order the portal lists them.
+PUBLISH_ON_TIME = Metric("PUBLISH_ON_TIME", CKMB.code, "Tỷ lệ TTHC công bố đúng hạn", 6)
+PUBLIC_UPDATE_ON_TIME = Metric(
+    "PUBLIC_UPDATE_ON_TIME", CKMB.code, "Tỷ lệ TTHC cập nhật, công khai đúng hạn", 4
+)
+PUBLIC_CONTENT_FULL = Metric(
+    "PUBLIC_CONTENT_FULL", CKMB.code, "Tỷ lệ TTHC công khai đầy đủ nội dung", 2
+)
+DOSSIER_SYNC = Metric("DOSSIER_SYNC", CKMB.code, "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG", 6)
+PETITION_CLASSIFICATION_TTHC = Metric(
+    "PETITION_CLASSIFICATION_TTHC", MDHL.code, "Tỷ lệ PAKN về quy định, thủ tục hành chính", 0
+)
+DOSSIER_RECEIVING_SATISFACTION = Metric(
+    "DOSSIER_RECEIVING_SATISFACTION", MDHL.code,
+    "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC", 6,
+)  # fmt: skip
+PETITION_PROCESSING_ON_TIME = Metric(
+    "PETITION_PROCESSING_ON_TIME", MDHL.code, "Tỷ lệ PAKN xử lý đúng hạn", 6
+)
+PETITION_HANDLING_SATISFACTION = Metric(
+    "PETITION_HANDLING_SATISFACTION", MDHL.code, "Tỷ lệ hài lòng trong xử lý PAKN", 6
+)
+PETITION_CLASSIFICATION_STAFF = Metric(
+    "PETITION_CLASSIFICATION_STAFF", MDHL.code,
+    "Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức", 0,
+)  # fmt: skip
+ORIGINAL_RESULT_AVAILABLE = Metric(
+    "ORIGINAL_RESULT_AVAILABLE", MDSH.code,
+    "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử", 6,
+)  # fmt: skip
+SO_HOA_GIAY_TO_GIAI_QUYET = Metric(
+    "SO_HOA_GIAY_TO_GIAI_QUYET", MDSH.code,
+    "Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ", 4,
+)  # fmt: skip
+REUSED_DIGITIZED_DATA = Metric(
+    "REUSED_DIGITIZED_DATA", MDSH.code,
+    "Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa", 2,
+)  # fmt: skip
+SYNCED_WITH_DVCQG_PERSONAL_STORAGE = Metric(
+    "SYNCED_WITH_DVCQG_PERSONAL_STORAGE", MDSH.code,
+    "Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng", 4,
+)  # fmt: skip
+CITIZEN_DATA_CONNECTED_DOSSIER = Metric(
+    "CITIZEN_DATA_CONNECTED_DOSSIER", MDSH.code,
+    "Tỷ lệ hồ sơ TTHC có sử dụng thông tin, dữ liệu dân cư", 2,
+)  # fmt: skip
+CITIZEN_DATA_CONNECTED_FORMALITY = Metric(
+    "CITIZEN_DATA_CONNECTED_FORMALITY", MDSH.code,
+    "Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ GQ TTHC", 2,
+)  # fmt: skip
+ELECTRONIC_CERTIFIED_COPY = Metric(
+    "ELECTRONIC_CERTIFIED_COPY", MDSH.code,
+    "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính", 2,
+)  # fmt: skip
+
+#: Every metric by code, in the portal's order.
+METRICS: Mapping[str, Metric] = {
+    metric.code: metric
+    for metric in (
+        PUBLISH_ON_TIME, PUBLIC_UPDATE_ON_TIME, PUBLIC_CONTENT_FULL, DOSSIER_SYNC,
+        PETITION_CLASSIFICATION_TTHC, DOSSIER_RECEIVING_SATISFACTION,
+        PETITION_PROCESSING_ON_TIME, PETITION_HANDLING_SATISFACTION,
+        PETITION_CLASSIFICATION_STAFF, ORIGINAL_RESULT_AVAILABLE, SO_HOA_GIAY_TO_GIAI_QUYET,
+        REUSED_DIGITIZED_DATA, SYNCED_WITH_DVCQG_PERSONAL_STORAGE,
+        CITIZEN_DATA_CONNECTED_DOSSIER, CITIZEN_DATA_CONNECTED_FORMALITY,
+        ELECTRONIC_CERTIFIED_COPY,
+    )
+}  # fmt: skip
 
 RECEIVED = Count(
     "RECEIVED", "received", TDGQ.code, ("totalReceived",),
@@ -78,12 +161,12 @@ OVERDUE = Count(
     effort=TDGQ.code, alerts=True,
 )  # fmt: skip
 NOT_DIGITISED = Count(
-    "NOT_DIGITISED", "not_digitised", MDSH.code, ("SO_HOA_GIAY_TO_GIAI_QUYET",),
+    "NOT_DIGITISED", "not_digitised", MDSH.code, (SO_HOA_GIAY_TO_GIAI_QUYET.code,),
     "hồ sơ chưa số hóa", "Hồ sơ chưa số hóa", "Chưa số hóa", "chưa số hóa",
-    effort="SO_HOA_GIAY_TO_GIAI_QUYET", alerts=True,
+    effort=SO_HOA_GIAY_TO_GIAI_QUYET.code, alerts=True,
 )  # fmt: skip
 NO_E_RESULT = Count(
-    "NO_E_RESULT", "no_e_result", MDSH.code, ("ORIGINAL_RESULT_AVAILABLE",),
+    "NO_E_RESULT", "no_e_result", MDSH.code, (ORIGINAL_RESULT_AVAILABLE.code,),
     "hồ sơ chưa có kết quả điện tử", "Hồ sơ chưa có kết quả điện tử", "Chưa KQĐT",
     "chưa có kết quả điện tử", reported=True,  # a column of seed 000's Báo cáo appendix
 )  # fmt: skip
@@ -101,9 +184,9 @@ FEE_FORMALITY_NOT_PAID_ONLINE = Count(
     "thủ tục chưa thanh toán trực tuyến",
 )  # fmt: skip
 UNSYNCED = Count(
-    "UNSYNCED", "unsynced", CKMB.code, ("DOSSIER_SYNC",),
+    "UNSYNCED", "unsynced", CKMB.code, (DOSSIER_SYNC.code,),
     "hồ sơ chưa đồng bộ lên Cổng DVCQG", "Hồ sơ chưa đồng bộ", "Chưa đồng bộ", "chưa đồng bộ",
-    effort="DOSSIER_SYNC", alerts=True,
+    effort=DOSSIER_SYNC.code, alerts=True,
 )  # fmt: skip
 
 #: Every count by figure code.

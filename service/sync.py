@@ -32,13 +32,9 @@ from service.figures import UnitRecord
 from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Unit, UnitGroup
 from service.periods import Period
+from service.portal.api import PROVINCE_ENDPOINTS, SERVICE_RESULTS
 from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, is_code
-from service.portal.client import (
-    PROVINCE_ENDPOINTS,
-    SERVICE_RESULTS,
-    PortalClient,
-    PortalError,
-)
+from service.portal.client import PortalClient, PortalError
 from service.portal.parse import parse_province, read_identity
 from service.raw_archive import RawArchive
 from service.runs import close_abandoned, start_run
@@ -95,7 +91,7 @@ class ProvinceListing:
     def rows(self, client: PortalClient, period: Period) -> list[dict[str, Any]]:
         if str(period) not in self._rows:
             listed = client.fetch_provinces(period)
-            rows = listed.get("evaluation") if isinstance(listed, dict) else None
+            rows = listed.get(SERVICE_RESULTS.list_key) if isinstance(listed, dict) else None
             rows = rows if isinstance(rows, list) else []
             self._rows[str(period)] = [row for row in rows if isinstance(row, dict)]
         return self._rows[str(period)]
@@ -219,7 +215,7 @@ def resolve_province(
     rows = listing.rows(client, period)
     for row in rows:
         if ref in (row.get("departmentId"), row.get("departmentCode")):
-            reader = RecordReader(SERVICE_RESULTS)
+            reader = RecordReader(SERVICE_RESULTS.name)
             department_id, code, name = read_identity(reader, row)
             if reader.problems:
                 raise ParseError(reader.problems)

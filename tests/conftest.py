@@ -84,7 +84,7 @@ def phu_tho(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """`sessions` holding Phú Thọ's 2026-08, synced from the simulator replaying the
     real captures."""
     from service.periods import Period
-    from service.portal.simulator import PortalSimulator, ReplaySource
+    from service.simulator.simulator import PortalSimulator, ReplaySource
     from service.sync import sync_province
 
     with PortalSimulator(ReplaySource(PHU_THO)) as simulator:

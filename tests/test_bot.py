@@ -18,7 +18,7 @@ from service.bot import build_application
 from service.channels.base import Button, Message, Recipient
 from service.channels.telegram import TelegramChannel
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram

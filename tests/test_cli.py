@@ -18,7 +18,7 @@ from service.app import App
 from service.cli import main
 from service.config import Settings
 from service.models import FetchRun, RawResponse, Snapshot
-from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
+from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")

@@ -1,15 +1,13 @@
-"""The index's vocabulary has one home: `service/indicators.py`.
+"""The index's vocabulary has one home, `service/indicators.py`; the portal's API one,
+`service/portal/api.py`.
 
-The walk reads every Python module of `service/`, `jobs/` and `bench/` (string
-constants, by `ast`) and every Jinja template of `templates/` (quoted words), and fails where an
-axis code, a count's figure code or key, or the national scheme's id is spelled
-anywhere but the registry. Out of its scope:
-
-- the portal simulator's modules (`SIMULATOR`): they speak the portal's own JSON,
-  whose group codes happen to be the axis codes, as a real portal would answer;
-- `templates/notices/texts.toml`: an office's editable prose keyed by the registry's
-  words, which the loader checks against the registry (tested below), like
-  `config/rules.toml`.
+The walk reads every Python module of `service/` (the simulator's included), `jobs/` and
+`bench/` (string constants, by `ast`) and every Jinja template of `templates/` (quoted
+words), and fails where an axis code, a count's figure code or key, or the national
+scheme's id is spelled anywhere but the registry, or an endpoint's path anywhere but
+the API's table. Out of its scope: `templates/notices/texts.toml`, an office's editable
+prose keyed by the registry's words, which the loader checks against the registry
+(tested below), like `config/rules.toml`.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from service import indicators
 from service.alerts.messages import alert_line
 from service.alerts.rules import Rule
 from service.notices.texts import TextsError, load_texts
+from service.portal import api
 from service.scoring.effort import FORMULAS
 from service.scoring.national import EFFORT_FIGURES
 from service.snapshots import latest_units
@@ -32,24 +31,7 @@ from tests.test_sync import capture
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = "service/indicators.py"
-#: The simulator of the portal: it answers in the portal's own words.
-SIMULATOR = frozenset(
-    f"service/portal/{name}.py"
-    for name in (
-        "country",
-        "counts",
-        "faults",
-        "generated",
-        "listing_answers",
-        "metrics",
-        "queries",
-        "replay",
-        "replies",
-        "server",
-        "simulator",
-        "tree_answers",
-    )
-)
+API = "service/portal/api.py"
 
 
 def domain_words() -> set[str]:
@@ -60,6 +42,11 @@ def domain_words() -> set[str]:
         | {count.code for count in counts}
         | {count.key for count in counts}
     )
+
+
+def endpoint_words() -> set[str]:
+    """An endpoint's name and the paths the API's table owns."""
+    return set(api.ENDPOINTS) | {api.API_PREFIX, api.PAGE_PATH}
 
 
 def python_literals(path: Path, words: set[str]) -> Iterator[tuple[int, str]]:
@@ -76,9 +63,8 @@ def template_literals(path: Path, words: set[str]) -> Iterator[tuple[int, str]]:
                 yield number, word
 
 
-def spelled_words() -> dict[str, set[str]]:
-    """File (relative) → the domain words it spells, outside the registry and the simulator."""
-    words = domain_words()
+def spelled_words(words: set[str], home: str) -> dict[str, list[str]]:
+    """File (relative) → the `words` it spells (sorted), outside their `home`."""
     found: dict[str, set[str]] = {}
     modules = [
         path for folder in ("service", "jobs", "bench") for path in (ROOT / folder).rglob("*.py")
@@ -86,17 +72,20 @@ def spelled_words() -> dict[str, set[str]]:
     templates = list((ROOT / "templates").rglob("*.j2"))
     for path in [*modules, *templates]:
         name = path.relative_to(ROOT).as_posix()
-        if name == REGISTRY or name in SIMULATOR:
+        if name == home:
             continue
         read = python_literals if path.suffix == ".py" else template_literals
         for _line, word in read(path, words):
             found.setdefault(name, set()).add(word)
-    return found
+    return {name: sorted(spelled) for name, spelled in found.items()}
 
 
 def test_no_domain_word_is_spelled_outside_the_registry():
-    spelled = {name: sorted(words) for name, words in spelled_words().items()}
-    assert spelled == {}, "spell these through service.indicators"
+    assert spelled_words(domain_words(), REGISTRY) == {}, "spell these through service.indicators"
+
+
+def test_no_endpoint_is_spelled_outside_the_api_table():
+    assert spelled_words(endpoint_words(), API) == {}, "spell these through service.portal.api"
 
 
 def test_the_walk_finds_a_word_spelled_again(tmp_path):
@@ -109,10 +98,30 @@ def test_the_walk_finds_a_word_spelled_again(tmp_path):
     assert sorted(template_literals(template, words)) == [(1, "TDGQ"), (1, "unsynced")]
 
 
+def test_the_walk_finds_an_endpoint_spelled_again(tmp_path):
+    module = tmp_path / "again.py"
+    module.write_text(
+        'URL = "/api/v1/reporting/evaluation/" + "transparency"\n'
+        'READERS = {"dossier-digitized": None}\n"""dvc-progress-tree in prose is fine."""\n'
+    )
+    assert sorted(python_literals(module, endpoint_words())) == [
+        (1, "/api/v1/reporting/evaluation/"),
+        (1, "transparency"),
+        (2, "dossier-digitized"),
+    ]
+
+
 def test_the_six_axes_make_the_hundred_points_of_the_national_index():
     assert list(indicators.AXES) == ["CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"]
     assert sum(axis.maximum for axis in indicators.AXES.values()) == 100
     assert {axis.scheme for axis in indicators.AXES.values()} == {indicators.NATIONAL}
+
+
+@pytest.mark.parametrize("axis", ["CKMB", "MDHL", "MDSH"])
+def test_an_axis_s_metrics_share_its_points(axis):
+    metrics = [m for m in indicators.METRICS.values() if m.axis == axis]
+    assert sum(metric.maximum for metric in metrics) == indicators.AXES[axis].maximum
+    assert {metric.axis for metric in indicators.METRICS.values()} == {"CKMB", "MDHL", "MDSH"}
 
 
 def test_every_count_belongs_to_an_axis_and_its_estimate_is_one_dvcwatch_makes():
@@ -174,7 +183,7 @@ def test_every_count_is_stored_as_its_registry_row_says_the_portal_gives_it(phu_
     """A field is taken as it is; a metric or a (whole, part) pair is what is missing."""
     with phu_tho() as session:
         units = latest_units(session, indicators.NATIONAL, "2026-08")
-    answers = {axis.code: capture(axis.endpoint) for axis in indicators.AXES.values()}
+    answers = {axis.code: capture(api.BY_AXIS[axis.code].name) for axis in indicators.AXES.values()}
     checked = 0
     for unit in units:
         for count in indicators.COUNTS.values():

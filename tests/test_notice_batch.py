@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import main
-from service.portal.simulator import GeneratedSource, PortalSimulator
+from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import SCHEMES
 
 MONTH = "2026-10"

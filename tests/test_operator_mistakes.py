@@ -22,7 +22,7 @@ from service.app import App
 from service.cli import main
 from service.config import Settings
 from service.models import FetchRun, Snapshot
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
+from service.simulator.simulator import Fault, PortalSimulator, ReplaySource
 from tests.conftest import PG_URL, PHU_THO
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")

@@ -19,9 +19,9 @@ from service.config import PortalSettings
 from service.models import FetchRun, Figure, RawBody, RawResponse, Snapshot
 from service.periods import Period
 from service.portal.client import PortalClient, PortalResponse
-from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from service.raw_archive import BATCH_SECONDS, RawArchive, answers_of, body_of
 from service.runs import start_run
+from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from service.sync import ProvinceListing, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 

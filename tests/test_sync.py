@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.models import FetchRun, RawResponse, Snapshot
 from service.periods import Period
-from service.portal.client import AXIS_ENDPOINTS
-from service.portal.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
+from service.portal.api import AXIS_OF
+from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from service.snapshots import latest_units
 from service.sync import SyncOutcome, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO, PHU_THO_ID
@@ -58,11 +58,11 @@ def test_every_captured_unit_is_stored_with_the_portals_own_figures(sessions, si
     assert outcome.status == "ok", outcome.error
     with sessions() as session:
         stored = {u.department_id: u for u in latest_units(session, "766", "2026-08")}
-    raw = {endpoint: capture(endpoint) for endpoint in AXIS_ENDPOINTS}
+    raw = {endpoint: capture(endpoint) for endpoint in AXIS_OF}
     assert set(raw["transparency"]) <= set(stored)
     assert len(raw["transparency"]) == 163
     for department_id, unit in ((d, stored[d]) for d in raw["transparency"]):
-        for endpoint, axis in AXIS_ENDPOINTS.items():
+        for endpoint, axis in AXIS_OF.items():
             record = raw[endpoint][department_id]
             expected = record["score"] if endpoint == "dvc-progress-tree" else record["totalScore"]
             assert unit.figures[axis].value == expected, (unit.label, axis)
@@ -159,7 +159,7 @@ def test_every_response_is_archived_raw_before_parsing(sessions, simulator):
         archived = session.scalars(
             select(RawResponse).where(RawResponse.fetch_run_id == outcome.run_id)
         ).all()
-    assert {r.endpoint for r in archived} >= set(AXIS_ENDPOINTS)
+    assert {r.endpoint for r in archived} >= set(AXIS_OF)
     assert all(len(r.body_sha256) == 64 and r.body_size > 0 for r in archived)
 
 

@@ -22,7 +22,7 @@ from service.config import Settings
 from service.models import FetchRun, RawResponse, Snapshot, Unit
 from service.periods import Period
 from service.portal.client import ARCHIVED_PREFIX_BYTES
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
+from service.simulator.simulator import Fault, PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from service.cli import main
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO
 
 REPR = re.compile(r"[{}\[\]]|'\w+':|True|False|None")

@@ -25,8 +25,8 @@ from service.indicators import NATIONAL
 from service.models import Unit
 from service.output import render, scores_table, write_csv_file
 from service.periods import Period
+from service.portal.api import PROVINCE_ENDPOINTS
 from service.portal.checks import is_code
-from service.portal.client import PROVINCE_ENDPOINTS
 from service.runs import close_abandoned
 from service.scoring.national import RANK_NOTE
 from service.scoring.report import UnknownScheme, score_rows

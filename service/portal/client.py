@@ -25,10 +25,11 @@ from urllib.parse import quote
 import requests
 from bs4 import BeautifulSoup
 
-from service import indicators
 from service.clock import utcnow
 from service.config import PortalSettings
 from service.periods import Period
+from service.portal import api
+from service.portal.api import API_PREFIX, PAGE_PATH, SERVICE_RESULTS, period_fields
 from service.portal.checks import read_json
 from service.portal.transport import (
     ACCEPT_ENCODING,
@@ -39,14 +40,6 @@ from service.portal.transport import (
     exchange,
 )
 
-API_PREFIX = "/api/v1/reporting/evaluation/"
-PAGE_PATH = "/danh-gia-chat-luong-phuc-vu"
-
-#: The six axis endpoints, by the axis each one scores (the registry's order).
-AXIS_ENDPOINTS: dict[str, str] = {axis.endpoint: axis.code for axis in indicators.AXES.values()}
-SERVICE_RESULTS = "service-results"
-#: Everything one province-period needs, in the order it is fetched.
-PROVINCE_ENDPOINTS: tuple[str, ...] = (SERVICE_RESULTS, *AXIS_ENDPOINTS)
 MAX_PAGES = 50  # a province fits in one or two pages; more means something is wrong
 _FIREWALL_MARKERS = ("request rejected", "the requested url was rejected")
 _FIREWALL_PAGE_BYTES = 65_536  # the firewall's page is small; a large HTML page is not it
@@ -142,27 +135,26 @@ class PortalClient:
 
     def province_body(self, endpoint: str, province_id: str, period: Period) -> dict[str, Any]:
         """The request body the portal's pages send for one province and period."""
-        body: dict[str, Any] = {
-            "rootDepartmentId": province_id,
-            "currentPage": 1,
-            "pageSize": self.settings.page_size,
+        return {
+            api.ROOT_DEPARTMENT: province_id,
+            api.PAGE: 1,
+            api.PAGE_SIZE: self.settings.page_size,
+            **period_fields(endpoint, period),
         }
-        body.update(period_fields(endpoint, period))
-        return body
 
     def fetch_province(self, endpoint: str, province_id: str, period: Period) -> Any:
         """The whole dataset: further pages (`pagination.totalPages`) are fetched and joined."""
         body = self.province_body(endpoint, province_id, period)
         data = self.post(endpoint, body)
         for page in range(2, _total_pages(data) + 1):
-            more = self.post(endpoint, {**body, "currentPage": page})
+            more = self.post(endpoint, {**body, api.PAGE: page})
             _join_page(endpoint, data, more, page)
         return data
 
     def fetch_provinces(self, period: Period) -> Any:
         """The 34 provinces (`service-results` for ADMINISTRATIVE_UNIT)."""
-        body = {"departmentType": "ADMINISTRATIVE_UNIT", **period_fields(SERVICE_RESULTS, period)}
-        return self.post(SERVICE_RESULTS, body)
+        body = {api.SCOPE: api.NATIONAL_SCOPE, **SERVICE_RESULTS.period_fields(period)}
+        return self.post(SERVICE_RESULTS.name, body)
 
     def post(self, endpoint: str, body: dict[str, Any]) -> Any:
         """POST one request and return the envelope's `data`, retrying what may pass."""
@@ -263,20 +255,11 @@ def _total_pages(data: Any) -> int:
 
 def _join_page(endpoint: str, data: dict[str, Any], more: Any, page: int) -> None:
     """Append page `page`'s units to the first page's list (same shape or a clear error)."""
-    units = more.get("evaluation") if isinstance(more, dict) else None
-    if not isinstance(units, list) or not isinstance(data.get("evaluation"), list):
+    key = api.ENDPOINTS[endpoint].list_key
+    units = more.get(key) if isinstance(more, dict) else None
+    if not isinstance(units, list) or not isinstance(data.get(key), list):
         raise PortalBadResponse(endpoint, API_PREFIX + endpoint, f"page {page} has no unit list")
-    data["evaluation"].extend(units)
-
-
-def period_fields(endpoint: str, period: Period) -> dict[str, Any]:
-    """`timeType`/`year`/`month`/`quarter`, or `fromDate`/`toDate` for satisfaction."""
-    if endpoint == "handling-satisfaction":
-        return {"fromDate": period.first_day.isoformat(), "toDate": period.last_day.isoformat()}
-    fields: dict[str, Any] = {"timeType": period.kind, "year": period.year}
-    if period.kind != "year":
-        fields[period.kind] = period.number
-    return fields
+    data[key].extend(units)
 
 
 def read_envelope(endpoint: str, url: str, status: int, body: bytes) -> Any:

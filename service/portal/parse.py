@@ -19,6 +19,8 @@ from typing import Any
 from service import indicators
 from service.figures import FigureValue, UnitRecord
 from service.models import FigureKind, UnitGroup
+from service.portal import api
+from service.portal.api import PROVINCE_ENDPOINTS
 from service.portal.checks import (
     CODE_LENGTH,
     MESSAGE_LENGTH,
@@ -26,7 +28,6 @@ from service.portal.checks import (
     ParseProblem,
     RecordReader,
 )
-from service.portal.client import AXIS_ENDPOINTS, PROVINCE_ENDPOINTS, SERVICE_RESULTS
 
 
 def _part_whole(count: indicators.Count) -> tuple[str, str, str | None]:
@@ -84,7 +85,9 @@ def parse_province(province_id: str, datasets: Mapping[str, Any]) -> ParsedProvi
     problems.extend(_presence_problems(seen))
     units = _merge_units(seen)
     problems.extend(
-        ParseProblem(SERVICE_RESULTS, _label(node), "childGroup", "AGENCY or COMMUNE is unknown")
+        ParseProblem(
+            api.SERVICE_RESULTS.name, _label(node), "childGroup", "AGENCY or COMMUNE is unknown"
+        )
         for node in units
         if node.group is None
     )
@@ -99,12 +102,12 @@ def _split(reader: RecordReader, data: Any) -> tuple[dict[str, Any] | None, list
     if not isinstance(data, dict):
         reader.problem("-", "data", f"expected an object, got {type(data).__name__}")
         return None, []
-    list_key = "children" if "children" in data else "evaluation"
-    children = data.get(list_key)
+    endpoint = api.ENDPOINTS[reader.endpoint]
+    children = data.get(endpoint.list_key)
     if not isinstance(children, list):
-        reader.problem("-", list_key, "the list of units is missing")
+        reader.problem("-", endpoint.list_key, "the list of units is missing")
         return None, []
-    root = data.get("parent", data.get("overview"))
+    root = data.get(endpoint.root_key)
     return (root if isinstance(root, dict) else None), children
 
 
@@ -134,7 +137,7 @@ def read_identity(reader: RecordReader, record: dict[str, Any]) -> tuple[str, st
 def _read_node(reader: RecordReader, record: dict[str, Any], is_root: bool) -> _Node:
     department_id, code, name = read_identity(reader, record)
     unit = f"{code or department_id} ({name})"
-    figures = _FIGURE_READERS[reader.endpoint](reader, record, unit, is_root)
+    figures = FIGURE_READERS[reader.endpoint](reader, record, unit, is_root)
     return _Node(department_id, name, code, _group_of(record), tuple(figures))
 
 
@@ -149,15 +152,14 @@ def _group_of(record: dict[str, Any]) -> str | None:
 def _axis_score(
     reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
 ) -> FigureValue:
-    axis = AXIS_ENDPOINTS[reader.endpoint]
-    short_keys = reader.endpoint == "dvc-progress-tree" and not is_root
-    score_key, max_key = ("score", "maxScore") if short_keys else ("totalScore", "totalMaxScore")
+    axis = api.AXIS_OF[reader.endpoint]
+    keys = api.ENDPOINTS[reader.endpoint].scores(is_root)
     return FigureValue(
         code=axis,
         kind=FigureKind.AXIS,
         axis=axis,
-        value=reader.number(record, score_key, unit),
-        max_value=reader.number(record, max_key, unit),
+        value=reader.number(record, keys.score, unit),
+        max_value=reader.number(record, keys.maximum, unit),
         ratio=reader.number(record, "ratio", unit, "ratio", required=False),
     )
 
@@ -194,7 +196,7 @@ def _metric(
     figure = FigureValue(
         code=code,
         kind=FigureKind.METRIC,
-        axis=AXIS_ENDPOINTS[reader.endpoint],
+        axis=api.AXIS_OF[reader.endpoint],
         value=reader.number(metric, "score", where),
         max_value=reader.number(metric, "maxScore", where),
         numerator=numerator,
@@ -266,18 +268,19 @@ def _read_online(
 def _read_total(
     reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
 ) -> list[FigureValue]:
-    total = reader.number(record, "totalScore", unit)
+    total = reader.number(record, api.SERVICE_RESULTS.scores(is_root).score, unit)
     return [FigureValue("TOTAL", FigureKind.TOTAL, total, max_value=100.0)]
 
 
-_FIGURE_READERS: dict[str, FigureReader] = {
-    SERVICE_RESULTS: _read_total,
-    "transparency": _read_metrics,
-    "dvc-progress-tree": _read_progress,
-    "provide-online-tree": _read_online,
-    "formality-online-payment-tree": _read_payment,
-    "handling-satisfaction": _read_metrics,
-    "dossier-digitized": _read_metrics,
+#: Each endpoint's reader of a record, by the endpoint's name (every row of `api.ENDPOINTS`).
+FIGURE_READERS: dict[str, FigureReader] = {
+    api.SERVICE_RESULTS.name: _read_total,
+    api.TRANSPARENCY.name: _read_metrics,
+    api.DVC_PROGRESS_TREE.name: _read_progress,
+    api.PROVIDE_ONLINE_TREE.name: _read_online,
+    api.FORMALITY_ONLINE_PAYMENT_TREE.name: _read_payment,
+    api.HANDLING_SATISFACTION.name: _read_metrics,
+    api.DOSSIER_DIGITIZED.name: _read_metrics,
 }
 
 

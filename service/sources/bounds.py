@@ -6,7 +6,7 @@ what their scheme allows (a 766 TOTAL within 100, a tt01 DTB within 10).
 An indicator without a Bound in its scheme is unknown to it, and refused.
 
 The 766 indicators are the ones the portal's answers hold (`figures.py`
-for the axes and counts, `portal/metrics.py` for the sub-indicators), so
+and `indicators.METRICS` for the axes, counts and sub-indicators), so
 an imported 766 table and a synced one speak of the same things.
 """
 
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from service import indicators
 from service.figures import AXES
 from service.indicators import NATIONAL
-from service.portal.metrics import CONTENT, DIGITISATION, PUBLISH, SATISFACTION, SYNC, UPDATE
 from service.scoring.book import SchemeBook
 from service.scoring.tt01 import CRITERIA, CRITERION_MAX, TT01_KIND
 
@@ -42,8 +41,8 @@ COUNT = Bound(None, exact=False, whole=True)
 _TEXT = Bound(None, exact=False)  # CLASS: text, checked as text
 _RANK = Bound(None, exact=False, whole=True)
 _NATIONAL_METRICS = {
-    rule.code: Bound(float(rule.max_score) if rule.max_score else None, exact=bool(rule.max_score))
-    for rule in (PUBLISH, UPDATE, CONTENT, SYNC, *SATISFACTION, *DIGITISATION)
+    code: Bound(float(metric.maximum) if metric.maximum else None, exact=bool(metric.maximum))
+    for code, metric in indicators.METRICS.items()
 }
 NATIONAL_BOUNDS: Mapping[str, Bound] = {
     **{axis: Bound(float(maximum)) for axis, maximum in AXES.items()},

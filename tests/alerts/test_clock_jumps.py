@@ -24,7 +24,7 @@ from service.alerts.models import (
 )
 from service.alerts.rebase import CLOCK_SKEW
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.alerts.test_engine import DIRECTORY, NOW, RULES
 from tests.conftest import FAST_PORTAL, PHU_THO

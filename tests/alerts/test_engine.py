@@ -18,7 +18,7 @@ from service.alerts.engine import Policy, evaluate
 from service.alerts.models import Alert, Delivery
 from service.alerts.rules import Rule
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 

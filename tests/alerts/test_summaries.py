@@ -28,7 +28,7 @@ from service.alerts.summary_text import rank, summary_text
 from service.bot_replies import NOT_RECIPIENT, Press, acknowledge
 from service.channels.console import ConsoleChannel
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 

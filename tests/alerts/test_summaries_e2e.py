@@ -31,7 +31,7 @@ from service.channels.pacing import RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.alerts.test_engine import captures, set_overdue
 from tests.conftest import FAST_PORTAL

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.portal.simulator import GeneratedSource, PortalSimulator
+from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import PROJECT
 from tests.fakes.telegram_server import FakeTelegram
 from tests.jobs.world import CHAT, free_port, start

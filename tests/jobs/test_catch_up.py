@@ -19,7 +19,7 @@ from service.claims import JobClaim
 from service.clock import LOCAL_TZ
 from service.config import AlertSettings, ProvinceWatch
 from service.models import FetchRun
-from service.portal.simulator import GeneratedSource, PortalSimulator
+from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import FAST_PORTAL, PROJECT
 
 DIRECTORY = """

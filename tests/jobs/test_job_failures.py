@@ -16,7 +16,7 @@ from service.claims import JobClaim
 from service.clock import LOCAL_TZ
 from service.config import NoticeSettings, NoticeUnit, ProvinceWatch
 from service.models import FetchRun
-from service.portal.simulator import GeneratedSource, PortalSimulator
+from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.jobs.test_catch_up import Clock, context_for
 
 MOMENT = dt.datetime(2026, 9, 3, 10, 0, tzinfo=LOCAL_TZ)

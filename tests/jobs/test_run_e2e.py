@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.cli import main
 from service.models import FetchRun
-from service.portal.simulator import Fault
+from service.simulator.simulator import Fault
 from tests.jobs.world import CHAT, stop, wait_for
 
 

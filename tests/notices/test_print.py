@@ -28,7 +28,7 @@ from service.notices.produce import Request, write_notice
 from service.notices.render import render_pdf
 from service.notices.tables import APPENDIX_TABLE
 from service.periods import Period
-from service.portal.simulator import GeneratedSource, PortalSimulator, ReplaySource
+from service.simulator.simulator import GeneratedSource, PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO, SCHEMES
 

@@ -7,15 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from service.periods import Period
+from service.portal.api import period_fields
 from service.portal.client import (
     PortalBlocked,
     PortalClient,
     PortalResponse,
     PortalUnavailable,
     looks_like_firewall_page,
-    period_fields,
 )
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
+from service.simulator.simulator import Fault, PortalSimulator, ReplaySource
 from tests.conftest import FAST_PORTAL, PHU_THO, PHU_THO_ID
 
 AUGUST = Period.parse("2026-08")

@@ -18,8 +18,8 @@ from service.portal.client import (
     PortalUnavailable,
     read_envelope,
 )
-from service.portal.simulator import Fault, PortalSimulator, ReplaySource
 from service.portal.transport import ExchangeFailed, Inflater
+from service.simulator.simulator import Fault, PortalSimulator, ReplaySource
 from tests.conftest import FAST_PORTAL, PHU_THO, PHU_THO_ID
 
 AUGUST = Period.parse("2026-08")

@@ -11,8 +11,8 @@ import datetime as dt
 from collections import Counter
 
 from service.periods import Period
-from service.portal.simulator import PortalSimulator, ReplaySource
 from service.scoring.report import score_rows
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
 

@@ -9,25 +9,21 @@ from typing import Any
 import pytest
 import requests
 
-from service.portal.simulator import GeneratedSource, PortalSimulator, ReplaySource
+from service.portal import api
+from service.simulator.simulator import GeneratedSource, PortalSimulator, ReplaySource
 from tests.conftest import CAPTURES, PHU_THO
 
 GIA_LAI = CAPTURES / "gia-lai-2026-09-17-service-results"
-API = "/api/v1/reporting/evaluation/"
-AXES = {
-    "CKMB": "transparency",
-    "TDGQ": "dvc-progress-tree",
-    "CLGQ": "provide-online-tree",
-    "TTTT": "formality-online-payment-tree",
-    "MDHL": "handling-satisfaction",
-    "MDSH": "dossier-digitized",
-}
-ENDPOINTS = ["service-results", *AXES.values()]
+API = api.API_PREFIX
+#: Axis code → the name of the endpoint that scores it.
+AXES = {code: endpoint.name for code, endpoint in api.BY_AXIS.items()}
+ENDPOINTS = list(api.ENDPOINTS)
 
 
 def period_body(endpoint: str, year: int = 2026, month: int = 8) -> dict[str, Any]:
     """The period fields of a month request, in the form `endpoint` takes."""
-    if endpoint == "handling-satisfaction":
+    asked = api.ENDPOINTS.get(endpoint)
+    if asked is not None and asked.period_form is api.PeriodForm.DATES:
         last = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
         return {"fromDate": f"{year}-{month:02d}-01", "toDate": f"{year}-{month:02d}-{last}"}
     return {"timeType": "month", "year": year, "month": month}

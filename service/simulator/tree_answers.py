@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from service.portal.country import Department
-from service.portal.counts import Catalogue, Figures, Tally
-from service.portal.metrics import scaled_share
-from service.portal.queries import JSON, figure
+from service import indicators
+from service.portal.api import DVC_PROGRESS_TREE
+from service.simulator.country import Department
+from service.simulator.counts import Catalogue, Figures, Tally
+from service.simulator.metrics import scaled_share
+from service.simulator.queries import JSON, figure
+
+# The axes' maxima (the portal prints them as whole numbers).
+_TDGQ, _CLGQ, _TTTT = (int(a.maximum) for a in (indicators.TDGQ, indicators.CLGQ, indicators.TTTT))
 
 
 def _node(department: Department, child: bool = True) -> JSON:
@@ -47,11 +52,16 @@ def dvc_progress_tree(figures: Figures) -> JSON:
             "ratio": scaled_share(t.on_time, t.received),
         }
 
+    def points(t: Tally, is_root: bool) -> JSON:
+        keys = DVC_PROGRESS_TREE.scores(is_root)
+        return {keys.score: scaled_share(t.on_time, t.received, _TDGQ), keys.maximum: _TDGQ}
+
     children = [
         _node(unit)
         | {"totalReceived": t.received, "totalOnTime": t.on_time, "totalOverdue": t.overdue}
         | progress(t)
-        | {"score": scaled_share(t.on_time, t.received, 20), "maxScore": 20, "scoreDelta": None}
+        | points(t, is_root=False)
+        | {"scoreDelta": None}
         for _, unit, t in figures.members()
     ]
     total = figures.total
@@ -63,7 +73,7 @@ def dvc_progress_tree(figures: Figures) -> JSON:
             "totalCompleted": total.on_time + total.overdue,
         }
         | progress(total)
-        | {"totalScore": scaled_share(total.on_time, total.received, 20), "totalMaxScore": 20}
+        | points(total, is_root=True)
     )
 
     def point(t: Tally, _: Catalogue) -> JSON:
@@ -79,7 +89,7 @@ def dvc_progress_tree(figures: Figures) -> JSON:
 
 def _clgq(t: Tally) -> JSON:
     score = scaled_share(t.clgq_points, t.received, 1)
-    return {"totalScore": score, "totalMaxScore": 12, "ratio": scaled_share(score, 12)}
+    return {"totalScore": score, "totalMaxScore": _CLGQ, "ratio": scaled_share(score, _CLGQ)}
 
 
 def provide_online_tree(figures: Figures) -> JSON:
@@ -149,7 +159,7 @@ def formality_online_payment_tree(figures: Figures) -> JSON:
         score, counts = payment(tally, tally.paid_online, tally.fee_obligation)
         children.append(
             _node(unit)
-            | {"totalMaxScore": 10, "ratio": scaled_share(score, 10), "totalScore": score}
+            | {"totalMaxScore": _TTTT, "ratio": scaled_share(score, _TTTT), "totalScore": score}
             | counts
             | {"scoreDelta": None}
         )
@@ -158,8 +168,8 @@ def formality_online_payment_tree(figures: Figures) -> JSON:
     # The recorded parent orders its keys differently from its children.
     parent = (
         _node(figures.province.department, child=False)
-        | {"totalMaxScore": 10, "totalScore": score}
+        | {"totalMaxScore": _TTTT, "totalScore": score}
         | counts
-        | {"ratio": scaled_share(score, 10)}
+        | {"ratio": scaled_share(score, _TTTT)}
     )
     return {"parent": parent, "children": children}

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from service.portal.simulator import Fault, PortalSimulator
-from tests.portal.conftest import ask
+from service.simulator.simulator import Fault, PortalSimulator
+from tests.simulator.conftest import ask
 
 
 @pytest.mark.parametrize(

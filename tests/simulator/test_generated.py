@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from service.portal.simulator import GeneratedSource, PortalSimulator
+from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import PHU_THO_ID
-from tests.portal.conftest import (
+from tests.simulator.conftest import (
     AXES,
     ENDPOINTS,
     GIA_LAI,

@@ -2,7 +2,7 @@
 
 `PortalSimulator` answers as the portal does (POST a JSON body, HTTP 201 and
 the ``{"code":"OK","data":...,"message":"OK"}`` envelope) with what its source
-answers, after the injected faults (`service.portal.faults`) have had their
+answers, after the injected faults (`service.simulator.faults`) have had their
 say. Faults are injected from Python or over HTTP (``POST`` / ``DELETE
 /_simulator/faults``), so a test can drive a simulator running in another
 process.
@@ -24,8 +24,9 @@ from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from service.portal.faults import DAMAGES, REFUSALS, Fault, FaultBook, damaged, refusal
-from service.portal.queries import (
+from service.portal.api import API_PREFIX
+from service.simulator.faults import DAMAGES, REFUSALS, Fault, FaultBook, damaged, refusal
+from service.simulator.queries import (
     Answer,
     BadRequest,
     NotFound,
@@ -33,12 +34,11 @@ from service.portal.queries import (
     encode_envelope,
     parse_query,
 )
-from service.portal.replies import Reply, error_reply
-from service.portal.wire import WIRE_FAULTS, Streamed, on_the_wire, write_streamed
+from service.simulator.replies import Reply, error_reply
+from service.simulator.wire import WIRE_FAULTS, Streamed, on_the_wire, write_streamed
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1/reporting/evaluation/"
 FAULTS_PATH = "/_simulator/faults"
 
 

@@ -6,7 +6,7 @@ envelope): `ReplaySource` answers with recorded responses, `GeneratedSource`
 with a fictional country. It can be told to misbehave (`Fault`) from Python
 or over HTTP (``POST`` / ``DELETE /_simulator/faults``), so a test can drive
 a simulator running in another process. `main` is the command line
-(``python -m service.portal.simulator``, ``dvcwatch simulator``).
+(``python -m service.simulator.simulator``, ``dvcwatch simulator``).
 
 The pieces live beside this module: `queries` (what is asked), `replay`,
 `derived` (rankings from axis answers), `generated` with `country`, `counts`,
@@ -22,17 +22,17 @@ import sys
 import threading
 from pathlib import Path
 
-from service.portal.faults import FAULT_KINDS, Fault
-from service.portal.generated import GeneratedSource
-from service.portal.replay import ReplaySource
-from service.portal.server import PortalSimulator, PortalSource, is_loopback
+from service.simulator.faults import FAULT_KINDS, Fault
+from service.simulator.generated import GeneratedSource
+from service.simulator.replay import ReplaySource
+from service.simulator.server import PortalSimulator, PortalSource, is_loopback
 
 __all__ = ["Fault", "GeneratedSource", "PortalSimulator", "ReplaySource", "main"]
 
 
 def _arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m service.portal.simulator",
+        prog="python -m service.simulator.simulator",
         description="Serve the national portal's evaluation API on the loopback.",
     )
     source = parser.add_mutually_exclusive_group(required=True)

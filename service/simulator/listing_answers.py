@@ -2,7 +2,7 @@
 
 transparency (CKMB), handling-satisfaction (MDHL) and dossier-digitized (MDSH)
 answer an `overview` (the province) and a paged `evaluation` (its units), each
-a row of metrics scored by the rules of `service.portal.metrics`. The answers
+a row of metrics scored by the rules of `service.simulator.metrics`. The answers
 carry every field the recorded ones carry, with the same nulls.
 """
 
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import statistics
 
-from service.portal.country import PROVINCE, Department
-from service.portal.counts import Figures, Tally
-from service.portal.metrics import (
+from service import indicators
+from service.portal import api
+from service.simulator.country import PROVINCE, Department
+from service.simulator.counts import Figures, Tally
+from service.simulator.metrics import (
     CONTENT,
     DIGITISATION,
     NO_SYNC_REPORT,
@@ -23,14 +25,16 @@ from service.portal.metrics import (
     UPDATE,
     axis_total,
 )
-from service.portal.queries import JSON, figure
+from service.simulator.queries import JSON, figure
 
+# The axes' maxima (the portal prints them as whole numbers).
+_CKMB, _MDHL, _MDSH = (int(a.maximum) for a in (indicators.CKMB, indicators.MDHL, indicators.MDSH))
 # Each listing names the portal's backend collections it was read from, in `source`.
 SOURCES = {
-    "transparency": "reporting_766_transparency_* and reporting_dvc_calendar Mongo collections",
-    "handling-satisfaction": "reporting_766_satisfaction_petition_months, "
+    api.TRANSPARENCY: "reporting_766_transparency_* and reporting_dvc_calendar Mongo collections",
+    api.HANDLING_SATISFACTION: "reporting_766_satisfaction_petition_months, "
     "reporting_766_satisfaction_dossier_periods",
-    "dossier-digitized": "reporting_digitized_dossiers_daily Mongo collection",
+    api.DOSSIER_DIGITIZED: "reporting_digitized_dossiers_daily Mongo collection",
 }
 
 
@@ -49,9 +53,13 @@ def _row(department: Department, stt: int, with_code: bool = False) -> JSON:
     }
 
 
-def _listing(endpoint: str, overview: JSON, evaluation: list[JSON], chart: bool = False) -> JSON:
-    head = {"overview": overview, "monthlyChart": []} if chart else {"overview": overview}
-    return head | {"evaluation": evaluation, "pagination": None, "source": SOURCES[endpoint]}
+def _listing(
+    endpoint: api.Endpoint, overview: JSON, evaluation: list[JSON], chart: bool = False
+) -> JSON:
+    head: JSON = {endpoint.root_key: overview} | ({"monthlyChart": []} if chart else {})
+    units = {endpoint.list_key: evaluation, "pagination": None}
+    return head | units | {"source": SOURCES[endpoint]}
+
 
 
 def transparency(figures: Figures) -> JSON:
@@ -71,7 +79,7 @@ def transparency(figures: Figures) -> JSON:
             else (TEMPORARY_SYNC if figures.province.temporary_sync else {})
         )
         metrics = [*published, sync | quality]
-        return axis_total(metrics, 18) | {"scoreDelta": None, "metrics": metrics}
+        return axis_total(metrics, _CKMB) | {"scoreDelta": None, "metrics": metrics}
 
     evaluation = [_row(unit, stt) | scored(tally) for stt, unit, tally in figures.members()]
     average = statistics.fmean(row["totalScore"] for row in evaluation) if evaluation else 0
@@ -80,7 +88,7 @@ def transparency(figures: Figures) -> JSON:
         | scored(figures.total)
         | {"averageScore": figure(average)}
     )
-    return _listing("transparency", overview, evaluation, chart=True)
+    return _listing(api.TRANSPARENCY, overview, evaluation, chart=True)
 
 
 def handling_satisfaction(figures: Figures) -> JSON:
@@ -104,7 +112,7 @@ def handling_satisfaction(figures: Figures) -> JSON:
         ]
         return (
             _row(department, stt)
-            | axis_total(metrics, 18)
+            | axis_total(metrics, _MDHL)
             | {
                 "scoreDelta": None,
                 "metrics": metrics,
@@ -117,7 +125,7 @@ def handling_satisfaction(figures: Figures) -> JSON:
 
     evaluation = [row(*member) for member in figures.members()]
     overview = row(1, figures.province.department, figures.total)
-    return _listing("handling-satisfaction", overview, evaluation)
+    return _listing(api.HANDLING_SATISFACTION, overview, evaluation)
 
 
 def dossier_digitized(figures: Figures) -> JSON:
@@ -133,7 +141,7 @@ def dossier_digitized(figures: Figures) -> JSON:
         metrics += [DIGITISATION[5].show(*formalities), DIGITISATION[6].show(None, None)]
         return (
             _row(department, stt, with_code=True)
-            | axis_total(metrics, 22)
+            | axis_total(metrics, _MDSH)
             | {"metrics": metrics, "scoreDelta": None}
         )
 
@@ -148,4 +156,4 @@ def dossier_digitized(figures: Figures) -> JSON:
         figures.total,
         (catalogue.citizen_formalities, catalogue.formalities),
     )
-    return _listing("dossier-digitized", overview, evaluation)
+    return _listing(api.DOSSIER_DIGITIZED, overview, evaluation)

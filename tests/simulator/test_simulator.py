@@ -1,4 +1,4 @@
-"""The simulator's command line: `python -m service.portal.simulator`."""
+"""The simulator's command line: `python -m service.simulator.simulator`."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import sys
 
 import pytest
 
-from service.portal.simulator import main
+from service.simulator.simulator import main
 from tests.conftest import PROJECT
-from tests.portal.conftest import fetch, period_body, post
+from tests.simulator.conftest import fetch, period_body, post
 
 
 def test_the_cli_serves_until_sigterm_then_exits_0() -> None:
     command = [
         sys.executable,
         "-m",
-        "service.portal.simulator",
+        "service.simulator.simulator",
         "--generate",
         "--seed",
         "2",

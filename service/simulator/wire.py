@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BufferedIOBase
 
-from service.portal.replies import Reply
+from service.simulator.replies import Reply
 
 WIRE_FAULTS = ("trickle", "huge", "gzip_bomb", "reset", "redirect_loop")
 TRICKLE_BYTES = 64

@@ -2,7 +2,7 @@
 
 `ReplaySource` serves a folder of recorded responses byte for byte, matched
 by the `PortalQuery` each was asked; a ranking the folder lacks is derived
-from its six axis answers (`service.portal.derived`) and flagged as such.
+from its six axis answers (`service.simulator.derived`) and flagged as such.
 """
 
 from __future__ import annotations
@@ -12,16 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from service.periods import Period
-from service.portal.derived import (
-    axis_root,
-    derive_province_list,
-    derive_service_results,
-)
-from service.portal.queries import (
-    AXES,
-    ENDPOINTS,
+from service.portal.api import BY_AXIS, ENDPOINTS, SERVICE_RESULTS
+from service.simulator.derived import derive_province_list, derive_service_results
+from service.simulator.queries import (
     JSON,
-    SERVICE_RESULTS,
     Answer,
     BadRequest,
     NotFound,
@@ -30,7 +24,7 @@ from service.portal.queries import (
     parse_query,
 )
 
-DERIVED_HEADER = ("X-Simulator-Derived", SERVICE_RESULTS)
+DERIVED_HEADER = ("X-Simulator-Derived", SERVICE_RESULTS.name)
 
 
 @dataclass(frozen=True)
@@ -76,7 +70,7 @@ class ReplaySource:
         recording = self._find(query)
         if recording is not None:
             return Answer(recording.path.read_bytes())
-        if query.endpoint != SERVICE_RESULTS:
+        if query.endpoint != SERVICE_RESULTS.name:
             raise NotFound(f"no recorded {query.endpoint} for {query.province_id} {query.period}")
         if query.province_id is not None:
             data = derive_service_results(query.period, self._axes(query))
@@ -89,12 +83,12 @@ class ReplaySource:
 
     def _axes(self, query: PortalQuery) -> dict[str, JSON]:
         axes = {}
-        for code, endpoint, _ in AXES:
-            recording = self._find(query.on(endpoint))
+        for code, endpoint in BY_AXIS.items():
+            recording = self._find(query.on(endpoint.name))
             if recording is None:
                 raise NotFound(
-                    f"cannot derive service-results for {query.province_id} "
-                    f"{query.period}: no recorded {endpoint}"
+                    f"cannot derive {SERVICE_RESULTS.name} for {query.province_id} "
+                    f"{query.period}: no recorded {endpoint.name}"
                 )
             axes[code] = self._read(recording.path)
         return axes
@@ -152,12 +146,10 @@ def _index(folder: Path) -> list[Recording]:
 
 def _unlabelled(folder: Path) -> list[Recording]:
     recordings = []
-    for endpoint in ENDPOINTS:
-        for path in sorted((folder / endpoint).glob("*.json")):
-            data = _load(path)
-            if "overview" not in data and "parent" not in data:
-                raise ValueError(f"{path}: has neither `overview` nor `parent`")
-            recordings.append(
-                Recording(endpoint, axis_root(data).get("departmentId"), None, None, path)
-            )
+    for name, endpoint in ENDPOINTS.items():
+        for path in sorted((folder / name).glob("*.json")):
+            root = _load(path).get(endpoint.root_key)
+            if not isinstance(root, dict):
+                raise ValueError(f"{path}: has no `{endpoint.root_key}`")
+            recordings.append(Recording(name, root.get("departmentId"), None, None, path))
     return recordings

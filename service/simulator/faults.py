@@ -3,7 +3,7 @@
 A `Fault` hits a number of requests to one endpoint (or any); a `FaultBook`
 holds the injected faults and spends their hits. `refusal` is the page that
 answers instead of the source, `damaged` spoils a successful answer's content,
-and `service.portal.wire` spoils its delivery (trickle, huge, gzip bomb, reset,
+and `service.simulator.wire` spoils its delivery (trickle, huge, gzip bomb, reset,
 redirect loop).
 """
 
@@ -14,9 +14,9 @@ import random
 import threading
 from dataclasses import dataclass
 
-from service.portal.queries import encode_envelope
-from service.portal.replies import Reply, html_reply
-from service.portal.wire import WIRE_FAULTS
+from service.simulator.queries import encode_envelope
+from service.simulator.replies import Reply, html_reply
+from service.simulator.wire import WIRE_FAULTS
 
 REFUSALS = ("5xx", "429", "403", "firewall")  # answer instead of the source
 #: Spoil a successful answer's content; after the first two, `field` of the first unit
@@ -37,7 +37,7 @@ class Fault:
     "infinity", "object" and "long_text" set `field` of its first unit record (with
     "metrics.KEY": KEY of that record's first metric) to NaN, Infinity, a JSON object
     or a string of `size` characters (300 if 0). The wire
-    faults (`service.portal.wire`) use `seconds` and `size` as that module says.
+    faults (`service.simulator.wire`) use `seconds` and `size` as that module says.
     """
 
     kind: str

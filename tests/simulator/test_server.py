@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from service.portal.simulator import Fault, PortalSimulator
-from tests.portal.conftest import ask
+from service.simulator.simulator import Fault, PortalSimulator
+from tests.simulator.conftest import ask
 
 
 def test_requests_are_logged_and_concurrency_measured(

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from service.portal.simulator import PortalSimulator, ReplaySource
+from service.simulator.simulator import PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO, PHU_THO_ID
-from tests.portal.conftest import (
+from tests.simulator.conftest import (
     AXES,
     GIA_LAI,
     fetch,

@@ -4,10 +4,8 @@ Every simulated source is asked a `PortalQuery`, read from a request body by
 `parse_query` the way the portal reads it, and gives an `Answer` or raises
 `BadRequest` (HTTP 400) / `NotFound` (HTTP 404). A recording is matched by
 exactly these values. `encode_envelope` and `figure` are the portal's way of
-writing a body and a number, shared by every source.
-
-Axis codes (CKMB, TDGQ, CLGQ, TTTT, MDHL, MDSH) are the six groups of the 766
-evaluation, as named in docs/domain.md.
+writing a body and a number, shared by every source. What each endpoint is asked
+(its period's form, the key of one procedure) is its row of `service.portal.api`.
 """
 
 from __future__ import annotations
@@ -19,22 +17,11 @@ from datetime import date
 from typing import Any
 
 from service.periods import Period
+from service.portal import api
+from service.portal.api import NATIONAL_SCOPE, SERVICE_RESULTS, PeriodForm
 
 JSON = dict[str, Any]
 
-SERVICE_RESULTS = "service-results"
-# (axis code, endpoint that scores it, maximum points); order of `groupScores`.
-AXES: tuple[tuple[str, str, int], ...] = (
-    ("CKMB", "transparency", 18),
-    ("TDGQ", "dvc-progress-tree", 20),
-    ("CLGQ", "provide-online-tree", 12),
-    ("TTTT", "formality-online-payment-tree", 10),
-    ("MDHL", "handling-satisfaction", 18),
-    ("MDSH", "dossier-digitized", 22),
-)
-ENDPOINTS = (SERVICE_RESULTS, *(endpoint for _, endpoint, _ in AXES))
-DATE_RANGE_ENDPOINT = "handling-satisfaction"
-NATIONAL_SCOPE = "ADMINISTRATIVE_UNIT"
 DEFAULT_PAGE_SIZE = 10  # the portal's own default is unrecorded; clients always send one
 
 
@@ -88,34 +75,42 @@ class Answer:
 
 
 def parse_query(endpoint: str, body: object) -> PortalQuery:
-    """Read a request body the way the portal does; raise NotFound or BadRequest."""
-    if endpoint not in ENDPOINTS:
+    """Read a request body the way the portal does; raise NotFound or BadRequest.
+
+    One procedure is asked for under the endpoint's own key (`formalityId`, or
+    `formalityID` on dossier-digitized); any other key is ignored, like every field
+    the endpoint does not read.
+    """
+    asked = api.ENDPOINTS.get(endpoint)
+    if asked is None:
         raise NotFound(f"unknown endpoint {endpoint!r}")
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
-    period = _date_range(body) if endpoint == DATE_RANGE_ENDPOINT else _time_period(body)
-    province_id = _text(body, "rootDepartmentId")
-    national = endpoint == SERVICE_RESULTS and body.get("departmentType") == NATIONAL_SCOPE
+    dates = asked.period_form is PeriodForm.DATES
+    period = _date_range(body) if dates else _time_period(body)
+    province_id = _text(body, api.ROOT_DEPARTMENT)
+    national = asked is SERVICE_RESULTS and body.get(api.SCOPE) == NATIONAL_SCOPE
     if province_id is None and not national:
         raise BadRequest(
-            "rootDepartmentId is required (or, on service-results, "
-            f"departmentType {NATIONAL_SCOPE})"
+            f"{api.ROOT_DEPARTMENT} is required (or, on {SERVICE_RESULTS.name}, "
+            f"{api.SCOPE} {NATIONAL_SCOPE})"
         )
+    procedure = asked.single_procedure_key
     return PortalQuery(
         endpoint,
         period,
         province_id,
-        formality_id=_text(body, "formalityId") or _text(body, "formalityID"),
-        page=_integer(body, "currentPage", 1, 1_000_000, default=1),
-        page_size=_integer(body, "pageSize", 1, 1000, default=DEFAULT_PAGE_SIZE),
+        formality_id=_text(body, procedure) if procedure else None,
+        page=_integer(body, api.PAGE, 1, 1_000_000, default=1),
+        page_size=_integer(body, api.PAGE_SIZE, 1, 1000, default=DEFAULT_PAGE_SIZE),
     )
 
 
 def _time_period(body: Mapping[str, Any]) -> Period:
-    kind = body.get("timeType")
+    kind = body.get(api.TIME_TYPE)
     if kind not in ("month", "quarter", "year"):
-        raise BadRequest("timeType must be month, quarter or year")
-    year = _integer(body, "year", 2000, 2100)
+        raise BadRequest(f"{api.TIME_TYPE} must be month, quarter or year")
+    year = _integer(body, api.YEAR, 2000, 2100)
     if kind == "year":
         return Period(year, kind, 0)
     return Period(year, kind, _integer(body, kind, 1, 12 if kind == "month" else 4))
@@ -123,9 +118,10 @@ def _time_period(body: Mapping[str, Any]) -> Period:
 
 def _date_range(body: Mapping[str, Any]) -> Period:
     try:
-        first, last = (date.fromisoformat(body[field]) for field in ("fromDate", "toDate"))
+        first, last = (date.fromisoformat(body[field]) for field in (api.FROM_DATE, api.TO_DATE))
     except (KeyError, TypeError, ValueError) as exc:
-        raise BadRequest("fromDate and toDate must be dates like 2026-08-01") from exc
+        dates = f"{api.FROM_DATE} and {api.TO_DATE}"
+        raise BadRequest(f"{dates} must be dates like 2026-08-01") from exc
     return period_spanning(first, last)
 
 

@@ -3,7 +3,7 @@
 Provinces, their agencies (sở, ban) and communes get Vietnamese-looking
 fictional names, uuid5 departmentIds and codes like H01, H01.01 (agencies) and
 H01.101 (communes). Each unit has habits (volume, on-time share, online
-payment ...) drawn once from the seed; `service.portal.counts` draws each
+payment ...) drawn once from the seed; `service.simulator.counts` draws each
 month's figures around them.
 """
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from service import indicators
 from service.periods import Period
-from service.portal.queries import AXES, JSON, figure
+from service.portal.api import BY_AXIS, Endpoint
+from service.simulator.queries import JSON, figure
 
 # The radar merges CLGQ and TTTT into one axis, as the 2022 decision did.
 _ONLINE_SERVICE = (indicators.CLGQ, indicators.TTTT)
@@ -93,7 +94,7 @@ def _service_results(
         "overview": overview,
         "growthPercent": None,
         "radar": _radar(provinces),
-        "donuts": _donuts([axis_root(axes[indicators.CLGQ.code]) for axes in provinces]),
+        "donuts": _donuts([_root(indicators.CLGQ.code, axes) for axes in provinces]),
         "evaluation": evaluation,
         "monthlyChart": [
             {"month": f"{month:02d}", "averageScore": average if month == period.number else None}
@@ -105,19 +106,16 @@ def _service_results(
     }
 
 
-def axis_root(data: JSON) -> JSON:
-    """The province's own record in an axis answer: its `overview` or the tree's `parent`."""
-    return data["overview"] if "overview" in data else data["parent"]
+def _root(code: str, axes: Mapping[str, JSON]) -> JSON:
+    """The province's own record in the answer of axis `code`: `overview` or `parent`."""
+    root: JSON = axes[code][BY_AXIS[code].root_key]
+    return root
 
 
-def axis_records(data: JSON) -> list[JSON]:
-    """The unit records of an axis answer: its `evaluation` or the tree's `children`."""
-    return data["evaluation"] if "evaluation" in data else data["children"]
-
-
-def _axis_score(record: Mapping[str, Any]) -> float | None:
+def _axis_score(endpoint: Endpoint, record: Mapping[str, Any], is_root: bool) -> float | None:
     # The progress tree names a child's points `score`; everything else `totalScore`.
-    return record["totalScore"] if "totalScore" in record else record.get("score")
+    score: float | None = record.get(endpoint.scores(is_root).score)
+    return score
 
 
 def _scorecard(
@@ -151,26 +149,28 @@ def _merge_identity(identity: JSON, record: Mapping[str, Any]) -> None:
 
 def _root_identity(axes: Mapping[str, JSON]) -> JSON:
     identity: JSON = {}
-    for code, _, _ in AXES:
-        _merge_identity(identity, axis_root(axes[code]))
+    for code in BY_AXIS:
+        _merge_identity(identity, _root(code, axes))
     return identity
 
 
 def _root_groups(axes: Mapping[str, JSON]) -> dict[str, Any]:
-    return {code: _axis_score(axis_root(axes[code])) for code, _, _ in AXES}
+    return {code: _axis_score(BY_AXIS[code], _root(code, axes), True) for code in BY_AXIS}
 
 
 def _unit_cards(axes: Mapping[str, JSON]) -> list[JSON]:
     identities: dict[str, JSON] = {}
     scores: dict[str, dict[str, Any]] = {}
-    for code, _, _ in AXES:
-        for record in axis_records(axes[code]):
+    for code, endpoint in BY_AXIS.items():
+        for record in axes[code][endpoint.list_key]:
             _merge_identity(identities.setdefault(record["departmentId"], {}), record)
-            scores.setdefault(record["departmentId"], {})[code] = _axis_score(record)
+            scores.setdefault(record["departmentId"], {})[code] = _axis_score(
+                endpoint, record, False
+            )
     cards = []
     for unit_id, identity in identities.items():
         level = identity.get("level") or identity.get("departmentLevel")
-        groups = {code: scores[unit_id].get(code) for code, _, _ in AXES}
+        groups = {code: scores[unit_id].get(code) for code in BY_AXIS}
         cards.append(_scorecard(identity, groups, "AGENCY" if level == "PROVINCE" else "COMMUNE"))
     return cards
 
@@ -178,7 +178,7 @@ def _unit_cards(axes: Mapping[str, JSON]) -> list[JSON]:
 def _radar(provinces: Sequence[Mapping[str, JSON]]) -> list[JSON]:
     groups = [_root_groups(axes) for axes in provinces]
     mean = {
-        code: statistics.fmean(g[code] or 0 for g in groups) if groups else 0 for code, _, _ in AXES
+        code: statistics.fmean(g[code] or 0 for g in groups) if groups else 0 for code in BY_AXIS
     }
     radar = []
     for code, name, members, max_score in RADAR:

@@ -1,10 +1,10 @@
 """The portal of a fictional country, its answers generated deterministically.
 
 `GeneratedSource` answers any period for the provinces of
-`service.portal.country`: it counts their units' work over the period
-(`service.portal.counts`), writes the six axis answers from those counts
-(`service.portal.listing_answers`, `service.portal.tree_answers`) and derives
-the rankings from them (`service.portal.derived`), as the replay does.
+`service.simulator.country`: it counts their units' work over the period
+(`service.simulator.counts`), writes the six axis answers from those counts
+(`service.simulator.listing_answers`, `service.simulator.tree_answers`) and derives
+the rankings from them (`service.simulator.derived`), as the replay does.
 """
 
 from __future__ import annotations
@@ -15,43 +15,42 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from service import indicators
 from service.periods import Period
-from service.portal.country import Province, build_country
-from service.portal.counts import Figures, province_figures
-from service.portal.derived import (
+from service.portal.api import AXIS_OF, SERVICE_RESULTS
+from service.simulator.country import Province, build_country
+from service.simulator.counts import Figures, province_figures
+from service.simulator.derived import (
     derive_province_list,
     derive_service_results,
     with_score_deltas,
 )
-from service.portal.listing_answers import (
+from service.simulator.listing_answers import (
     dossier_digitized,
     handling_satisfaction,
     transparency,
 )
-from service.portal.queries import (
-    AXES,
+from service.simulator.queries import (
     JSON,
-    SERVICE_RESULTS,
     Answer,
     NotFound,
     PortalQuery,
     encode_envelope,
 )
-from service.portal.tree_answers import (
+from service.simulator.tree_answers import (
     dvc_progress_tree,
     formality_online_payment_tree,
     provide_online_tree,
 )
 
-AXIS_OF_ENDPOINT = {endpoint: code for code, endpoint, _ in AXES}
-
+#: Each axis's generated answer, by axis code.
 AXIS_ANSWERS: dict[str, Callable[[Figures], JSON]] = {
-    "CKMB": transparency,
-    "TDGQ": dvc_progress_tree,
-    "CLGQ": provide_online_tree,
-    "TTTT": formality_online_payment_tree,
-    "MDHL": handling_satisfaction,
-    "MDSH": dossier_digitized,
+    indicators.CKMB.code: transparency,
+    indicators.TDGQ.code: dvc_progress_tree,
+    indicators.CLGQ.code: provide_online_tree,
+    indicators.TTTT.code: formality_online_payment_tree,
+    indicators.MDHL.code: handling_satisfaction,
+    indicators.MDSH.code: dossier_digitized,
 }
 
 
@@ -117,13 +116,13 @@ class GeneratedSource:
             return Answer(self._bodies.get(query, lambda: encode_envelope(self._data(query))))
 
     def _data(self, query: PortalQuery) -> JSON:
-        if query.endpoint == SERVICE_RESULTS:
+        if query.endpoint == SERVICE_RESULTS.name:
             return with_score_deltas(
                 self._ranking(query.province_id, query.period),
                 self._ranking(query.province_id, query.period.previous()),
             )
         axes = self._axes(self._by_id[query.province_id or ""], query.period)
-        return _paged(axes[AXIS_OF_ENDPOINT[query.endpoint]], query.page, query.page_size)
+        return _paged(axes[AXIS_OF[query.endpoint]], query.page, query.page_size)
 
     def _ranking(self, province_id: str | None, period: Period) -> JSON:
         if province_id is None:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
-from service.portal.simulator import PortalSimulator
+from service.simulator.simulator import PortalSimulator
 from tests.conftest import PHU_THO_ID
-from tests.portal.conftest import API, period_body, post
+from tests.simulator.conftest import API, period_body, post
 
 
 def test_an_unknown_endpoint_is_404(phu_tho: PortalSimulator) -> None:
@@ -71,3 +71,20 @@ def test_handling_satisfaction_reads_whole_quarters_and_years(
             },
         ).json()["data"]
         assert satisfaction["overview"]["totalDossiers"] == progress["parent"]["totalReceived"]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "key", "status"),
+    [
+        ("dossier-digitized", "formalityID", 404),  # its key: a procedure nobody recorded
+        ("dossier-digitized", "formalityId", 201),  # not its key: ignored, the whole province
+        ("transparency", "formalityId", 404),
+        ("transparency", "formalityID", 201),
+        ("handling-satisfaction", "formalityId", 201),  # no procedure filter at all
+    ],
+)
+def test_one_procedure_is_asked_for_under_the_endpoint_s_own_key(
+    phu_tho: PortalSimulator, endpoint: str, key: str, status: int
+) -> None:
+    body = {**period_body(endpoint), "rootDepartmentId": PHU_THO_ID, key: "not-recorded"}
+    assert post(phu_tho.base_url, endpoint, body).status_code == status

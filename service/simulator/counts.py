@@ -1,6 +1,6 @@
 """The generated country's counts: dossiers, petitions and procedures per unit and month.
 
-Each month draws a unit's counts around its habits (`service.portal.country`)
+Each month draws a unit's counts around its habits (`service.simulator.country`)
 from the seed, the unit and the month, so figures drift from month to month
 (a quiet month repeats the one before), and a quarter or a year is the sum of
 its months.
@@ -16,8 +16,8 @@ from random import Random
 from typing import ClassVar, TypeVar
 
 from service.periods import Period
-from service.portal.country import Department, Habits, Province
-from service.portal.queries import months_of
+from service.simulator.country import Department, Habits, Province
+from service.simulator.queries import months_of
 
 QUIET_PERCENT = 15  # share of unit-months that repeat the month before
 
