@@ -23,11 +23,11 @@ import requests
 from sqlalchemy import func, select
 
 from service.alerts.models import Delivery, DeliveryStatus, OutboxMessage
-from service.alerts.outbox import Outbox, SendReport
 from service.app import App
 from service.channels.telegram import TelegramChannel
 from service.clock import utcnow
 from service.config import Settings
+from service.delivery.outbox import Outbox, SendReport
 from tests.fakes.telegram_server import DEFAULT_TOKEN
 
 ENFORCED_PER_SECOND = 30.0

@@ -23,16 +23,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.plan import Due
 from service import claims
 from service.alerts import setup
-from service.alerts.directory import recipients
 from service.alerts.engine import evaluate
 from service.alerts.fanout import current_address
 from service.alerts.models import Delivery
-from service.alerts.outbox import Outbox, SendReport
 from service.app import App
 from service.channels.base import Channel
 from service.channels.messages import escape_html
 from service.clock import local_today, utcnow
 from service.config import NoticeUnit
+from service.delivery.directory import recipients
+from service.delivery.outbox import Outbox, SendReport
 from service.models import RawResponse
 from service.notice_batch import FAILED, write_batch
 from service.notices.caption import notice_caption

@@ -20,15 +20,15 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory import Directory, Person
 from service.alerts.engine import Policy, evaluate
-from service.alerts.outbox import Outbox
 from service.alerts.rules import load_rules
 from service.app import App
+from service.calendar import WorkCalendar
 from service.channels.console import ConsoleChannel
 from service.clock import local_today, utcnow
 from service.config import NoticeSettings, PortalSettings, Settings
+from service.delivery.directory import Directory, Person
+from service.delivery.outbox import Outbox
 from service.indicators import NATIONAL, NOT_DIGITISED, NOT_PAID_ONLINE, OVERDUE, UNSYNCED
 from service.models import Snapshot
 from service.notices.produce import Request, write_notice

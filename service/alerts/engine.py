@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory import Directory, recipients
 from service.alerts.fanout import digest_key, escalate, fan_out, record_event
 from service.alerts.lifecycle import Known, Transition, transitions
 from service.alerts.models import (
@@ -29,7 +27,6 @@ from service.alerts.models import (
     Delivery,
     EventKind,
 )
-from service.alerts.queueing import queue_messages
 from service.alerts.rules import (
     AddressFacts,
     Finding,
@@ -41,6 +38,9 @@ from service.alerts.rules import (
     evaluate_units,
 )
 from service.alerts.summaries import link_summarised, summarise
+from service.calendar import WorkCalendar
+from service.delivery.directory import Directory, recipients
+from service.delivery.queueing import queue_messages
 from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Snapshot
 from service.notices.names import official_name

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.directory import Directory, Person, escalation_targets
 from service.alerts.lifecycle import Transition
 from service.alerts.messages import alert_line
 from service.alerts.models import Alert, AlertEvent, AlertState, ChannelAddress, Delivery, EventKind
 from service.alerts.rules import Rule
 from service.alerts.summaries import SUMMARY_RULE, escalated_summary, summary_recipient
+from service.delivery.directory import Directory, Person, escalation_targets
 
 if TYPE_CHECKING:
     from service.alerts.engine import Policy

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service import indicators
 from service.alerts.rules import Rule
-from service.notices.vnformat import number, period_short
+from service.vnformat import number, period_short
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "telegram"
 METRIC_NAMES = {

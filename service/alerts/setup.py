@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from service.alerts.calendar import WorkCalendar, load_holidays
-from service.alerts.directory import Directory
-from service.alerts.directory_files import load_directory, load_directory_csv
 from service.alerts.engine import Policy
 from service.alerts.rules import Rule, load_rules
+from service.calendar import WorkCalendar, load_holidays
 from service.channels.base import Channel
 from service.channels.registry import KINDS
 from service.config import ConfigError, Settings
+from service.delivery.directory import Directory
+from service.delivery.directory_files import load_directory, load_directory_csv
 
 
 def rules(settings: Settings) -> tuple[Rule, ...]:

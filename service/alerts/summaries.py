@@ -33,7 +33,6 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.directory import Directory
 from service.alerts.models import (
     Alert,
     AlertEvent,
@@ -45,6 +44,7 @@ from service.alerts.models import (
 from service.alerts.rules import Rule
 from service.alerts.summary_text import rank, summary_label, summary_text
 from service.channels.messages import escape_html
+from service.delivery.directory import Directory
 
 SUMMARY_RULE = "summary"
 #: A person whose deliveries of one topic in one evaluation span more units than this

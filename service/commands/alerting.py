@@ -71,7 +71,7 @@ def _delivery_row(delivery: Any) -> dict[str, Any]:
 
 def run_deliver(app: App, _args: argparse.Namespace) -> int:
     from service.alerts import setup
-    from service.alerts.outbox import Outbox
+    from service.delivery.outbox import Outbox
 
     async def send() -> Any:
         channels = setup.channels(app.settings)

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
 from service.alerts.models import (
     Alert,
@@ -23,6 +21,8 @@ from service.alerts.models import (
     OutboxMessage,
 )
 from service.alerts.rebase import CLOCK_SKEW
+from service.calendar import WorkCalendar
+from service.delivery.directory_files import load_directory
 from service.periods import Period
 from service.portal.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province

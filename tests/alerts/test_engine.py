@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
 from service.alerts.models import Alert, Delivery
 from service.alerts.rules import Rule
+from service.calendar import WorkCalendar
+from service.delivery.directory_files import load_directory
 from service.periods import Period
 from service.portal.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province

@@ -23,10 +23,10 @@ from service.alerts.models import (
     EventKind,
     OutboxMessage,
 )
-from service.alerts.outbox import Outbox, SendReport
 from service.channels.pacing import RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
+from service.delivery.outbox import Outbox, SendReport
 from tests.fakes import FakeClock
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, visible_text
 

@@ -41,10 +41,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from service.alerts import outcomes
 from service.alerts.models import DeliveryStatus, OutboxMessage
-from service.alerts.outcomes import Claimed
-from service.alerts.queueing import message_of, queue_messages
 from service.channels.base import (
     Channel,
     ChannelLimits,
@@ -61,6 +58,9 @@ from service.channels.base import (
 )
 from service.channels.registry import LIMITS
 from service.clock import utcnow
+from service.delivery import outcomes
+from service.delivery.outcomes import Claimed
+from service.delivery.queueing import message_of, queue_messages
 
 log = logging.getLogger(__name__)
 _REJECTED: weakref.WeakSet[Channel] = weakref.WeakSet()  # channels whose refusal was logged

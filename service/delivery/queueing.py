@@ -19,7 +19,12 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.compose import (
+from service.alerts.models import Alert, AlertEvent, Delivery, DeliveryStatus, OutboxMessage
+from service.alerts.summaries import SUMMARY_RULE
+from service.channels.base import Button, ChannelLimits, Message
+from service.channels.messages import escape_html, split_message, utf16_length
+from service.channels.registry import KINDS, LIMITS
+from service.delivery.compose import (
     ACK_PREFIX,
     ACK_TEXT,
     ACKNOWLEDGEABLE,
@@ -27,11 +32,6 @@ from service.alerts.compose import (
     Line,
     compose,
 )
-from service.alerts.models import Alert, AlertEvent, Delivery, DeliveryStatus, OutboxMessage
-from service.alerts.summaries import SUMMARY_RULE
-from service.channels.base import Button, ChannelLimits, Message
-from service.channels.messages import escape_html, split_message, utf16_length
-from service.channels.registry import KINDS, LIMITS
 
 SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm tắt quá hạn"
 
