@@ -18,12 +18,13 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, DeliveryStatus
+from service.alerts.models import Alert, AlertEvent, AlertState
 from service.channels.base import ChannelUnauthorized, DeliveryError, Incoming
 from service.channels.messages import escape_html
 from service.clock import to_local, utcnow
 from service.delivery.compose import ACK_PREFIX
 from service.delivery.directory import Coverage, Directory, coverage, find_by_address
+from service.delivery.models import Delivery, DeliveryStatus
 from service.indicators import NATIONAL
 from service.models import Unit
 from service.notices.names import official_name

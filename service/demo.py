@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 
 from service.alerts.engine import Policy, evaluate
+from service.alerts.lines import alert_lines
 from service.alerts.rules import load_rules
 from service.app import App
 from service.calendar import WorkCalendar
@@ -156,7 +157,9 @@ def _show_alerts(app: App, stream: TextIO, units: list[str]) -> None:
             session, app.schemes, load_rules(RULES), directory, Policy(NO_QUIET_HOURS), utcnow()
         )
     report = asyncio.run(
-        Outbox(app.sessions(), {"console": ConsoleChannel(stream)}, "demo").send_due()
+        Outbox(
+            app.sessions(), {"console": ConsoleChannel(stream)}, "demo", describe=alert_lines
+        ).send_due()
     )
     stream.write(f"   ({report.sent} alerts delivered; evaluating again now sends nothing)\n")
 

@@ -25,6 +25,14 @@ METRIC_NAMES = {
     "SO_HOA_GIAY_TO_GIAI_QUYET": "hồ sơ được số hóa",
     "ORIGINAL_RESULT_AVAILABLE": "hồ sơ có kết quả điện tử",
 }
+#: The short names of the topics, for the buttons of a digest ("H44.116 quá hạn").
+TOPIC_NAMES = {
+    **{key: count.topic_name for key, count in indicators.ALERTING.items()},
+    "falling": "điểm giảm",
+    "rank": "thứ hạng",
+    "band": "dưới ngưỡng",
+    "operator": "dữ liệu",
+}
 #: which what-it-takes estimates a count rule's message shows: the count's own indicator.
 EFFORTS_BY_COUNT = {
     key: (count.effort,) for key, count in indicators.ALERTING.items() if count.effort

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import indicators
-from service.alerts.messages import alert_line
+from service.alerts.messages import TOPIC_NAMES, alert_line
 from service.alerts.models import Alert, EventKind
 from service.alerts.rules import Rule
 from service.channels.messages import escape_html
-from service.delivery.compose import TOPIC_NAMES
 from service.notices.names import official_name
 from service.notices.texts import default_texts
 from service.vnformat import number, period_short

@@ -71,12 +71,15 @@ def _delivery_row(delivery: Any) -> dict[str, Any]:
 
 def run_deliver(app: App, _args: argparse.Namespace) -> int:
     from service.alerts import setup
+    from service.alerts.lines import alert_lines
     from service.delivery.outbox import Outbox
 
     async def send() -> Any:
         channels = setup.channels(app.settings)
         try:
-            return await Outbox(app.sessions(), channels, worker_name()).send_due()
+            return await Outbox(
+                app.sessions(), channels, worker_name(), describe=alert_lines
+            ).send_due()
         finally:
             for channel in channels.values():
                 await channel.close()
