@@ -30,6 +30,7 @@ from service.channels.base import Channel
 from service.channels.messages import escape_html
 from service.clock import local_today, utcnow
 from service.config import NoticeUnit
+from service.delivery import setup as delivery_setup
 from service.delivery.fanout import Told, notice_subject, queue, unit_recipients
 from service.delivery.outbox import Outbox, SendReport
 from service.models import RawResponse
@@ -134,7 +135,7 @@ def evaluate_alerts(context: Context) -> int:
             session,
             context.app.schemes,
             setup.rules(settings),
-            setup.directory(settings),
+            delivery_setup.directory(settings),
             setup.policy(settings),
             context.clock(),
         )
@@ -219,7 +220,7 @@ def _queue_documents(
     docx = next((f for f in files if f.format == "docx"), None)
     if docx is None:
         return
-    directory = setup.directory(context.app.settings)
+    directory = delivery_setup.directory(context.app.settings)
     summary = notice_caption(
         session, context.app.schemes, unit.kind, unit.unit, unit.scheme, due.period
     )
