@@ -23,12 +23,13 @@ import requests
 from sqlalchemy import func, select
 
 from bench import Result, emit, peak_mb
-from service.alerts.models import Delivery, DeliveryStatus, OutboxMessage
-from service.alerts.outbox import Outbox, SendReport
+from service.alerts.lines import alert_lines
 from service.app import App
 from service.channels.telegram import TelegramChannel
 from service.clock import utcnow
 from service.config import Settings
+from service.delivery.models import Delivery, DeliveryStatus, OutboxMessage
+from service.delivery.outbox import Outbox, SendReport
 from tests.fakes.telegram_server import DEFAULT_TOKEN
 
 ENFORCED_PER_SECOND = 30.0
@@ -60,7 +61,7 @@ async def drain(app: App, base_url: str) -> SendReport:
     """Outbox passes until nothing is pending (a retried part is waited for)."""
     total = SendReport()
     async with TelegramChannel(DEFAULT_TOKEN, base_url=base_url) as channel:
-        outbox = Outbox(app.sessions(), {"telegram": channel}, "bench")
+        outbox = Outbox(app.sessions(), {"telegram": channel}, "bench", describe=alert_lines)
         while True:
             report = await outbox.send_due()
             for field in ("sent", "retried", "failed", "uncertain"):
@@ -95,7 +96,9 @@ def main() -> int:
             app.upgrade()
             queue_digests(app, args.chats, args.alerts)
             composing = time.perf_counter()
-            Outbox(app.sessions(), {}, "bench").queue()  # split into parts, as queued
+            Outbox(
+                app.sessions(), {}, "bench", describe=alert_lines
+            ).queue()  # split into parts, as queued
             composed = time.perf_counter() - composing
             started = time.perf_counter()
             report = asyncio.run(drain(app, base_url))

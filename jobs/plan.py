@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from apscheduler.triggers.cron import CronTrigger
 
-from service.alerts.calendar import WorkCalendar
+from service.calendar import WorkCalendar
 from service.clock import LOCAL_TZ
 from service.periods import Period
 

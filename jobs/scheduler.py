@@ -41,9 +41,9 @@ from jobs import work
 from jobs.leader import LeaderLock, LockHeld, take_term
 from jobs.steps import beat, catch_up, deliver, overdue, sync_now
 from service import claims
-from service.alerts import setup
 from service.bot_replies import BotUnavailable, Replies, ReplyBot
 from service.clock import LOCAL_TZ
+from service.delivery import setup as delivery_setup
 from service.health import HealthServer
 
 log = logging.getLogger("dvcwatch.scheduler")
@@ -261,7 +261,7 @@ class Service:
             token,
             telegram.base_url,
             self.context.app.sessions(),
-            setup.directory(settings),
+            delivery_setup.directory(settings),
             self.context.app.schemes,
             [watch.province for watch in settings.watch],
         )
@@ -280,7 +280,7 @@ class Service:
         replies = ReplyBot(
             channel,
             self.context.app.sessions(),
-            setup.directory(settings),
+            delivery_setup.directory(settings),
             self.context.app.schemes,
             [watch.province for watch in settings.watch],
         )

@@ -20,7 +20,7 @@ from jobs.plan import (
     slot_key,
 )
 from service import claims
-from service.alerts import setup
+from service.calendar import work_calendar
 from service.clock import LOCAL_TZ
 from service.scoring.tt01 import TT01_KIND
 
@@ -35,7 +35,7 @@ def expected(context: work.Context, start: dt.datetime, end: dt.datetime) -> lis
     units = settings.notices.units
     notices = [f"{unit.kind}:{unit.unit}" for unit in units if unit.scheme != TT01_KIND]
     reports = [f"{unit.kind}:{unit.unit}" for unit in units if unit.scheme == TT01_KIND]
-    calendar = setup.policy(settings).calendar
+    calendar = work_calendar(settings)
     syncs = (
         []
         if settings.schedules.sync_every_seconds

@@ -23,16 +23,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.plan import Due
 from service import claims
 from service.alerts import setup
-from service.alerts.directory import recipients
 from service.alerts.engine import evaluate
-from service.alerts.fanout import current_address
-from service.alerts.models import Delivery
-from service.alerts.outbox import Outbox, SendReport
+from service.alerts.lines import alert_lines
 from service.app import App
 from service.channels.base import Channel
 from service.channels.messages import escape_html
 from service.clock import local_today, utcnow
 from service.config import NoticeUnit
+from service.delivery import setup as delivery_setup
+from service.delivery.fanout import Told, notice_subject, queue, unit_recipients
+from service.delivery.outbox import Outbox, SendReport
 from service.models import FetchRun, RawResponse
 from service.notice_batch import FAILED, write_batch
 from service.notices.caption import notice_caption
@@ -136,7 +136,7 @@ def evaluate_alerts(context: Context) -> int:
             session,
             context.app.schemes,
             setup.rules(settings),
-            setup.directory(settings),
+            delivery_setup.directory(settings),
             setup.policy(settings),
             context.clock(),
         )
@@ -146,7 +146,11 @@ def evaluate_alerts(context: Context) -> int:
 async def deliver(context: Context) -> SendReport:
     """Send what the outbox holds; safe on several instances (rows are claimed)."""
     return await Outbox(
-        context.app.sessions(), context.channels, context.owner, context.clock
+        context.app.sessions(),
+        context.channels,
+        context.owner,
+        context.clock,
+        describe=alert_lines,
     ).send_due()
 
 
@@ -212,36 +216,23 @@ def _queue_documents(
 ) -> None:
     """One delivery per recipient of the unit's notices (topic "notice"): the .docx with
     what the notice says in a few lines (`notices/caption.py`; where a channel cannot
-    carry the file, that text is what the person reads). Keys make a re-run queue
-    nothing twice."""
+    carry the file, that text is what the person reads), queued as alerts are
+    (`delivery.fanout.queue`: no address delivery gave up, nothing twice)."""
     docx = next((f for f in files if f.format == "docx"), None)
     if docx is None:
         return
-    directory = setup.directory(context.app.settings)
+    directory = delivery_setup.directory(context.app.settings)
     summary = notice_caption(
         session, context.app.schemes, unit.kind, unit.unit, unit.scheme, due.period
     )
-    caption = escape_html(f"{summary}\nTệp Word đính kèm.")
-    for person in recipients(directory, unit.unit, unit.unit.split(".")[0], "notice"):
-        address = current_address(session, person)
-        if address is None:  # delivery gave this address up (blocked, gone): as for alerts
-            log.warning(
-                "notices %s %s: %s's address is deactivated", due.scope, due.period, person.id
-            )
-            continue
-        session.add(
-            Delivery(
-                idempotency_key=f"notice:{due.scope}:{due.period}:v{docx.version}:{person.id}:"
-                f"{person.channel}",
-                person_id=person.id,
-                channel=person.channel,
-                address=address,
-                unit_label=unit.unit,
-                text_html=caption,
-                document_path=str(docx.path),
-                not_before=context.clock(),
-            )
-        )
+    told = Told(
+        notice_subject(due.scope, due.period, docx.version),
+        escape_html(f"{summary}\nTệp Word đính kèm."),
+        unit.unit,
+        document_path=str(docx.path),
+    )
+    now = context.clock()
+    queue(session, unit_recipients(session, directory, unit.unit, "notice"), told, now, now)
 
 
 def housekeeping(context: Context, day: str) -> int:

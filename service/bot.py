@@ -28,7 +28,6 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from service.alerts.directory import Directory, Person, coverage, find_by_address
 from service.bot_replies import (
     FAILED_PRESS,
     HELP,
@@ -45,6 +44,7 @@ from service.bot_replies import (
 from service.channels.tokens import redact_token_in_logs, scrub
 from service.claims import FAILED, OK, JobClaim
 from service.clock import utcnow
+from service.delivery.directory import Directory, Person, coverage, find_by_address
 from service.scoring.book import SchemeBook
 
 log = logging.getLogger("dvcwatch.bot")

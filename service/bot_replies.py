@@ -18,19 +18,20 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.alerts.compose import ACK_PREFIX
-from service.alerts.directory import Coverage, Directory, coverage, find_by_address
-from service.alerts.models import Alert, AlertEvent, AlertState, Delivery, DeliveryStatus
+from service.alerts.models import Alert, AlertEvent, AlertState
 from service.channels.base import ChannelUnauthorized, DeliveryError, Incoming
 from service.channels.messages import escape_html
 from service.clock import to_local, utcnow
+from service.delivery.compose import ACK_PREFIX
+from service.delivery.directory import Coverage, Directory, coverage, find_by_address
+from service.delivery.models import Delivery, DeliveryStatus
 from service.indicators import NATIONAL
 from service.models import Unit
 from service.notices.names import official_name
-from service.notices.vnformat import number, period_short
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
+from service.vnformat import number, period_short
 
 HELP = (
     "dvcwatch theo dõi Bộ chỉ số phục vụ người dân, doanh nghiệp.\n"

@@ -20,15 +20,16 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory import Directory, Person
 from service.alerts.engine import Policy, evaluate
-from service.alerts.outbox import Outbox
+from service.alerts.lines import alert_lines
 from service.alerts.rules import load_rules
 from service.app import App
+from service.calendar import WorkCalendar
 from service.channels.console import ConsoleChannel
 from service.clock import local_today, utcnow
 from service.config import NoticeSettings, PortalSettings, Settings
+from service.delivery.directory import Directory, Person
+from service.delivery.outbox import Outbox
 from service.indicators import NATIONAL, NOT_DIGITISED, NOT_PAID_ONLINE, OVERDUE, UNSYNCED
 from service.models import Snapshot
 from service.notices.produce import Request, write_notice
@@ -156,7 +157,9 @@ def _show_alerts(app: App, stream: TextIO, units: list[str]) -> None:
             session, app.schemes, load_rules(RULES), directory, Policy(NO_QUIET_HOURS), utcnow()
         )
     report = asyncio.run(
-        Outbox(app.sessions(), {"console": ConsoleChannel(stream)}, "demo").send_due()
+        Outbox(
+            app.sessions(), {"console": ConsoleChannel(stream)}, "demo", describe=alert_lines
+        ).send_due()
     )
     stream.write(f"   ({report.sent} alerts delivered; evaluating again now sends nothing)\n")
 

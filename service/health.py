@@ -22,9 +22,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.alerts.models import Delivery
 from service.claims import JobClaim, Leadership
 from service.clock import utcnow
+from service.delivery.models import Delivery
 from service.models import FetchRun, Snapshot
 
 HEARTBEAT_FRESH = dt.timedelta(minutes=3)

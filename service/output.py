@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from service.notices.vnformat import number, signed
 from service.score_columns import Column, score_sets, terminal_columns
+from service.vnformat import number, signed
 
 FORMATS = ("json", "csv", "table")
 FILE_FORMATS = ("xlsx",)

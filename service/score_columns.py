@@ -152,7 +152,7 @@ def _note(row: dict[str, Any]) -> str | None:
 
 def mismatch_text(mismatch: dict[str, Any]) -> str:
     """ "TOTAL: báo cáo 68,11, tính lại 68,10" for a reported figure that disagrees."""
-    from service.notices.vnformat import number
+    from service.vnformat import number
 
     def shown(value: Any) -> str:
         return number(value) if isinstance(value, int | float) else str(value)

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.alerts.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.claims import FAILED, OK, JobClaim, Leadership
 from service.clock import to_local
+from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.models import FetchRun, RunStatus, Snapshot
 from service.output import render
 

@@ -27,7 +27,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.indicators import NATIONAL
-from service.notices.vnformat import period_long
 from service.score_columns import (
     NUMBER_FORMATS,
     Column,
@@ -37,6 +36,7 @@ from service.score_columns import (
     what_it_takes_columns,
     what_it_takes_items,
 )
+from service.vnformat import period_long
 
 HEADER_ROW = 4
 TITLE = {

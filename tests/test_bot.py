@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
-from service.alerts.directory import Directory, Person
-from service.alerts.models import Alert, AlertEvent, Delivery, DeliveryStatus, EventKind
+from service.alerts.models import Alert, AlertEvent, EventKind
 from service.bot import build_application
 from service.channels.base import Button, Message, Recipient
 from service.channels.telegram import TelegramChannel
+from service.delivery.directory import Directory, Person
+from service.delivery.models import Delivery, DeliveryStatus
 from service.periods import Period
 from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province

@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, func, insert, select, text
 
 import service.alerts.models  # noqa: F401  (the tables the migrations must create)
 import service.claims  # noqa: F401
+import service.delivery.models  # noqa: F401  (the tables the migrations must create)
 import service.notices.models  # noqa: F401
 from service.db import downgrade, make_engine, session_factory, upgrade
 from service.figures import FigureValue, UnitRecord, content_sha256

@@ -18,18 +18,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory import Directory, recipients
-from service.alerts.fanout import digest_key, escalate, fan_out, record_event
+from service.alerts.fanout import escalate, fan_out, record_event
 from service.alerts.lifecycle import Known, Transition, transitions
-from service.alerts.models import (
-    Alert,
-    AlertState,
-    ChannelAddress,
-    Delivery,
-    EventKind,
-)
-from service.alerts.queueing import queue_messages
+from service.alerts.lines import alert_lines
+from service.alerts.models import Alert, AlertState, EventKind
 from service.alerts.rules import (
     AddressFacts,
     Finding,
@@ -41,6 +33,11 @@ from service.alerts.rules import (
     evaluate_units,
 )
 from service.alerts.summaries import link_summarised, summarise
+from service.calendar import WorkCalendar
+from service.delivery.directory import Directory, recipients
+from service.delivery.fanout import digest_key
+from service.delivery.models import ChannelAddress, Delivery
+from service.delivery.queueing import queue_messages
 from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Snapshot
 from service.notices.names import official_name
@@ -128,7 +125,7 @@ def evaluate(
         digest_key("{person}", "{channel}", now),
         now,
     )
-    queue_messages(session)
+    queue_messages(session, alert_lines)
     link_summarised(session)
     return evaluation
 

@@ -1,8 +1,9 @@
 """What an alert's change becomes: its event, the deliveries it fans out to, and the
 escalation of what nobody acknowledged.
 
-Each event is rendered once (`alert_line`) and fanned out to one `Delivery` per person
-and channel, keyed by event × person × channel. A summary (`summaries`) escalates like
+Each event is rendered once (`alert_line`) and queued (`delivery.fanout.queue`, the
+path notices take too) as one `Delivery` per person and channel, keyed by event ×
+person × channel. A summary (`summaries`) escalates like
 an alert: unacknowledged after the configured working days, it goes to the office of
 its province, unless that office is its recipient.
 """
@@ -17,12 +18,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.directory import Directory, Person, escalation_targets
 from service.alerts.lifecycle import Transition
 from service.alerts.messages import alert_line
-from service.alerts.models import Alert, AlertEvent, AlertState, ChannelAddress, Delivery, EventKind
+from service.alerts.models import Alert, AlertEvent, AlertState, EventKind
 from service.alerts.rules import Rule
 from service.alerts.summaries import SUMMARY_RULE, escalated_summary, summary_recipient
+from service.delivery.directory import Directory, Person, escalation_targets
+from service.delivery.fanout import Told, event_subject, queue
+from service.delivery.models import Delivery
 
 if TYPE_CHECKING:
     from service.alerts.engine import Policy
@@ -66,47 +69,12 @@ def fan_out(
     policy: Policy,
     now: dt.datetime,
 ) -> list[Delivery]:
+    """The event's deliveries (`delivery.fanout.queue`), deferred past quiet hours
+    unless the rule is critical and bypasses them."""
     urgent = rule is not None and rule.severity == "critical" and rule.bypass_quiet_hours
     not_before = now if urgent else policy.calendar.next_delivery_time(now)
-    deliveries = []
-    for person in people:
-        address = current_address(session, person)
-        if address is None:
-            continue  # deactivated: the delivery_failed operator alert covers it
-        delivery = Delivery(
-            idempotency_key=f"event:{event.id}:{person.id}:{person.channel}",
-            event_id=event.id,
-            alert_id=alert.id,
-            person_id=person.id,
-            channel=person.channel,
-            address=address,
-            unit_label=alert.label,
-            text_html=event.text_html,
-            digest_key=digest_key(person.id, person.channel, now) if policy.digest else None,
-            not_before=not_before,
-            created_at=now,
-        )
-        session.add(delivery)
-        deliveries.append(delivery)
-    session.flush()
-    return deliveries
-
-
-def digest_key(person: str, channel: str, now: dt.datetime) -> str:
-    """What groups a person's deliveries of one evaluation into one message."""
-    return f"{person}:{channel}:{now.isoformat()}"
-
-
-def current_address(session: Session, person: Person) -> str | None:
-    """The person's address as delivery last learnt it (migrated, or None if dead)."""
-    learnt = session.scalars(
-        select(ChannelAddress).where(
-            ChannelAddress.person_id == person.id, ChannelAddress.channel == person.channel
-        )
-    ).first()
-    if learnt is None or learnt.from_address != person.address:
-        return person.address
-    return learnt.address if learnt.active else None
+    told = Told(event_subject(event.id), event.text_html, alert.label, event.id, alert.id)
+    return queue(session, people, told, not_before, now, digest=policy.digest)
 
 
 def escalate(

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service import indicators
 from service.alerts.rules import Rule
-from service.notices.vnformat import number, period_short
+from service.vnformat import number, period_short
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "telegram"
 METRIC_NAMES = {
@@ -24,6 +24,14 @@ METRIC_NAMES = {
     "DOSSIER_SYNC": "hồ sơ đồng bộ lên Cổng DVCQG",
     "SO_HOA_GIAY_TO_GIAI_QUYET": "hồ sơ được số hóa",
     "ORIGINAL_RESULT_AVAILABLE": "hồ sơ có kết quả điện tử",
+}
+#: The short names of the topics, for the buttons of a digest ("H44.116 quá hạn").
+TOPIC_NAMES = {
+    **{key: count.topic_name for key, count in indicators.ALERTING.items()},
+    "falling": "điểm giảm",
+    "rank": "thứ hạng",
+    "band": "dưới ngưỡng",
+    "operator": "dữ liệu",
 }
 #: which what-it-takes estimates a count rule's message shows: the count's own indicator.
 EFFORTS_BY_COUNT = {

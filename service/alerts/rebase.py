@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.models import Alert, Delivery, DeliveryStatus, OutboxMessage
+from service.alerts.models import Alert
+from service.calendar import WorkCalendar
+from service.delivery.models import Delivery, DeliveryStatus, OutboxMessage
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 

@@ -29,22 +29,18 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.directory import Directory
-from service.alerts.models import (
-    Alert,
-    AlertEvent,
-    AlertState,
-    Delivery,
-    DeliveryStatus,
-    EventKind,
-)
+from service.alerts.models import Alert, AlertEvent, AlertState, EventKind
 from service.alerts.rules import Rule
 from service.alerts.summary_text import rank, summary_label, summary_text
 from service.channels.messages import escape_html
+from service.delivery.directory import Directory
+from service.delivery.fanout import Told, event_subject, queue
+from service.delivery.models import Delivery, DeliveryStatus
 
 SUMMARY_RULE = "summary"
 #: A person whose deliveries of one topic in one evaluation span more units than this
@@ -221,13 +217,12 @@ def _refresh(
     notes = [BASELINE_NOTE] if baseline else []
     notes += [f"✅ Đã khắc phục ở {resolved} đơn vị."] if resolved else []
     text = "\n".join([*notes[:1], body, *notes[1:]])
-    return _deliver(session, summary, (person, channel, address), text, now)
+    return _deliver(session, summary, _Recipient(person, channel, address), text, now)
 
 
 def _deliver(
-    session: Session, summary: Alert, to: tuple[str, str, str], text: str, now: dt.datetime
-) -> Delivery:
-    person, channel, address = to
+    session: Session, summary: Alert, to: _Recipient, text: str, now: dt.datetime
+) -> Delivery | None:
     session.flush()
     summary.sequence += 1
     event = AlertEvent(
@@ -240,21 +235,18 @@ def _deliver(
     )
     session.add(event)
     session.flush()
-    delivery = Delivery(
-        idempotency_key=f"event:{event.id}:{person}:{channel}",
-        event_id=event.id,
-        alert_id=summary.id,
-        person_id=person,
-        channel=channel,
-        address=address,
-        unit_label=summary.label,
-        text_html=text,
-        created_at=now,
-        not_before=now,
-    )
-    session.add(delivery)
-    session.flush()
-    return delivery
+    told = Told(event_subject(event.id), text, summary.label, event.id, summary.id)
+    added = queue(session, [to], told, now, now)
+    return added[0] if added else None
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    """A summary's recipient, as the deliveries it replaces name them."""
+
+    id: str
+    channel: str
+    address: str
 
 
 def _reached(session: Session, person: str, channel: str, topic: str) -> list[Alert]:

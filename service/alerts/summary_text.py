@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import indicators
-from service.alerts.compose import TOPIC_NAMES
-from service.alerts.messages import alert_line
+from service.alerts.messages import TOPIC_NAMES, alert_line
 from service.alerts.models import Alert, EventKind
 from service.alerts.rules import Rule
 from service.channels.messages import escape_html
 from service.notices.names import official_name
 from service.notices.texts import default_texts
-from service.notices.vnformat import number, period_short
+from service.vnformat import number, period_short
 
 #: How many units of each level a summary names (alerts.summary_shown_agencies / _communes).
 SHOWN_PER_LEVEL = {"AGENCY": 3, "COMMUNE": 10}

@@ -20,7 +20,7 @@ from service.channels.base import (
 from service.channels.messages import plain_text
 from service.channels.registry import CONSOLE_LIMITS
 from service.clock import utcnow
-from service.notices.vnformat import number
+from service.vnformat import number
 
 
 class ConsoleChannel(Channel):

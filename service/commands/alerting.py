@@ -15,11 +15,12 @@ from service.commands.common import EXIT_OK, UsageError, parse_period, worker_na
 def run_alerts(app: App, args: argparse.Namespace) -> int:
     from service.alerts import setup
     from service.alerts.engine import evaluate
+    from service.delivery import setup as delivery_setup
 
     period = parse_period(args.period) if args.period else None
     rules, people, policy = (
         setup.rules(app.settings),
-        setup.directory(app.settings),
+        delivery_setup.directory(app.settings),
         setup.policy(app.settings),
     )
     session = app.sessions()()
@@ -70,13 +71,16 @@ def _delivery_row(delivery: Any) -> dict[str, Any]:
 
 
 def run_deliver(app: App, _args: argparse.Namespace) -> int:
-    from service.alerts import setup
-    from service.alerts.outbox import Outbox
+    from service.alerts.lines import alert_lines
+    from service.delivery import setup as delivery_setup
+    from service.delivery.outbox import Outbox
 
     async def send() -> Any:
-        channels = setup.channels(app.settings)
+        channels = delivery_setup.channels(app.settings)
         try:
-            return await Outbox(app.sessions(), channels, worker_name()).send_due()
+            return await Outbox(
+                app.sessions(), channels, worker_name(), describe=alert_lines
+            ).send_due()
         finally:
             for channel in channels.values():
                 await channel.close()
@@ -94,15 +98,15 @@ def run_bot(app: App, _args: argparse.Namespace) -> int:
     channel that reads replies instead of buttons (Zalo). `dvcwatch run` answers on all."""
     import sys
 
-    from service.alerts import setup
     from service.bot import answer_until_stopped, build_application
     from service.bot_replies import BotUnavailable, Replies, ReplyBot, answer_replies_until_stopped
     from service.commands.common import EXIT_FAILED
+    from service.delivery import setup as delivery_setup
 
     telegram = app.settings.channels.telegram
     token = app.settings.secret(telegram.token_env)
     provinces = [watch.province for watch in app.settings.watch]
-    directory = setup.directory(app.settings)
+    directory = delivery_setup.directory(app.settings)
     try:
         if telegram.enabled and token is not None:
             application = build_application(
@@ -110,7 +114,9 @@ def run_bot(app: App, _args: argparse.Namespace) -> int:
             )
             asyncio.run(answer_until_stopped(application, telegram.token_env))
             return EXIT_OK
-        replies = [c for c in setup.channels(app.settings).values() if isinstance(c, Replies)]
+        replies = [
+            c for c in delivery_setup.channels(app.settings).values() if isinstance(c, Replies)
+        ]
         if not replies:
             zalo = app.settings.channels.zalo
             raise UsageError(

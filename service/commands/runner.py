@@ -18,6 +18,7 @@ def run_service(app: App, args: argparse.Namespace) -> int:
     from jobs.scheduler import Service
     from jobs.work import Context
     from service.alerts import setup
+    from service.delivery import setup as delivery_setup
 
     logs.configure(sys.stderr, os.environ)
     # "skipped: maximum number of running instances" is the outbox doing its job.
@@ -26,8 +27,8 @@ def run_service(app: App, args: argparse.Namespace) -> int:
     # The files the jobs read, checked before any job runs: a missing directory or rules
     # file is one line and exit 2 now, not a failure after the first sync.
     setup.rules(app.settings)
-    setup.directory(app.settings)
-    service = Service(Context(app, worker_name(), setup.channels(app.settings)))
+    delivery_setup.directory(app.settings)
+    service = Service(Context(app, worker_name(), delivery_setup.channels(app.settings)))
     try:
         return asyncio.run(service.run_once() if args.once else service.run_forever())
     except LockHeld as exc:

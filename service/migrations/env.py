@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 import service.alerts.models  # noqa: F401  (registers the alerting tables)
 import service.claims  # noqa: F401  (registers the job claims)
+import service.delivery.models  # noqa: F401  (registers the outbox tables)
 import service.notices.models  # noqa: F401  (registers the notice archive)
 from service.models import Base
 

@@ -32,9 +32,9 @@ from service.notices.documents import (
 )
 from service.notices.names import named_officially
 from service.notices.texts import NoticeTexts, default_texts, fill
-from service.notices.vnformat import BLANK, change_words, number, period_short, two_digits
 from service.periods import Period
 from service.scoring.changes import round2
+from service.vnformat import BLANK, change_words, number, period_short, two_digits
 
 #: How many units a list in the text names before "và N đơn vị khác".
 SHORT_LIST = 5

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from service.notices.charts import EXTREMES, NAMED_UNITS_MAX
 from service.notices.documents import Appendix, Chart, Row, Table, TableRow
 from service.notices.texts import NoticeTexts, fill
-from service.notices.vnformat import number, points, two_digits
+from service.vnformat import number, points, two_digits
 
 
 def class_of(row: Row) -> str | None:

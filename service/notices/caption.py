@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from service import indicators
 from service.notices.baocao import members_of_set
 from service.notices.names import official_name
-from service.notices.vnformat import number, period_short, two_digits
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
+from service.vnformat import number, period_short, two_digits
 
 Row = Mapping[str, Any]
 KIND_NAMES = {"congvan": "Công văn", "baocao": "Báo cáo"}

@@ -33,8 +33,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
-from service.notices.vnformat import number
 from service.periods import Period
+from service.vnformat import number
 
 SIZE_INCHES = (6.3, 3.0)  # 16 × 7.6 cm: the text width of an A4 page with its margins
 DPI = 150  # ~160 dpi at the 15 cm the notices insert: sharp on paper, not only on screen

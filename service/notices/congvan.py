@@ -34,8 +34,8 @@ from service.notices.documents import (
 )
 from service.notices.names import named_officially, unit_head
 from service.notices.texts import NoticeTexts, default_texts, fill
-from service.notices.vnformat import BLANK, change_words, number, period_short, rank_change_words
 from service.periods import Period
+from service.vnformat import BLANK, change_words, number, period_short, rank_change_words
 
 
 @dataclass(frozen=True)

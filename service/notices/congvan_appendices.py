@@ -24,7 +24,9 @@ from service.notices.documents import (
     TableRow,
 )
 from service.notices.texts import NoticeTexts, fill
-from service.notices.vnformat import (
+from service.periods import Period
+from service.scoring.changes import round2
+from service.vnformat import (
     change_words,
     compact_date,
     number,
@@ -33,8 +35,6 @@ from service.notices.vnformat import (
     roman,
     signed,
 )
-from service.periods import Period
-from service.scoring.changes import round2
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from typing import Any
 
 from service.figures import AXES, FigureValue
 from service.notices.texts import NoticeTexts, fill
-from service.notices.vnformat import (
+from service.periods import Period
+from service.vnformat import (
     BLANK,
     blank_compact_date,
     blank_long_date,
@@ -28,7 +29,6 @@ from service.notices.vnformat import (
     period_long,
     period_short,
 )
-from service.periods import Period
 
 #: A score row as `national_rows()` and `appraisal_rows()` give it.
 Row = Mapping[str, Any]

@@ -12,8 +12,8 @@ from typing import Any
 
 from service.notices.charts import EXTREMES, TREND_MIN_POINTS, axes_chart, place_chart, trend_chart
 from service.notices.names import official_name
-from service.notices.vnformat import number, period_short, rank
 from service.periods import Period
+from service.vnformat import number, period_short, rank
 
 
 def congvan_charts(

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from service.notices.documents import Appendix, Row, Table, TableRow
 from service.notices.texts import fill
 from service.notices.tt01_texts import Tt01Texts
-from service.notices.vnformat import number, roman
 from service.scoring.tt01 import CRITERIA, NO_DOSSIERS
+from service.vnformat import number, roman
 
 COLUMNS = (
     "STT",

@@ -34,9 +34,9 @@ from service.notices.names import named_officially
 from service.notices.texts import NoticeTexts, fill
 from service.notices.tt01_appendix import in_report_order, tt01_appendix
 from service.notices.tt01_texts import Tt01Texts
-from service.notices.vnformat import BLANK, number, two_digits
 from service.periods import Period
 from service.scoring.tt01 import LEVELS, NO_DOSSIERS, UNSCORED, level_by_name
+from service.vnformat import BLANK, number, two_digits
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.alerts.calendar import WorkCalendar, load_holidays
+from service.calendar import WorkCalendar, load_holidays
 from service.clock import LOCAL_TZ
 from service.config import ConfigError
 

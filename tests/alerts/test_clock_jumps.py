@@ -11,18 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
-from service.alerts.models import (
-    Alert,
-    AlertEvent,
-    Delivery,
-    DeliveryStatus,
-    EventKind,
-    OutboxMessage,
-)
+from service.alerts.models import Alert, AlertEvent, EventKind
 from service.alerts.rebase import CLOCK_SKEW
+from service.calendar import WorkCalendar
+from service.delivery.directory_files import load_directory
+from service.delivery.models import Delivery, DeliveryStatus, OutboxMessage
 from service.periods import Period
 from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from service.alerts.compose import Line, compose
 from service.channels.base import ChannelLimits
 from service.channels.messages import utf16_length
 from service.channels.registry import CONSOLE_LIMITS, TELEGRAM_LIMITS
+from service.delivery.compose import Line, compose
 from tests.fakes.telegram_server import visible_text
 
 

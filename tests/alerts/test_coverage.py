@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.alerts.directory import Directory, Person, coverage
+from service.delivery.directory import Directory, Person, coverage
 
 
 def person(person_id: str, units: set[str], active: bool = True) -> Person:

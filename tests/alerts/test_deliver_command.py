@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from service.alerts.models import DeliveryStatus, OutboxMessage
+from service.delivery.models import DeliveryStatus, OutboxMessage
 from tests.alerts.test_outbox import queue
 from tests.fakes.telegram_server import FakeTelegram
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.alerts.directory import (
+from service.delivery.directory import (
     Directory,
     DirectoryError,
     Person,
@@ -15,7 +15,7 @@ from service.alerts.directory import (
     find_by_address,
     recipients,
 )
-from service.alerts.directory_files import load_directory, load_directory_csv
+from service.delivery.directory_files import load_directory, load_directory_csv
 
 PROJECT = Path(__file__).resolve().parents[2]
 EXAMPLE = PROJECT / "config" / "directory.example.toml"

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
-from service.alerts.models import Alert, Delivery
+from service.alerts.models import Alert
 from service.alerts.rules import Rule
+from service.calendar import WorkCalendar
+from service.delivery.directory_files import load_directory
+from service.delivery.models import Delivery
 from service.periods import Period
 from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
@@ -217,7 +218,7 @@ def test_quiet_hours_defer_delivery_to_the_next_working_morning(app, captures, t
 
 
 def test_a_dead_chat_raises_an_operator_alert_and_gets_nothing_more(app, run, tmp_path):
-    from service.alerts.models import ChannelAddress
+    from service.delivery.models import ChannelAddress
 
     run()
     with app.sessions().begin() as session:

@@ -14,19 +14,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.alerts.models import (
-    Alert,
-    AlertEvent,
-    ChannelAddress,
-    Delivery,
-    DeliveryStatus,
-    EventKind,
-    OutboxMessage,
-)
-from service.alerts.outbox import Outbox, SendReport
+from service.alerts.lines import alert_lines
+from service.alerts.models import Alert, AlertEvent, EventKind
 from service.channels.pacing import RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
+from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
+from service.delivery.outbox import Outbox, SendReport
 from tests.fakes import FakeClock
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, visible_text
 
@@ -119,7 +113,9 @@ def send(
             limiter=RateLimiter(TELEGRAM_LIMITS, pace, pace.sleep),
         )
         try:
-            return await Outbox(sessions, {"telegram": channel}, "test", clock).send_due()
+            return await Outbox(
+                sessions, {"telegram": channel}, "test", clock, describe=alert_lines
+            ).send_due()
         finally:
             await channel.close()
 
@@ -233,7 +229,7 @@ def test_a_migrated_group_gets_its_new_id_and_the_message(sessions, telegram):
 
 def claimed_by(sessions: sessionmaker[Session], worker: str) -> None:
     """Every message queued, then claimed by `worker` as if its request were in flight."""
-    Outbox(sessions, {}, "queuer", Clock()).queue()
+    Outbox(sessions, {}, "queuer", Clock(), describe=alert_lines).queue()
     with sessions.begin() as session:
         for row in session.scalars(select(OutboxMessage)):
             row.status, row.claimed_by, row.claimed_at = DeliveryStatus.SENDING, worker, NOW
@@ -263,7 +259,7 @@ def test_a_dead_sender_of_this_host_is_recovered_at_once_not_after_the_lease(ses
     )
     queue(sessions)
     claimed_by(sessions, f"{socket.gethostname()}:{ended.stdout.strip()}")
-    assert Outbox(sessions, {}, "me", Clock()).recover() == 1
+    assert Outbox(sessions, {}, "me", Clock(), describe=alert_lines).recover() == 1
     assert messages(sessions)[0].status == DeliveryStatus.UNCERTAIN
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from service.alerts.models import DeliveryStatus, OutboxMessage
 from service.app import App
+from service.delivery.models import DeliveryStatus, OutboxMessage
 from tests.alerts.test_outbox import queue
 from tests.fakes.telegram_server import DEFAULT_TOKEN, Call, FakeTelegram
 

@@ -9,8 +9,8 @@ import random
 
 from sqlalchemy import select
 
-from service.alerts.models import DeliveryStatus, OutboxMessage
 from service.channels.messages import plain_text
+from service.delivery.models import DeliveryStatus, OutboxMessage
 from tests.alerts.test_outbox import queue
 from tests.alerts.test_outbox_crash import Killer, run_killed_senders
 from tests.fakes.zalo_server import DEFAULT_TOKEN, FakeZalo

@@ -15,11 +15,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
-from service.alerts.models import Alert, ChannelAddress, DeliveryStatus
-from service.alerts.outbox import Outbox, SendReport
+from service.alerts.lines import alert_lines
+from service.alerts.models import Alert
 from service.alerts.rules import Rule
 from service.bot_replies import (
     NOT_ASSIGNED,
@@ -29,8 +27,12 @@ from service.bot_replies import (
     ReplyBot,
     answer_replies_until_stopped,
 )
+from service.calendar import WorkCalendar
 from service.channels.pacing import RateLimiter
 from service.channels.zalo import ZALO_LIMITS, ZaloChannel
+from service.delivery.directory_files import load_directory
+from service.delivery.models import ChannelAddress, DeliveryStatus
+from service.delivery.outbox import Outbox, SendReport
 from tests.alerts.test_outbox import NOW, Clock, deliveries, messages, queue
 from tests.fakes import FakeClock
 from tests.fakes.zalo_server import DEFAULT_TOKEN, FakeZalo
@@ -85,7 +87,9 @@ def send(
             timeout_seconds=5,
             limiter=RateLimiter(ZALO_LIMITS, pace, pace.sleep),
         ) as channel:
-            outbox = Outbox(sessions, {"zalo": channel}, "test", clock or Clock())
+            outbox = Outbox(
+                sessions, {"zalo": channel}, "test", clock or Clock(), describe=alert_lines
+            )
             return await outbox.send_due()
 
     return asyncio.run(go())

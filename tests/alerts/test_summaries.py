@@ -16,17 +16,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory import Directory
-from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
-from service.alerts.models import Alert, Delivery, DeliveryStatus, OutboxMessage
-from service.alerts.outbox import Outbox
+from service.alerts.lines import alert_lines
+from service.alerts.models import Alert
 from service.alerts.rules import Rule
 from service.alerts.summaries import SUMMARY_RULE
 from service.alerts.summary_text import rank, summary_text
 from service.bot_replies import NOT_RECIPIENT, Press, acknowledge
+from service.calendar import WorkCalendar
 from service.channels.console import ConsoleChannel
+from service.delivery.directory import Directory
+from service.delivery.directory_files import load_directory
+from service.delivery.models import Delivery, DeliveryStatus, OutboxMessage
+from service.delivery.outbox import Outbox
 from service.periods import Period
 from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
@@ -109,7 +111,9 @@ def summaries(session: Session) -> dict[str, Alert]:
 def deliver(sessions, now: dt.datetime) -> str:
     """One real outbox pass to the console; what it printed."""
     stream = io.StringIO()
-    outbox = Outbox(sessions, {"console": ConsoleChannel(stream)}, "test", lambda: now)
+    outbox = Outbox(
+        sessions, {"console": ConsoleChannel(stream)}, "test", lambda: now, describe=alert_lines
+    )
     asyncio.run(outbox.send_due())
     return stream.getvalue()
 

@@ -18,18 +18,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from service.alerts.calendar import WorkCalendar
-from service.alerts.directory_files import load_directory
 from service.alerts.engine import Policy, evaluate
-from service.alerts.models import Alert, Delivery, DeliveryStatus, OutboxMessage
-from service.alerts.outbox import Outbox, SendReport
+from service.alerts.lines import alert_lines
+from service.alerts.models import Alert
 from service.alerts.rules import load_rules
 from service.alerts.summaries import SUMMARY_RULE
 from service.app import App
+from service.calendar import WorkCalendar
 from service.channels.console import ConsoleChannel
 from service.channels.pacing import RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
+from service.delivery.directory_files import load_directory
+from service.delivery.models import Delivery, DeliveryStatus, OutboxMessage
+from service.delivery.outbox import Outbox, SendReport
 from service.periods import Period
 from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
@@ -75,7 +77,9 @@ class Round:
         )
         channels = {"telegram": channel, "console": ConsoleChannel(self.console)}
         try:
-            return await Outbox(self.app.sessions(), channels, "e2e", lambda: now).send_due()
+            return await Outbox(
+                self.app.sessions(), channels, "e2e", lambda: now, describe=alert_lines
+            ).send_due()
         finally:
             await channel.close()
 

@@ -11,7 +11,7 @@ from jobs.plan import (
     expected_syncs,
     notice_day,
 )
-from service.alerts.calendar import WorkCalendar
+from service.calendar import WorkCalendar
 from service.clock import LOCAL_TZ
 
 CRON = "30 7,16 * * mon-fri"

@@ -7,7 +7,7 @@ from typing import Any
 from service.notices.baocao import BaoCao, baocao
 from service.notices.documents import Issuer
 from service.notices.texts import default_texts
-from service.notices.vnformat import BLANK
+from service.vnformat import BLANK
 from tests.notices import TUA_CHUA_ISSUER, binh_thanh_row, tua_chua_rows
 
 SCHEME_TITLE = "Quyết định số 459/QĐ-UBND ngày 24/3/2023 của UBND tỉnh Điện Biên"

@@ -12,7 +12,7 @@ import pytest
 from service.notices.congvan import CongVan, congvan
 from service.notices.documents import Issuer, Notice
 from service.notices.texts import default_texts
-from service.notices.vnformat import BLANK
+from service.vnformat import BLANK
 from tests.notices import BINH_THANH_ISSUER, binh_thanh_figures, binh_thanh_row
 
 ISSUED = date(2024, 10, 5)

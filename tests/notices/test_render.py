@@ -40,7 +40,7 @@ from service.notices.render import (
 from service.notices.tables import CELL_PADDING, NAME_LEAST, column_widths, text_width
 from service.notices.texts import TEMPLATES_DIR, default_texts
 from service.notices.tt01_appendix import COLUMNS
-from service.notices.vnformat import BLANK
+from service.vnformat import BLANK
 from tests.notices import (
     BINH_THANH_ISSUER,
     TUA_CHUA_ISSUER,

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from jobs.leader import take_term
 from jobs.steps import catch_up
 from jobs.work import Context
-from service.alerts.models import ChannelAddress, Delivery
 from service.app import App
 from service.claims import JobClaim
 from service.clock import LOCAL_TZ
 from service.config import AlertSettings, NoticeSettings, NoticeUnit
+from service.delivery.models import ChannelAddress, Delivery
 from service.imports import import_file
 from tests.conftest import PROJECT
 from tests.notices.test_tt01_report import DATA, DISTRICT, ISSUER, TABLES

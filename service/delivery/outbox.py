@@ -41,10 +41,6 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from service.alerts import outcomes
-from service.alerts.models import DeliveryStatus, OutboxMessage
-from service.alerts.outcomes import Claimed
-from service.alerts.queueing import message_of, queue_messages
 from service.channels.base import (
     Channel,
     ChannelLimits,
@@ -61,6 +57,10 @@ from service.channels.base import (
 )
 from service.channels.registry import LIMITS
 from service.clock import utcnow
+from service.delivery import outcomes
+from service.delivery.models import DeliveryStatus, OutboxMessage
+from service.delivery.outcomes import Claimed
+from service.delivery.queueing import Describe, message_of, queue_messages
 
 log = logging.getLogger(__name__)
 _REJECTED: weakref.WeakSet[Channel] = weakref.WeakSet()  # channels whose refusal was logged
@@ -103,9 +103,13 @@ class Outbox:
         clock: Callable[[], dt.datetime] = utcnow,
         lease: dt.timedelta = dt.timedelta(minutes=2),
         batch: int = 1000,
+        *,
+        describe: Describe,
     ) -> None:
+        """`describe`: `alerts.lines.alert_lines` wherever alerts go (`queueing.Describe`)."""
         self.sessions, self.channels, self.worker = sessions, channels, worker
         self.clock, self.lease, self.batch = clock, lease, batch
+        self.describe = describe
         self._stopped: set[str] = set()  # channels not used again in this pass
 
     def recover(self) -> int:
@@ -144,7 +148,7 @@ class Outbox:
 
         try:
             with self.sessions.begin() as session:
-                return queue_messages(session, limits_of)
+                return queue_messages(session, self.describe, limits_of)
         except IntegrityError:  # another worker queued them first
             return 0
 

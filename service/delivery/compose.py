@@ -20,23 +20,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service import indicators
-from service.alerts.models import EventKind
 from service.channels.base import Button, ChannelLimits, Message
 from service.channels.messages import escape_html, split_message, utf16_length
 
 ACK_PREFIX = "ack:"
 ACK_TEXT = "Đã tiếp nhận"
 BUTTON_TEXT_MAX = 60
-#: The short names of the topics, for the buttons of a digest ("H44.116 quá hạn").
-TOPIC_NAMES = {
-    **{key: count.topic_name for key, count in indicators.ALERTING.items()},
-    "falling": "điểm giảm",
-    "rank": "thứ hạng",
-    "band": "dưới ngưỡng",
-    "operator": "dữ liệu",
-}
-ACKNOWLEDGEABLE = (EventKind.FIRED, EventKind.CHANGED, EventKind.REPEATED, EventKind.ESCALATED)
 _EMPTY_KEYBOARD_BYTES = len('{"inline_keyboard":[]}')
 _BIGGEST_PART_NUMBER = 9999  # room kept in the header for "(phần k/n)"
 

@@ -1,11 +1,11 @@
-"""Alerting is built from the settings: the directory from TOML or CSV, the channels."""
+"""Delivery is built from the settings: the directory from TOML or CSV, the channels."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.alerts import setup
 from service.config import ConfigError, Settings
+from service.delivery import setup
 from tests.conftest import PROJECT
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from service.notices.vnformat import (
+from service.vnformat import (
     BLANK,
     blank_compact_date,
     blank_long_date,

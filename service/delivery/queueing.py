@@ -7,52 +7,66 @@ the same transaction that marks its deliveries composed. The engine queues what 
 fans out in its own transaction; the outbox queues, at the start of each pass, what
 was written elsewhere (notices) or before this table existed. Two processes queueing
 the same unit collide on the parts' unique keys, and the later one rolls back.
+
+What a delivery's line carries besides its text (the alert it is about, whether that
+alert still awaits acknowledgement, whether it is a summary) is the alerts' to say:
+the caller passes a `Describe` (`alerts.lines.alert_lines`; `plain_lines` where no
+alert is delivered), and this package imports nothing of alerts. A delivery the
+`Describe` leaves out is a plain line: its unit's name and its text (a notice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.alerts.compose import (
-    ACK_PREFIX,
-    ACK_TEXT,
-    ACKNOWLEDGEABLE,
-    TOPIC_NAMES,
-    Line,
-    compose,
-)
-from service.alerts.models import Alert, AlertEvent, Delivery, DeliveryStatus, OutboxMessage
-from service.alerts.summaries import SUMMARY_RULE
 from service.channels.base import Button, ChannelLimits, Message
 from service.channels.messages import escape_html, split_message, utf16_length
 from service.channels.registry import KINDS, LIMITS
-
-SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm tắt quá hạn"
+from service.delivery.compose import (
+    ACK_PREFIX,
+    ACK_TEXT,
+    Line,
+    compose,
+)
+from service.delivery.models import Delivery, DeliveryStatus, OutboxMessage
 
 LimitsOf = Callable[[str], ChannelLimits | None]
+#: The lines of these deliveries, by delivery id (one left out: `plain_line`).
+Describe = Callable[[Session, Sequence[Delivery]], Mapping[int, Line]]
 
 
-def queue_messages(session: Session, limits_of: LimitsOf = LIMITS.get) -> int:
-    """Compose every pending delivery that is in no message yet; returns the parts
-    added. A delivery whose channel has no known limits waits (nothing is guessed)."""
+def plain_line(delivery: Delivery) -> Line:
+    """A delivery's line as it is stored: its unit's name and its text, no button."""
+    return Line(delivery.unit_label, delivery.text_html, delivery.alert_id)
+
+
+def plain_lines(_session: Session, _deliveries: Sequence[Delivery]) -> Mapping[int, Line]:
+    """Every line plain (`plain_line`): what a caller that knows no alerts passes."""
+    return {}
+
+
+def queue_messages(session: Session, describe: Describe, limits_of: LimitsOf = LIMITS.get) -> int:
+    """Compose every pending delivery that is in no message yet, its line as `describe`
+    says; returns the parts added. A delivery whose channel has no known limits waits
+    (nothing is guessed)."""
     waiting = session.scalars(
         select(Delivery)
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.message_unit.is_(None))
         .order_by(Delivery.id)
     ).all()
-    acks = _acknowledgeable(session, [d.event_id for d in waiting if d.event_id is not None])
-    summaries = _summaries(session, {d.alert_id for d in waiting if d.alert_id is not None})
+    described = describe(session, waiting)
     added = 0
     for unit in _units(waiting):
         limits = limits_of(unit[0].channel)
         if limits is not None:
-            added += _queue_unit(session, unit, limits, acks, summaries)
+            lines = [described.get(d.id) or plain_line(d) for d in unit]
+            added += _queue_unit(session, unit, lines, limits)
     session.flush()
     return added
 
@@ -68,11 +82,7 @@ def _units(deliveries: Sequence[Delivery]) -> list[list[Delivery]]:
 
 
 def _queue_unit(
-    session: Session,
-    unit: list[Delivery],
-    limits: ChannelLimits,
-    acks: dict[int, str],
-    summaries: set[int],
+    session: Session, unit: list[Delivery], lines: list[Line], limits: ChannelLimits
 ) -> int:
     first = unit[0]
     key = f"u{first.id}"
@@ -81,16 +91,6 @@ def _queue_unit(
         texts = _document_parts(first.text_html, limits)
         parts = [(text, (), [0] if n == len(texts) else []) for n, text in enumerate(texts, 1)]
     else:
-        lines = [
-            Line(
-                d.unit_label,
-                d.text_html,
-                d.alert_id,
-                acks.get(d.event_id) if d.event_id is not None else None,
-                d.alert_id in summaries,
-            )
-            for d in unit
-        ]
         if limits.max_buttons == 0:
             lines = [_without_button(line, first.channel) for line in lines]
         parts = [
@@ -145,32 +145,6 @@ def _document_parts(caption: str, limits: ChannelLimits) -> list[str]:
     if limits.max_message_chars is None:
         return [caption, ""]
     return [*split_message(caption, limits.max_message_chars), ""]
-
-
-def _acknowledgeable(session: Session, event_ids: list[int]) -> dict[int, str]:
-    """Event id → the short name of its alert ("H44.116 quá hạn"), for the events whose
-    alert awaits acknowledgement."""
-    if not event_ids:
-        return {}
-    rows = session.execute(
-        select(AlertEvent.id, AlertEvent.kind, Alert.unit_code, Alert.topic, Alert.rule_id)
-        .join(Alert, Alert.id == AlertEvent.alert_id)
-        .where(AlertEvent.id.in_(event_ids), Alert.acknowledged_at.is_(None))
-    ).all()
-    return {
-        event_id: f"{unit or (SUMMARY_NAME if rule == SUMMARY_RULE else '')} "
-        f"{TOPIC_NAMES.get(topic, topic)}".strip()
-        for event_id, kind, unit, topic, rule in rows
-        if kind in ACKNOWLEDGEABLE
-    }
-
-
-def _summaries(session: Session, alert_ids: set[int]) -> set[int]:
-    """The ids among `alert_ids` that are summaries."""
-    if not alert_ids:
-        return set()
-    found = select(Alert.id).where(Alert.id.in_(alert_ids), Alert.rule_id == SUMMARY_RULE)
-    return set(session.scalars(found))
 
 
 def message_of(text_html: str, buttons_json: str) -> Message:

@@ -1,7 +1,8 @@
 """Working time and quiet hours in Asia/Ho_Chi_Minh: when to deliver, how long it has been.
 
-Alerts wait out nights, weekends and public holidays (`next_delivery_time`),
-and their repeat intervals and escalation delays are counted in working time
+Used by the alerts, their deliveries and the job planner. Alerts wait out
+nights, weekends and public holidays (`next_delivery_time`), and their repeat
+intervals and escalation delays are counted in working time
 (`add_working_hours`, `add_working_days`), so an alert raised on a Friday
 evening neither repeats on Saturday nor escalates during a Tết break.
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.clock import LOCAL_TZ
-from service.config import ConfigError, read_toml
+from service.config import ConfigError, Settings, read_toml
 
 _ONE_DAY = dt.timedelta(days=1)
 _NO_TIME = dt.timedelta(0)
@@ -261,3 +262,15 @@ def _like(result: dt.datetime, original: dt.datetime) -> dt.datetime:
 def _local(day: dt.date, clock: dt.time) -> dt.datetime:
     """A local clock time on a local date, as an aware datetime (zoneinfo finds the offset)."""
     return dt.datetime.combine(day, clock, tzinfo=LOCAL_TZ)
+
+
+def work_calendar(settings: Settings) -> WorkCalendar:
+    """The calendar `[alerts]` configures: its holidays file and quiet hours."""
+    alerts = settings.alerts
+    holidays = load_holidays(alerts.holidays_file) if alerts.holidays_file else frozenset()
+    return WorkCalendar(
+        holidays=holidays,
+        quiet_start=alerts.quiet_start,
+        quiet_end=alerts.quiet_end,
+        quiet_weekends=alerts.quiet_weekends,
+    )

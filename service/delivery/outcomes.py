@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import Update, select, update
 from sqlalchemy.orm import Session
 
-from service.alerts.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.channels.base import PermanentDeliveryError, Receipt
 from service.clock import utcnow
+from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 
 MAX_BACKOFF = dt.timedelta(hours=1)
 

@@ -35,15 +35,15 @@ from pydantic import (
     model_validator,
 )
 
-from service.alerts.directory import (
+from service.channels import registry
+from service.config import ConfigError, read_toml
+from service.delivery.directory import (
     EVERYTHING,
     OPERATOR_TOPIC,
     Directory,
     DirectoryError,
     Person,
 )
-from service.channels import registry
-from service.config import ConfigError, read_toml
 
 _CODE = re.compile(r"[^\s;,]+")
 _TOPIC = re.compile(r"[a-z][a-z0-9_]*")
