@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.telegram_digest
 	$(BIN)/python -m bench.notices
 	$(BIN)/python -m bench.import_large
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.storage $${DVCWATCH_TEST_PG_URL:+--pg $$DVCWATCH_TEST_PG_URL}
 
 clean:
