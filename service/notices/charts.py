@@ -22,13 +22,16 @@ import io
 import math
 import textwrap
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import imsave
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
@@ -46,6 +49,9 @@ TREND_MIN_POINTS = 3
 EXTREMES = 5
 #: Beyond this many units a ranking chart drops the names (they would not be readable).
 NAMED_UNITS_MAX = 40
+NO_SOFTWARE: dict[str, Any] = {"Software": None}  # PNG metadata: none (deterministic bytes)
+#: How many sets' ranking charts each process keeps drawn (a set's units come together).
+BACKGROUNDS = 4
 #: matplotlib's default share of the data range left free beside the first and last bar.
 X_MARGIN = 0.05
 
@@ -111,9 +117,15 @@ class _Chart:
         self.plot.set_ylabel(ylabel)
 
     def png(self) -> bytes:
+        self.canvas.draw()
+        return self.drawn_png()
+
+    def drawn_png(self) -> bytes:
+        """The PNG of what the canvas holds now (as `print_png` writes it, without drawing)."""
         buffer = io.BytesIO()
         # light compression: a sixth of the drawing time saved for a sixth more bytes
-        self.canvas.print_png(buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
+        imsave(buffer, self.canvas.buffer_rgba(), format="png", origin="upper", dpi=DPI,
+               metadata=NO_SOFTWARE, pil_kwargs={"compress_level": 1})  # fmt: skip
         return buffer.getvalue()
 
 
@@ -138,15 +150,25 @@ class _AxesChart(_Chart):
 
 class _PlaceChart(_Chart):
     """A ranking: bars highest first; with `named` the names under the bars, with
-    `listed` (a set too large for names) the best and worst few listed under the plot."""
+    `listed` (a set too large for names) the best and worst few listed under the plot.
+
+    Every unit of a set gets the same chart but for its own bar in red and its label: the
+    set's chart is drawn once (`Background`, the last `BACKGROUNDS` sets kept) and each
+    unit's bar and label are drawn over a copy of it. They are "animated" artists: a full
+    draw leaves them out."""
 
     def __init__(self, named: bool, listed: bool = False) -> None:
         super().__init__(bottom=0.3 if named or listed else 0.05, ylabel="Điểm tổng hợp")
+        self.named = named
         self.lists = [
             self.figure.text(x, 0.01, "", fontsize=6, va="bottom", ha="left", color=colour)
             for x, colour in ((0.09, BEST), (0.54, HIGHLIGHT))
         ]
         self.bars = _Bars(self.plot, 0.8, OTHERS, layer=1.0)
+        self.mark = Rectangle(
+            (0, 0), 0, 0, facecolor=HIGHLIGHT, edgecolor="none", zorder=1.0, animated=True
+        )
+        self.plot.add_artist(self.mark)
         self.total = _Labels(
             self.plot,
             xytext=(0, 0),
@@ -155,8 +177,52 @@ class _PlaceChart(_Chart):
             va="bottom",
             fontsize=7,
             color=HIGHLIGHT,
+            animated=True,
         )
         self.plot.tick_params(axis="x", labelsize=5)
+        self.backgrounds: OrderedDict[tuple[Any, ...], _Background] = OrderedDict()
+
+    def background(self, ranked: Sequence[tuple[str, float]], extremes: int) -> None:
+        """Put the set's chart (every bar in its set colour, no unit's mark) on the canvas,
+        and its limits on the plot; drawn only if it is not one of the kept ones."""
+        key = (tuple(ranked), extremes)
+        kept = self.backgrounds.get(key)
+        if kept is None:
+            kept = self._draw_background(ranked, extremes)
+            self.backgrounds[key] = kept
+            while len(self.backgrounds) > BACKGROUNDS:
+                self.backgrounds.popitem(last=False)
+        self.backgrounds.move_to_end(key)
+        self.plot.set_xlim(*kept.xlim)
+        self.plot.set_ylim(*kept.ylim)
+        self.canvas.restore_region(kept.pixels)
+
+    def _draw_background(self, ranked: Sequence[tuple[str, float]], extremes: int) -> _Background:
+        colours = [OTHERS] * len(ranked)
+        if extremes:
+            colours[:extremes] = [BEST] * extremes
+            colours[-extremes:] = [HIGHLIGHT] * extremes
+            _list_extremes(self, ranked, extremes)
+        places = range(len(ranked))
+        self.bars.show(places, [float(t) for _, t in ranked], colours)
+        if self.named:
+            self.plot.set_xticks(list(places), [n for n, _ in ranked], rotation=60, ha="right")
+        else:
+            self.plot.set_xticks([])
+        self.plot.set_xlim(*_bar_xlim(len(ranked), 0.4))
+        self.plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.15)
+        self.canvas.draw()
+        pixels = self.canvas.copy_from_bbox(self.figure.bbox)
+        return _Background(pixels, self.plot.get_xlim(), self.plot.get_ylim())
+
+
+@dataclass(frozen=True)
+class _Background:
+    """A set's ranking chart as drawn (the canvas's pixels) and the plot's limits then."""
+
+    pixels: Any
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
 
 
 class _TrendChart(_Chart):
@@ -258,27 +324,29 @@ def place_chart(
     ranked = sorted(((n, t) for n, t in totals if t is not None), key=lambda item: -item[1])
     show_names = named and len(ranked) <= NAMED_UNITS_MAX
     listed = not show_names and extremes > 0 and len(ranked) > 2 * extremes
-    places = range(len(ranked))
     chart = _place_figure(show_names, listed)
     with chart.lock:
-        colours = [HIGHLIGHT if name == highlight else OTHERS for name, _ in ranked]
-        if listed:
-            colours[:extremes] = [BEST] * extremes
-            colours[-extremes:] = [HIGHLIGHT] * extremes
-            _list_extremes(chart, ranked, extremes)
-        chart.bars.show(places, [float(t) for _, t in ranked], colours)
+        if show_names:
+            chart.plot.set_xticks(
+                range(len(ranked)), [n for n, _ in ranked], rotation=60, ha="right"
+            )
+        else:
+            chart.plot.set_xticks([])
+        chart.background(ranked, extremes if listed else 0)
         marked = [(p, t) for p, (name, t) in enumerate(ranked) if name == highlight]
+        spine = chart.plot.spines["bottom"]
+        for place, total in marked:  # the unit's bar, red over its set colour
+            chart.mark.set_bounds(place - 0.4, 0, 0.8, total)
+            chart.plot.draw_artist(chart.mark)
+            # the axis line is drawn over the bars: again, where the red bar now covers it
+            spine.set_clip_box(chart.mark.get_window_extent())
+            chart.plot.draw_artist(spine)
+            spine.set_clip_box(None)
         chart.total.show([(label or number(t), (p, t)) for p, t in marked])
         for text, (place, _) in zip(chart.total.labels, marked, strict=False):
             text.set_horizontalalignment("right" if place > len(ranked) / 2 else "left")
-        if show_names:
-            names = [name for name, _ in ranked]
-            chart.plot.set_xticks(list(places), names, rotation=60, ha="right")
-        else:
-            chart.plot.set_xticks([])
-        chart.plot.set_xlim(*_bar_xlim(len(ranked), 0.4))
-        chart.plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.15)
-        return chart.png()
+            chart.plot.draw_artist(text)
+        return chart.drawn_png()
 
 
 def _list_extremes(chart: _PlaceChart, ranked: Sequence[tuple[str, float]], count: int) -> None:
