@@ -1,5 +1,7 @@
-"""A unit's ranking chart drawn over its set's kept chart is, pixel for pixel, the chart
-drawn whole: its bar red among the others, its label at the bar, the axis line over it."""
+"""A unit's chart drawn over what its set or month shares (kept drawn) is, pixel for pixel,
+the chart drawn whole: the ranking with the unit's bar red among the others, its label at
+the bar and the axis line over it; the axes with the unit's bars and values over the
+month's maxima, names and legend."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ import random
 from functools import cache
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from service.notices import charts
-from service.notices.charts import HIGHLIGHT, OTHERS, drop_kept_figures, place_chart
+from service.notices.charts import HIGHLIGHT, OTHERS, axes_chart, drop_kept_figures, place_chart
+from service.notices.texts import default_texts
 
 Totals = list[tuple[str, float | None]]
 
@@ -71,7 +75,7 @@ def test_units_of_sets_in_turn_get_the_chart_drawn_whole() -> None:
             kept = place_chart(totals, name, named=False, label=label)
             whole = drawn_whole(totals, name, label, named=False)
             assert np.array_equal(pixels(kept), pixels(whole)), (name, len(totals))
-    assert len(charts._place_figure(False, False).backgrounds) == charts.BACKGROUNDS
+    assert len(charts._place_figure(False, False).kept) == charts.BACKGROUNDS
 
 
 def test_a_named_set_over_its_kept_chart_is_the_chart_drawn_whole() -> None:
@@ -79,3 +83,40 @@ def test_a_named_set_over_its_kept_chart_is_the_chart_drawn_whole() -> None:
     for name, _ in totals[:3]:
         kept = place_chart(totals, name, label=None)
         assert np.array_equal(pixels(kept), pixels(drawn_whole(totals, name, None, named=True)))
+
+
+def axes_of(rng: random.Random, maxima: dict[str, float]) -> dict[str, dict[str, float | None]]:
+    """A unit's axes: scores of 2 decimals up to each maximum, one sometimes missing."""
+    axes: dict[str, dict[str, float | None]] = {
+        code: {"score": round(rng.uniform(0, top), 2), "max": top} for code, top in maxima.items()
+    }
+    if rng.random() < 0.3:
+        axes[rng.choice(list(axes))]["score"] = None
+    return axes
+
+
+def test_units_of_months_in_turn_get_the_axes_chart_drawn_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five months (legends and maxima) in turn, units with and without a previous month,
+    a score missing, one over its maximum under the legend; the chart drawn whole is the
+    one drawn when a unit's bars or values reach the legend (all in one full draw)."""
+    rng = random.Random(15)
+    names = default_texts().axis_names
+    months = []
+    for month in range(1, 6):
+        maxima = {code: float(rng.choice((10, 12, 18, 20, 22))) for code in names}
+        months.append((maxima, (f"Tháng {month + 1}/2025", f"Tháng {month}/2025")))
+    units = []
+    for turn in range(2):
+        for maxima, legend in months:
+            now, before = axes_of(rng, maxima), axes_of(rng, maxima) if turn else None
+            units.append((now, before, legend))
+    last = units[-1][0]
+    code = list(last)[-1]
+    last[code]["score"] = (last[code]["max"] or 0) * 1.28  # up into the legend
+    drop_kept_figures()
+    kept = [axes_chart(now, before, names, legend) for now, before, legend in units]
+    monkeypatch.setattr(charts, "_covers_legend", lambda chart, artists: True)
+    for drawn, (now, before, legend) in zip(kept, units, strict=True):
+        assert np.array_equal(pixels(drawn), pixels(axes_chart(now, before, names, legend)))
