@@ -8,34 +8,28 @@ Every command takes `--config PATH` and `--db URL`, before or after its name. Ex
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-
-from service.app import App
-from service.commands.alerting import run_alerts, run_bot, run_deliver
-from service.commands.common import EXIT_FAILED, EXIT_USAGE, UsageError
-from service.commands.data import (
-    run_db_upgrade,
-    run_demo,
-    run_import,
-    run_scores,
-    run_status,
-    run_sync,
-)
-from service.commands.notices import run_notice
-from service.commands.runner import run_service
-from service.config import ConfigError, load_settings
-from service.db import DatabaseError, DatabaseUrlError
 from service.indicators import NATIONAL
 from service.output import FILE_FORMATS, FORMATS
-from service.scoring.schemes import SchemeError
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.app import App
+
+# A command's handler is named, not imported: `dvcwatch --help` (and any one command) loads
+# only what that command uses; SQLAlchemy, docxtpl, matplotlib, httpx and the chat
+# libraries are imported by the commands that need them (tests/test_startup.py checks it).
+Handler = Callable[["App", argparse.Namespace], int]
+SERVICE = "service.commands.runner:run_service"
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a filter whose reader left
@@ -59,13 +53,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator_main(arguments[1:])
     args = build_parser().parse_args(arguments)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.app import App
+    from service.commands.common import EXIT_FAILED, EXIT_USAGE, UsageError
+    from service.config import ConfigError, load_settings
+    from service.db import DatabaseError, DatabaseUrlError
+    from service.scoring.schemes import SchemeError
+
     if sys.stdout is None:  # started with standard output closed (`>&-`)
         _stdout_to_devnull()
-    if args.handler is not run_service:  # the service stops on SIGTERM by itself, cleanly
+    if args.handler != SERVICE:  # the service stops on SIGTERM by itself, cleanly
         signal.signal(signal.SIGTERM, _terminate)
     try:
         settings = load_settings(args.config, os.environ, args.db)
-        result: int = args.handler(App(settings), args)
+        result: int = _handler(args.handler)(App(settings), args)
         return result
     except (ConfigError, UsageError, SchemeError, DatabaseUrlError) as exc:
         print(f"dvcwatch: {exc}", file=sys.stderr)
@@ -101,6 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _handler(name: str) -> Handler:
+    """The function a command's `handler` names ("module:function"), imported now."""
+    module, function = name.split(":")
+    handler: Handler = getattr(importlib.import_module(module), function)
+    return handler
+
+
 def _first_line(exc: SQLAlchemyError) -> str:
     """The driver's own words ("database "x" does not exist"), without SQLAlchemy's links."""
     original = getattr(exc, "orig", None)
@@ -112,6 +121,8 @@ def _database(args: argparse.Namespace) -> str:
     url = args.db or os.environ.get("DVCWATCH_DB_URL")
     if not url:
         return "(from the configuration)"
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # shown only to name the place; the URL was already used
@@ -175,13 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline on the simulator")
     demo.add_argument("--out", type=Path, default=Path("out"), help="where documents go")
-    demo.set_defaults(handler=run_demo)
+    demo.set_defaults(handler="service.commands.data:run_demo")
 
     sync = commands.add_parser("sync", parents=[common], help="fetch and store snapshots")
     sync.add_argument("--province", action="append", help="departmentId or code (H44); repeatable")
     sync.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY (default: this month)")
     sync.add_argument("--portal-url", help="the portal's base URL (e.g. the simulator's)")
-    sync.set_defaults(handler=run_sync)
+    sync.set_defaults(handler="service.commands.data:run_sync")
 
     scores = commands.add_parser("scores", parents=[common], help="stored scores of a period")
     scores.add_argument("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY")
@@ -191,30 +202,30 @@ def build_parser() -> argparse.ArgumentParser:
     scores.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
     scores.add_argument("--out", type=Path, help="with --format xlsx: the file to write")
     scores.add_argument("--format", choices=FORMATS + FILE_FORMATS, default="table")
-    scores.set_defaults(handler=run_scores)
+    scores.set_defaults(handler="service.commands.data:run_scores")
 
     status = commands.add_parser("status", parents=[common], help="last runs and data freshness")
     status.add_argument("--format", choices=("json", "table"), default="table")
-    status.set_defaults(handler=run_status)
+    status.set_defaults(handler="service.commands.data:run_status")
 
     imports = commands.add_parser("import", parents=[common], help="load a table of figures")
     imports.add_argument("file", type=Path, help="interchange table: .csv, .xlsx or .json")
     imports.add_argument("--scheme", help="refuse rows of any other scheme")
     imports.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
-    imports.set_defaults(handler=run_import)
+    imports.set_defaults(handler="service.commands.data:run_import")
 
     alerts = commands.add_parser("alerts", parents=[common], help="evaluate the alert rules")
     alerts.add_argument("--dry-run", action="store_true", help="show, change nothing")
     alerts.add_argument("--period", help="the month to judge (default: the newest synced)")
     alerts.add_argument("--format", choices=("json", "table"), default="table")
-    alerts.set_defaults(handler=run_alerts)
+    alerts.set_defaults(handler="service.commands.alerting:run_alerts")
 
     run = commands.add_parser("run", parents=[common], help="the service: scheduler and jobs")
     run.add_argument("--once", action="store_true", help="one full cycle, then exit")
-    run.set_defaults(handler=run_service)
+    run.set_defaults(handler=SERVICE)
 
     deliver = commands.add_parser("deliver", parents=[common], help="send the queued messages")
-    deliver.set_defaults(handler=run_deliver)
+    deliver.set_defaults(handler="service.commands.alerting:run_deliver")
 
     notice = commands.add_parser("notice", parents=[common], help="write a Công văn or Báo cáo")
     notice.add_argument("--unit", help="the unit (congvan) or set (baocao) code")
@@ -228,15 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("--out", type=Path, help="folder (default: notices.out_dir)")
     notice.add_argument("--to", default=None, help="formats, e.g. docx,html,pdf")
     notice.add_argument("--force", action="store_true", help="write a new version")
-    notice.set_defaults(handler=run_notice)
+    notice.set_defaults(handler="service.commands.notices:run_notice")
 
     bot = commands.add_parser("bot", parents=[common], help="answer chat commands and buttons")
-    bot.set_defaults(handler=run_bot)
+    bot.set_defaults(handler="service.commands.alerting:run_bot")
 
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", parents=[common], help="apply migrations").set_defaults(
-        handler=run_db_upgrade
+        handler="service.commands.data:run_db_upgrade"
     )
 
     commands.add_parser(

@@ -4,25 +4,23 @@ A response's metadata is a `RawResponse` row; its bytes are a `RawBody` named by
 their SHA-256, stored once however many runs receive the same answer (a second
 identical sync adds a few hundred bytes of metadata, not another copy).
 
-Responses are committed in batches, and always before anything is parsed: the
-sync flushes the archive when its datasets are in and when it fails, so a run
-that fails later keeps its evidence. A batch is also committed when it holds
-`BATCH_BYTES` or has waited `BATCH_SECONDS` (a slow portal: the lease of the
-run is renewed with every batch, and a killed process loses at most that much).
+Each response is committed as it arrives, before anything is parsed, with the
+run's lease: a run that fails later, or a process killed mid-sync, keeps what it
+received. (Committing in batches saved a few tenths of a second of a national sync
+with no pause between requests, and cost a killed process its evidence.)
 
 A run whose answers are all, byte for byte, those of the previous run of the same
 job, scope and period (same requests, statuses, content types, bodies; the
 steady state of a portal that did not change) keeps no copy of their metadata:
-it names that run in `fetch_runs.answers_as_run`. `answers_of` reads either.
+when the run ends (`finish`), its rows give way to that run's id in
+`fetch_runs.answers_as_run`. `answers_of` reads either.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 import zlib
-from collections.abc import Callable
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,57 +30,30 @@ from service.models import FetchRun, RawBody, RawResponse
 from service.portal.client import PortalResponse
 from service.runs import renew
 
-BATCH_BYTES = 8 * 1024 * 1024
-BATCH_SECONDS = 30.0
-
 
 class RawArchive:
-    """Keeps every response of a run, committed in batches (see module doc)."""
+    """Keeps every response of a run as it arrives (see module doc)."""
 
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        run_id: int,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, sessions: sessionmaker[Session], run_id: int) -> None:
         self.sessions = sessions
         self.run_id = run_id
-        self._clock = clock
-        self._waiting: list[PortalResponse] = []
-        self._since = 0.0
-        self._committed = False  # a batch of this run is stored
 
     def __call__(self, response: PortalResponse) -> None:
-        if not self._waiting:
-            self._since = self._clock()
-        self._waiting.append(response)
-        held = sum(len(waiting.body) for waiting in self._waiting)
-        if held >= BATCH_BYTES or self._clock() - self._since >= BATCH_SECONDS:
-            self.flush()
-
-    def flush(self, last: bool = False) -> None:
-        """Commit the responses received since the last batch (with the run's lease).
-        `last`: the run will receive nothing more, so if its answers repeat the
-        previous run's, only that run is named."""
-        if not self._waiting:
-            return
-        rows = [_metadata(self.run_id, response) for response in self._waiting]
+        row = _metadata(self.run_id, response)
         with self.sessions.begin() as session:
-            repeated = (
-                _repeated(session, self.run_id, rows) if last and not self._committed else None
-            )
-            if repeated is not None:
-                session.get_one(FetchRun, self.run_id).answers_as_run = repeated
-            else:
-                kept: set[str] = set()
-                for response, row in zip(self._waiting, rows, strict=True):
-                    if row.body_sha256 not in kept:
-                        keep_body(session, row.body_sha256, response.body)
-                        kept.add(row.body_sha256)
-                    session.add(row)
-                self._committed = True
+            keep_body(session, row.body_sha256, response.body)
+            session.add(row)
             renew(session, self.run_id)
-        self._waiting = []
+
+    def finish(self) -> None:
+        """The run receives nothing more: if its answers were exactly the previous
+        run's, name that run instead of keeping a copy of their rows."""
+        with self.sessions.begin() as session:
+            own = answers_of(session, self.run_id)
+            repeated = _repeated(session, self.run_id, own) if own else None
+            if repeated is not None:
+                session.execute(delete(RawResponse).where(RawResponse.fetch_run_id == self.run_id))
+                session.get_one(FetchRun, self.run_id).answers_as_run = repeated
 
 
 def answers_of(session: Session, run_id: int) -> list[RawResponse]:

@@ -1,7 +1,7 @@
 """Sync one province-period of the national index from the portal into snapshots.
 
 The run is recorded first (so even a crash leaves a trace), every response is
-archived raw before anything is parsed (in batches: `raw_archive.RawArchive`),
+archived raw as it arrives, before anything is parsed (`raw_archive.RawArchive`),
 and the snapshots are written in one transaction
 together with the run's success, only after all seven datasets were fetched
 and parsed. Any failure stores no snapshot and records the reason and its
@@ -138,7 +138,7 @@ def sync_province(
             say,
         )
     except EXPECTED_FAILURES as exc:
-        archive.flush(last=True)  # the evidence of the failure, before it is recorded
+        archive.finish()  # before the failure is recorded
         status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
         _finish_failed(sessions, run_id, status, exc.kind, str(exc))
         return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc), kind=exc.kind)
@@ -165,7 +165,7 @@ def _sync(
     for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
         say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
         datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
-    archive.flush(last=True)  # raw first: what was received is kept before it is read
+    archive.finish()  # every answer is already kept, before anything is read
     parsed = parse_province(province.department_id, datasets)
     own = UnitRecord(
         province.department_id,
@@ -242,7 +242,7 @@ def _record_crash(
     else:
         reason = f"{type(exc).__name__}: {exc}"
     try:
-        archive.flush(last=True)
+        archive.finish()
         _finish_failed(sessions, run_id, RunStatus.FAILED, kind, reason)
     except Exception:
         log.exception("sync run %s ended by %s and could not be recorded", run_id, kind)

@@ -95,7 +95,6 @@ def test_an_existing_database_keeps_every_figure_and_answer_through_0007_to_0010
     assert readings() == (dt.date(2026, 8, 23), 75.5, 75.5)  # unchanged since the 22nd
     archive = RawArchive(sessions, run)  # the same answer archived after the upgrade
     archive(PortalResponse("transparency", {}, 200, "application/json", body, day, None))
-    archive.flush()
     with sessions() as session:
         figures = session.scalar(select(func.count()).select_from(Figure))
         shared = session.scalars(select(RawResponse.body).order_by(RawResponse.id)).all()

@@ -14,13 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.leader import take_term
 from jobs.work import Context, housekeeping
 from service import sync
-from service.clock import utcnow
 from service.config import PortalSettings
 from service.models import FetchRun, Figure, RawBody, RawResponse, Snapshot
 from service.periods import Period
-from service.portal.client import PortalClient, PortalResponse
-from service.raw_archive import BATCH_SECONDS, RawArchive, answers_of, body_of
-from service.runs import start_run
+from service.portal.client import PortalClient
+from service.raw_archive import answers_of, body_of
 from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from service.sync import ProvinceListing, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO
@@ -193,27 +191,3 @@ def test_several_provinces_in_one_run_ask_for_the_province_list_once(sessions):
 
 def client_of(settings: PortalSettings) -> PortalClient:
     return PortalClient(settings, archive=lambda _response: None)
-
-
-class Ticking:
-    """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_batch_is_committed_when_it_has_waited_long_enough(sessions):
-    run_id = start_run(sessions, "sync", "H44", "2026-08")
-    clock = Ticking()
-    archive = RawArchive(sessions, run_id, clock=clock)
-    answer = PortalResponse("transparency", {}, 200, "application/json", b"{}", utcnow())
-    archive(answer)
-    assert archived_endpoints(sessions, run_id) == []  # held for the batch
-    clock.now = BATCH_SECONDS
-    archive(answer)
-    assert archived_endpoints(sessions, run_id) == ["transparency", "transparency"]
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(RawBody)) == 1  # one body

@@ -6,9 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from sqlalchemy import select
-
-from service import status as status_report
 from service.app import App
 from service.clock import local_today
 from service.commands.common import (
@@ -19,18 +16,11 @@ from service.commands.common import (
     parse_period,
     tolerance,
 )
-from service.commands.progress import Progress
-from service.config import web_address
 from service.indicators import NATIONAL
-from service.models import Unit
-from service.output import render, scores_table, write_csv_file
 from service.periods import Period
-from service.portal.api import PROVINCE_ENDPOINTS
-from service.portal.checks import is_code
-from service.runs import close_abandoned
-from service.scoring.national import RANK_NOTE
-from service.scoring.report import UnknownScheme, score_rows
-from service.sync import ProvinceListing, UnknownProvince, sync_province
+
+# Each command imports what only it uses (in its function): `dvcwatch status` does not load
+# the portal client, the sync or the scoring layer.
 
 
 def run_db_upgrade(app: App, _args: argparse.Namespace) -> int:
@@ -40,6 +30,12 @@ def run_db_upgrade(app: App, _args: argparse.Namespace) -> int:
 
 
 def run_sync(app: App, args: argparse.Namespace) -> int:
+    from service.commands.progress import Progress
+    from service.config import web_address
+    from service.portal.api import PROVINCE_ENDPOINTS
+    from service.portal.checks import is_code
+    from service.sync import ProvinceListing, UnknownProvince, sync_province
+
     provinces = args.province or [watch.province for watch in app.settings.watch]
     if not provinces:
         raise UsageError("no province to sync: pass --province or list [[watch]] in the config")
@@ -89,6 +85,13 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
 
 
 def run_scores(app: App, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from service.models import Unit
+    from service.output import render, scores_table
+    from service.scoring.national import RANK_NOTE
+    from service.scoring.report import UnknownScheme, score_rows
+
     period = parse_period(args.period)
     with app.sessions()() as session:
         if args.parent and session.scalar(select(Unit.id).where(Unit.code == args.parent)) is None:
@@ -122,6 +125,8 @@ def run_scores(app: App, args: argparse.Namespace) -> int:
 
 
 def _write_scores_file(app: App, rows: list[dict[str, Any]], args: argparse.Namespace) -> int:
+    from service.output import write_csv_file
+
     if args.out is None:
         raise UsageError(f"--format {args.format} with a file needs --out FILE.{args.format}")
     if args.out.is_dir():
@@ -138,6 +143,10 @@ def _write_scores_file(app: App, rows: list[dict[str, Any]], args: argparse.Name
 
 def _set_names(app: App, rows: list[dict[str, Any]]) -> dict[str, str]:
     """How titles name each comparison set's parent: its stored name ("UBND tỉnh Phú Thọ")."""
+    from sqlalchemy import select
+
+    from service.models import Unit
+
     codes = {str(row["parent_code"]) for row in rows if row.get("parent_code")}
     if not codes:
         return {}
@@ -149,6 +158,7 @@ def _set_names(app: App, rows: list[dict[str, Any]]) -> dict[str, str]:
 def run_import(app: App, args: argparse.Namespace) -> int:
     """Refusal: exit 2, each problem one line naming the file, the place and the column."""
     from service.imports import import_file
+    from service.scoring.report import score_rows
     from service.sources.interchange import InterchangeError
 
     try:
@@ -183,6 +193,9 @@ def run_import(app: App, args: argparse.Namespace) -> int:
 
 
 def run_status(app: App, args: argparse.Namespace) -> int:
+    from service import status as status_report
+    from service.runs import close_abandoned
+
     close_abandoned(app.sessions())  # a run whose process is gone is not "running"
     with app.sessions()() as session:
         report = status_report.collect(session)

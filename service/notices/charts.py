@@ -22,13 +22,17 @@ import io
 import math
 import textwrap
 import threading
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import imsave
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
@@ -46,6 +50,9 @@ TREND_MIN_POINTS = 3
 EXTREMES = 5
 #: Beyond this many units a ranking chart drops the names (they would not be readable).
 NAMED_UNITS_MAX = 40
+NO_SOFTWARE: dict[str, Any] = {"Software": None}  # PNG metadata: none (deterministic bytes)
+#: How many sets' ranking charts each process keeps drawn (a set's units come together).
+BACKGROUNDS = 4
 #: matplotlib's default share of the data range left free beside the first and last bar.
 X_MARGIN = 0.05
 
@@ -53,8 +60,11 @@ X_MARGIN = 0.05
 class _Bars:
     """A pool of bars of one width and layer on a plot; grows, never shrinks."""
 
-    def __init__(self, plot: Axes, width: float, colour: str, layer: float) -> None:
+    def __init__(
+        self, plot: Axes, width: float, colour: str, layer: float, animated: bool = False
+    ) -> None:
         self.plot, self.width, self.colour, self.layer = plot, width, colour, layer
+        self.animated = animated  # drawn by hand over a kept drawing, not by a full draw
         self.bars: list[Rectangle] = []
 
     def show(
@@ -62,9 +72,8 @@ class _Bars:
     ) -> None:
         """Bars centred on `places`; a NaN height is no bar. Unused bars are hidden."""
         while len(self.bars) < len(places):
-            bar = Rectangle(
-                (0, 0), 0, 0, facecolor=self.colour, edgecolor="none", zorder=self.layer
-            )
+            bar = Rectangle((0, 0), 0, 0, facecolor=self.colour, edgecolor="none",
+                            zorder=self.layer, animated=self.animated)  # fmt: skip
             self.plot.add_artist(bar)
             self.bars.append(bar)
         for index, bar in enumerate(self.bars):
@@ -109,23 +118,72 @@ class _Chart:
         self.plot.set_autoscale_on(False)  # every chart sets its limits from its values
         self.plot.yaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
         self.plot.set_ylabel(ylabel)
+        self.kept: OrderedDict[Hashable, _Kept] = OrderedDict()
 
     def png(self) -> bytes:
+        self.canvas.draw()
+        return self.drawn_png()
+
+    def restore(self, key: Hashable, set_up: Callable[[], None]) -> None:
+        """Put back on the canvas what a full draw gave for `key` (what every unit of a set
+        or month shares; `set_up` arranges the artists for it when it is not kept), and the
+        plot's limits then. The last `BACKGROUNDS` drawings are kept."""
+        kept = self.kept.get(key)
+        if kept is None:
+            set_up()
+            self.canvas.draw()
+            pixels = self.canvas.copy_from_bbox(self.figure.bbox)
+            kept = self.kept[key] = _Kept(pixels, self.plot.get_xlim(), self.plot.get_ylim())
+            while len(self.kept) > BACKGROUNDS:
+                self.kept.popitem(last=False)
+        self.kept.move_to_end(key)
+        self.plot.set_xlim(*kept.xlim)
+        self.plot.set_ylim(*kept.ylim)
+        self.canvas.restore_region(kept.pixels)
+
+    def draw_bar(self, bar: Rectangle) -> None:
+        """Draw `bar` over the kept drawing, and the bottom axis line, which a full draw
+        puts over the bars, again where the bar covers it."""
+        if bar.get_visible():
+            self.plot.draw_artist(bar)
+            spine = self.plot.spines["bottom"]
+            spine.set_clip_box(bar.get_window_extent())
+            self.plot.draw_artist(spine)
+            spine.set_clip_box(None)
+
+    def png_with(self, artists: Sequence[Artist]) -> bytes:
+        """The PNG of a full draw with these "animated" artists drawn in their places."""
+        for artist in artists:
+            artist.set_animated(False)
+        try:
+            return self.png()
+        finally:
+            for artist in artists:
+                artist.set_animated(True)
+
+    def drawn_png(self) -> bytes:
+        """The PNG of what the canvas holds now (as `print_png` writes it, without drawing)."""
         buffer = io.BytesIO()
         # light compression: a sixth of the drawing time saved for a sixth more bytes
-        self.canvas.print_png(buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
+        imsave(buffer, self.canvas.buffer_rgba(), format="png", origin="upper", dpi=DPI,
+               metadata=NO_SOFTWARE, pil_kwargs={"compress_level": 1})  # fmt: skip
         return buffer.getvalue()
 
 
 class _AxesChart(_Chart):
+    """The axes of a unit against the previous period's, over their maxima: the maxima,
+    names, limits and legend are a month's (`restore`); each unit's bars and values are
+    "animated" artists drawn over them."""
+
     def __init__(self) -> None:
         super().__init__(bottom=0.17, ylabel="Điểm")
         self.maxima = _Bars(self.plot, 0.8, FULL, layer=1.0)
-        self.before = _Bars(self.plot, 0.38, BEFORE, layer=1.1)
-        self.now = _Bars(self.plot, 0.38, NOW, layer=1.2)
+        self.before = _Bars(self.plot, 0.38, BEFORE, layer=1.1, animated=True)
+        self.now = _Bars(self.plot, 0.38, NOW, layer=1.2, animated=True)
         self.values = _Labels(
-            self.plot, xytext=(0, 0), textcoords="offset points", ha="center", va="bottom"
-        )
+            self.plot, xytext=(0, 0), textcoords="offset points", ha="center", va="bottom",
+            animated=True,
+        )  # fmt: skip
         self.legend_labels: tuple[str, ...] = ()
 
     def set_legend(self, labels: tuple[str, ...], colours: tuple[str, ...]) -> None:
@@ -138,15 +196,24 @@ class _AxesChart(_Chart):
 
 class _PlaceChart(_Chart):
     """A ranking: bars highest first; with `named` the names under the bars, with
-    `listed` (a set too large for names) the best and worst few listed under the plot."""
+    `listed` (a set too large for names) the best and worst few listed under the plot.
+
+    Every unit of a set gets the same chart but for its own bar in red and its label: the
+    set's chart is drawn once (`restore`) and each unit's bar and label are drawn over a
+    copy of it. They are "animated" artists: a full draw leaves them out."""
 
     def __init__(self, named: bool, listed: bool = False) -> None:
         super().__init__(bottom=0.3 if named or listed else 0.05, ylabel="Điểm tổng hợp")
+        self.named = named
         self.lists = [
             self.figure.text(x, 0.01, "", fontsize=6, va="bottom", ha="left", color=colour)
             for x, colour in ((0.09, BEST), (0.54, HIGHLIGHT))
         ]
         self.bars = _Bars(self.plot, 0.8, OTHERS, layer=1.0)
+        self.mark = Rectangle(
+            (0, 0), 0, 0, facecolor=HIGHLIGHT, edgecolor="none", zorder=1.0, animated=True
+        )
+        self.plot.add_artist(self.mark)
         self.total = _Labels(
             self.plot,
             xytext=(0, 0),
@@ -155,8 +222,34 @@ class _PlaceChart(_Chart):
             va="bottom",
             fontsize=7,
             color=HIGHLIGHT,
+            animated=True,
         )
         self.plot.tick_params(axis="x", labelsize=5)
+
+    def set_up(self, ranked: Sequence[tuple[str, float]], extremes: int) -> None:
+        """The set's chart: every bar in its set colour, no unit's mark."""
+        colours = [OTHERS] * len(ranked)
+        if extremes:
+            colours[:extremes] = [BEST] * extremes
+            colours[-extremes:] = [HIGHLIGHT] * extremes
+            _list_extremes(self, ranked, extremes)
+        places = range(len(ranked))
+        self.bars.show(places, [float(t) for _, t in ranked], colours)
+        if self.named:
+            self.plot.set_xticks(list(places), [n for n, _ in ranked], rotation=60, ha="right")
+        else:
+            self.plot.set_xticks([])
+        self.plot.set_xlim(*_bar_xlim(len(ranked), 0.4))
+        self.plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.15)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A chart's shared drawing: the canvas's pixels and the plot's limits then."""
+
+    pixels: Any
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
 
 
 class _TrendChart(_Chart):
@@ -222,21 +315,39 @@ def axes_chart(
     before = [_score(previous_axes, code) for code in codes] if previous_axes is not None else []
     chart = _axes_figure()
     with chart.lock:
-        chart.maxima.show(places, maxima)
+        labels = tuple(textwrap.fill(names[code], 14) for code in codes)
+        entries = ("Điểm tối đa", legend[1], legend[0]) if before else ("Điểm tối đa", legend[0])
+
+        def set_up() -> None:
+            chart.maxima.show(places, maxima)
+            chart.plot.set_xticks(list(places), labels, fontsize=7)
+            chart.plot.set_xlim(*_bar_xlim(len(codes), 0.4))
+            chart.plot.set_ylim(0, max([v for v in maxima if not math.isnan(v)] or [1]) * 1.3)
+            colours = (FULL, BEFORE, NOW) if before else (FULL, NOW)
+            chart.set_legend(entries, colours)
+
+        chart.restore((tuple(maxima), labels, entries), set_up)
         chart.before.show([p - 0.2 for p in places] if before else [], before)
         chart.now.show([p + 0.2 for p in places], now)
         chart.values.show([(number(v, missing=""), (p + 0.2, v)) for p, v in enumerate(now)])
-        plot = chart.plot
-        plot.set_xticks(
-            list(places), [textwrap.fill(names[code], 14) for code in codes], fontsize=7
-        )
-        plot.set_xlim(*_bar_xlim(len(codes), 0.4))
-        plot.set_ylim(0, max([v for v in maxima if not math.isnan(v)] or [1]) * 1.3)
-        if before:
-            chart.set_legend(("Điểm tối đa", legend[1], legend[0]), (FULL, BEFORE, NOW))
-        else:
-            chart.set_legend(("Điểm tối đa", legend[0]), (FULL, NOW))
-        return chart.png()
+        drawn = [*chart.before.bars, *chart.now.bars, *chart.values.labels]
+        if _covers_legend(chart, drawn):  # the legend is drawn over them: all in one draw
+            set_up()
+            return chart.png_with(drawn)
+        for bar in (*chart.before.bars, *chart.now.bars):
+            chart.draw_bar(bar)
+        for text in chart.values.labels:
+            chart.plot.draw_artist(text)
+        return chart.drawn_png()
+
+
+def _covers_legend(chart: _Chart, artists: Sequence[Artist]) -> bool:
+    legend = chart.plot.get_legend()
+    if legend is None:
+        return False
+    renderer = chart.canvas.get_renderer()
+    box = legend.get_window_extent(renderer)
+    return any(a.get_visible() and a.get_window_extent(renderer).overlaps(box) for a in artists)
 
 
 def place_chart(
@@ -258,27 +369,25 @@ def place_chart(
     ranked = sorted(((n, t) for n, t in totals if t is not None), key=lambda item: -item[1])
     show_names = named and len(ranked) <= NAMED_UNITS_MAX
     listed = not show_names and extremes > 0 and len(ranked) > 2 * extremes
-    places = range(len(ranked))
     chart = _place_figure(show_names, listed)
     with chart.lock:
-        colours = [HIGHLIGHT if name == highlight else OTHERS for name, _ in ranked]
-        if listed:
-            colours[:extremes] = [BEST] * extremes
-            colours[-extremes:] = [HIGHLIGHT] * extremes
-            _list_extremes(chart, ranked, extremes)
-        chart.bars.show(places, [float(t) for _, t in ranked], colours)
+        if show_names:
+            chart.plot.set_xticks(
+                range(len(ranked)), [n for n, _ in ranked], rotation=60, ha="right"
+            )
+        else:
+            chart.plot.set_xticks([])
+        extremes = extremes if listed else 0
+        chart.restore((tuple(ranked), extremes), lambda: chart.set_up(ranked, extremes))
         marked = [(p, t) for p, (name, t) in enumerate(ranked) if name == highlight]
+        for place, total in marked:  # the unit's bar, red over its set colour
+            chart.mark.set_bounds(place - 0.4, 0, 0.8, total)
+            chart.draw_bar(chart.mark)
         chart.total.show([(label or number(t), (p, t)) for p, t in marked])
         for text, (place, _) in zip(chart.total.labels, marked, strict=False):
             text.set_horizontalalignment("right" if place > len(ranked) / 2 else "left")
-        if show_names:
-            names = [name for name, _ in ranked]
-            chart.plot.set_xticks(list(places), names, rotation=60, ha="right")
-        else:
-            chart.plot.set_xticks([])
-        chart.plot.set_xlim(*_bar_xlim(len(ranked), 0.4))
-        chart.plot.set_ylim(0, max([t for _, t in ranked] or [1]) * 1.15)
-        return chart.png()
+            chart.plot.draw_artist(text)
+        return chart.drawn_png()
 
 
 def _list_extremes(chart: _PlaceChart, ranked: Sequence[tuple[str, float]], count: int) -> None:

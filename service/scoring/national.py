@@ -11,20 +11,22 @@ only drawn between snapshots of the same source (series).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from service import indicators
 from service.figures import AXES, COUNT_CODES
 from service.indicators import NATIONAL, Count
 from service.scoring.changes import score_change
-from service.scoring.decimals import round2, to_decimal
+from service.scoring.decimals import changes2, round2, to_decimal
 from service.scoring.effort import what_it_takes
-from service.scoring.ranks import Rank, competition_ranks, province_averages, rank_change
+from service.scoring.ranks import Rank, axis_average, competition_ranks, rank_change
 from service.scoring.rows import identity
 from service.snapshots import StoredUnit
 
+_CHANGED = (*AXES, "TOTAL")  # the figures whose change a unit's analysis gives
 RANK_NOTE = "ties share a rank and the next rank is skipped (1, 2, 2, 4)"
 #: what-it-takes indicator → (figure holding numerator/denominator, figure holding the score).
 EFFORT_FIGURES = {
@@ -77,30 +79,78 @@ class UnitAnalysis:
 def analyse(data: NationalInput) -> list[UnitAnalysis]:
     """Changes, ranks and averages of every unit (provinces excluded), in rank order
     within each set (sets by parent and group); no formatting."""
+    return _analyse(data, _Period(data.current), _Period(data.previous_period))
+
+
+def analyse_periods(periods: Iterable[Sequence[StoredUnit]]) -> Iterator[list[UnitAnalysis]]:
+    """`analyse` of each period against the one before it (the first against none): a
+    history in one pass. Each period is ranked once: the ranks it got as the current period
+    are the previous ranks of the next one. Only the period before is held."""
+    before = _Period(())
+    for units in periods:
+        current = _Period(units)
+        yield _analyse(NationalInput(units, before.units), current, before)
+        before = current
+
+
+class _Period:
+    """One period's snapshots as an analysis reads them, each part computed once: the
+    units by id (the last snapshot of an id counts, as the previous period) and the ranks."""
+
+    def __init__(self, units: Sequence[StoredUnit]) -> None:
+        self.units = units
+
+    @cached_property
+    def by_id(self) -> dict[int, StoredUnit]:
+        return {u.unit_id: u for u in self.units}
+
+    @cached_property
+    def previous_ranks(self) -> dict[int, Rank]:
+        """The ranks the next period compares with: of every unit (by id)."""
+        return _ranks(list(self.by_id.values()))
+
+    @cached_property
+    def ranks(self) -> dict[int, Rank]:
+        """The ranks of the units other than provinces. Sets never mix groups, so when no
+        id repeats these are `previous_ranks` (provinces aside), computed once."""
+        if len(self.by_id) == len(self.units):
+            return self.previous_ranks
+        return _ranks([u for u in self.units if u.group != "PROVINCE"])
+
+
+def _analyse(data: NationalInput, period: _Period, before_period: _Period) -> list[UnitAnalysis]:
     units = [u for u in data.current if u.group != "PROVINCE"]
-    before = {u.unit_id: u for u in data.previous_period}
-    ranks, previous_ranks = _ranks(units), _ranks(list(before.values()))
+    before = before_period.by_id
+    ranks, previous_ranks = period.ranks, before_period.previous_ranks
     below = _below_average(units)
-    results = []
+    earlier, results = data.previous_snapshot, []
     for unit in units:
         previous = before.get(unit.unit_id)
         if previous is not None and previous.source != unit.source:
             previous = None
-        values, old = unit.values, previous.values if previous else {}
-        old_rank = previous_ranks.get(unit.unit_id) if previous else None
         rank = ranks[unit.unit_id]
-        old_place = old_rank.rank if old_rank else None
+        values = unit.values
+        if previous is None:
+            old_place = None
+            total_delta = None
+            axis_deltas = dict.fromkeys(AXES)
+        else:
+            old_rank = previous_ranks.get(unit.unit_id)
+            old_place = old_rank.rank if old_rank else None
+            old = previous.values
+            axis_deltas = changes2(values, old, _CHANGED)
+            total_delta = axis_deltas.pop("TOTAL")
         results.append(
             UnitAnalysis(
                 unit=unit,
                 previous=previous,
-                total_delta=score_change(values.get("TOTAL"), old.get("TOTAL")),
-                axis_deltas={axis: score_change(values.get(axis), old.get(axis)) for axis in AXES},
+                total_delta=total_delta,
+                axis_deltas=axis_deltas,
                 rank=rank,
                 previous_rank=old_place,
                 rank_change=rank_change(old_place, rank.rank),
                 below_average=tuple(below.get(unit.unit_id, ())),
-                total_delta_since_snapshot=_since_snapshot(unit, data.previous_snapshot),
+                total_delta_since_snapshot=_since_snapshot(unit, earlier) if earlier else None,
             )
         )
     return sorted(results, key=_set_order)
@@ -194,8 +244,10 @@ def _ranks(units: Sequence[StoredUnit]) -> dict[int, Rank]:
         ranks.update({int(key): rank for key, rank in competition_ranks(totals).items()})
     for unit in units:
         reported = _reported_rank(unit)
+        if reported is None:
+            continue
         held = ranks[unit.unit_id].rank_of or 0
-        if reported is not None and (held <= 1 or (reported.rank_of or 0) > held):
+        if held <= 1 or (reported.rank_of or 0) > held:
             ranks[unit.unit_id] = reported
     return ranks
 
@@ -211,11 +263,29 @@ def _reported_rank(unit: StoredUnit) -> Rank | None:
 def _below_average(units: Sequence[StoredUnit]) -> dict[int, list[str]]:
     below: dict[int, list[str]] = defaultdict(list)
     for members in _sets(units).values():
-        scores = {str(u.unit_id): {axis: u.values.get(axis) for axis in AXES} for u in members}
-        for axis, average in province_averages(scores).items():
-            for key in average.below:
-                below[int(key)].append(axis)
+        for axis in AXES:
+            scores = {u.unit_id: v for u in members if (v := u.values.get(axis)) is not None}
+            for unit_id in _below(axis, scores):
+                below[unit_id].append(axis)
     return below
+
+
+def _below(axis: str, scores: dict[int, float]) -> Iterable[int]:
+    """The units of `axis_average(axis, scores).below`. Scores as the portal publishes them
+    (floats of whole cents) are compared in cents: the average, rounded half up to a cent,
+    is (2 x sum + n) // 2n of the integer sum (the decimal average, to its 28 digits, could
+    round otherwise only for a set of over 10^20 units). Any other score: as decimals."""
+    cents = {}
+    for unit_id, score in scores.items():
+        whole = round(score * 100) if type(score) is float and -1e13 < score < 1e13 else None
+        if whole is None or whole / 100 != score:
+            return axis_average(axis, scores).below
+        cents[unit_id] = whole
+    if not cents:
+        return ()
+    total, count = sum(cents.values()), len(cents)
+    shown = (2 * abs(total) + count) // (2 * count) * (1 if total >= 0 else -1)
+    return [unit_id for unit_id, whole in cents.items() if whole < shown]
 
 
 def _sets(units: Sequence[StoredUnit]) -> dict[tuple[int | None, str], list[StoredUnit]]:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 from service.scoring.decimals import Number, round_half_up, to_decimal
 
@@ -48,7 +48,8 @@ def competition_ranks(totals: Mapping[str, Number | None]) -> dict[str, Rank]:
     lists them, unranked units last.
     """
     published = {unit: round_half_up(total) for unit, total in totals.items() if total is not None}
-    ranked_units = sorted(published, key=lambda unit: -published[unit])
+    # highest first; a stable sort, so tied units keep their order even reversed
+    ranked_units = sorted(published, key=published.__getitem__, reverse=True)
     sharing = Counter(published.values())
     first_position: dict[Decimal, int] = {}
     for position, unit in enumerate(ranked_units, start=1):
@@ -78,20 +79,23 @@ def rank_change(previous_rank: int | None, current_rank: int | None) -> int | No
     return previous_rank - current_rank
 
 
+K = TypeVar("K")  # how units are named: a code, an id
+
+
 @dataclass(frozen=True)
-class AxisAverage:
+class AxisAverage(Generic[K]):
     """The comparison set's average on one axis, over the units that have a
     score on it, and the units below it (in the order they were given)."""
 
     axis: str
     average: Decimal | None  # exact (to 28 digits): the sum of the decimals over the count
     units_counted: int
-    below: tuple[str, ...]
+    below: tuple[K, ...]
 
 
 def province_averages(
     scores: Mapping[str, Mapping[str, Number | None]],
-) -> dict[str, AxisAverage]:
+) -> dict[str, AxisAverage[str]]:
     """Average of each axis over a comparison set, and who is below it.
 
     `scores` maps unit → axis → score (None or absent = no data; such a unit
@@ -101,20 +105,23 @@ def province_averages(
     on the published figures.
     """
     axes = list(dict.fromkeys(axis for unit_scores in scores.values() for axis in unit_scores))
-    averages: dict[str, AxisAverage] = {}
+    averages: dict[str, AxisAverage[str]] = {}
     for axis in axes:
         values = {
-            unit: to_decimal(value)
+            unit: value
             for unit, unit_scores in scores.items()
             if (value := unit_scores.get(axis)) is not None
         }
-        if not values:
-            averages[axis] = AxisAverage(axis, None, 0, ())
-            continue
-        average = sum(values.values(), Decimal(0)) / len(values)
-        shown_average = round_half_up(average)
-        below = tuple(
-            unit for unit, value in values.items() if round_half_up(value) < shown_average
-        )
-        averages[axis] = AxisAverage(axis, average, len(values), below)
+        averages[axis] = axis_average(axis, values)
     return averages
+
+
+def axis_average(axis: str, values: Mapping[K, Number]) -> AxisAverage[K]:
+    """`province_averages` of one axis: `values` holds the units that have a score."""
+    if not values:
+        return AxisAverage(axis, None, 0, ())
+    average = sum(map(to_decimal, values.values()), Decimal(0)) / len(values)
+    shown_average = round_half_up(average)
+    # round_half_up reads a float as its decimal: the same as rounding the decimal
+    below = tuple(unit for unit, value in values.items() if round_half_up(value) < shown_average)
+    return AxisAverage(axis, average, len(values), below)

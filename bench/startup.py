@@ -1,0 +1,63 @@
+"""Benchmark: how long `dvcwatch --help` and `dvcwatch status` take to start and answer.
+
+Each is run as a fresh process (the installed `dvcwatch` script of this interpreter's
+environment) five times; the best wall time counts, as the machine is shared. The floor,
+measured in the same run, is `python -c pass` with the same interpreter: the ratio is what
+dvcwatch's own start costs beyond Python's. `status` reads a fresh, migrated SQLite
+database (the schema check and its queries included). Peak memory is each child's
+`ru_maxrss`. Targets (issue 15): `--help` under 0.4 s, `status` under 0.5 s; exit 1 if missed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = 5
+TARGETS = {"dvcwatch --help": 0.4, "dvcwatch status": 0.5}
+DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
+
+
+def best_of(command: list[str]) -> tuple[float, float]:
+    """The best wall time of `RUNS` runs (seconds) and the largest peak RSS (MB)."""
+    best, peak = float("inf"), 0.0
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        pid = subprocess.Popen(command, stdout=subprocess.DEVNULL).pid
+        _, status, usage = os.wait4(pid, 0)
+        elapsed = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(command)} failed")
+        best, peak = min(best, elapsed), max(peak, usage.ru_maxrss / 1024)
+    return best, peak
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'startup.db'}"
+        subprocess.run([DVCWATCH, "--db", url, "db", "upgrade"], check=True, capture_output=True)
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "dvcwatch --help": [DVCWATCH, "--help"],
+            "dvcwatch status": [DVCWATCH, "--db", url, "status"],
+        }
+        measured = {name: best_of(command) for name, command in commands.items()}
+    floor, floor_mb = measured.pop("python -c pass")
+    print(f"start-up, best of {RUNS} (floor `python -c pass`: {floor:.3f} s, {floor_mb:.0f} MB)")
+    missed = False
+    for name, (seconds, mb) in measured.items():
+        target = TARGETS[name]
+        missed |= seconds >= target
+        print(
+            f"  {name}: {seconds:.3f} s ({seconds / floor:.1f}x the floor), peak {mb:.0f} MB; "
+            f"target < {target} s{'' if seconds < target else ' MISSED'}"
+        )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
