@@ -13,6 +13,7 @@ the gate. Nothing then depends on how long anything took.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,15 @@ def wait_until(condition: Callable[[], T], what: str, patience: float = PATIENCE
     while not (found := condition()):
         assert time.monotonic() < deadline, f"still waiting, after {patience:g} s, for {what}"
         time.sleep(POLL)
+    return found
+
+
+async def until(condition: Callable[[], T], what: str, patience: float = PATIENCE) -> T:
+    """`wait_until` inside an event loop: the loop runs on while the test waits."""
+    deadline = time.monotonic() + patience
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"still waiting, after {patience:g} s, for {what}"
+        await asyncio.sleep(POLL)
     return found
 
 

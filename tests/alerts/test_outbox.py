@@ -184,12 +184,12 @@ def test_the_apis_own_server_errors_are_retried_later(sessions, telegram, kind):
     assert len(telegram.sent_texts(CHAT)) == 1
 
 
-@pytest.mark.parametrize("kind", ["delay", "reset", "proxy_error"])
+@pytest.mark.parametrize("kind", ["hold", "reset", "proxy_error"])
 def test_a_send_whose_outcome_is_unknown_is_uncertain_at_once_and_never_resent(
     sessions, telegram, kind
 ):
     queue(sessions)
-    telegram.fail("sendMessage", kind, seconds=2.0)
+    telegram.fail("sendMessage", kind)
     clock = Clock()
     report = send(sessions, telegram, clock, timeout=0.5)
     [row] = messages(sessions)
