@@ -19,7 +19,6 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 from tests.waiting import PATIENCE
 
@@ -54,7 +53,8 @@ for line in sys.stdin:
 
 
 class WarmStarter:
-    """Starts `dvcwatch` commands, one at a time, forked from a warm process."""
+    """Starts `dvcwatch` commands, one at a time, forked from a warm process; `close`
+    ends that process (use `contextlib.closing`)."""
 
     def __init__(self, preload: Sequence[str] = ()) -> None:
         self._forker = subprocess.Popen(
@@ -90,17 +90,6 @@ class WarmStarter:
         self._forker.wait(timeout=PATIENCE)
         if self._forker.stdout is not None:
             self._forker.stdout.close()
-
-    def __enter__(self) -> WarmStarter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class WarmProcess:

@@ -11,6 +11,7 @@ is exactly the window the outbox leaves in doubt. The senders are started warm
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -113,7 +114,7 @@ def run_killed_senders(
     deliver = ["deliver", "--db", app.settings.database.url, "--config", str(config)]
     env = {**os.environ, token[0]: token[1]}  # (variable, the fake's token)
     kills = 0
-    with WarmStarter(PRELOAD) as senders:
+    with contextlib.closing(WarmStarter(PRELOAD)) as senders:
         for _ in range(kills_wanted * 3):
             killer.killed.clear()
             with killer.lock:
