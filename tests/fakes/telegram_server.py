@@ -742,7 +742,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
-        self._exchange(self._body())
+        body = self._body()
+        if body is None:  # the client went away mid-request (killed): nothing arrived
+            self.close_connection = True
+            return
+        self._exchange(body)
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path == "/fake/calls":
@@ -763,15 +767,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         self._send(self.server.fake.answer(url.path, params | fields, files))
 
-    def _body(self) -> bytes:
+    def _body(self) -> bytes | None:
+        """The whole request body, or None when the connection ended before it did."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            while (line := self.rfile.readline()).strip():
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            self.rfile.readline()
-            return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if len(chunks[-1]) < size or not self.rfile.readline():
+                    return None
+            return None
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
 
     def _send(self, reply: Reply) -> None:
         if reply.drop:
