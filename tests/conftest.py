@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,10 @@ CAPTURES = SHARED / "portal-captures"
 PHU_THO = CAPTURES / "phu-tho-2026-08"
 PHU_THO_ID = "019d2be3-6a88-732b-8b17-b68020c8553a"
 PG_URL = os.environ.get("DVCWATCH_TEST_PG_URL")
+
+# No property test has a deadline per example: a busy machine must not fail one.
+settings.register_profile("dvcwatch", deadline=None)
+settings.load_profile("dvcwatch")
 
 FAST_PORTAL = PortalSettings(
     pause_seconds=(0.0, 0.0), retries=2, backoff_seconds=0.0, timeout_seconds=5.0

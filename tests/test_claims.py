@@ -13,6 +13,7 @@ from jobs.leader import take_term
 from service import claims
 from service.claims import JobClaim, Leadership
 from service.models import FetchRun
+from tests.waiting import PATIENCE, wait_until
 
 NOW = dt.datetime(2026, 9, 10, 3, 0)
 
@@ -126,20 +127,18 @@ def test_a_claim_racing_a_term_change_waits_for_it_and_is_refused(app, sessions)
         racer = threading.Thread(target=claim_as_old)
         racer.start()
         wait_until_blocked_by(sessions, blocker)
-    racer.join(timeout=30)
+    racer.join(timeout=PATIENCE)
     assert len(outcome) == 1 and isinstance(outcome[0], claims.Deposed)
     with sessions() as session:
         assert session.scalars(select(JobClaim)).all() == []
 
 
-def wait_until_blocked_by(sessions, blocker: int, seconds: float = 30) -> None:
+def wait_until_blocked_by(sessions, blocker: int) -> None:
     """Until some session waits for a lock that the session `blocker` holds."""
-    waiting = threading.Event()
-    deadline = dt.datetime.now() + dt.timedelta(seconds=seconds)
     query = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
-    while not waiting.is_set():
+
+    def blocked() -> bool:
         with sessions() as session:
-            if session.scalar(query, {"pid": blocker}):
-                return
-        assert dt.datetime.now() < deadline, "no claim ever waited for the term change"
-        waiting.wait(0.05)
+            return bool(session.scalar(query, {"pid": blocker}))
+
+    wait_until(blocked, "a claim to wait for the term change")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,13 +19,16 @@ from service.config import Settings
 from service.models import FetchRun, RawResponse, Snapshot
 from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO
+from tests.waiting import Gate, wait_until
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 
 
 @pytest.fixture
 def simulator() -> Iterator[PortalSimulator]:
-    with PortalSimulator(ReplaySource(PHU_THO)) as running:
+    """The portal replaying Phú Thọ; a "delay" holds its answer until the test ends."""
+    gate = Gate()
+    with PortalSimulator(ReplaySource(PHU_THO), sleep=gate) as running, gate:
         yield running
 
 
@@ -147,10 +149,12 @@ def _stuck_sync(
     """A sync process waiting on the portal's slow answer (its `nth` such request)."""
     simulator.inject(Fault("delay", endpoint="handling-satisfaction", times=1, seconds=60))
     process = subprocess.Popen(command, env=os.environ.copy(), stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while sum(e == "handling-satisfaction" for e, _ in simulator.requests_log) < nth:
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
+
+    def stuck() -> bool:
+        assert process.poll() is None, "the sync ended instead of waiting on the portal"
+        return sum(e == "handling-satisfaction" for e, _ in simulator.requests_log) >= nth
+
+    wait_until(stuck, f"sync {nth} to wait on the portal's slow answer")
     return process
 
 

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from service.config import Settings
 from service.models import FetchRun, Snapshot
 from service.simulator.simulator import Fault, PortalSimulator, ReplaySource
 from tests.conftest import PG_URL, PHU_THO
+from tests.waiting import Gate, wait_until
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 
@@ -63,7 +63,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def portal() -> Iterator[PortalSimulator]:
-    with PortalSimulator(ReplaySource(PHU_THO)) as running:
+    """The portal replaying Phú Thọ; a "delay" holds its answer until the test ends."""
+    gate = Gate()
+    with PortalSimulator(ReplaySource(PHU_THO), sleep=gate) as running, gate:
         yield running
 
 
@@ -319,10 +321,12 @@ def test_ctrl_c_mid_sync_exits_130_and_records_the_run_interrupted(portal, tmp_p
          "--portal-url", portal.base_url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while sum(endpoint == "transparency" for endpoint, _ in portal.requests_log) == asked:
-        assert time.monotonic() < deadline and sync.poll() is None
-        time.sleep(0.05)
+
+    def waiting() -> bool:
+        assert sync.poll() is None, "the sync ended instead of waiting on the portal"
+        return sum(endpoint == "transparency" for endpoint, _ in portal.requests_log) > asked
+
+    wait_until(waiting, "the sync to wait on the portal's slow answer")
     sync.send_signal(signal.SIGINT)
     _, error = sync.communicate(timeout=30)
     portal.clear_faults()

@@ -21,6 +21,7 @@ from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator,
 from service.snapshots import latest_units
 from service.sync import SyncOutcome, sync_province
 from tests.conftest import FAST_PORTAL, PHU_THO, PHU_THO_ID
+from tests.waiting import Gate
 
 AUGUST = Period.parse("2026-08")
 TODAY = dt.date(2026, 11, 22)
@@ -132,8 +133,11 @@ def test_a_block_stops_the_run_at_once_and_stores_nothing(sessions, simulator, k
 
 
 def test_a_timeout_that_outlasts_the_retries_fails_the_run(sessions, simulator):
-    simulator.inject(Fault("delay", endpoint="handling-satisfaction", times=-1, seconds=1.0))
-    outcome = sync(sessions, simulator, timeout_seconds=0.3, retries=1)
+    with Gate() as gate:  # the answer is held until every try has timed out
+        simulator.sleep = gate
+        simulator.inject(Fault("delay", endpoint="handling-satisfaction", times=-1, seconds=1.0))
+        outcome = sync(sessions, simulator, timeout_seconds=0.3, retries=1)
+    assert gate.held == [1.0, 1.0]  # the first try and its retry
     run = failed(sessions, outcome)
     assert run.error_kind == "unavailable" and "timed out" in str(run.error)
 

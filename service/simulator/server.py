@@ -16,7 +16,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,12 +61,21 @@ class PortalSimulator:
 
     `requests_log` holds (endpoint, request body) of every portal request in arrival
     order; `max_concurrent` the most portal requests ever served at the same moment.
+    A "delay" fault waits with `sleep` (time.sleep; a test may hold the answer with its
+    own, until it has seen the request waiting).
     """
 
-    def __init__(self, source: PortalSource, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        source: PortalSource,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if not is_loopback(host):
             raise ValueError(f"the simulator listens on the loopback only, not {host!r}")
         self.source, self.host, self.port = source, host, port
+        self.sleep = sleep
         self.requests_log: list[tuple[str, dict[str, Any]]] = []
         self.max_concurrent = 0
         self._faults = FaultBook()
@@ -142,7 +151,7 @@ class PortalSimulator:
         with self._lock:
             self.requests_log.append((endpoint, body if isinstance(body, dict) else {}))
         for delay in self._faults.take(endpoint, ("delay",), every=True):
-            time.sleep(delay.seconds)
+            self.sleep(delay.seconds)
         refusals = self._faults.take(endpoint, REFUSALS)
         if refusals:
             return refusal(refusals[0])

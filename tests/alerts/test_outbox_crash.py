@@ -4,11 +4,14 @@ twice, and every message it lost is one `dvcwatch status` lists as uncertain.
 The kill comes from the fake Bot API itself, at the arrival of a request chosen from a
 printed seed (re-run with DVCWATCH_KILL_SEED to replay), so where it falls does not
 depend on the machine's speed: the request it interrupts, and any other in flight,
-is exactly the window the outbox leaves in doubt.
+is exactly the window the outbox leaves in doubt. The senders are started warm
+(`tests/warm.py`: forked after the imports, not a new interpreter each);
+`dvcwatch status` is the installed command, started cold.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -26,19 +29,30 @@ from service.app import App
 from service.delivery.models import DeliveryStatus, OutboxMessage
 from tests.alerts.test_outbox import queue
 from tests.fakes.telegram_server import DEFAULT_TOKEN, Call, FakeTelegram
+from tests.warm import WarmProcess, WarmStarter
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 KILLS = 20
 SINGLE_CHATS = 260  # one alert each
 DIGEST_CHATS = 10  # 300 alerts each: a digest of three parts (100 buttons a part at most)
 RUN_TIMEOUT = 120.0
+# What a sender imports, loaded once before the senders are forked.
+PRELOAD = (
+    "service.alerts.setup",
+    "service.delivery.outbox",
+    "service.delivery.setup",
+    "service.channels.telegram",
+    "service.channels.zalo",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql.psycopg",
+)
 
 
 class Killer:
     """Kills the current sender when the fake receives its `at`-th sendMessage."""
 
     def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: WarmProcess | None = None
         self.at: int | None = None
         self.seen = 0
         self.killed = threading.Event()
@@ -98,24 +112,26 @@ def run_killed_senders(
         f'base_url = "{fake.base_url}"\n',
         encoding="utf-8",
     )
-    command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
+    deliver = ["deliver", "--db", app.settings.database.url, "--config", str(config)]
     env = {**os.environ, token[0]: token[1]}  # (variable, the fake's token)
     kills = 0
-    for _ in range(kills_wanted * 3):
-        killer.killed.clear()
+    with contextlib.closing(WarmStarter(PRELOAD)) as senders:
+        for _ in range(kills_wanted * 3):
+            killer.killed.clear()
+            with killer.lock:
+                killer.at = killer.seen + rng.randint(1, spread)
+                killer.process = senders.start(deliver, env)
+            killer.process.wait(timeout=RUN_TIMEOUT)
+            kills += killer.killed.is_set()
+            # A sender may end before its kill point when what is left is not yet due (a
+            # retry after a 429 on a busy machine): run it again while anything is pending.
+            if kills == kills_wanted or not (killer.killed.is_set() or pending(app)):
+                break
         with killer.lock:
-            killer.at = killer.seen + rng.randint(1, spread)
-            killer.process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-        killer.process.wait(timeout=RUN_TIMEOUT)
-        kills += killer.killed.is_set()
-        # A sender may end before its kill point when what is left is not yet due (a
-        # retry after a 429 on a busy machine): run it again while anything is pending.
-        if kills == kills_wanted or not (killer.killed.is_set() or pending(app)):
-            break
-    with killer.lock:
-        killer.at = None
-    final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert final.returncode == 0, final.stderr
+            killer.at = None
+        errors = folder / "final-stderr.txt"
+        final = senders.start(deliver, env, stderr=errors)
+        assert final.wait(timeout=300) == 0, errors.read_text(encoding="utf-8")
     status = subprocess.run(
         [DVCWATCH, "status", "--db", app.settings.database.url, "--format", "json"],
         capture_output=True,

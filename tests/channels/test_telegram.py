@@ -32,7 +32,7 @@ from service.channels.messages import escape_html, utf16_length
 from service.channels.pacing import RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, PacingClock
 from tests.fakes.telegram_server import FakeTelegram
 
 # PTB 22 warns from inside RetryAfter() itself; the channel silences it, pytest resets that.
@@ -51,8 +51,11 @@ def telegram() -> Iterator[FakeTelegram]:
 
 def channel_on(fake: FakeTelegram, clock: FakeClock | None = None, **options: Any):
     clock = clock or FakeClock()
-    limiter = RateLimiter(TELEGRAM_LIMITS, clock, clock.sleep)
-    settings: dict[str, Any] = {"timeout_seconds": 2.0, "limiter": limiter, **options}
+    settings: dict[str, Any] = {
+        "timeout_seconds": 2.0,
+        "limiter": clock.limiter(TELEGRAM_LIMITS),
+        **options,
+    }
     return TelegramChannel(
         fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, **settings
     )
@@ -224,7 +227,7 @@ def test_a_group_that_became_a_supergroup_names_its_new_address(telegram):
 
 
 def test_a_timeout_after_the_request_left_is_uncertain_not_transient(telegram):
-    error = refusal(telegram, "delay", seconds=1.0, timeout=0.2)
+    error = refusal(telegram, "hold", timeout=0.2)  # answered only when the fake stops
     assert isinstance(error, UncertainDeliveryError)
     assert not isinstance(error, TransientDeliveryError)
 
@@ -351,11 +354,12 @@ def test_a_channel_without_rates_never_waits():
 
 
 def test_paced_sends_get_no_429_from_a_server_enforcing_the_limits_on_the_same_clock():
-    """The sender and the server share one clock the test controls: what the server
-    sees is what the limiter decided, whatever the machine's speed."""
+    """The sender and the server share one clock the test controls, on which a request
+    is answered as it leaves: what the server sees is what the limiter decided, whatever
+    the machine's speed."""
     recipients = [Recipient(str(1000 + n % 18), "cán bộ") for n in range(36)]
     recipients += [Recipient("-555", "Nhóm")] * 3
-    clock = FakeClock()
+    clock = PacingClock()
 
     async def burst(fake: FakeTelegram) -> None:
         async with channel_on(fake, clock) as channel:

@@ -18,8 +18,10 @@ Every request is recorded in arrival order (`calls`), and `on_request` (if given
 called with each one, in the server's thread, before it is answered: a test can act at
 an exact request (kill the sender in the middle of it). Failures are injected per
 method and chat (`fail`); a "delay" answers late, and still delivers, as a timed-out
-request to Telegram may; a "reset" delivers and then drops the connection without an
-answer; a "proxy_error" is a 502 HTML page from something in front of the API.
+request to Telegram may; a "hold" does the same when the test says (`release`), so a
+client's timeout never races the fake's delay; a "reset" delivers and then drops the
+connection without an answer; a "proxy_error" is a 502 HTML page from something in
+front of the API.
 `push_message` and `push_callback_query` queue updates for getUpdates, which
 long-polls like Telegram, so a polling python-telegram-bot Application works against
 it. `visible_text` is its HTML parser on its own, for checking markup in tests.
@@ -67,6 +69,7 @@ FailureKind = Literal[
     "server_error",
     "bad_gateway",
     "delay",
+    "hold",
     "reset",
     "proxy_error",
 ]
@@ -217,6 +220,7 @@ class FakeTelegram:
         }
         self._state = threading.Condition()
         self._stopping = threading.Event()
+        self._releases = 0  # `release()` calls: a held answer goes at the next one
         self._calls: list[Call] = []
         self._failures: list[_Failure] = []
         self._messages: dict[tuple[str, int], dict[str, Any]] = {}
@@ -320,11 +324,12 @@ class FakeTelegram:
         "migrated" (400 with `migrate_to`, default -100 followed by the old id's
         digits), "bad_request" (400 with `description`), "server_error" (500),
         "bad_gateway" (502, the API's JSON); "delay": answer normally after `seconds`;
+        "hold": answer normally once the test calls `release` (or the fake stops);
         "reset": deliver, then drop the connection unanswered; "proxy_error": a 502 HTML
         page, nothing delivered. The first
         `after` matching calls go through untouched (to fail the second part of a split
         message, say)."""
-        if kind not in ("delay", "reset", "proxy_error") and kind not in _FAILURES:
+        if kind not in ("delay", "hold", "reset", "proxy_error") and kind not in _FAILURES:
             raise ValueError(f"unknown failure kind {kind!r}")
         failure = _Failure(
             method.lower(),
@@ -343,6 +348,12 @@ class FakeTelegram:
     def clear_failures(self) -> None:
         with self._state:
             self._failures.clear()
+
+    def release(self) -> None:
+        """Let every answer a "hold" failure is holding go."""
+        with self._state:
+            self._releases += 1
+            self._state.notify_all()
 
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue `update` for getUpdates, numbering it if it has no update_id."""
@@ -435,6 +446,12 @@ class FakeTelegram:
         failure = self._take_failure(method, chat_id)
         if failure is not None and failure.kind == "delay":
             self._stopping.wait(failure.seconds)
+        elif failure is not None and failure.kind == "hold":
+            with self._state:
+                releases = self._releases
+                self._state.wait_for(
+                    lambda: self._releases > releases or self._stopping.is_set()
+                )
         elif failure is not None and failure.kind == "proxy_error":
             raise _Broken(Reply(502, {}, raw=PROXY_PAGE))
         elif failure is not None and failure.kind != "reset":
@@ -725,7 +742,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
-        self._exchange(self._body())
+        body = self._body()
+        if body is None:  # the client went away mid-request (killed): nothing arrived
+            self.close_connection = True
+            return
+        self._exchange(body)
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path == "/fake/calls":
@@ -746,15 +767,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         self._send(self.server.fake.answer(url.path, params | fields, files))
 
-    def _body(self) -> bytes:
+    def _body(self) -> bytes | None:
+        """The whole request body, or None when the connection ended before it did."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            while (line := self.rfile.readline()).strip():
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            self.rfile.readline()
-            return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if len(chunks[-1]) < size or not self.rfile.readline():
+                    return None
+            return None
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
 
     def _send(self, reply: Reply) -> None:
         if reply.drop:

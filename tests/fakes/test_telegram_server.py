@@ -7,7 +7,6 @@ import asyncio
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEnt
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler
 
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
+from tests.waiting import until, wait_until
 
 KEYBOARD = {"inline_keyboard": [[{"text": "Đã tiếp nhận", "callback_data": "ack:7"}]]}
 
@@ -107,14 +107,13 @@ def test_a_failure_without_a_count_lasts_until_cleared(telegram):
     assert api(telegram, "sendMessage", json={"chat_id": 1, "text": "x"})["ok"]
 
 
-def test_a_delayed_answer_times_out_but_still_delivers(telegram):
-    telegram.fail("sendMessage", "delay", seconds=0.5)
+def test_a_held_answer_times_out_but_still_delivers(telegram):
+    telegram.fail("sendMessage", "hold")
     with pytest.raises(requests.Timeout):
         api(telegram, "sendMessage", json={"chat_id": 3, "text": "trễ"}, timeout=0.1)
-    deadline = time.monotonic() + 3
-    while not telegram.sent_texts(3) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert telegram.sent_texts(3) == ["trễ"]
+    assert telegram.sent_texts(3) == []  # held: not yet done
+    telegram.release()
+    assert wait_until(lambda: telegram.sent_texts(3), "the held message to be done") == ["trễ"]
 
 
 def test_an_edit_of_a_missing_or_unchanged_message_is_refused(telegram):
@@ -154,23 +153,30 @@ def test_python_telegram_bot_reads_pushed_commands_and_button_presses(telegram):
 
 
 def test_get_updates_long_polls_until_an_update_arrives(telegram):
-    threading.Timer(0.2, telegram.push_message, args=(42, "/start")).start()
-    started = time.monotonic()
-    answer = api(telegram, "getUpdates", json={"timeout": 5})
-    assert answer["result"][0]["message"]["text"] == "/start"
-    assert 0.1 < time.monotonic() - started < 2
+    answers: list[Any] = []
+    body = {"json": {"timeout": 600}, "timeout": 700}
+    poll = threading.Thread(target=lambda: answers.append(api(telegram, "getUpdates", **body)))
+    poll.start()
+    wait_until(lambda: telegram.calls("getUpdates"), "the long poll to reach the fake")
+    assert poll.is_alive() and answers == []  # nothing to answer yet: it waits
+    telegram.push_message(42, "/start")
+    poll.join()
+    assert answers[0]["result"][0]["message"]["text"] == "/start"
 
 
 def test_stopping_wakes_a_long_poll():
+    """A poll that would wait ten minutes ends when the fake stops."""
     fake = FakeTelegram().start()
     url = f"{fake.base_url}{fake.token}/getUpdates"
-    poll = threading.Thread(target=requests.post, args=(url,), kwargs={"json": {"timeout": 30}})
+    answers: list[requests.Response] = []
+    poll = threading.Thread(
+        target=lambda: answers.append(requests.post(url, json={"timeout": 600}, timeout=700))
+    )
     poll.start()
-    time.sleep(0.1)
-    started = time.monotonic()
+    wait_until(lambda: fake.calls("getUpdates"), "the long poll to reach the fake")
     fake.stop()
-    poll.join(timeout=5)
-    assert not poll.is_alive() and time.monotonic() - started < 2
+    wait_until(lambda: not poll.is_alive(), "the poll to end with the fake")
+    assert answers[0].json() == {"ok": True, "result": []}
 
 
 class SteppedClock:
@@ -320,9 +326,7 @@ def test_a_polling_application_answers_a_command_and_a_button_press(telegram):
             await application.updater.start_polling(poll_interval=0.0, timeout=1)
             telegram.push_message(42, "/start", first_name="Lan")
             telegram.push_callback_query(42, alert.message_id, "ack:7", first_name="Lan")
-            deadline = time.monotonic() + 5
-            while not telegram.calls("editMessageText") and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
+            await until(lambda: telegram.calls("editMessageText"), "the button press handled")
             await application.updater.stop()
             await application.stop()
         return alert.message_id

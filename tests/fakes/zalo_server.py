@@ -42,7 +42,7 @@ DEFAULT_TOKEN = "3141592653589793238:ZaloFakeTokenForDvcwatchTests"
 class FakeZalo(FakeTelegram):
     """The fake Zalo Bot API for `token`; start it (or use `with`) before use. Failures
     (`fail`) are the fake Telegram's: "blocked" (403), "chat_not_found" (400),
-    "retry_after" (429), "server_error" (500), "delay", "reset", "proxy_error"."""
+    "retry_after" (429), "server_error" (500), "delay", "hold", "reset", "proxy_error"."""
 
     def __init__(
         self,

@@ -1,17 +1,56 @@
 """`dvcwatch run` as a real process: sync, alerts and the notice each delivered once,
-across SIGTERM and restart; a sync killed midway is completed by the next run."""
+across SIGTERM and restart; a sync killed midway is completed by the next run.
+
+The test waits for what the service records (its sync slots claimed, its outbox
+emptied, a request held at the portal), never for a number of seconds."""
 
 from __future__ import annotations
 
 import signal
-import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from service.delivery.models import DeliveryStatus, OutboxMessage
+from service.app import App
+from service.claims import JobClaim
 from service.cli import main
+from service.config import Settings
 from service.models import FetchRun
-from service.simulator.simulator import Fault
-from tests.jobs.world import CHAT, stop, wait_for
+from service.simulator.simulator import Fault, PortalSimulator
+from tests.jobs.world import CHAT, stop
+from tests.waiting import Gate, wait_until
+
+
+def sync_slots(app: App) -> int:
+    """The interval sync slots claimed so far: the next is claimed only once the one
+    before has ended, its alerts evaluated and queued."""
+    with app.sessions()() as session:
+        return session.scalar(select(func.count()).where(JobClaim.job == "sync")) or 0
+
+
+def outbox_empty(app: App) -> bool:
+    with app.sessions()() as session:
+        waiting = select(OutboxMessage.id).where(OutboxMessage.status == DeliveryStatus.PENDING)
+        return session.scalar(waiting.limit(1)) is None
+
+
+def settle(app: App) -> None:
+    """Until a whole sync slot has run after this moment and its outbox is sent."""
+    slots = sync_slots(app)
+    wait_until(lambda: sync_slots(app) >= slots + 2, "a whole sync slot run after this one")
+    wait_until(lambda: outbox_empty(app), "the outbox sent")
+
+
+def latest_run(app: App) -> FetchRun | None:
+    with app.sessions()() as session:
+        return session.scalars(select(FetchRun).order_by(FetchRun.id.desc()).limit(1)).first()
+
+
+def hold_next_sync(simulator: PortalSimulator, gate: Gate) -> None:
+    """Until the next sync's transparency request is held at the portal (mid-sync)."""
+    simulator.sleep = gate
+    simulator.inject(Fault("delay", endpoint="transparency", times=1, seconds=30))
+    wait_until(lambda: gate.held, "a sync's request held at the portal")
 
 
 def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(
@@ -19,43 +58,38 @@ def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(
 ):
     simulator, telegram, config = world
     assert main(["db", "upgrade", "--db", db_url, "--config", str(config)]) == 0
+    app = App(Settings.model_validate({"database": {"url": db_url}}))
     first = launch(config, db_url)
     try:
-        wait_for(lambda: telegram.calls("sendDocument") and telegram.sent_texts(CHAT))
-        time.sleep(3)  # more sync slots pass: nothing changed, nothing is sent again
+        wait_until(
+            lambda: telegram.calls("sendDocument") and telegram.sent_texts(CHAT),
+            "the alerts and the notice delivered",
+        )
+        settle(app)  # more sync slots pass: nothing changed, nothing is sent again
     finally:
-        assert stop(first) < 30
+        stop(first)
     messages, documents = len(telegram.sent_texts(CHAT)), len(telegram.calls("sendDocument"))
     assert documents == 1 and "hồ sơ quá hạn" in " ".join(telegram.sent_texts(CHAT))
 
     second = launch(config, db_url)
-    time.sleep(6)
-    simulator.inject(Fault("delay", endpoint="transparency", times=1, seconds=30))
-    wait_for(lambda: simulator.requests_log[-1][0] == "transparency", 30)
-    second.send_signal(signal.SIGKILL)
-    second.wait(timeout=10)
-    assert len(telegram.sent_texts(CHAT)) == messages  # nothing repeated after the restart
+    with Gate() as gate:
+        settle(app)  # the restarted service caught up and synced: nothing sent again
+        hold_next_sync(simulator, gate)
+        second.send_signal(signal.SIGKILL)
+        second.wait(timeout=30)
+    assert len(telegram.sent_texts(CHAT)) == messages
     assert len(telegram.calls("sendDocument")) == documents
+    killed = latest_run(app)
+    assert killed is not None and killed.status == "running"  # killed mid-sync
 
-    from service.app import App
-    from service.config import Settings
-
-    app = App(Settings.model_validate({"database": {"url": db_url}}))
-    with app.sessions()() as session:
-        killed = max(session.scalars(select(FetchRun.id)).all())
     third = launch(config, db_url)
     try:
 
         def completed() -> bool:
-            with app.sessions()() as session:
-                return (
-                    session.scalar(
-                        select(FetchRun.id).where(FetchRun.id > killed, FetchRun.status == "ok")
-                    )
-                    is not None
-                )
+            run = latest_run(app)
+            return run is not None and run.id > killed.id and run.status == "ok"
 
-        wait_for(completed, 30)
+        wait_until(completed, "a sync after the killed one completed")
     finally:
         stop(third)
     app.engine.dispose()

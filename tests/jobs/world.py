@@ -7,11 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.fakes.telegram_server import DEFAULT_TOKEN
+from tests.waiting import PATIENCE, wait_until
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 CHAT = "100000777"
@@ -33,15 +33,12 @@ def start(config: Path, db_url: str, log: Path | None = None) -> subprocess.Pope
         return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
+def wait_for(condition: Callable[[], object], seconds: float = PATIENCE) -> None:
+    """Until `condition()` is true; failing after `seconds` (a bound, not a measurement)."""
+    wait_until(condition, "the service's next step", seconds)
 
 
-def stop(process: subprocess.Popen[bytes]) -> float:
-    started = time.monotonic()
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then the clean exit (0) the service owes it."""
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
-    return time.monotonic() - started
+    assert process.wait(timeout=PATIENCE) == 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
+import threading
 
 import pytest
 import requests
 
 from service.simulator.simulator import Fault, PortalSimulator
 from tests.simulator.conftest import ask
+from tests.waiting import Gate, wait_until
 
 
 @pytest.mark.parametrize(
@@ -59,10 +60,18 @@ def test_a_missing_field_leaves_every_unit(
 
 
 def test_a_delay_holds_the_answer(fresh_portal: PortalSimulator, fresh_province: str) -> None:
-    fresh_portal.inject(Fault("delay", seconds=0.3))
-    started = time.monotonic()
-    assert ask(fresh_portal, fresh_province).status_code == 201
-    assert time.monotonic() - started >= 0.3
+    answers: list[requests.Response] = []
+    with Gate() as gate:
+        fresh_portal.sleep = gate
+        fresh_portal.inject(Fault("delay", seconds=0.3))
+        caller = threading.Thread(target=lambda: answers.append(ask(fresh_portal, fresh_province)))
+        caller.start()
+        wait_until(lambda: gate.held, "the request to reach its delay")
+        assert caller.is_alive() and answers == []  # no answer while the delay lasts
+        gate.open()
+        caller.join()
+    assert gate.held == [0.3] and answers[0].status_code == 201
+    assert ask(fresh_portal, fresh_province).status_code == 201 and gate.held == [0.3]
 
 
 def test_a_fault_hits_its_endpoint_its_number_of_times(
