@@ -116,16 +116,22 @@ class Options:
 
 class Tripwire:
     """Counts the requests of each kind ("portal", "telegram") in the current phase and
-    does an armed action at the Nth; armed and cleared by the driver between phases."""
+    does an armed action at the Nth; armed and cleared by the driver between phases. An
+    action armed for the next request of a kind waits for it across phases."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._armed: list[tuple[str, int, Callable[[], None]]] = []
+        self._next: list[tuple[str, Callable[[], None]]] = []
 
     def arm(self, kind: str, nth: int, action: Callable[[], None]) -> None:
         with self._lock:
             self._armed.append((kind, nth, action))
+
+    def arm_next(self, kind: str, action: Callable[[], None]) -> None:
+        with self._lock:
+            self._next.append((kind, action))
 
     def reset(self) -> None:
         with self._lock:
@@ -136,6 +142,8 @@ class Tripwire:
         with self._lock:
             self._counts[kind] += 1
             due = [a for k, n, a in self._armed if k == kind and n == self._counts[kind]]
+            due += [a for k, a in self._next if k == kind]
+            self._next = [(k, a) for k, a in self._next if k != kind]
         for action in due:
             action()
 
@@ -303,6 +311,7 @@ class Planned:
     portal: list[str] = dataclasses.field(default_factory=list)
     telegram: list[str] = dataclasses.field(default_factory=list)
     kill: tuple[str, int] | None = None  # (request kind, nth)
+    kill_sending: bool = False  # at the next message sent, in this phase or a later one
     drop: int | None = None  # nth portal request
 
 
@@ -320,6 +329,7 @@ def plan_faults(
     for kind in TELEGRAM_FAULTS:
         plan[rng.choice(passes)].telegram.append(kind)
     plan[rng.choice(cycles[1:] or cycles)].kill = ("portal", rng.randint(2, requests))
+    plan[rng.choice(passes[: len(passes) // 2])].kill_sending = True
     if pg:
         plan[rng.choice(cycles)].drop = rng.randint(2, requests)
     for index in cycles:
@@ -445,9 +455,7 @@ class Driver:
         process.returncode = os.waitstatus_to_exitcode(status)
         self.peaks.append(usage.ru_maxrss)
         self.tripwire.reset()
-        if self.killed:
-            self.counts["worker killed (SIGKILL)"] += 1
-        elif process.returncode != 0:
+        if not self.killed and process.returncode != 0:
             self.counts["worker crashed"] += 1
             self.failures.append(
                 f"the worker exited {process.returncode} at phase {following} "
@@ -459,6 +467,7 @@ class Driver:
         if self.process is not None and self.process.returncode is None and not self.killed:
             self.killed = True
             os.kill(self.process.pid, signal.SIGKILL)
+            self.counts["worker killed (SIGKILL)"] += 1
 
     def _arm(self, index: int) -> None:
         """The phase's day for the portal; its faults and kill the first time it starts."""
@@ -478,6 +487,9 @@ class Driver:
             self.counts[f"telegram {fault}"] += 1
         if planned.kill is not None:
             self.tripwire.arm(planned.kill[0], planned.kill[1], self._kill)
+            self.counts["kill planned"] += 1
+        if planned.kill_sending:
+            self.tripwire.arm_next("telegram", self._kill)
             self.counts["kill planned"] += 1
         if planned.drop is not None:
             action = drop_connections(self.driver_url, self.worker_url)
@@ -657,9 +669,11 @@ def _check_messages(connection: Any, driver: Driver, outcome: Outcome) -> None:
 
 
 def _check_events(connection: Any, driver: Driver, outcome: Outcome) -> None:
-    """Every alert event has its deliveries, each settled: sent, in a summary, uncertain,
-    or given up with its address (the blocked user)."""
+    """Every alert event has a delivery to each person the directory routes it to (the
+    blocked user's address aside, once given up), one each, each settled: sent, in a
+    summary, uncertain, or failed on the blocked user's address."""
     events = _rows(connection, "SELECT id, kind FROM alert_events")
+    routed = _routed(connection, driver)
     by_event: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for event, person, status in _rows(
         connection, "SELECT event_id, person_id, status FROM deliveries WHERE event_id IS NOT NULL"
@@ -669,14 +683,21 @@ def _check_events(connection: Any, driver: Driver, outcome: Outcome) -> None:
     for kind, count in sorted(kinds.items()):
         outcome.figures[f"alert events {kind}"] = count
     settled: Counter[str] = Counter()
+    unrouted = 0
     for event, _ in events:
         people = Counter(person for person, _ in by_event[event])
         if any(n > 1 for n in people.values()):
             outcome.failures.append(f"event {event} has two deliveries to one person: {people}")
+        if set(people) - routed[event] or routed[event] - set(people) - {"chan"}:
+            unrouted += 1
+            if unrouted <= 5:
+                wanted = sorted(routed[event])
+                outcome.failures.append(f"event {event}: to {sorted(people)}, routed to {wanted}")
         for _, status in by_event[event]:
             settled[status] += 1
     for status, count in sorted(settled.items()):
         outcome.figures[f"event deliveries {status}"] = count
+    outcome.figures["events not delivered as routed"] = unrouted
     unsettled = settled["pending"] + settled["sending"]
     if unsettled:
         outcome.failures.append(f"{unsettled} event deliveries left unsettled")
@@ -688,6 +709,34 @@ def _check_events(connection: Any, driver: Driver, outcome: Outcome) -> None:
     )[0][0]
     if failed_elsewhere:
         outcome.failures.append(f"{failed_elsewhere} deliveries failed to reachable people")
+
+
+def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
+    """Who each event goes to, by the directory's routing (the engine's own rules: the
+    recipients of a change, the summary's person, the targets of the nth escalation)."""
+    from service.alerts import setup
+    from service.alerts.directory import escalation_targets, recipients
+    from service.config import load_settings
+
+    directory = setup.directory(load_settings(driver.config, {}, driver.driver_url))
+    routed: dict[int, set[str]] = {}
+    levels: Counter[int] = Counter()
+    for event, kind, alert, fingerprint, rule, unit, province, topic in _rows(
+        connection,
+        "SELECT e.id, e.kind, a.id, a.fingerprint, a.rule_id, a.unit_code, a.province_code, "
+        "a.topic FROM alert_events e JOIN alerts a ON a.id = e.alert_id ORDER BY e.id",
+    ):
+        summary = rule == "summary"
+        owner = fingerprint.split("|")[1] if summary else None
+        if kind == "escalated":
+            levels[alert] += 1
+            people = escalation_targets(directory, unit, province, levels[alert])
+            routed[event] = {p.id for p in people if p.id != owner}
+        elif summary:
+            routed[event] = {str(owner)}
+        else:
+            routed[event] = {p.id for p in recipients(directory, unit, province, topic)}
+    return routed
 
 
 def _check_notices(connection: Any, driver: Driver, outcome: Outcome) -> None:
