@@ -781,7 +781,9 @@ def _check_notices(connection: Any, driver: Driver, outcome: Outcome) -> None:
 # --- running it -------------------------------------------------------------------------
 
 
-def soak(options: Options, pg: str | None, label: str) -> Outcome:
+def soak(options: Options, pg: str | None, label: str, keep_log: bool = False) -> Outcome:
+    """One soak on SQLite (`pg` None) or a scratch schema of `pg`; with `keep_log`, the
+    worker's log of a failed soak is kept in the temporary folder."""
     outcome = Outcome(label, options.seed)
     started = time.perf_counter()
     source = DailySource(
@@ -824,7 +826,7 @@ def soak(options: Options, pg: str | None, label: str) -> Outcome:
             outcome.figures[f"seconds in {kind} phases"] = round(seconds, 1)
         if peak > options.max_rss_mb:
             outcome.failures.append(f"the worker's peak RSS {peak:.0f} MB > {options.max_rss_mb}")
-        if outcome.failures:
+        if outcome.failures and keep_log:
             keep = Path(tempfile.gettempdir()) / f"soak-{label}-{options.seed}.log"
             keep.write_bytes((folder / "worker.log").read_bytes())
             outcome.figures["worker log"] = str(keep)
@@ -898,6 +900,8 @@ def arguments(argv: list[str] | None = None) -> tuple[Options, str | None, bool]
 
 def main(argv: list[str] | None = None) -> int:
     options, pg, only_pg = arguments(argv)
+    # A stop (SIGTERM) unwinds: the scratch schema is dropped, the worker sees its input end.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(143))
     print(
         f"soak: seed {options.seed}; {options.days} days from {options.start}; "
         f"{options.provinces} provinces ({options.watch} watched); machine "
@@ -907,7 +911,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = ([] if only_pg else [("SQLite", None)]) + ([("PostgreSQL", pg)] if pg else [])
     failed = False
     for label, url in targets:
-        outcome = soak(options, url, label)
+        outcome = soak(options, url, label, keep_log=True)
         print(report(outcome), flush=True)
         failed |= bool(outcome.failures)
     return 1 if failed else 0
