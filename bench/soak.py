@@ -109,6 +109,7 @@ class Options:
     fault_rate: float
     max_rss_mb: float
     broken: str | None = None
+    faults: bool = True  # False: a quiet run (no fault at all), for the checker's own test
 
 
 # --- the world: portal, Telegram, configuration -------------------------------------
@@ -319,6 +320,8 @@ def plan_faults(
     options: Options, phases: list[tuple[str, dt.datetime]], pg: bool
 ) -> dict[int, Planned]:
     """Every kind at least once on a phase drawn from the seed, then more at random."""
+    if not options.faults:
+        return {}
     rng = random.Random(f"soak:{options.seed}")
     cycles = [i for i, (kind, _) in enumerate(phases) if kind == "cycle"]
     passes = [i for i, (kind, _) in enumerate(phases) if kind != "status"]
