@@ -2,7 +2,7 @@
 
 `python -m bench.soak [--days 60] [--seed N] [--pg URL]` (the test suite runs a short
 one: tests/test_soak.py). The portal is the simulator in daily mode
-(`service.portal.daily`: the generated country, 34 provinces by default, whose
+(`service.simulator.daily`: the generated country, 34 provinces by default, whose
 running figures drift a little every day for a set share of units); Telegram is the
 fake Bot API (`tests/fakes/telegram_server.py`, imported from here: one fake for
 the tests and the soak). The dvcwatch process is `bench/soak_worker.py`: the
@@ -62,10 +62,11 @@ from sqlalchemy import create_engine, text
 
 from service.clock import LOCAL_TZ
 from service.periods import Period
-from service.portal.daily import DailySource, changes_until
-from service.portal.faults import Fault
-from service.portal.queries import ENDPOINTS, Answer, PortalQuery
-from service.portal.server import PortalSimulator
+from service.portal.api import ENDPOINTS
+from service.simulator.daily import DailySource, changes_until
+from service.simulator.faults import Fault
+from service.simulator.queries import Answer, PortalQuery
+from service.simulator.server import PortalSimulator
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -419,6 +420,8 @@ class Driver:
                 self.failures.append(f"phase {following} never finished")
                 return
             following = self._one_process(file, following)
+            if self.counts["worker crashed"]:
+                return  # a crash is a bug to read in the log, not a fault to resume from
 
     def _one_process(self, file: Path, start: int) -> int:
         """Run the worker from phase `start` until it ends or is killed; the next phase."""
@@ -717,9 +720,9 @@ def _check_events(connection: Any, driver: Driver, outcome: Outcome) -> None:
 def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
     """Who each event goes to, by the directory's routing (the engine's own rules: the
     recipients of a change, the summary's person, the targets of the nth escalation)."""
-    from service.alerts import setup
-    from service.alerts.directory import escalation_targets, recipients
+    from service.delivery import setup
     from service.config import load_settings
+    from service.delivery.directory import escalation_targets, recipients
 
     directory = setup.directory(load_settings(driver.config, {}, driver.driver_url))
     routed: dict[int, set[str]] = {}
@@ -745,7 +748,7 @@ def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
 def _check_notices(connection: Any, driver: Driver, outcome: Outcome) -> None:
     """Each monthly notice due in the window: one file (v1), one delivery per recipient."""
     from jobs.plan import expected_notices
-    from service.alerts.calendar import WorkCalendar
+    from service.calendar import WorkCalendar
     from service.config import load_settings
 
     settings = load_settings(driver.config, {}, driver.driver_url)

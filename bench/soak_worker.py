@@ -36,14 +36,16 @@ def _break_snapshots() -> None:
     """Every reading looks changed: the store writes a snapshot where it should extend one."""
     from service import snapshots
 
-    snapshots.content_sha256 = lambda figures: uuid.uuid4().hex  # type: ignore[assignment]
+    if not callable(getattr(snapshots, "fingerprint", None)):  # renamed: the break would miss
+        raise SystemExit("soak --break snapshots: service.snapshots.fingerprint is gone")
+    snapshots.fingerprint = lambda rows: uuid.uuid4().hex  # type: ignore[assignment]
 
 
 async def _phases(args: argparse.Namespace, now: list[dt.datetime]) -> int:
     from jobs.scheduler import Service
     from jobs.steps import deliver
     from jobs.work import Context
-    from service.alerts import setup
+    from service.delivery import setup
     from service.app import App
     from service.commands.common import worker_name
     from service.config import load_settings

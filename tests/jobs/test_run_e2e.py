@@ -10,11 +10,11 @@ import signal
 
 from sqlalchemy import func, select
 
-from service.delivery.models import DeliveryStatus, OutboxMessage
 from service.app import App
 from service.claims import JobClaim
 from service.cli import main
 from service.config import Settings
+from service.delivery.models import DeliveryStatus, OutboxMessage
 from service.models import FetchRun
 from service.simulator.simulator import Fault, PortalSimulator
 from tests.jobs.world import CHAT, stop

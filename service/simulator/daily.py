@@ -19,8 +19,8 @@ import zlib
 from dataclasses import replace
 
 from service.periods import Period
-from service.portal.country import Province
-from service.portal.counts import (
+from service.simulator.country import Province
+from service.simulator.counts import (
     Figures,
     Tally,
     _month_rng,
@@ -28,8 +28,8 @@ from service.portal.counts import (
     month_tally,
     total_of,
 )
-from service.portal.generated import AXIS_ANSWERS, GeneratedSource, _Memo
-from service.portal.queries import JSON
+from service.simulator.generated import AXIS_ANSWERS, GeneratedSource, _Memo
+from service.simulator.queries import JSON
 
 SHARE = 0.05  # of units whose figures change on a given day
 

@@ -6,9 +6,10 @@ import datetime as dt
 import json
 
 from service.periods import Period
-from service.portal.daily import DailySource, changes_on
-from service.portal.parse import PROVINCE_ENDPOINTS, parse_province
-from service.portal.queries import PortalQuery
+from service.portal.api import PROVINCE_ENDPOINTS
+from service.portal.parse import parse_province
+from service.simulator.daily import DailySource, changes_on
+from service.simulator.queries import PortalQuery
 
 OCTOBER = Period.parse("2026-10")
 
