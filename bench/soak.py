@@ -720,8 +720,8 @@ def _check_events(connection: Any, driver: Driver, outcome: Outcome) -> None:
 def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
     """Who each event goes to, by the directory's routing (the engine's own rules: the
     recipients of a change, the summary's person, the targets of the nth escalation)."""
-    from service.delivery import setup
     from service.config import load_settings
+    from service.delivery import setup
     from service.delivery.directory import escalation_targets, recipients
 
     directory = setup.directory(load_settings(driver.config, {}, driver.driver_url))

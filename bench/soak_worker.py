@@ -45,10 +45,10 @@ async def _phases(args: argparse.Namespace, now: list[dt.datetime]) -> int:
     from jobs.scheduler import Service
     from jobs.steps import deliver
     from jobs.work import Context
-    from service.delivery import setup
     from service.app import App
     from service.commands.common import worker_name
     from service.config import load_settings
+    from service.delivery import setup
     from service.runs import close_abandoned
     from service.status import collect
 
