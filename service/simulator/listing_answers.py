@@ -61,7 +61,6 @@ def _listing(
     return head | units | {"source": SOURCES[endpoint]}
 
 
-
 def transparency(figures: Figures) -> JSON:
     """CKMB: publication figures are the province's, shared by its units; sync is per unit."""
     catalogue = figures.catalogue

@@ -449,9 +449,7 @@ class FakeTelegram:
         elif failure is not None and failure.kind == "hold":
             with self._state:
                 releases = self._releases
-                self._state.wait_for(
-                    lambda: self._releases > releases or self._stopping.is_set()
-                )
+                self._state.wait_for(lambda: self._releases > releases or self._stopping.is_set())
         elif failure is not None and failure.kind == "proxy_error":
             raise _Broken(Reply(502, {}, raw=PROXY_PAGE))
         elif failure is not None and failure.kind != "reset":
