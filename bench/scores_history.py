@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from bench import Result, emit
 from service.app import App
 from service.config import Settings
 from service.figures import AXES, COUNT_CODES, FigureValue, UnitRecord
@@ -233,7 +234,21 @@ def main() -> int:
         f"one `scores` call from SQLite (read 2 months + analyse, {COMMUNES} communes): "
         f"{reading:.2f} s"
     )
-    return 0 if ratio <= TARGET_RATIO and growth <= 2 * LINEAR_SLACK else 1
+    met = ratio <= TARGET_RATIO and growth <= 2 * LINEAR_SLACK
+    emit(
+        Result(
+            f"analysis: scores, changes and ranks of {COMMUNES:,} communes x {MONTHS} months "
+            f"({LONG} months: {growth:.2f} x the {MONTHS})",
+            f"{times['analysis']:.2f} s CPU",
+            f"a plain pass, same results {times['floor']:.2f} s",
+            ratio,
+            f"<= {TARGET_RATIO} x, {LONG} months <= {2 * LINEAR_SLACK:.1f} x",
+            met,
+            peak,
+            "python -m bench.scores_history",
+        )
+    )
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import Result, emit
+
 RUNS = 5
 TARGETS = {"dvcwatch --help": 0.4, "dvcwatch status": 0.5}
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
@@ -55,6 +57,18 @@ def main() -> int:
         print(
             f"  {name}: {seconds:.3f} s ({seconds / floor:.1f}x the floor), peak {mb:.0f} MB; "
             f"target < {target} s{'' if seconds < target else ' MISSED'}"
+        )
+        emit(
+            Result(
+                f"start-up: `{name}`, best of {RUNS}",
+                f"{seconds:.3f} s",
+                f"`python -c pass` {floor:.3f} s",
+                seconds / floor,
+                f"< {target} s",
+                seconds < target,
+                mb,
+                "python -m bench.startup",
+            )
         )
     return 1 if missed else 0
 
