@@ -23,7 +23,8 @@ At the end the checker reads the database and the fake's log and prints:
   design expects from the days its province was synced (one at the first reading,
   one more on each synced day whose figures changed since the previous synced day,
   each lasting to the last synced day before the next change; one `final` per
-  closed month whose final figures were fetched) and no other;
+  closed month whose final figures were fetched, also where the last day's running
+  reading had the same figures) and no other;
 - messages: every outbox part Telegram acknowledged (`sent`) arrived exactly once,
   every `uncertain` one at most once (and is listed by `dvcwatch status`), nothing
   else arrived; no part left pending or sending; every alert event reached each
@@ -571,9 +572,9 @@ def _check_snapshots(connection: Any, driver: Driver, outcome: Outcome) -> None:
                 intervals = _intervals(source.seed, source.share, unit_code, members, days)
                 expected: list[tuple[Any, ...]] = [(a, b, 1, "running") for a, b in intervals]
                 last_day = Period.parse(period).last_day
-                # A final reading identical to a running one of the month's last day
-                # is that day read again: nothing is written (snapshots' design).
-                if (code, period) in finals and not (days and days[-1] == last_day):
+                # The final reading closes the month with a snapshot of its own, even where
+                # the last day's running reading had the same figures.
+                if (code, period) in finals:
                     expected.append((last_day, None, None, "final"))
                 unit_id = ids.get(unit_code)
                 got = sorted(stored.get((unit_id, period), [])) if unit_id else []

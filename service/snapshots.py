@@ -7,8 +7,8 @@ written. A snapshot covers the days from `as_of` to `last_seen` on which the
 figures read were the same: storing the same figures again on a day already
 covered writes nothing, on a later day (same completeness) only moves the
 newest snapshot's `last_seen` and `seen_at` forward; figures that differ from
-it become a new snapshot of that day, the next revision if that day already
-has one.
+it, or the same figures read as final where they were running, become a new
+snapshot of that day, the next revision if that day already has one.
 
 Readers see what they saw when every day was a copy: a unit's latest snapshot
 (newest `last_seen`, then revision) carries its `last_seen` as `as_of`, and the
@@ -123,12 +123,16 @@ def store_snapshots(
     for unit_id, digest, figures in zip(unit_ids, digests, fields, strict=True):
         intervals = stored.get(unit_id, [])
         newest = _newest_by(key.as_of, intervals)
-        if newest and newest.digest == digest:
-            if key.as_of <= newest.last_seen:
-                continue  # this day is already read with these figures
-            if newest.completeness == key.completeness:
+        if (
+            newest
+            and newest.digest == digest
+            and key.completeness in (newest.completeness, "running")
+        ):
+            if key.as_of > newest.last_seen and newest.completeness == key.completeness:
                 seen_again.append(newest.id)
-                continue
+            continue  # else this day is already read with these figures
+        # Figures that changed, or the same figures now final (a month whose last day's
+        # running reading already had them is closed by a snapshot of its own).
         revision = _last_revision_of_the_day(key.as_of, intervals)
         revised += revision > 0
         rows.append(_snapshot_row(key, unit_id, revision + 1, digest))

@@ -165,6 +165,18 @@ def test_the_final_reading_of_running_figures_is_its_own_snapshot(sessions):
     assert (latest.completeness, latest.as_of, count(sessions, Snapshot)) == ("final", KEY.as_of, 2)
 
 
+def test_a_month_closed_with_its_last_days_figures_is_final_not_running(sessions):
+    """The last day's running reading had the final figures already: the month is
+    still closed by a final snapshot (it was left "running", and scored as running)."""
+    store(sessions, commune(80.0), running(31))
+    assert store(sessions, commune(80.0)).written == 1  # final, the same day and figures
+    latest, before = read_back(sessions)
+    assert (latest.completeness, latest.as_of, latest.revision) == ("final", KEY.as_of, 2)
+    assert before is not None and before.completeness == "running"
+    assert store(sessions, commune(80.0)).written == 0  # the final again: nothing
+    assert store(sessions, commune(80.0), running(31)).written == 0  # nor the running one
+
+
 def _old_layout(readings: list[tuple[int, float]]) -> list[tuple[int, int, float]]:
     """What the store held when every reading day was a copy: (day, revision, total)."""
     rows: list[tuple[int, int, float]] = []
