@@ -716,7 +716,8 @@ def _check_events(connection: Any, driver: Driver, outcome: Outcome) -> None:
 
 def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
     """Who each event goes to, by the directory's routing (the engine's own rules: the
-    recipients of a change, the summary's person, the targets of the nth escalation)."""
+    recipients of a change, the summary's person, the targets of the nth escalation since
+    the alert last fired)."""
     from service.alerts import setup
     from service.alerts.directory import escalation_targets, recipients
     from service.config import load_settings
@@ -731,6 +732,8 @@ def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
     ):
         summary = rule == "summary"
         owner = fingerprint.split("|")[1] if summary else None
+        if kind == "fired" or (summary and kind != "escalated"):
+            levels[alert] = 0  # escalation starts again (a summary's: at each new text)
         if kind == "escalated":
             levels[alert] += 1
             people = escalation_targets(directory, unit, province, levels[alert])
