@@ -877,7 +877,7 @@ def arguments(argv: list[str] | None = None) -> tuple[Options, str | None, bool]
     parser.add_argument("--provinces", type=int, default=34, help="generated provinces")
     parser.add_argument("--communes", type=int, default=3321)
     parser.add_argument("--agencies", type=int, default=700)
-    parser.add_argument("--watch", type=int, default=6, help="provinces dvcwatch watches")
+    parser.add_argument("--watch", type=int, default=3, help="provinces dvcwatch watches")
     parser.add_argument("--share", type=float, default=0.05, help="units changing a day")
     parser.add_argument("--kill-rate", type=float, default=0.1, help="of cycles killed")
     parser.add_argument("--fault-rate", type=float, default=0.3, help="of cycles with a fault")
