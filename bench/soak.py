@@ -720,7 +720,8 @@ def _check_events(connection: Any, driver: Driver, outcome: Outcome) -> None:
 
 def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
     """Who each event goes to, by the directory's routing (the engine's own rules: the
-    recipients of a change, the summary's person, the targets of the nth escalation)."""
+    recipients of a change, the summary's person, the targets of the nth escalation since
+    the alert last fired)."""
     from service.config import load_settings
     from service.delivery import setup
     from service.delivery.directory import escalation_targets, recipients
@@ -735,6 +736,8 @@ def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
     ):
         summary = rule == "summary"
         owner = fingerprint.split("|")[1] if summary else None
+        if kind == "fired" or (summary and kind != "escalated"):
+            levels[alert] = 0  # escalation starts again (a summary's: at each new text)
         if kind == "escalated":
             levels[alert] += 1
             people = escalation_targets(directory, unit, province, levels[alert])
@@ -878,7 +881,7 @@ def arguments(argv: list[str] | None = None) -> tuple[Options, str | None, bool]
     parser.add_argument("--provinces", type=int, default=34, help="generated provinces")
     parser.add_argument("--communes", type=int, default=3321)
     parser.add_argument("--agencies", type=int, default=700)
-    parser.add_argument("--watch", type=int, default=6, help="provinces dvcwatch watches")
+    parser.add_argument("--watch", type=int, default=3, help="provinces dvcwatch watches")
     parser.add_argument("--share", type=float, default=0.05, help="units changing a day")
     parser.add_argument("--kill-rate", type=float, default=0.1, help="of cycles killed")
     parser.add_argument("--fault-rate", type=float, default=0.3, help="of cycles with a fault")
