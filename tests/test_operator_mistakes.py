@@ -311,14 +311,24 @@ def test_a_closed_standard_output_is_said_once(world):
     )
 
 
+# Ctrl-C reaches a command in a terminal; a test run started in the background (`cmd &`
+# in a script) ignores SIGINT, and its children inherit that: restore it before exec.
+AS_IN_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
 def test_ctrl_c_mid_sync_exits_130_and_records_the_run_interrupted(portal, tmp_path):
     database = f"sqlite:///{tmp_path / 'x.db'}"
     assert main(["--db", database, "db", "upgrade"]) == 0
     portal.inject(Fault("delay", endpoint="transparency", times=1, seconds=60))
     asked = sum(endpoint == "transparency" for endpoint, _ in portal.requests_log)
     sync = subprocess.Popen(
-        [DVCWATCH, "--db", database, "sync", "--province", "H44", "--period", "2026-08",
-         "--portal-url", portal.base_url],
+        [*AS_IN_A_TERMINAL, DVCWATCH, "--db", database, "sync", "--province", "H44",
+         "--period", "2026-08", "--portal-url", portal.base_url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
