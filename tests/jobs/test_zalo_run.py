@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from service.alerts.models import Alert
+from service.alerts.summaries import SUMMARY_RULE
 from service.app import App
 from service.cli import main
+from service.clock import utcnow
 from service.config import Settings
 from tests.fakes.zalo_server import DEFAULT_TOKEN, FakeZalo
 from tests.jobs.world import DVCWATCH, stop, wait_for
@@ -67,6 +69,7 @@ def test_the_service_delivers_through_zalo_and_a_reply_acknowledges(zalo_world, 
         [alert_id, *_] = re.findall(r"«OK (\d+)»", " ".join(texts))
         zalo.push_text("stranger", f"OK {alert_id}")
         wait_for(lambda: bool(zalo.sent_texts("stranger")))
+        pressed = utcnow()
         zalo.push_text(ZALO_CHAT, f"OK {alert_id}")
         wait_for(lambda: any(t.startswith("Đã ghi nhận.") for t in zalo.sent_texts(ZALO_CHAT)))
     finally:
@@ -81,7 +84,11 @@ def test_the_service_delivers_through_zalo_and_a_reply_acknowledges(zalo_world, 
     app = App(Settings.model_validate({"database": {"url": db_url}}))
     with app.sessions()() as session:
         alert = session.scalar(select(Alert).where(Alert.id == int(alert_id)))
-        assert alert is not None and alert.acknowledged_by == "Nguyễn Thị Lan"
+        assert alert is not None
+        # A summary whose text changed after the press (the next sync moved its units: the
+        # month turned while the test ran) is a new message awaiting a new press, by design.
+        rewritten = alert.rule_id == SUMMARY_RULE and alert.last_changed_at >= pressed
+        assert alert.acknowledged_by == "Nguyễn Thị Lan" or rewritten
     app.engine.dispose()
 
 
