@@ -33,7 +33,7 @@ pause_seconds = [0, 0]
 [[watch]]
 province = "H01"
 [schedules]
-sync_every_seconds = 2
+sync_every_seconds = 1
 deliver_every_seconds = 0.5
 catch_up_days = 31
 health_address = "127.0.0.1:{free_port()}"
