@@ -52,7 +52,7 @@ from service.sync import SOURCE, sync_province
 
 PROVINCES, COMMUNES, AGENCIES = 34, 3321, 700
 PERIOD = Period.parse("2026-10")
-TABLES = ("units", "snapshots", "figures", "raw_responses", "raw_bodies")
+TABLES = ("units", "snapshots", "figure_sets", "raw_responses", "raw_bodies")
 IDENTICAL_DAYS = (2, 3, 4, 5, 6)
 STEADY = 3  # the last identical days, averaged
 CHANGING_DAYS = range(7, 32)

@@ -66,13 +66,43 @@ def content_sha256(figures: tuple[FigureValue, ...]) -> str:
 
 
 def fingerprint(rows: list[tuple[object, ...]]) -> str:
-    """The fingerprint of figures given as `fields_of` rows: the JSON array of those
-    rows sorted by code (stored fingerprints stay comparable). ValueError if a number
+    """The fingerprint of figures given as `fields_of` rows: the SHA-256 of their
+    `canonical_figures` (stored fingerprints stay comparable). ValueError if a number
     is NaN or infinite."""
-    canonical = json.dumps(
+    return figure_set(rows)[0]
+
+
+def figure_set(rows: list[tuple[object, ...]]) -> tuple[str, str]:
+    """The fingerprint and the `canonical_figures` of `fields_of` rows."""
+    canonical = canonical_figures(rows)
+    return hashlib.sha256(canonical.encode()).hexdigest(), canonical
+
+
+def canonical_figures(rows: list[tuple[object, ...]]) -> str:
+    """The rows as one JSON array sorted by code: how a figure set is stored and
+    fingerprinted. ValueError if a number is NaN or infinite."""
+    return json.dumps(
         sorted(rows, key=_by_code), ensure_ascii=False, separators=(",", ":"), allow_nan=False
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_NUMBER_FIELDS = tuple(
+    index
+    for index, name in enumerate(FIGURE_FIELDS)
+    if name in ("value", "max_value", "numerator", "denominator", "ratio")
+)
+
+
+def figures_of_set(canonical: str) -> dict[str, FigureValue]:
+    """Code → figure of a stored figure set (`canonical_figures`); numbers are floats,
+    as the input gave them to the fingerprint or a float column returned them."""
+    figures = {}
+    for row in json.loads(canonical):
+        for index in _NUMBER_FIELDS:
+            if row[index] is not None:
+                row[index] = float(row[index])
+        figures[row[0]] = FigureValue(*row)
+    return figures
 
 
 def _by_code(row: tuple[object, ...]) -> str:

@@ -14,7 +14,6 @@ from enum import StrEnum
 from sqlalchemy import (
     Date,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -145,6 +144,8 @@ class Snapshot(Base):
     newest one (same figures, same completeness) only moves `last_seen` and
     `seen_at` forward: an unchanged day costs an update, not a copy. A changed
     figure for the same as-of date becomes a new `revision`, never an overwrite.
+    The figures are the `FigureSet` named by `content_sha256`, shared by every
+    snapshot (of any unit or day) that read exactly those figures.
     """
 
     __tablename__ = "snapshots"
@@ -158,7 +159,9 @@ class Snapshot(Base):
     last_seen: Mapped[dt.date] = mapped_column(Date)  # the last day read with these figures
     revision: Mapped[int] = mapped_column(Integer, default=1)
     completeness: Mapped[str] = mapped_column(String(16))
-    content_sha256: Mapped[str] = mapped_column(String(64))
+    content_sha256: Mapped[str] = mapped_column(  # its figures
+        ForeignKey("figure_sets.sha256", name="fk_snapshots_content_sha256_figure_sets")
+    )
     fetch_run_id: Mapped[int | None] = mapped_column(ForeignKey("fetch_runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # when last read
@@ -171,26 +174,17 @@ class Snapshot(Base):
     )
 
 
-class Figure(Base):
-    """One number of a snapshot: a score with its maximum, a ratio, or a count.
+class FigureSet(Base):
+    """The figures of one or more snapshots, stored once under their fingerprint.
 
-    `value` is NULL when the portal had no data: never read it as 0.
+    `figures` is the canonical JSON of `service.figures.canonical_figures`: an array
+    of rows in `FIGURE_FIELDS` order (code, kind, value, max_value, axis, numerator,
+    denominator, ratio, text_value, quality_status, quality_message), sorted by
+    code; `sha256` is its SHA-256, the `content_sha256` of every snapshot holding
+    these figures. A null value is the portal's "no data": never read it as 0.
     """
 
-    __tablename__ = "figures"
+    __tablename__ = "figure_sets"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
-    code: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
-    axis: Mapped[str | None] = mapped_column(String(16))
-    value: Mapped[float | None] = mapped_column(Float)
-    max_value: Mapped[float | None] = mapped_column(Float)
-    numerator: Mapped[float | None] = mapped_column(Float)
-    denominator: Mapped[float | None] = mapped_column(Float)
-    ratio: Mapped[float | None] = mapped_column(Float)
-    text_value: Mapped[str | None] = mapped_column(String(64))
-    quality_status: Mapped[str | None] = mapped_column(String(64))
-    quality_message: Mapped[str | None] = mapped_column(Text)
-
-    __table_args__ = (UniqueConstraint("snapshot_id", "code", name="uq_figure_code"),)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    figures: Mapped[str] = mapped_column(Text)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session, aliased
 
-from service.models import Figure, Snapshot
+from service.models import FigureSet, Snapshot
 from service.periods import Period
 from service.snapshots import chunks, reading_order
 
@@ -66,11 +66,13 @@ def drop_intermediate_readings(session: Session, ended_before: dt.date) -> int:
 
 
 def _delete(session: Session, snapshot_ids: Iterable[int]) -> int:
-    """Snapshots and their figures (the figures explicitly: a database that does not
-    enforce the cascade keeps nothing orphaned)."""
+    """Snapshots, and the figure sets no other snapshot holds."""
     dropped = 0
     for chunk in chunks(snapshot_ids):
-        session.execute(delete(Figure).where(Figure.snapshot_id.in_(chunk)))
+        sets = set(session.scalars(select(Snapshot.content_sha256).where(Snapshot.id.in_(chunk))))
         session.execute(delete(Snapshot).where(Snapshot.id.in_(chunk)))
+        held = exists().where(Snapshot.content_sha256 == FigureSet.sha256)
+        for names in chunks(sorted(sets)):
+            session.execute(delete(FigureSet).where(FigureSet.sha256.in_(names), ~held))
         dropped += len(chunk)
     return dropped

@@ -16,8 +16,9 @@ import os
 import socket
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.clock import utcnow
@@ -111,10 +112,13 @@ def start_run(sessions: sessionmaker[Session], job: str, scope: str, period: str
 
 
 def renew(session: Session, run_id: int) -> None:
-    """Extend a run's lease (inside the caller's transaction)."""
-    run = session.get(FetchRun, run_id)
-    if run is not None and run.status == RunStatus.RUNNING:
-        run.lease_until = utcnow() + LEASE
+    """Extend a run's lease (inside the caller's transaction) while it is running."""
+    runs = cast(Table, FetchRun.__table__)  # a Core statement: once per response received
+    session.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING)
+        .values(lease_until=utcnow() + LEASE)
+    )
 
 
 def close_abandoned(sessions: sessionmaker[Session], now: dt.datetime | None = None) -> int:

@@ -26,11 +26,12 @@ from functools import cached_property
 from typing import TypeVar, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
-from service.figures import FIGURE_FIELDS, FigureValue, UnitRecord, fields_of, fingerprint
-from service.models import Figure, Snapshot, Unit, UnitGroup
+from service.figures import FigureValue, UnitRecord, fields_of, figure_set, figures_of_set
+from service.models import FigureSet, Snapshot, Unit, UnitGroup
 
 T = TypeVar("T")
 _CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
@@ -113,14 +114,13 @@ def store_snapshots(
     Raises `NonFiniteFigure` (having written nothing) if a figure is NaN or infinite.
     """
     if parent is not None:
-        _fingerprint(parent, list(map(fields_of, parent.figures)))
-    fields = [list(map(fields_of, record.figures)) for record in records]
-    digests = [_fingerprint(record, rows) for record, rows in zip(records, fields, strict=True)]
+        _figure_set(parent)  # refuses a parent's NaN before anything is written
+    sets = [_figure_set(record) for record in records]
     parent_id = upsert_units(session, [parent], None)[0] if parent else None
     unit_ids = upsert_units(session, records, parent_id)
     stored = _stored_intervals(session, key, unit_ids)
-    rows, figure_sets, revised, seen_again = [], [], 0, []
-    for unit_id, digest, figures in zip(unit_ids, digests, fields, strict=True):
+    rows, new_sets, revised, seen_again = [], {}, 0, []
+    for unit_id, (digest, canonical) in zip(unit_ids, sets, strict=True):
         intervals = stored.get(unit_id, [])
         newest = _newest_by(key.as_of, intervals)
         if (
@@ -137,7 +137,7 @@ def store_snapshots(
         revised += revision > 0
         rows.append(_snapshot_row(key, unit_id, revision + 1, digest))
         rows[-1]["fetch_run_id"] = fetch_run_id
-        figure_sets.append(figures)
+        new_sets[digest] = canonical
     for chunk in chunks(seen_again):
         session.execute(
             update(Snapshot)
@@ -145,47 +145,26 @@ def store_snapshots(
             .values(last_seen=key.as_of, seen_at=utcnow())
         )
     if rows:
-        # A Core insert of the snapshots, ids back in order; the figures (thirty-odd a
-        # snapshot) as plain tuples straight to the driver.
-        snapshots = _table(Snapshot)
-        ids = session.scalars(
-            insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True), rows
-        )
-        _insert_figures(
-            session,
-            [
-                (snapshot_id, *figure)
-                for snapshot_id, figures in zip(ids.all(), figure_sets, strict=True)
-                for figure in figures
-            ],
-        )
+        _insert_figure_sets(session, new_sets)
+        session.execute(insert(_table(Snapshot)), rows)
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
 
 
-_FIGURE_COLUMNS = ", ".join(("snapshot_id", *FIGURE_FIELDS))
-
-
-def _insert_figures(session: Session, rows: list[tuple[object, ...]]) -> None:
-    """Many figure rows in the session's transaction: COPY on PostgreSQL, one
-    `executemany` of tuples elsewhere (no per-row statement compilation)."""
+def _insert_figure_sets(session: Session, sets: dict[str, str]) -> None:
+    """The figure sets not stored yet, in the session's transaction (a set another
+    snapshot or a concurrent writer already stored is left as it is: same name, same
+    figures)."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        copy = f"COPY {Figure.__tablename__} ({_FIGURE_COLUMNS}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(copy) as stream:  # type: ignore[union-attr]
-            for row in rows:
-                stream.write_row(row)
-        return
-    marks = ", ".join("?" * (1 + len(FIGURE_FIELDS)))
-    connection.exec_driver_sql(
-        f"INSERT INTO {Figure.__tablename__} ({_FIGURE_COLUMNS}) VALUES ({marks})", rows
-    )
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    rows = [{"sha256": digest, "figures": figures} for digest, figures in sets.items()]
+    connection.execute(dialect.insert(_table(FigureSet)).on_conflict_do_nothing(), rows)
 
 
-def _fingerprint(record: UnitRecord, fields: list[tuple[object, ...]]) -> str:
-    """The record's fingerprint; `NonFiniteFigure` naming the first NaN or infinity."""
+def _figure_set(record: UnitRecord) -> tuple[str, str]:
+    """The record's fingerprint and canonical figures; `NonFiniteFigure` naming the
+    first NaN or infinity."""
     try:
-        return fingerprint(fields)
+        return figure_set(list(map(fields_of, record.figures)))
     except ValueError:
         for figure in record.figures:
             for name in _NUMBERS:
@@ -198,7 +177,7 @@ def _fingerprint(record: UnitRecord, fields: list[tuple[object, ...]]) -> str:
         raise
 
 
-def _table(model: type[Snapshot] | type[Figure] | type[Unit]) -> Table:
+def _table(model: type[Snapshot] | type[FigureSet] | type[Unit]) -> Table:
     return cast(Table, model.__table__)
 
 
@@ -424,12 +403,17 @@ def _newest(
 
 def _figures_of(session: Session, snapshot_ids: list[int]) -> dict[int, dict[str, FigureValue]]:
     result: dict[int, dict[str, FigureValue]] = {}
-    columns = [getattr(Figure, name) for name in FIGURE_FIELDS]
+    decoded: dict[str, dict[str, FigureValue]] = {}  # a set shared by many is read once
     for chunk in chunks(snapshot_ids):
-        query = select(Figure.snapshot_id, *columns).where(Figure.snapshot_id.in_(chunk))
-        for snapshot_id, *values in session.execute(query):
-            figure = FigureValue(*values)
-            result.setdefault(snapshot_id, {})[figure.code] = figure
+        query = (
+            select(Snapshot.id, FigureSet.sha256, FigureSet.figures)
+            .join(FigureSet, FigureSet.sha256 == Snapshot.content_sha256)
+            .where(Snapshot.id.in_(chunk))
+        )
+        for snapshot_id, digest, figures in session.execute(query):
+            if digest not in decoded:
+                decoded[digest] = figures_of_set(figures)
+            result[snapshot_id] = decoded[digest]
     return result
 
 

@@ -17,7 +17,7 @@ import service.delivery.models  # noqa: F401  (the tables the migrations must cr
 import service.notices.models  # noqa: F401
 from service.db import downgrade, make_engine, session_factory, upgrade
 from service.figures import FigureValue, UnitRecord, content_sha256
-from service.models import Base, FetchRun, Figure, RawResponse
+from service.models import Base, FetchRun, FigureSet, RawResponse
 from service.portal.client import PortalResponse
 from service.raw_archive import RawArchive, body_of
 from service.snapshots import SnapshotKey, latest_units, previous_snapshots, store_snapshots
@@ -33,7 +33,7 @@ def total_of(total: float) -> tuple[FigureValue, ...]:
     return (FigureValue("TOTAL", "total", total, 100.0),)
 
 
-def test_an_existing_database_keeps_every_figure_and_answer_through_0007_to_0010(db_url):
+def test_an_existing_database_keeps_every_figure_and_answer_through_0007_to_0011(db_url):
     """A database written before snapshots were intervals and bodies were shared
     (revision 0006: a copy per day, bodies in their rows) upgrades with nothing lost:
     readers see the same latest reading and the one before, the archived answer
@@ -96,14 +96,24 @@ def test_an_existing_database_keeps_every_figure_and_answer_through_0007_to_0010
     archive = RawArchive(sessions, run)  # the same answer archived after the upgrade
     archive(PortalResponse("transparency", {}, 200, "application/json", body, day, None))
     with sessions() as session:
-        figures = session.scalar(select(func.count()).select_from(Figure))
+        sets = session.scalar(select(func.count()).select_from(FigureSet))
         shared = session.scalars(select(RawResponse.body).order_by(RawResponse.id)).all()
-    assert figures == 3 and shared[1] is None
+    assert sets == 2 and shared[1] is None  # 70.0 (the 20th and 21st) and 75.5, once each
     with sessions.begin() as session:  # a later run that received the same answers (0010)
         again = FetchRun(job="sync", scope="H44", period="2026-08", answers_as_run=run)
         session.add(again)
         session.flush()
         again_id = again.id
+    downgrade(engine, "0010")
+    with engine.connect() as connection:
+        values = connection.execute(
+            text("SELECT snapshot_id, code, value FROM figures ORDER BY snapshot_id")
+        ).all()
+    assert [tuple(row) for row in values] == [
+        (1, "TOTAL", 70.0),
+        (2, "TOTAL", 70.0),
+        (3, "TOTAL", 75.5),
+    ]
     downgrade(engine, "0009")
     with engine.connect() as connection:
         rows = connection.execute(
@@ -117,3 +127,87 @@ def test_an_existing_database_keeps_every_figure_and_answer_through_0007_to_0010
         bodies = connection.execute(text("SELECT body FROM raw_responses ORDER BY id")).all()
     assert [zlib.decompress(b) for (b,) in bodies] == [body] * 4
     engine.dispose()
+
+
+RICH = (
+    FigureValue("TOTAL", "total", 77.38, 100.0),
+    FigureValue("TDGQ", "axis", 16.85, 20.0, axis="TDGQ", ratio=84.25),
+    FigureValue("OVERDUE", "count", 95.0),
+    FigureValue("NO_DATA", "metric", None, 2.0, axis="CKMB", numerator=None, denominator=0.0),
+    FigureValue(
+        "DOSSIER_SYNC",
+        "metric",
+        1.5,
+        2.0,
+        axis="CKMB",
+        numerator=670.0,
+        denominator=796.0,
+        ratio=84.17,
+        text_value="mức 2",
+        quality_status="TEMP_NATIONAL_REPORT_DENOMINATOR",
+        quality_message='Mẫu số đang dùng số tạm;\n"trích" từ báo cáo',
+    ),
+)
+
+
+def test_0011_keeps_every_figure_of_every_snapshot_both_ways(db_url):
+    """Figure rows become one shared set per distinct reading and come back as rows: a
+    snapshot with no figure, one whose recorded fingerprint an older writer computed
+    otherwise, and two units with the same figures."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0010")
+    tables = MetaData()
+    tables.reflect(engine)
+    day = dt.datetime(2026, 8, 20)
+    readings = {1: RICH, 2: RICH, 3: (), 4: RICH[:2]}  # snapshot id -> its figures
+    with engine.begin() as connection:
+        for unit in (1, 2, 3):
+            connection.execute(
+                insert(tables.tables["units"]),
+                {"id": unit, "department_id": f"d-{unit}", "code": f"H44.{unit}",
+                 "name": "UBND xã Bình Phú", "unit_group": "COMMUNE", "first_seen": day,
+                 "last_seen": day},
+            )  # fmt: skip
+        for number, figures in readings.items():
+            connection.execute(
+                insert(tables.tables["snapshots"]),
+                {"id": number, "source": "portal-766", "scheme": "766",
+                 "unit_id": min(number, 3), "period": "2026-08",
+                 "as_of": dt.date(2026, 8, 20 + number // 4),
+                 "last_seen": dt.date(2026, 8, 20 + number // 4),
+                 "revision": 1, "completeness": "running",
+                 "content_sha256": "older" if number == 2 else content_sha256(figures),
+                 "created_at": day, "seen_at": day},
+            )  # fmt: skip
+            for figure in figures:
+                connection.execute(
+                    insert(tables.tables["figures"]), {"snapshot_id": number, **vars(figure)}
+                )
+        before = connection.execute(text(f"SELECT {FIGURE_ROW} FROM figures ORDER BY 1, 2")).all()
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        latest = {unit.code: unit for unit in latest_units(session, "766", "2026-08")}
+        sets = session.scalar(select(func.count()).select_from(FigureSet))
+        digests = dict(session.execute(text("SELECT id, content_sha256 FROM snapshots")).all())
+    assert {code: dict(unit.figures) for code, unit in latest.items()} == {
+        "H44.1": {figure.code: figure for figure in RICH},
+        "H44.2": {figure.code: figure for figure in RICH},
+        "H44.3": {figure.code: figure for figure in RICH[:2]},  # its newer reading
+    }
+    assert sets == 3 and digests[2] == digests[1] == content_sha256(RICH)
+    key = SnapshotKey("portal-766", "766", "2026-08", dt.date(2026, 8, 22), "running")
+    record = UnitRecord("d-2", "H44.2", "UBND xã Bình Phú", "COMMUNE", RICH)
+    with sessions.begin() as session:  # the renamed fingerprint is what a reading meets
+        assert store_snapshots(session, key, [record]).written == 0
+    downgrade(engine, "0010")
+    with engine.connect() as connection:
+        after = connection.execute(text(f"SELECT {FIGURE_ROW} FROM figures ORDER BY 1, 2")).all()
+    assert after == before
+    engine.dispose()
+
+
+FIGURE_ROW = (
+    "snapshot_id, code, kind, value, max_value, axis, numerator, denominator, ratio, "
+    "text_value, quality_status, quality_message"
+)

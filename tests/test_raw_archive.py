@@ -15,7 +15,7 @@ from jobs.leader import take_term
 from jobs.work import Context, housekeeping
 from service import sync
 from service.config import PortalSettings
-from service.models import FetchRun, Figure, RawBody, RawResponse, Snapshot
+from service.models import FetchRun, FigureSet, RawBody, RawResponse, Snapshot
 from service.periods import Period
 from service.portal.client import PortalClient
 from service.raw_archive import answers_of, body_of
@@ -36,7 +36,7 @@ def counts(sessions: sessionmaker[Session]) -> dict[str, int]:
     with sessions() as session:
         return {
             table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0)
-            for table in (RawResponse, RawBody, Snapshot, Figure)
+            for table in (RawResponse, RawBody, Snapshot, FigureSet)
         }
 
 
@@ -53,10 +53,10 @@ def test_a_second_day_with_the_same_answers_adds_only_their_metadata(sessions, s
     sync_on(sessions, simulator, 21)
     second = counts(sessions)
     assert second["raw_responses"] == first["raw_responses"] + 7  # the seven datasets again
-    assert (second["raw_bodies"], second["snapshots"], second["figures"]) == (
+    assert (second["raw_bodies"], second["snapshots"], second["figure_sets"]) == (
         first["raw_bodies"],
         first["snapshots"],
-        first["figures"],
+        first["figure_sets"],
     )
     with sessions() as session:
         latest = session.scalar(select(func.max(Snapshot.last_seen)))

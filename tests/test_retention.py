@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.leader import take_term
 from jobs.work import Context, housekeeping
 from service.figures import FigureValue, UnitRecord
-from service.models import Figure, Snapshot
+from service.models import FigureSet, Snapshot
 from service.retention import drop_intermediate_readings
 from service.snapshots import SnapshotKey, latest_units, previous_snapshots, store_snapshots
 
@@ -73,13 +73,16 @@ def august(sessions: sessionmaker[Session]) -> None:
 def test_intermediate_readings_go_and_every_reader_reads_the_same(sessions):
     august(sessions)
     seen = {period: what_readers_see(sessions, period) for period in ("2026-08", "2026-09")}
-    snapshots, figures = count(sessions, Snapshot), count(sessions, Figure)
+    snapshots, sets = count(sessions, Snapshot), count(sessions, FigureSet)
     with sessions.begin() as session:
         dropped = drop_intermediate_readings(session, dt.date(2026, 12, 1))
     assert dropped == 3  # a's readings of the 3rd, 10th and 20th; its 28th closes August
     assert {period: what_readers_see(sessions, period) for period in seen} == seen
     assert count(sessions, Snapshot) == snapshots - 3
-    assert count(sessions, Figure) == figures - 3 * 2  # no figure left without its snapshot
+    assert count(sessions, FigureSet) == sets - 3  # their figures (60, 61, 62) went with them
+    with sessions() as session:  # and every snapshot kept has its figures
+        held = session.scalars(select(Snapshot.content_sha256).distinct()).all()
+        assert sorted(held) == sorted(session.scalars(select(FigureSet.sha256)).all())
     with sessions() as session:
         kept = session.execute(
             select(Snapshot.period, Snapshot.as_of, Snapshot.completeness)

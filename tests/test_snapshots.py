@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.figures import FIGURE_FIELDS, FigureValue, UnitRecord, content_sha256
-from service.models import Figure, Snapshot, Unit
+from service.models import FigureSet, Snapshot, Unit
 from service.snapshots import (
     NonFiniteFigure,
     SnapshotKey,
@@ -64,7 +64,7 @@ def test_storing_the_same_figures_twice_writes_nothing_new(sessions):
     second = store(sessions, commune(87.5))
     assert (first.written, second.written, second.unchanged) == (1, 0, 1)
     assert count(sessions, Snapshot) == 1
-    assert count(sessions, Figure) == 4
+    assert count(sessions, FigureSet) == 1  # the commune's four figures, stored once
     assert count(sessions, Unit) == 2
 
 
@@ -147,7 +147,7 @@ def read_back(sessions: sessionmaker[Session]) -> tuple[StoredUnit, StoredUnit |
 def test_an_unchanged_day_moves_the_interval_and_copies_nothing(sessions):
     for day in (3, 4, 5):
         assert store(sessions, commune(80.0), running(day)).written == (day == 3)
-    assert (count(sessions, Snapshot), count(sessions, Figure)) == (1, 4)
+    assert (count(sessions, Snapshot), count(sessions, FigureSet)) == (1, 1)
     latest, before = read_back(sessions)
     assert latest.as_of == dt.date(2026, 8, 5)  # the day the figures were last read
     assert before is not None and before.figures == latest.figures  # no change since the 4th
@@ -201,7 +201,7 @@ def test_readers_see_what_they_saw_when_every_day_was_a_copy(sessions, steps):
     again or changed): the latest snapshot, its day and the reading before it are those of
     the layout that stored a copy per day, in far fewer rows."""
     with sessions.begin() as session:
-        for table in (Figure, Snapshot, Unit):
+        for table in (Snapshot, FigureSet, Unit):
             session.execute(delete(table))
     readings, day = [], 1
     for step, total in steps:
