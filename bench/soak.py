@@ -78,7 +78,7 @@ TABLES = (
     "raw_responses",
     "raw_bodies",
     "snapshots",
-    "figures",
+    "figure_sets",
     "alerts",
     "alert_events",
     "deliveries",

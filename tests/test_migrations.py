@@ -181,7 +181,7 @@ def test_0011_keeps_every_figure_of_every_snapshot_both_ways(db_url):
             )  # fmt: skip
             for figure in figures:
                 connection.execute(
-                    insert(tables.tables["figures"]), {"snapshot_id": number, **vars(figure)}
+                    insert(tables.tables["figures"]), {"snapshot_id": number, **figure._asdict()}
                 )
         before = connection.execute(text(f"SELECT {FIGURE_ROW} FROM figures ORDER BY 1, 2")).all()
     upgrade(engine)

@@ -227,7 +227,12 @@ _figures = st.builds(
     kind=st.sampled_from(["axis", "metric", "count"]),
     value=_numbers,
     max_value=_numbers,
+    axis=st.none(),
     numerator=_numbers,
+    denominator=_numbers,
+    ratio=_numbers,
+    text_value=st.none(),
+    quality_status=st.none(),
     quality_message=st.one_of(st.none(), st.text(max_size=12)),
 )
 
