@@ -19,7 +19,7 @@ from service.config import Settings
 from service.models import FetchRun, RawResponse, Snapshot
 from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO
-from tests.waiting import Gate, wait_until
+from tests.waiting import PATIENCE, Gate, wait_until
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 
@@ -121,11 +121,11 @@ def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simula
     command = [DVCWATCH, *sync_august(db_url, config, simulator)]
     killed = _stuck_sync(command, simulator, 1)
     killed.send_signal(signal.SIGKILL)
-    killed.wait(timeout=10)
+    killed.wait(timeout=PATIENCE)
     snapshots, raw = counts(db_url)
     assert snapshots == 0 and raw >= 5  # the evidence is kept, no snapshot is half written
     live = _stuck_sync(command, simulator, 2)
-    rerun = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=PATIENCE)
     assert rerun.returncode == 0, rerun.stderr
     assert counts(db_url)[0] == 164
     runs = _runs(db_url)
@@ -135,7 +135,7 @@ def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simula
     ]
     assert runs[2][:2] == ("ok", None)
     live.send_signal(signal.SIGTERM)
-    assert live.wait(timeout=30) == 143
+    assert live.wait(timeout=PATIENCE) == 143
     assert [run[:2] for run in _runs(db_url)] == [
         ("failed", "abandoned"),
         ("failed", "interrupted"),
@@ -252,7 +252,7 @@ def test_the_simulator_command_takes_its_own_options():
         assert line.startswith("dvcwatch portal simulator listening on http://127.0.0.1:")
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=PATIENCE) == 0
 
 
 def test_status_for_people_says_scheduler_outbox_jobs_and_runs(db_url, config, simulator, capsys):

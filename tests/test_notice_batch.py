@@ -17,6 +17,7 @@ import pytest
 from service.cli import main
 from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import SCHEMES
+from tests.waiting import PATIENCE
 
 MONTH = "2026-10"
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
@@ -99,7 +100,7 @@ def test_on_a_terminal_a_bar_shows_and_is_gone_before_the_summary(synced, tmp_pa
             break
         shown += chunk
     os.close(controller)
-    assert process.wait(timeout=60) == 0
+    assert process.wait(timeout=PATIENCE) == 0
     text = shown.decode()
     assert "notices H01 2026-10:" in text and "4/4" in text  # the bar was drawn
     summary = text.index("notices of H01 2026-10: 4 written")

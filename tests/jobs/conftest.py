@@ -12,6 +12,7 @@ from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import PROJECT
 from tests.fakes.telegram_server import FakeTelegram
 from tests.jobs.world import CHAT, free_port, start
+from tests.waiting import PATIENCE
 
 
 @pytest.fixture
@@ -78,4 +79,4 @@ def launch() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     for process in started:
         if process.poll() is None:
             process.kill()
-            process.wait(timeout=10)
+            process.wait(timeout=PATIENCE)

@@ -22,6 +22,7 @@ from service.claims import JobClaim, Leadership
 from service.cli import main
 from service.config import Settings
 from tests.jobs.world import CHAT, free_port, wait_for
+from tests.waiting import PATIENCE
 
 #: What a job logs when it is done: "sync H01 2026-12-05T16:30:02: ok (term 1)".
 DONE = re.compile(r"dvcwatch\.jobs: (\S+) (\S+) (\S+): (.*) \(term (\d+)\)$", re.MULTILINE)
@@ -119,7 +120,7 @@ def pair(world, db_url, launch, pg_app, tmp_path) -> tuple[Node, Node]:
 def stop(node: Node) -> None:
     if node.process.poll() is None:
         node.process.send_signal(signal.SIGTERM)
-        assert node.process.wait(timeout=30) == 0
+        assert node.process.wait(timeout=PATIENCE) == 0
 
 
 def assert_one_leader_per_key(app: App, first: Node, second: Node) -> None:
@@ -138,7 +139,7 @@ def test_one_leader_schedules_and_a_standby_takes_over_when_it_dies(pair, pg_app
     assert leader(pg_app) == first.owner
     assert "ok (term" not in second.text()  # the standby scheduled nothing
     first.process.send_signal(signal.SIGKILL)
-    first.process.wait(timeout=10)
+    first.process.wait(timeout=PATIENCE)
     second.wait_for(r"leads the scheduling \(term 2\)", 60)
     assert leader(pg_app) == second.owner
     second.wait_for(r"sync H01 \S+: ok \(term 2\)$", count=3)

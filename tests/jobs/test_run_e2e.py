@@ -18,7 +18,7 @@ from service.delivery.models import DeliveryStatus, OutboxMessage
 from service.models import FetchRun
 from service.simulator.simulator import Fault, PortalSimulator
 from tests.jobs.world import CHAT, stop
-from tests.waiting import Gate, wait_until
+from tests.waiting import PATIENCE, Gate, wait_until
 
 
 def sync_slots(app: App) -> int:
@@ -76,7 +76,7 @@ def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(
         settle(app)  # the restarted service caught up and synced: nothing sent again
         hold_next_sync(simulator, gate)
         second.send_signal(signal.SIGKILL)
-        second.wait(timeout=30)
+        second.wait(timeout=PATIENCE)
     assert len(telegram.sent_texts(CHAT)) == messages
     assert len(telegram.calls("sendDocument")) == documents
     killed = latest_run(app)

@@ -13,6 +13,7 @@ import pytest
 from service.simulator.simulator import main
 from tests.conftest import PROJECT
 from tests.simulator.conftest import fetch, period_body, post
+from tests.waiting import PATIENCE
 
 
 def test_the_cli_serves_until_sigterm_then_exits_0() -> None:
@@ -48,7 +49,7 @@ def test_the_cli_serves_until_sigterm_then_exits_0() -> None:
             assert [post(url, "transparency", body).status_code for _ in range(2)] == [429, 201]
         finally:
             process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=PATIENCE) == 0
         assert process.stdout.read() == ""
 
 
