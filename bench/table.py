@@ -35,6 +35,7 @@ BENCHES = (
     ("bench.notices", "no"),
     ("bench.import_large", "no"),
     ("bench.startup", "no"),
+    ("bench.cycle", "no"),
     ("bench.storage", "also"),
 )
 

@@ -6,6 +6,7 @@ Built once per command from the validated `Settings` and passed explicitly.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -13,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service import db
 from service.config import Settings
-from service.scoring.book import SchemeBook
+
+if TYPE_CHECKING:
+    from service.scoring.book import SchemeBook
 
 
 class App:
@@ -33,6 +36,8 @@ class App:
     @cached_property
     def schemes(self) -> SchemeBook:
         """The index schemes of `scoring.schemes_dir` (SchemeError names a bad file)."""
+        from service.scoring.book import SchemeBook
+
         return SchemeBook.load(self.settings.scoring.schemes_dir)
 
     def upgrade(self) -> None:

@@ -154,6 +154,19 @@ def _stdout_to_devnull() -> None:
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115  (the process's own stdout)
 
 
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked: importlib.metadata is a fiftieth of a second
+    of every command's start."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        help = "show program's version number and exit"  # argparse's own words
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(_version())
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -181,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dvcwatch", parents=[_common_options(default=None)], description=__doc__
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline on the simulator")

@@ -8,19 +8,23 @@ upgraded one are the same.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only to migrate: it costs every other command a tenth of a second
+# to start, and checking a schema needs only its version table and the migrations' names.
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+_REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]+)"|None)', re.MULTILINE)
 
 
 class DatabaseError(Exception):
@@ -81,6 +85,8 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -89,19 +95,45 @@ def _alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to `revision` (`dvcwatch db upgrade`)."""
+    from alembic import command
+
     command.upgrade(_alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Undo the migrations after `revision` (for tests and a rollback by hand)."""
+    from alembic import command
+
     command.downgrade(_alembic_config(engine), revision)
+
+
+def head_revision() -> str:
+    """The newest migration: the revision of `migrations/versions` that no other one
+    follows, read from the files' `revision` and `down_revision` lines (the same answer as
+    alembic's `ScriptDirectory.get_current_head`; tests/test_migrations.py checks it)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (revisions if name == "revision" else followed).add(value)
+    heads = sorted(revisions - followed)
+    if len(heads) != 1:
+        raise DatabaseError(f"the migrations in {MIGRATIONS} have {len(heads)} heads: {heads}")
+    return heads[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated), as alembic stores it."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        stored = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+        return ",".join(sorted(stored)) or None
 
 
 def require_current(engine: Engine) -> None:
     """Fail with a clear message when the schema is missing or behind the code."""
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+    head, current = head_revision(), current_revision(engine)
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise DatabaseError(

@@ -14,10 +14,12 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.score_columns import Column, score_sets, terminal_columns
 from service.vnformat import number, signed
+
+if TYPE_CHECKING:
+    from service.score_columns import Column
 
 FORMATS = ("json", "csv", "table")
 FILE_FORMATS = ("xlsx",)
@@ -102,6 +104,9 @@ def _csv_value(value: Any) -> Any:
 
 def scores_table(rows: Sequence[dict[str, Any]], set_names: dict[str, str] | None = None) -> str:
     """The scores for people: one block per comparison set, its heading, Vietnamese columns."""
+    # here, not at the top: the columns load the notice texts, which `status` never shows
+    from service.score_columns import score_sets, terminal_columns
+
     blocks = []
     for score_set in score_sets(rows):
         where = (set_names or {}).get(score_set.parent_code or "", score_set.parent_code)

@@ -7,15 +7,28 @@ import hashlib
 import json
 import zlib
 
+import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, insert, select, text
 
 import service.alerts.models  # noqa: F401  (the tables the migrations must create)
 import service.claims  # noqa: F401
 import service.delivery.models  # noqa: F401  (the tables the migrations must create)
 import service.notices.models  # noqa: F401
-from service.db import downgrade, make_engine, session_factory, upgrade
+from service.db import (
+    MIGRATIONS,
+    DatabaseError,
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    require_current,
+    session_factory,
+    upgrade,
+)
 from service.figures import FigureValue, UnitRecord, content_sha256
 from service.models import Base, FetchRun, FigureSet, RawResponse
 from service.portal.client import PortalResponse
@@ -211,3 +224,21 @@ FIGURE_ROW = (
     "snapshot_id, code, kind, value, max_value, axis, numerator, denominator, ratio, "
     "text_value, quality_status, quality_message"
 )
+
+
+def test_the_head_read_from_the_files_is_alembic_s():
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_database_behind_the_code_is_refused_without_alembic(db_url):
+    engine = make_engine(db_url)
+    with pytest.raises(DatabaseError, match="the database is empty, the code expects"):
+        require_current(engine)
+    upgrade(engine, "0009")
+    assert current_revision(engine) == "0009"
+    with pytest.raises(DatabaseError, match="at revision 0009, the code expects"):
+        require_current(engine)
+    upgrade(engine)
+    require_current(engine)

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+from service.db import make_engine, upgrade
+
 HEAVY = ("sqlalchemy", "alembic", "matplotlib", "docxtpl", "docx", "telegram", "httpx",
          "openpyxl", "requests", "pydantic", "apscheduler")  # fmt: skip
 
@@ -48,3 +50,14 @@ def test_the_check_sees_a_heavy_library_a_command_loads():
     """The probe is able to fail: a command that runs does import SQLAlchemy."""
     result = loaded_by("--db", "not a url", "status")
     assert result["code"] == 2 and "sqlalchemy" in result["modules"]
+
+
+def test_status_imports_neither_alembic_nor_the_notice_or_chat_libraries(tmp_path):
+    """`status` needs SQLAlchemy and the settings (pydantic, and apscheduler to check the
+    schedules' cron lines); the schema check reads alembic's version table without alembic."""
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    upgrade(make_engine(url))
+    result = loaded_by("--db", url, "status")
+    assert result["code"] == 0 and "Recent runs" in result["help"]
+    unused = [name for name in HEAVY if name not in ("sqlalchemy", "pydantic", "apscheduler")]
+    assert [name for name in unused if name in result["modules"]] == []

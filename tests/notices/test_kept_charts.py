@@ -1,7 +1,8 @@
 """A unit's chart drawn over what its set or month shares (kept drawn) is, pixel for pixel,
 the chart drawn whole: the ranking with the unit's bar red among the others, its label at
 the bar and the axis line over it; the axes with the unit's bars and values over the
-month's maxima, names and legend."""
+month's maxima, names and legend; the trend with the unit's value axis, line, frame and
+values over the months along the bottom."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ import pytest
 from PIL import Image
 
 from service.notices import charts
-from service.notices.charts import HIGHLIGHT, OTHERS, axes_chart, drop_kept_figures, place_chart
+from service.notices.charts import (
+    HIGHLIGHT,
+    OTHERS,
+    axes_chart,
+    drop_kept_figures,
+    place_chart,
+    trend_chart,
+)
 from service.notices.texts import default_texts
 
 Totals = list[tuple[str, float | None]]
@@ -120,3 +128,34 @@ def test_units_of_months_in_turn_get_the_axes_chart_drawn_whole(
     monkeypatch.setattr(charts, "_covers_legend", lambda chart, artists: True)
     for drawn, (now, before, legend) in zip(kept, units, strict=True):
         assert np.array_equal(pixels(drawn), pixels(axes_chart(now, before, names, legend)))
+
+
+def trend_drawn_whole(points: Totals) -> bytes:
+    """The trend chart in one full draw, on a figure set up afresh for these months."""
+    drop_kept_figures()
+    trend_chart(points)
+    chart = charts._trend_figure()
+    unit = [chart.plot.yaxis, chart.line, *chart.plot.spines.values(), *chart.values.labels]
+    return chart.png_with(unit)
+
+
+def test_units_of_months_in_turn_get_the_trend_chart_drawn_whole() -> None:
+    """Runs of six different months in turn (more than the kept drawings), units high and
+    low (value axes of different widths), with gaps, a lone point and a point at zero."""
+    rng = random.Random(15)
+    runs = [[f"{2020 + year}-{month:02d}" for month in range(1, 13)][-length:]
+            for year, length in enumerate((12, 9, 3, 1, 6, 12))]  # fmt: skip
+    units: list[Totals] = []
+    for turn in range(3):
+        for periods in runs:
+            level = rng.choice((5.0, 40.0, 97.0))
+            totals: Totals = [(p, round(level + rng.uniform(-3, 3), 2)) for p in periods]
+            if turn == 1 and len(totals) > 2:
+                totals[1] = (totals[1][0], None)
+            if turn == 2:
+                totals[0] = (totals[0][0], 0.0)
+            units.append(totals)
+    drop_kept_figures()
+    kept = [trend_chart(points) for points in units]
+    for drawn, points in zip(kept, units, strict=True):
+        assert np.array_equal(pixels(drawn), pixels(trend_drawn_whole(points))), points
