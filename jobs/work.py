@@ -124,12 +124,14 @@ def run_sync(context: Context, due: Due) -> bool:
         log.warning("%s %s %s failed: %s", due.job, due.scope, due.period, outcome.error)
     else:
         log.info("%s %s %s: ok (term %d)", due.job, due.scope, due.period, context.term)
-    evaluate_alerts(context)  # a failed sync is itself an alert (operator rules)
+    # a failed sync is itself an alert (operator rules); only this province's units changed
+    evaluate_alerts(context, {due.scope})
     return outcome.error is None
 
 
-def evaluate_alerts(context: Context) -> int:
-    """Judge the newest figures and the runs; queue what changed. Returns deliveries queued."""
+def evaluate_alerts(context: Context, provinces: set[str] | None = None) -> int:
+    """Judge the newest figures (of `provinces`' units, or every unit) and the runs; queue
+    what changed. Returns deliveries queued."""
     settings = context.app.settings
     with context.sessions.begin() as session:
         result = evaluate(
@@ -139,6 +141,7 @@ def evaluate_alerts(context: Context) -> int:
             delivery_setup.directory(settings),
             setup.policy(settings),
             context.clock(),
+            provinces=provinces,
         )
         return len(result.deliveries)
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.alerts.fanout import escalate, fan_out, record_event
+from service.alerts.fanout import Fanning, escalate, fan_out_all, record_event
 from service.alerts.lifecycle import Known, Transition, transitions
 from service.alerts.lines import alert_lines
 from service.alerts.models import Alert, AlertState, EventKind
@@ -74,23 +74,27 @@ def evaluate(
     policy: Policy,
     now: dt.datetime,
     period: Period | None = None,
+    provinces: Collection[str] | None = None,
 ) -> Evaluation:
     """Judge the latest snapshots and the sync runs; record and queue what changed.
 
     The caller owns the transaction (commit it, or roll back for a dry run). `book` is
     not read: the rules judge the national index's typed analysis, which needs no scheme
-    book (kept while `jobs/work.py` and `demo.py` pass it).
+    book (kept while `jobs/work.py` and `demo.py` pass it). `provinces` limits the unit
+    rules to the units of those provinces (what their syncs changed): a unit is judged
+    within its own province's sets (ranks, averages), so no other unit's findings can
+    have changed; the runs, the addresses and escalations are judged whatever the scope.
     """
     period = period or latest_period(session)
     findings, judged = evaluate_runs(rules, _run_facts(session), now)
     address_findings, address_judged = evaluate_addresses(rules, _address_facts(session))
     findings, judged = findings + address_findings, judged | address_judged
     if period is not None:
-        facts = _unit_facts(session, rules, period)
+        facts = _unit_facts(session, rules, period, provinces)
         unit_findings, unit_judged = evaluate_units(rules, facts)
         findings, judged = findings + unit_findings, judged | unit_judged
-    known = _known(session)
-    seen = {code for _, alert in known.values() for code in (alert.unit_code, alert.province_code)}
+    known = _known(session, None if provinces is None else judged)
+    seen = _seen(session)
     changes = transitions(
         {key: k for key, (k, _) in known.items()},
         findings,
@@ -101,14 +105,7 @@ def evaluate(
     )
     evaluation = Evaluation(str(period) if period else None, changes)
     rules_by_id = {rule.id: rule for rule in rules}
-    for change in changes:
-        alert = _apply(session, change, known.get(change.fingerprint, (None, None))[1], now)
-        rule = change.finding.rule if change.finding else rules_by_id.get(alert.rule_id)
-        if rule is None:
-            continue  # a rule removed from the configuration: its alert stays as it was
-        event = record_event(session, alert, change, rule, now)
-        people = recipients(directory, alert.unit_code, alert.province_code, alert.topic)
-        evaluation.deliveries += fan_out(session, alert, event, rule, people, policy, now)
+    evaluation.deliveries += _record(session, changes, known, rules_by_id, directory, policy, now)
     evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now)
     # A unit is first seen when no alert was ever about it or its province (a new province:
     # its first evaluation is a baseline; a unit going wrong in a watched one is not).
@@ -130,6 +127,34 @@ def evaluate(
     return evaluation
 
 
+def _record(
+    session: Session,
+    changes: Sequence[Transition],
+    known: Mapping[str, tuple[Known, Alert]],
+    rules: Mapping[str, Rule],
+    directory: Directory,
+    policy: Policy,
+    now: dt.datetime,
+) -> list[Delivery]:
+    """Apply the changes to their alerts, record their events and queue their deliveries:
+    a flush for the alerts, one for the events, one for the deliveries, whatever the
+    number of changes."""
+    applied = [
+        (c, _apply(session, c, known.get(c.fingerprint, (None, None))[1], now)) for c in changes
+    ]
+    session.flush()  # the new alerts' ids, for their events
+    events: list[Fanning] = []
+    for change, alert in applied:
+        rule = change.finding.rule if change.finding else rules.get(alert.rule_id)
+        if rule is None:
+            continue  # a rule removed from the configuration: its alert stays as it was
+        event = record_event(session, alert, change, rule, now)
+        people = recipients(directory, alert.unit_code, alert.province_code, alert.topic)
+        events.append(Fanning(alert, event, rule, people))
+    session.flush()  # the events' ids, for their deliveries' keys
+    return fan_out_all(session, events, policy, now)
+
+
 def latest_period(session: Session) -> Period | None:
     """The newest month the portal's figures were synced for."""
     newest = session.scalar(
@@ -140,8 +165,14 @@ def latest_period(session: Session) -> Period | None:
     return Period.parse(newest) if newest else None
 
 
-def _unit_facts(session: Session, rules: Sequence[Rule], period: Period) -> list[UnitFacts]:
-    analyses = national_analysis(session, period)
+def _unit_facts(
+    session: Session, rules: Sequence[Rule], period: Period, provinces: Collection[str] | None
+) -> list[UnitFacts]:
+    analyses = [
+        result
+        for result in national_analysis(session, period)
+        if provinces is None or result.unit.parent_code in provinces
+    ]
     depth = max((rule.periods for rule in rules if rule.kind == "falling_for"), default=0)
     earlier: list[dict[str, float | None]] = []
     before = period
@@ -187,12 +218,31 @@ def _address_facts(session: Session) -> list[AddressFacts]:
     ]
 
 
-def _known(session: Session) -> dict[str, tuple[Known, Alert]]:
-    alerts = session.scalars(select(Alert)).all()
+def _known(session: Session, judged: Collection[str] | None) -> dict[str, tuple[Known, Alert]]:
+    """The stored alerts (of the fingerprints `judged`, when given: the only ones a
+    transition can be about)."""
+    if judged is None:
+        alerts = list(session.scalars(select(Alert)))
+    else:
+        keys = sorted(judged)
+        alerts = [
+            alert
+            for start in range(0, len(keys), 500)
+            for alert in session.scalars(
+                select(Alert).where(Alert.fingerprint.in_(keys[start : start + 500]))
+            )
+        ]
     return {
         a.fingerprint: (Known(a.fingerprint, a.state, a.magnitude, a.last_notified_at), a)
         for a in alerts
     }
+
+
+def _seen(session: Session) -> set[str | None]:
+    """Every unit and province code some alert was ever about."""
+    units = session.scalars(select(Alert.unit_code).distinct())
+    provinces = session.scalars(select(Alert.province_code).distinct())
+    return {*units, *provinces}
 
 
 def _apply(session: Session, change: Transition, alert: Alert | None, now: dt.datetime) -> Alert:
@@ -218,7 +268,6 @@ def _apply(session: Session, change: Transition, alert: Alert | None, now: dt.da
         alert.state = AlertState.FIRING
         alert.magnitude = finding.magnitude if finding else alert.magnitude
     alert.last_changed_at = alert.last_notified_at = now
-    session.flush()  # a new alert's id, for its first event
     return alert
 
 

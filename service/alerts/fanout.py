@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from service.alerts.models import Alert, AlertEvent, AlertState, EventKind
 from service.alerts.rules import Rule
 from service.alerts.summaries import SUMMARY_RULE, escalated_summary, summary_recipient
 from service.delivery.directory import Directory, Person, escalation_targets
-from service.delivery.fanout import Told, event_subject, queue
+from service.delivery.fanout import Telling, Told, event_subject, queue_all
 from service.delivery.models import Delivery
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ def record_event(
     now: dt.datetime,
     text: str = "",
 ) -> AlertEvent:
-    """The alert's next event, its text rendered by `rule` (or given: a summary's)."""
+    """The alert's next event, its text rendered by `rule` (or given: a summary's); added
+    to the session, not flushed (the caller flushes its events at once)."""
     if rule is not None:
         context = change.finding.context if change.finding else json.loads(alert.context_json)
         text = alert_line(
@@ -56,7 +58,6 @@ def record_event(
         created_at=now,
     )
     session.add(event)
-    session.flush()
     return event
 
 
@@ -71,10 +72,32 @@ def fan_out(
 ) -> list[Delivery]:
     """The event's deliveries (`delivery.fanout.queue`), deferred past quiet hours
     unless the rule is critical and bypasses them."""
-    urgent = rule is not None and rule.severity == "critical" and rule.bypass_quiet_hours
-    not_before = now if urgent else policy.calendar.next_delivery_time(now)
-    told = Told(event_subject(event.id), event.text_html, alert.label, event.id, alert.id)
-    return queue(session, people, told, not_before, now, digest=policy.digest)
+    return fan_out_all(session, [Fanning(alert, event, rule, people)], policy, now)
+
+
+@dataclass(frozen=True)
+class Fanning:
+    """One flushed event to fan out, with the rule that rendered it and its people."""
+
+    alert: Alert
+    event: AlertEvent
+    rule: Rule | None
+    people: Sequence[Person]
+
+
+def fan_out_all(
+    session: Session, events: Sequence[Fanning], policy: Policy, now: dt.datetime
+) -> list[Delivery]:
+    """`fan_out` of every event, queued in one batch (`delivery.fanout.queue_all`)."""
+    batch: list[Telling] = []
+    for item in events:
+        rule = item.rule
+        urgent = rule is not None and rule.severity == "critical" and rule.bypass_quiet_hours
+        not_before = now if urgent else policy.calendar.next_delivery_time(now)
+        event, alert = item.event, item.alert
+        told = Told(event_subject(event.id), event.text_html, alert.label, event.id, alert.id)
+        batch.append((item.people, told, not_before))
+    return queue_all(session, batch, now, digest=policy.digest)
 
 
 def escalate(
@@ -90,7 +113,7 @@ def escalate(
     from service.alerts.rebase import rebase_on_clock
 
     rebase_on_clock(session, policy.calendar, now)
-    deliveries: list[Delivery] = []
+    escalated: list[Fanning] = []
     firing = session.scalars(
         select(Alert).where(Alert.state == AlertState.FIRING, Alert.acknowledged_at.is_(None))
     )
@@ -110,5 +133,6 @@ def escalate(
         change = Transition(EventKind.ESCALATED, alert.fingerprint, None, alert.magnitude)
         text = escalated_summary(session, alert, directory) if summary else ""
         event = record_event(session, alert, change, rule, now, text)
-        deliveries += fan_out(session, alert, event, rule, people, policy, now)
-    return deliveries
+        escalated.append(Fanning(alert, event, rule, people))
+    session.flush()  # the events' ids, for their deliveries' keys
+    return fan_out_all(session, escalated, policy, now)

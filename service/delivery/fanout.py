@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -90,45 +90,87 @@ def queue(
     """One `Delivery` of `told` per person (see module doc): none to an address delivery
     gave up, none whose key is already stored. `digest` groups each person's lines of
     this `now` into one message. Returns the rows added."""
+    return queue_all(session, [(tuple(people), told, not_before)], now, digest)
+
+
+Telling = tuple[Sequence[Addressee], Told, dt.datetime]  # whom, what, not before when
+
+
+def queue_all(
+    session: Session, batch: Sequence[Telling], now: dt.datetime, digest: bool = False
+) -> list[Delivery]:
+    """`queue` of each (people, told, not_before) of `batch`, in a few statements
+    whatever its size: the addresses and the stored keys are read at once, the rows
+    flushed at once. Returns the rows added, in the batch's order."""
+    everyone = [person for people, _, _ in batch for person in people]
+    addresses = _current_addresses(session, everyone)
+    keyed = [
+        (delivery_key(told.subject, person.id, person.channel), person, told, not_before)
+        for people, told, not_before in batch
+        for person in people
+    ]
+    taken = _stored(session, [key for key, _, _, _ in keyed])
     added: list[Delivery] = []
-    for person in people:
-        address = current_address(session, person)
+    for key, person, told, not_before in keyed:
+        address = addresses[(person.id, person.channel, person.address)]
         if address is None:  # the delivery_failed operator alert covers it
             log.info("%s not queued to %s: the address is deactivated", told.subject, person.id)
             continue
-        key = delivery_key(told.subject, person.id, person.channel)
-        if key in (d.idempotency_key for d in added) or _stored(session, key):
+        if key in taken:
             continue
-        delivery = Delivery(
-            idempotency_key=key,
-            event_id=told.event_id,
-            alert_id=told.alert_id,
-            person_id=person.id,
-            channel=person.channel,
-            address=address,
-            unit_label=told.unit_label,
-            text_html=told.text_html,
-            document_path=told.document_path,
-            digest_key=digest_key(person.id, person.channel, now) if digest else None,
-            not_before=not_before,
-            created_at=now,
-        )
-        session.add(delivery)
-        added.append(delivery)
+        taken.add(key)
+        added.append(_delivery(key, told, person, address, not_before, now, digest))
+    session.add_all(added)
     session.flush()
     return added
 
 
+def _delivery(
+    key: str,
+    told: Told,
+    person: Addressee,
+    address: str,
+    not_before: dt.datetime,
+    now: dt.datetime,
+    digest: bool,
+) -> Delivery:
+    return Delivery(
+        idempotency_key=key,
+        event_id=told.event_id,
+        alert_id=told.alert_id,
+        person_id=person.id,
+        channel=person.channel,
+        address=address,
+        unit_label=told.unit_label,
+        text_html=told.text_html,
+        document_path=told.document_path,
+        digest_key=digest_key(person.id, person.channel, now) if digest else None,
+        not_before=not_before,
+        created_at=now,
+    )
+
+
 def current_address(session: Session, person: Addressee) -> str | None:
     """The person's address as delivery last learnt it (migrated, or None if dead)."""
-    learnt = session.scalars(
-        select(ChannelAddress).where(
-            ChannelAddress.person_id == person.id, ChannelAddress.channel == person.channel
-        )
-    ).first()
-    if learnt is None or learnt.from_address != person.address:
-        return person.address
-    return learnt.address if learnt.active else None
+    return _current_addresses(session, [person])[(person.id, person.channel, person.address)]
+
+
+def _current_addresses(
+    session: Session, people: Sequence[Addressee]
+) -> dict[tuple[str, str, str], str | None]:
+    """`current_address` of each person, keyed by (id, channel, directory address)."""
+    learnt: dict[tuple[str, str], ChannelAddress] = {}
+    for ids in _chunks(sorted({person.id for person in people})):
+        rows = session.scalars(select(ChannelAddress).where(ChannelAddress.person_id.in_(ids)))
+        learnt.update({(row.person_id, row.channel): row for row in rows})
+    found: dict[tuple[str, str, str], str | None] = {}
+    for person in people:
+        row = learnt.get((person.id, person.channel))
+        if row is None or row.from_address != person.address:
+            found[(person.id, person.channel, person.address)] = person.address
+        else:
+            found[(person.id, person.channel, person.address)] = row.address if row.active else None
+    return found
 
 
 def unit_recipients(
@@ -158,6 +200,16 @@ def province_of(session: Session, unit_code: str) -> str | None:
     return parent_code if parent_id is not None else unit_code
 
 
-def _stored(session: Session, key: str) -> bool:
-    found = session.scalar(select(Delivery.id).where(Delivery.idempotency_key == key))
-    return found is not None
+def _stored(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` a stored delivery already has."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(keys))):
+        query = select(Delivery.idempotency_key).where(Delivery.idempotency_key.in_(chunk))
+        found.update(session.scalars(query))
+    return found
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """`values` in slices small enough for one IN list on every database."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
