@@ -36,9 +36,10 @@ def _break_snapshots() -> None:
     """Every reading looks changed: the store writes a snapshot where it should extend one."""
     from service import snapshots
 
-    if not callable(getattr(snapshots, "fingerprint", None)):  # renamed: the break would miss
-        raise SystemExit("soak --break snapshots: service.snapshots.fingerprint is gone")
-    snapshots.fingerprint = lambda rows: uuid.uuid4().hex  # type: ignore[assignment]
+    honest = getattr(snapshots, "figure_set", None)
+    if not callable(honest):  # renamed: the break would miss
+        raise SystemExit("soak --break snapshots: service.snapshots.figure_set is gone")
+    snapshots.figure_set = lambda rows: (uuid.uuid4().hex, honest(rows)[1])  # type: ignore[assignment]
 
 
 async def _phases(args: argparse.Namespace, now: list[dt.datetime]) -> int:
