@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar, cast
@@ -355,22 +355,34 @@ def _snapshot_row(key: SnapshotKey, unit_id: int, revision: int, digest: str) ->
 
 
 def latest_units(
-    session: Session, scheme: str, period: str, unit_code: str | None = None
+    session: Session,
+    scheme: str,
+    period: str,
+    unit_code: str | None = None,
+    parents: Collection[str] | None = None,
 ) -> list[StoredUnit]:
-    """For each unit (or only the unit of `unit_code`), its latest snapshot (newest
-    day seen, then newest revision)."""
-    newest = _newest(session, scheme, period, depth=1, unit_code=unit_code)
+    """For each unit (or only the unit of `unit_code`, or only the units whose parent's
+    code is one of `parents`), its latest snapshot (newest day seen, then newest revision)."""
+    newest = _newest(session, scheme, period, depth=1, unit_code=unit_code, parents=parents)
     return [history[0] for history in newest.values()]
 
 
-def previous_snapshots(session: Session, scheme: str, period: str) -> dict[int, StoredUnit]:
-    """For each unit, the snapshot before its latest one of the same period, if any."""
-    newest = _newest(session, scheme, period, depth=2)
+def previous_snapshots(
+    session: Session, scheme: str, period: str, parents: Collection[str] | None = None
+) -> dict[int, StoredUnit]:
+    """For each unit (of the `parents`, when given), the snapshot before its latest one
+    of the same period, if any."""
+    newest = _newest(session, scheme, period, depth=2, parents=parents)
     return {unit_id: history[1] for unit_id, history in newest.items() if len(history) > 1}
 
 
 def _newest(
-    session: Session, scheme: str, period: str, depth: int, unit_code: str | None = None
+    session: Session,
+    scheme: str,
+    period: str,
+    depth: int,
+    unit_code: str | None = None,
+    parents: Collection[str] | None = None,
 ) -> dict[int, list[StoredUnit]]:
     parent = aliased(Unit)
     query = (
@@ -381,6 +393,8 @@ def _newest(
     )
     if unit_code is not None:
         query = query.where(Unit.code == unit_code)
+    if parents is not None:
+        query = query.where(parent.code.in_(sorted(parents)))
     histories: dict[int, list[tuple[Snapshot, Unit, str | None]]] = {}
     for snapshot, unit, parent_code in session.execute(query):
         histories.setdefault(unit.id, []).append((snapshot, unit, parent_code))

@@ -168,17 +168,13 @@ def latest_period(session: Session) -> Period | None:
 def _unit_facts(
     session: Session, rules: Sequence[Rule], period: Period, provinces: Collection[str] | None
 ) -> list[UnitFacts]:
-    analyses = [
-        result
-        for result in national_analysis(session, period)
-        if provinces is None or result.unit.parent_code in provinces
-    ]
+    analyses = national_analysis(session, period, provinces)
     depth = max((rule.periods for rule in rules if rule.kind == "falling_for"), default=0)
     earlier: list[dict[str, float | None]] = []
     before = period
     for _ in range(depth):
         before = before.previous()
-        units = latest_units(session, NATIONAL, str(before))
+        units = latest_units(session, NATIONAL, str(before), parents=provinces)
         earlier.insert(0, {unit.label: unit.values.get("TOTAL") for unit in units})
     return [
         UnitFacts(result, tuple(totals.get(result.unit.label) for totals in earlier))

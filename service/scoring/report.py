@@ -7,6 +7,7 @@ rows ready for output.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -51,16 +52,22 @@ def score_rows(
     return [row for row in rows if parent is None or row["parent_code"] == parent]
 
 
-def national_analysis(session: Session, period: Period) -> list[UnitAnalysis]:
-    """The national index's typed analysis of every unit of `period` (what alerts judge)."""
-    return analyse(_national_input(session, period))
+def national_analysis(
+    session: Session, period: Period, provinces: Collection[str] | None = None
+) -> list[UnitAnalysis]:
+    """The national index's typed analysis of every unit of `period` (what alerts judge),
+    or of the units of `provinces` only: a unit is ranked and averaged within its own
+    province's sets, so the others need not be read."""
+    return analyse(_national_input(session, period, provinces))
 
 
-def _national_input(session: Session, period: Period) -> NationalInput:
+def _national_input(
+    session: Session, period: Period, provinces: Collection[str] | None = None
+) -> NationalInput:
     return NationalInput(
-        latest_units(session, NATIONAL, str(period)),
-        latest_units(session, NATIONAL, str(period.previous())),
-        previous_snapshots(session, NATIONAL, str(period)),
+        latest_units(session, NATIONAL, str(period), parents=provinces),
+        latest_units(session, NATIONAL, str(period.previous()), parents=provinces),
+        previous_snapshots(session, NATIONAL, str(period), parents=provinces),
     )
 
 
