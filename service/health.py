@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.claims import JobClaim, Leadership
 from service.clock import utcnow
 from service.delivery.models import Delivery
+from service.loopback_http import LoopbackServer
 from service.models import FetchRun, Snapshot
 
 HEARTBEAT_FRESH = dt.timedelta(minutes=3)
@@ -120,7 +121,7 @@ class HealthServer:
     def __init__(self, address: str, sessions: sessionmaker[Session], overdue: Overdue) -> None:
         host, _, port = address.rpartition(":")
         self.sessions, self.overdue = sessions, overdue
-        self._server = ThreadingHTTPServer((host.strip("[]"), int(port)), _handler(self))
+        self._server = LoopbackServer((host.strip("[]"), int(port)), _handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, daemon=True, name="dvcwatch-health"
         )

@@ -19,11 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from service.loopback_http import LoopbackServer
 from service.portal.api import API_PREFIX
 from service.simulator.faults import DAMAGES, REFUSALS, Fault, FaultBook, damaged, refusal
 from service.simulator.queries import (
@@ -194,10 +195,7 @@ def _decoded(raw_body: bytes) -> object:
         return None  # read as "not a JSON object", which every endpoint refuses
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _Server(LoopbackServer):
     def __init__(self, address: tuple[str, int], simulator: PortalSimulator) -> None:
         self.simulator = simulator
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET

@@ -52,10 +52,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
+
+from service.loopback_http import LoopbackServer
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForDvcwatchTests_0123456789"
 FailureKind = Literal[
@@ -720,18 +722,10 @@ def _parsed(text: str, params: Params, most: int, what: str) -> str:
     return text
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _Server(LoopbackServer):
     def __init__(self, address: tuple[str, int], fake: FakeTelegram) -> None:
         self.fake = fake
         super().__init__(address, _RequestHandler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away (killed, timed out) is expected; anything else not."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
