@@ -208,19 +208,25 @@ class Service:
         )
 
     async def _tracked(self, step: Awaitable[Any]) -> None:
-        """Run a step so that a stop waits for it; its errors are logged, never fatal.
-        A step refused because its leadership term is over makes this process step down."""
-        task = asyncio.ensure_future(step)
+        """Run a step so that a stop waits for it (`running`). The scheduler's shutdown
+        cancels the job awaiting it; the shield keeps that from cancelling the step
+        itself (a message in flight, a sync's transaction), which `_stop` lets finish."""
+        task = asyncio.ensure_future(self._guarded(step))
         self.running.add(task)
+        task.add_done_callback(self.running.discard)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+
+    async def _guarded(self, step: Awaitable[Any]) -> None:
+        """A step's errors are logged, never fatal. A step refused because its leadership
+        term is over makes this process step down."""
         try:
-            await task
+            await step
         except claims.Deposed as exc:
             log.info("a job of leadership term %d was refused: %s", exc.term, exc)
             await self._step_down(str(exc), exc.term)
         except Exception:
             log.exception("a scheduled step failed")
-        finally:
-            self.running.discard(task)
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -314,6 +320,12 @@ class Service:
     async def _stop(self, health: HealthServer | None) -> None:
         self.scheduler.shutdown(wait=False)
         if self.running:
+            log.info(
+                "%s stopping: %d running step(s) may finish (up to %g s)",
+                self.context.owner,
+                len(self.running),
+                STOP_GRACE_SECONDS,
+            )
             await asyncio.wait(self.running, timeout=STOP_GRACE_SECONDS)
         await self._stop_bot()
         for channel in self.context.channels.values():

@@ -94,3 +94,33 @@ def test_the_service_delivers_once_across_restarts_and_completes_a_killed_sync(
         stop(third)
     app.engine.dispose()
     assert len(telegram.calls("sendDocument")) == documents
+
+
+def test_a_stop_lets_the_message_in_flight_finish_and_logs_no_traceback(
+    world, db_url, launch, tmp_path
+):
+    """SIGTERM while Telegram holds the answer to a message: the outbox step is not
+    cancelled under it (the message is `sent`, not left in flight), and the stop is
+    lines in the log, never a traceback."""
+    simulator, telegram, config = world
+    assert main(["db", "upgrade", "--db", db_url, "--config", str(config)]) == 0
+    telegram.fail("sendMessage", kind="hold", times=1)
+    log = tmp_path / "run.log"
+    service = launch(config, db_url, log)
+    wait_until(
+        lambda: [c for c in telegram.calls("sendMessage") if c.status is None],
+        "a message held at Telegram",
+    )
+    service.send_signal(signal.SIGTERM)
+    wait_until(lambda: "running step(s) may finish" in log.read_text(), "the stop begun")
+    telegram.release()
+    assert service.wait(timeout=PATIENCE) == 0
+    app = App(Settings.model_validate({"database": {"url": db_url}}))
+    with app.sessions()() as session:
+        rows = session.execute(select(OutboxMessage.text_html, OutboxMessage.status)).all()
+        statuses = {text: status for text, status in rows}
+    app.engine.dispose()
+    held = telegram.calls("sendMessage")[0]
+    assert held.status == 200 and statuses[held.params["text"]] == DeliveryStatus.SENT
+    assert not {DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN} & set(statuses.values())
+    assert "Traceback" not in log.read_text()
