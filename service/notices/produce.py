@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
 from service.indicators import NATIONAL
+from service.models import Unit
 from service.notices.baocao import baocao, members_of_set
 from service.notices.congvan import comparable, congvan
 from service.notices.documents import Issuer, Notice
@@ -138,8 +139,8 @@ def _build(
 ) -> tuple[Notice, dict[str, bytes], list[int]]:
     texts = load_texts(settings.templates_dir)
     issuer = _issuer(request.issuer)
-    rows = score_rows(session, book, request.scheme, request.period)
     if request.scheme == TT01_KIND:
+        rows = score_rows(session, book, request.scheme, request.period)
         words = load_tt01_texts(settings.templates_dir)
         wording = (issuer, scheme_title(book, request.scheme), texts, words)
         built = tt01_notice(session, rows, request.unit, request.period, wording)
@@ -148,7 +149,12 @@ def _build(
                 f"--unit {request.unit}: no tt01 units in this set for {request.period}"
             )
         return built[0], {}, built[1]
-    previous_rows = score_rows(session, book, request.scheme, request.period.previous())
+    # A notice compares its unit within its set only (the set's parent): only that
+    # set's rows are read and scored, not the country's.
+    parent = request.unit if request.kind == "baocao" else _parent_code(session, request.unit)
+    rows = score_rows(session, book, request.scheme, request.period, parent=parent)
+    previous = request.period.previous()
+    previous_rows = score_rows(session, book, request.scheme, previous, parent=parent)
     if request.kind == "baocao":
         return _baocao(session, book, request, issuer, texts, rows, previous_rows)
     return _congvan(session, request, issuer, texts, rows, previous_rows)
@@ -206,11 +212,8 @@ def _baocao(
     title = scheme_title(book, request.scheme)
     document = baocao(members, earlier or None, issuer, request.period, title, texts)
     codes = {r["unit_code"] for r in members}
-    ids = [
-        u.snapshot_id
-        for u in latest_units(session, request.scheme, str(request.period))
-        if u.label in codes and u.snapshot_id is not None
-    ]
+    units = latest_units(session, request.scheme, str(request.period), parents={request.unit})
+    ids = [u.snapshot_id for u in units if u.label in codes and u.snapshot_id is not None]
     return document, baocao_charts(members), [i for i in ids if i is not None]
 
 
@@ -241,6 +244,14 @@ def _render(
         page = render_html(document, template, charts)
         written.append(write_atomic(stem.with_suffix(".html"), page.encode("utf-8")))
     return written
+
+
+def _parent_code(session: Session, code: str) -> str | None:
+    """The code of the set `code` belongs to (its parent unit), None if unknown."""
+    parent = aliased(Unit)
+    return session.scalar(
+        select(parent.code).join(Unit, Unit.parent_id == parent.id).where(Unit.code == code)
+    )
 
 
 def _stored(session: Session, scheme: str, period: Period, code: str) -> StoredUnit | None:

@@ -43,8 +43,9 @@ def score_rows(
 ) -> list[dict[str, Any]]:
     """The rows of `dvcwatch scores` for one scheme, period and (optionally) comparison set.
     `tolerance` (float or Decimal) is the largest reported/computed difference that agrees."""
-    if scheme == NATIONAL:
-        rows = national_rows(_national_input(session, period), scale or 100)
+    if scheme == NATIONAL:  # sets never cross parents: one parent's units are read alone
+        provinces = None if parent is None else {parent}
+        rows = national_rows(_national_input(session, period, provinces), scale or 100)
     else:
         current = latest_units(session, scheme, str(period))
         previous = latest_units(session, scheme, str(period.previous()))

@@ -180,3 +180,44 @@ def test_asking_for_a_format_the_archive_lacks_writes_a_new_version(cli, tmp_pat
         f"{out}/congvan-BINHTHANH-2024-09/v2.docx",
         f"{out}/congvan-BINHTHANH-2024-09/v2.html",
     ]
+
+
+def test_a_notice_read_from_its_set_alone_is_the_notice_read_from_the_country(
+    app, tmp_path, monkeypatch
+):
+    """A notice reads and scores its unit's set only (one province), not the country: the
+    document, its charts and the snapshots it names are what reading every unit gave."""
+    import datetime as dt
+
+    from service.config import NoticeSettings
+    from service.notices import produce
+    from service.periods import Period
+    from service.simulator.simulator import GeneratedSource, PortalSimulator
+    from service.sync import sync_province
+    from tests.conftest import FAST_PORTAL
+
+    october = Period.parse("2026-10")
+    with PortalSimulator(GeneratedSource(seed=9, provinces=3, communes=24, agencies=3)) as sim:
+        portal = FAST_PORTAL.model_copy(update={"base_url": sim.base_url})
+        for province in ("H01", "H02", "H03"):
+            for period in (october.previous(), october):
+                outcome = sync_province(
+                    app.sessions(), portal, province, period, dt.date(2026, 11, 22)
+                )
+                assert outcome.status == "ok", outcome.error
+    settings = NoticeSettings(out_dir=tmp_path, formats=("docx",))
+    requests = [
+        produce.Request("congvan", "H02.105", october),
+        produce.Request("baocao", "H02", october),
+    ]
+
+    def built() -> list[str]:
+        with app.sessions()() as session:
+            return [repr(produce._build(session, app.schemes, settings, r)) for r in requests]
+
+    alone = built()
+    score_rows, latest_units = produce.score_rows, produce.latest_units
+    monkeypatch.setattr(produce, "score_rows", lambda *a, parent=None, **k: score_rows(*a, **k))
+    monkeypatch.setattr(produce, "latest_units", lambda *a, parents=None, **k: latest_units(*a, **k))
+    assert alone == built()
+    assert "H02.105" in alone[0] and "H01." not in "".join(alone)
