@@ -15,7 +15,7 @@ demo: $(STAMP)
 	$(BIN)/dvcwatch demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check service jobs tests bench
