@@ -287,19 +287,32 @@ def drop_connections(driver_url: str, worker_url: str) -> Callable[[], None]:
     return act
 
 
-def size_of(url: str) -> int:
-    """The database's bytes: the SQLite file after VACUUM, or the schema's tables."""
+def size_of(url: str) -> tuple[int, dict[str, int]]:
+    """The database's bytes (the SQLite file after VACUUM, or the schema's tables) and
+    each table's share, its indexes included (SQLite's `dbstat`, PostgreSQL's
+    `pg_total_relation_size`)."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
                 connection.execute(text("VACUUM"))
                 pages = connection.execute(text("PRAGMA page_count")).scalar_one()
-                return int(pages) * int(connection.execute(text("PRAGMA page_size")).scalar_one())
-            return sum(
-                int(connection.execute(text(f"SELECT pg_total_relation_size('{t}')")).scalar_one())
+                total = int(pages) * int(connection.execute(text("PRAGMA page_size")).scalar_one())
+                rows = connection.execute(
+                    text(
+                        "SELECT m.tbl_name, SUM(d.pgsize) FROM dbstat d "
+                        "JOIN sqlite_master m ON m.name = d.name GROUP BY m.tbl_name"
+                    )
+                )
+                shares = {str(table): int(size) for table, size in rows if table in TABLES}
+                return total, shares
+            shares = {
+                t: int(
+                    connection.execute(text(f"SELECT pg_total_relation_size('{t}')")).scalar_one()
+                )
                 for t in TABLES
-            )
+            }
+            return sum(shares.values()), shares
     finally:
         engine.dispose()
 
@@ -825,9 +838,14 @@ def soak(options: Options, pg: str | None, label: str, keep_log: bool = False) -
         outcome.counts = driver.counts
         check(driver, outcome)
         units = _rows_count(urls[1], "SELECT COUNT(*) FROM units")
-        size = size_of(urls[1])
+        size, shares = size_of(urls[1])
         outcome.figures["units"] = units
         outcome.figures["database bytes"] = size
+        outcome.figures["database bytes by table"] = ", ".join(
+            f"{table} {share / 2**20:.1f} MB"
+            for table, share in sorted(shares.items(), key=lambda item: -item[1])
+            if share
+        )
         outcome.figures["bytes per unit per day"] = round(size / max(1, units * options.days))
         peak = max(driver.peaks) / 1024
         outcome.figures["worker processes"] = len(driver.peaks)

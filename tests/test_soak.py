@@ -47,6 +47,8 @@ def test_a_week_of_faults_leaves_every_snapshot_message_and_notice_once(database
     # the part in flight when the sender was killed: never re-sent, listed by `status`
     assert figures["uncertain listed by status"] == figures["message parts uncertain"] >= 1
     assert figures["alert events fired"] and figures["parts received by Telegram"]
+    # where the bytes are: every table's share is named, the snapshots' among them
+    assert "snapshots " in figures["database bytes by table"]
 
 
 def test_a_sync_that_writes_its_snapshots_again_fails_the_soak():
