@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import logging
 import os
+import resource
 import sys
 import uuid
 from pathlib import Path
@@ -71,6 +72,10 @@ async def _phases(args: argparse.Namespace, now: list[dt.datetime]) -> int:
             with app.sessions()() as session:
                 report: dict[str, Any] = collect(session)
             _say("status", json.dumps(report, default=str, ensure_ascii=False))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        logging.getLogger("dvcwatch.soak").info(
+            "phase %d (%s at %s) done; peak RSS so far %.0f MB", index, kind, at, peak
+        )
         _say("done", index)
     for channel in context.channels.values():
         await channel.close()
