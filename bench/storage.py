@@ -27,7 +27,6 @@ sync adds < 1 KB per province; a changing day adds < 400 bytes per unit on SQLit
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import platform
 import random
 import sys
@@ -102,7 +101,7 @@ def changed(unit: StoredUnit, day: int) -> tuple[FigureValue, ...]:
     figures = []
     for figure in unit.figures.values():
         if figure.code == "TOTAL" and figure.value is not None:
-            figure = dataclasses.replace(figure, value=round(figure.value + day / 100, 2))
+            figure = figure._replace(value=round(figure.value + day / 100, 2))
         figures.append(figure)
     return tuple(figures)
 
