@@ -7,6 +7,7 @@ PostgreSQL each test gets its own schema, dropped afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,19 @@ settings.load_profile("dvcwatch")
 FAST_PORTAL = PortalSettings(
     pause_seconds=(0.0, 0.0), retries=2, backoff_seconds=0.0, timeout_seconds=5.0
 )
+
+
+@pytest.fixture(autouse=True)
+def root_logging_as_it_was() -> Iterator[None]:
+    """A `dvcwatch` command run in-process points the root logger at the stderr of that
+    moment (the test's capture, closed after it); the next test's records would then
+    print "--- Logging error ---" tracebacks. Each test leaves the root logger as it
+    found it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
