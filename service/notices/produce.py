@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
+from service.delivery.fanout import province_of
 from service.indicators import NATIONAL
-from service.models import Unit
 from service.notices.baocao import baocao, members_of_set
 from service.notices.congvan import comparable, congvan
 from service.notices.documents import Issuer, Notice
@@ -151,7 +151,7 @@ def _build(
         return built[0], {}, built[1]
     # A notice compares its unit within its set only (the set's parent): only that
     # set's rows are read and scored, not the country's.
-    parent = request.unit if request.kind == "baocao" else _parent_code(session, request.unit)
+    parent = request.unit if request.kind == "baocao" else province_of(session, request.unit)
     rows = score_rows(session, book, request.scheme, request.period, parent=parent)
     previous = request.period.previous()
     previous_rows = score_rows(session, book, request.scheme, previous, parent=parent)
@@ -244,14 +244,6 @@ def _render(
         page = render_html(document, template, charts)
         written.append(write_atomic(stem.with_suffix(".html"), page.encode("utf-8")))
     return written
-
-
-def _parent_code(session: Session, code: str) -> str | None:
-    """The code of the set `code` belongs to (its parent unit), None if unknown."""
-    parent = aliased(Unit)
-    return session.scalar(
-        select(parent.code).join(Unit, Unit.parent_id == parent.id).where(Unit.code == code)
-    )
 
 
 def _stored(session: Session, scheme: str, period: Period, code: str) -> StoredUnit | None:
