@@ -13,7 +13,6 @@ evaluation committed):
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import peak_mb, pg_schema_url
-from bench.national_sync import province_codes, start_simulator, sync_all
+from bench.national_sync import country_arguments, province_codes, start_simulator, sync_all
 from service.alerts.engine import Evaluation, Policy, evaluate
 from service.alerts.rules import load_rules
 from service.app import App
@@ -52,11 +51,7 @@ def timed(app: App, run: Callable[..., Evaluation], **scope: object) -> tuple[fl
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pg", help="a PostgreSQL URL: the bench uses a new schema of it")
-    parser.add_argument("--seed", type=int, default=766)
-    parser.add_argument("--period", default="2026-08")
-    args = parser.parse_args()
+    args = country_arguments(__doc__).parse_args()
     period = Period.parse(args.period)
     simulator, url = start_simulator(args.seed)
     try:

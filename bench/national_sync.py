@@ -131,12 +131,18 @@ def floor_b(requests_made: list[tuple[str, dict[str, object], bytes]]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", help="database URL (default: a new SQLite file)")
+def country_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options of a bench on the generated country: --pg, --seed, --period."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--pg", help="a PostgreSQL URL: the bench uses a new schema of it")
     parser.add_argument("--seed", type=int, default=766)
     parser.add_argument("--period", default="2026-08")
+    return parser
+
+
+def main() -> int:
+    parser = country_arguments(__doc__)
+    parser.add_argument("--db", help="database URL (default: a new SQLite file)")
     args = parser.parse_args()
     period = Period.parse(args.period)
     simulator, url = start_simulator(args.seed)
