@@ -6,8 +6,9 @@ national set (34 provinces, 3,321 communes, 700 agencies) served by the simulato
 1. day 1: a sync of every province of a running month through the real client;
 2. days 2 to 6: the same sync again; the portal answers the same bytes, so this
    measures what an unchanged day costs (a run naming the run whose answers it
-   received again, the snapshots' last day): printed for day 2 (whose run still
-   stores its answers: day 1 also asked for the province list) and as the steady
+   received again, the snapshots' last day): printed for day 2 (the one run of day 1
+   that asked for the province list had eight answers, so its day-2 run keeps its
+   seven; each day's runs share one list, as `dvcwatch sync` does) and as the steady
    state, the mean of days 4 to 6 (on PostgreSQL an update leaves the old row version
    behind until VACUUM frees it for reuse: the first unchanged days grow the tables,
    the next ones reuse that room, with a page now and then);
@@ -47,7 +48,7 @@ from service.periods import Period
 from service.simulator.generated import GeneratedSource
 from service.simulator.server import PortalSimulator
 from service.snapshots import SnapshotKey, StoredUnit, latest_units, store_snapshots
-from service.sync import SOURCE, sync_province
+from service.sync import SOURCE, ProvinceListing, sync_province
 
 PROVINCES, COMMUNES, AGENCIES = 34, 3321, 700
 PERIOD = Period.parse("2026-10")
@@ -82,10 +83,11 @@ def raw_size(app: App) -> int:
 
 
 def sync_every_province(app: App, portal: PortalSettings, codes: list[str], day: int) -> int:
-    units = 0
+    """One day's `dvcwatch sync` of every province: one run, one list of provinces."""
+    units, listing = 0, ProvinceListing()
     for code in codes:
         outcome = sync_province(
-            app.sessions(), portal, code, PERIOD, PERIOD.first_day.replace(day=day)
+            app.sessions(), portal, code, PERIOD, PERIOD.first_day.replace(day=day), listing=listing
         )
         if outcome.error:
             raise SystemExit(f"{code}: {outcome.error}")
