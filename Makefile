@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/dvcwatch demo
 
+# Tests run in one worker per core (at most 4): most of a test's time is a process it
+# started or a server it waits for. Every test has its own database (a SQLite file or
+# a PostgreSQL schema), folder and ports, so workers never meet.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=20
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check service jobs tests bench
