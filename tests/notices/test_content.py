@@ -107,12 +107,23 @@ def test_a_bao_cao_of_148_communes_names_the_worst_few_and_counts_the_rest() -> 
     report = baocao(_many_communes(148), None, Issuer(), "2024-09", "QĐ 766")
     shortfalls = report.sections[3].paragraphs
     overdue = next(line for line in shortfalls if "quá hạn" in line)
-    assert overdue.count("hồ sơ;") == SHORT_LIST - 1
-    assert overdue.startswith("- Còn hồ sơ giải quyết quá hạn: UBND xã Số 147 148 hồ sơ;")
+    assert overdue.count("hồ sơ);") == SHORT_LIST - 1
+    assert overdue.startswith("- Còn hồ sơ giải quyết quá hạn: UBND xã Số 147 (148 hồ sơ);")
     assert f"và {148 - SHORT_LIST} đơn vị khác (chi tiết tại Phụ lục)" in overdue
     assert "- Tỉnh" not in " ".join(shortfalls)
     outstanding = report.appendices[0].tables[1]
     assert len(outstanding.rows) == 148
+
+
+def test_a_count_after_a_name_ending_in_a_number_stands_apart_from_it() -> None:
+    rows = _many_communes(2)
+    rows[0].update(unit_name="UBND phường 12", counts={"overdue": 1628})
+    rows[1].update(unit_name="UBND xã Xá Nhè", counts={"overdue": 1})
+    shortfalls = baocao(rows, None, Issuer(), "2024-09", "QĐ 766").sections[3].paragraphs
+    overdue = next(line for line in shortfalls if "quá hạn" in line)
+    assert overdue == (
+        "- Còn hồ sơ giải quyết quá hạn: UBND phường 12 (1.628 hồ sơ); UBND xã Xá Nhè 01 hồ sơ."
+    )
 
 
 def test_the_766_bao_caos_section_1_gives_scores_not_classes() -> None:
