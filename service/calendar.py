@@ -114,7 +114,7 @@ class WorkCalendar:
         is none. Negative when `end` is before `start`.
         """
         elapsed = self._working_time_between(start, end)
-        days = abs(elapsed) // self._workday_length
+        days = abs(elapsed) // self.workday_length
         return days if elapsed >= _NO_TIME else -days
 
     def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
@@ -128,10 +128,12 @@ class WorkCalendar:
         """
         if days < 0:
             raise ValueError(f"days must not be negative, got {days}")
-        return self._add_working_time(start, days * self._workday_length)
+        return self._add_working_time(start, days * self.workday_length)
 
     @property
-    def _workday_length(self) -> dt.timedelta:
+    def workday_length(self) -> dt.timedelta:
+        """One working day of working time (9.5 hours with the defaults). Never more
+        than a day of wall time, so `days` working days take at least `days` times it."""
         today = dt.date(2000, 1, 1)  # any date: clock times only differ within one day
         return dt.datetime.combine(today, self.workday_end) - dt.datetime.combine(
             today, self.workday_start

@@ -114,17 +114,28 @@ def escalate(
 
     rebase_on_clock(session, policy.calendar, now)
     escalated: list[Fanning] = []
+    waits = policy.escalate_after_days
+    if not waits:
+        return []
+    # Only alerts that may be due are loaded: n working days are at least n workdays of
+    # wall time, so one fired later than the shortest wait ago cannot have waited enough.
+    latest = now - policy.calendar.workday_length * min(waits)
     firing = session.scalars(
-        select(Alert).where(Alert.state == AlertState.FIRING, Alert.acknowledged_at.is_(None))
+        select(Alert).where(
+            Alert.state == AlertState.FIRING,
+            Alert.acknowledged_at.is_(None),
+            Alert.escalation_level < len(waits),
+            Alert.first_fired_at <= latest,
+        )
     )
     for alert in firing.all():
         level = alert.escalation_level
         rule = rules.get(alert.rule_id)
         summary = alert.rule_id == SUMMARY_RULE
-        if (rule is None and not summary) or level >= len(policy.escalate_after_days):
+        if rule is None and not summary:
             continue
         waited = policy.calendar.working_days_between(alert.first_fired_at, now)
-        if waited < policy.escalate_after_days[level]:
+        if waited < waits[level]:
             continue
         people = escalation_targets(directory, alert.unit_code, alert.province_code, level + 1)
         if summary:  # a summary has no unit: its province's office, if not its recipient

@@ -10,6 +10,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.calendar import WorkCalendar, load_holidays
 from service.clock import LOCAL_TZ
@@ -260,3 +262,18 @@ def test_a_bad_holiday_file_names_the_file_and_the_entry(
 def test_a_missing_holiday_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_holidays(tmp_path / "missing.toml")
+
+
+_MOMENTS = st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31))
+
+
+@given(start=_MOMENTS, end=_MOMENTS, days=st.integers(min_value=0, max_value=10))
+def test_working_days_never_outrun_the_wall_clock(
+    start: dt.datetime, end: dt.datetime, days: int
+) -> None:
+    """What alerts.fanout.escalate relies on to load only the alerts that may be due:
+    `days` working days take at least `days` workdays of wall time."""
+    calendar = WorkCalendar(holidays=frozenset({dt.date(2025, 1, 1), dt.date(2026, 4, 30)}))
+    if calendar.working_days_between(start, end) >= days:
+        assert end - start >= calendar.workday_length * days
+    assert calendar.add_working_days(start, days) - start >= calendar.workday_length * days

@@ -197,6 +197,29 @@ def test_unacknowledged_alerts_escalate_to_the_unit_head_after_working_days(app,
     assert {d.person_id for d in again.deliveries} == {"vp"}  # level 2: the province office
 
 
+def test_an_alert_escalates_the_moment_its_working_days_are_complete(app, captures, tmp_path):
+    """Fired Monday 07:30, two working days are complete at Tuesday 17:00: 33.5 hours of
+    wall time, less than two calendar days (a prefilter counting 24 hours a day misses it)."""
+    directory_file = tmp_path / "directory.toml"
+    directory_file.write_text(DIRECTORY, encoding="utf-8")
+    directory = load_directory(directory_file)
+    policy = Policy(WorkCalendar(), digest=False, escalate_after_days=(2, 4))
+    with PortalSimulator(ReplaySource(captures)) as simulator:
+        portal = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        sync_province(app.sessions(), portal, "H44", Period.parse("2026-08"), dt.date(2026, 9, 10))
+    monday_0730 = dt.datetime(2026, 9, 14, 0, 30)  # UTC; 07:30 in Hà Nội
+    tuesday_1700 = dt.datetime(2026, 9, 15, 10, 0)
+
+    def escalated_at(now: dt.datetime) -> set[str]:
+        with app.sessions().begin() as session:
+            result = evaluate(session, app.schemes, RULES, directory, policy, now)
+            return {d.person_id for d in result.deliveries if d.text_html.startswith("⏫")}
+
+    assert escalated_at(monday_0730) == set()
+    assert escalated_at(tuesday_1700 - dt.timedelta(minutes=1)) == set()
+    assert escalated_at(tuesday_1700) == {"chu-tich"}
+
+
 def test_quiet_hours_defer_delivery_to_the_next_working_morning(app, captures, tmp_path):
     directory_file = tmp_path / "directory.toml"
     directory_file.write_text(DIRECTORY, encoding="utf-8")
