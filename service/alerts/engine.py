@@ -90,8 +90,10 @@ def evaluate(
     address_findings, address_judged = evaluate_addresses(rules, _address_facts(session))
     findings, judged = findings + address_findings, judged | address_judged
     if period is not None:
+        # No name holds the facts: the analysis is freed before the alerts are written.
         facts = _unit_facts(session, rules, period, provinces)
         unit_findings, unit_judged = evaluate_units(rules, facts)
+        del facts
         findings, judged = findings + unit_findings, judged | unit_judged
     known = _known(session, None if provinces is None else judged)
     seen = _seen(session)

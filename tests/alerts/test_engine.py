@@ -220,6 +220,31 @@ def test_an_alert_escalates_the_moment_its_working_days_are_complete(app, captur
     assert escalated_at(tuesday_1700) == {"chu-tich"}
 
 
+def test_the_analysis_is_freed_before_the_alerts_are_written(app, run, monkeypatch) -> None:
+    """A first national evaluation writes ~15,000 alerts: the analysis they came from (a
+    UnitFacts per unit, with its snapshot's figures) must not be held while they are."""
+    import gc
+
+    from service.alerts import engine
+    from service.alerts.rules import UnitFacts
+
+    def facts_alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, UnitFacts) for o in gc.get_objects())
+
+    alive: list[int] = []
+    record = engine._record
+
+    def counting(*args: Any, **kwargs: Any) -> list[Delivery]:
+        alive.append(facts_alive())
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_record", counting)
+    before = facts_alive()  # whatever an earlier test in this process still holds
+    assert run()  # the Phú Thọ captures: alerts fire, so their findings were judged
+    assert alive == [before]
+
+
 def test_quiet_hours_defer_delivery_to_the_next_working_morning(app, captures, tmp_path):
     directory_file = tmp_path / "directory.toml"
     directory_file.write_text(DIRECTORY, encoding="utf-8")
