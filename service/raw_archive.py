@@ -24,12 +24,12 @@ import zlib
 from typing import cast
 
 from sqlalchemy import Table, delete, exists, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.models import FetchRun, RawBody, RawResponse
 from service.portal.client import PortalResponse
 from service.runs import renew
+from service.shared_rows import delete_unheld, held, insert_and_hold
 
 _RESPONSES = cast(Table, RawResponse.__table__)
 _BODIES = cast(Table, RawBody.__table__)
@@ -45,8 +45,8 @@ class RawArchive:
     def __call__(self, response: PortalResponse) -> None:
         row = _metadata(self.run_id, response)
         with self.sessions.begin() as session:  # three plain statements, one commit
+            session.execute(insert(_RESPONSES), row)  # a write first (`shared_rows`)
             keep_body(session, str(row["body_sha256"]), response.body)
-            session.execute(insert(_RESPONSES), row)
             renew(session, self.run_id)
 
     def finish(self) -> None:
@@ -119,13 +119,13 @@ def _metadata(run_id: int, response: PortalResponse) -> dict[str, object]:
 
 
 def keep_body(session: Session, digest: str, body: bytes) -> None:
-    """Store `body` under `digest` unless it is there already (two runs receiving the
-    same answer at once both succeed: the second insert does nothing)."""
-    if session.execute(select(_BODIES.c.size).where(_BODIES.c.sha256 == digest)).first():
+    """Store `body` under `digest` unless it is there already, and hold it until the
+    transaction ends (`shared_rows`: a housekeeping pass cannot take it away under the
+    response that names it). Compressed only when missing."""
+    if held(session, _BODIES, [digest]):
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     row = {"sha256": digest, "body": zlib.compress(body), "size": len(body)}
-    session.execute(dialect.insert(RawBody).values(row).on_conflict_do_nothing())
+    insert_and_hold(session, _BODIES, {digest: row})
 
 
 def body_of(session: Session, response: RawResponse) -> bytes:
@@ -139,8 +139,7 @@ def body_of(session: Session, response: RawResponse) -> bytes:
 def drop_unreferenced_bodies(session: Session) -> int:
     """Delete the bodies no response names any more (after a retention pass)."""
     named = exists().where(RawResponse.body_sha256 == RawBody.sha256)
-    result = session.execute(delete(RawBody).where(~named))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return delete_unheld(session, _BODIES, ~named)
 
 
 __all__ = ["RawArchive", "answers_of", "body_of", "drop_unreferenced_bodies", "keep_body"]

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import Table, and_, delete, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from service.models import FigureSet, Snapshot
 from service.periods import Period
-from service.snapshots import chunks, reading_order
+from service.shared_rows import chunks, delete_unheld
+from service.snapshots import reading_order
+
+_FIGURE_SETS = cast(Table, FigureSet.__table__)
 
 RUNNING, FINAL = "running", "final"
 
@@ -71,8 +75,9 @@ def _delete(session: Session, snapshot_ids: Iterable[int]) -> int:
     for chunk in chunks(snapshot_ids):
         sets = set(session.scalars(select(Snapshot.content_sha256).where(Snapshot.id.in_(chunk))))
         session.execute(delete(Snapshot).where(Snapshot.id.in_(chunk)))
-        held = exists().where(Snapshot.content_sha256 == FigureSet.sha256)
+        pointed_at = exists().where(Snapshot.content_sha256 == FigureSet.sha256)
         for names in chunks(sorted(sets)):
-            session.execute(delete(FigureSet).where(FigureSet.sha256.in_(names), ~held))
+            # a set a concurrent sync holds is passed by, for a later pass (`shared_rows`)
+            delete_unheld(session, _FIGURE_SETS, FigureSet.sha256.in_(names) & ~pointed_at)
         dropped += len(chunk)
     return dropped

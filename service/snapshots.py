@@ -20,22 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar, cast
+from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from service.clock import utcnow
 from service.figures import FigureValue, UnitRecord, fields_of, figure_set, figures_of_set
 from service.models import FigureSet, Snapshot, Unit, UnitGroup
-
-T = TypeVar("T")
-_CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
-
+from service.shared_rows import chunks, insert_and_hold
 
 _NUMBERS = ("value", "max_value", "numerator", "denominator", "ratio")
 
@@ -151,13 +147,10 @@ def store_snapshots(
 
 
 def _insert_figure_sets(session: Session, sets: dict[str, str]) -> None:
-    """The figure sets not stored yet, in the session's transaction (a set another
-    snapshot or a concurrent writer already stored is left as it is: same name, same
-    figures)."""
-    connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    rows = [{"sha256": digest, "figures": figures} for digest, figures in sets.items()]
-    connection.execute(dialect.insert(_table(FigureSet)).on_conflict_do_nothing(), rows)
+    """The figure sets not stored yet, in the session's transaction, each held until it
+    ends (`shared_rows`: a housekeeping pass cannot take one away under the snapshots)."""
+    rows = {digest: {"sha256": digest, "figures": figures} for digest, figures in sets.items()}
+    insert_and_hold(session, _table(FigureSet), rows)
 
 
 def _figure_set(record: UnitRecord) -> tuple[str, str]:
@@ -450,14 +443,3 @@ def _stored(
         figures=figures,
         snapshot_id=snapshot.id,
     )
-
-
-def chunks(items: Iterable[T]) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == _CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
