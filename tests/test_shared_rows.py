@@ -42,7 +42,7 @@ def pg_sessions(app: App, sessions: sessionmaker[Session]) -> sessionmaker[Sessi
 
 class Paused:
     """The writer thread, stopped after its first statement starting with `prefix`
-    until `resume`; what it raised, if anything, in `error`."""
+    until it is resumed; what it raised, if anything, in `error`."""
 
     def __init__(self, app: App, prefix: str, write: Callable[[], None]) -> None:
         self.app, self.prefix, self.write = app, prefix, write
