@@ -44,7 +44,7 @@ class RawArchive:
 
     def __call__(self, response: PortalResponse) -> None:
         row = _metadata(self.run_id, response)
-        with self.sessions.begin() as session:  # three plain statements, one commit
+        with self.sessions.begin() as session:  # one commit per response
             session.execute(insert(_RESPONSES), row)  # a write first (`shared_rows`)
             keep_body(session, str(row["body_sha256"]), response.body)
             renew(session, self.run_id)

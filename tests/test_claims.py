@@ -13,7 +13,7 @@ from jobs.leader import take_term
 from service import claims
 from service.claims import JobClaim, Leadership
 from service.models import FetchRun
-from tests.waiting import PATIENCE, wait_until
+from tests.waiting import PATIENCE, blocks_another, wait_until
 
 NOW = dt.datetime(2026, 9, 10, 3, 0)
 
@@ -135,10 +135,4 @@ def test_a_claim_racing_a_term_change_waits_for_it_and_is_refused(app, sessions)
 
 def wait_until_blocked_by(sessions, blocker: int) -> None:
     """Until some session waits for a lock that the session `blocker` holds."""
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
-
-    def blocked() -> bool:
-        with sessions() as session:
-            return bool(session.scalar(query, {"pid": blocker}))
-
-    wait_until(blocked, "a claim to wait for the term change")
+    wait_until(lambda: blocks_another(sessions, blocker), "a claim to wait for the term change")

@@ -28,7 +28,7 @@ from service.retention import drop_intermediate_readings
 from service.runs import start_run
 from service.snapshots import latest_units
 from tests.test_retention import august, read
-from tests.waiting import PATIENCE, wait_until
+from tests.waiting import PATIENCE, blocks_another, wait_until
 
 BODY = b'{"data": {"children": []}, "status": 200}'
 
@@ -74,15 +74,10 @@ class Paused:
     def resume_until_blocked_by(self, blocker: int, sessions: sessionmaker[Session]) -> None:
         """Let the writer go on until it waits for the session `blocker` (or ends)."""
         self.resumed.set()
-        query = text(
-            "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"
+        wait_until(
+            lambda: not self.thread.is_alive() or blocks_another(sessions, blocker),
+            "the writer to wait for the deletion, or to end",
         )
-
-        def waiting_or_done() -> bool:
-            with sessions() as session:
-                return not self.thread.is_alive() or bool(session.scalar(query, {"pid": blocker}))
-
-        wait_until(waiting_or_done, "the writer to wait for the deletion, or to end")
 
     def __exit__(self, *_exc: object) -> None:
         self.resumed.set()

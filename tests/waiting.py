@@ -18,7 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import text
 
 T = TypeVar("T")
 
@@ -34,6 +36,13 @@ def wait_until(condition: Callable[[], T], what: str, patience: float = PATIENCE
         assert time.monotonic() < deadline, f"still waiting, after {patience:g} s, for {what}"
         time.sleep(POLL)
     return found
+
+
+def blocks_another(sessions: Any, blocker: int) -> bool:
+    """Whether some PostgreSQL session now waits for a lock the session `blocker` holds."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+    with sessions() as session:
+        return bool(session.scalar(query, {"pid": blocker}))
 
 
 async def until(condition: Callable[[], T], what: str, patience: float = PATIENCE) -> T:

@@ -113,10 +113,10 @@ def escalate(
     from service.alerts.rebase import rebase_on_clock
 
     rebase_on_clock(session, policy.calendar, now)
-    escalated: list[Fanning] = []
     waits = policy.escalate_after_days
     if not waits:
         return []
+    escalated: list[Fanning] = []
     # Only alerts that may be due are loaded: n working days are at least n workdays of
     # wall time, so one fired later than the shortest wait ago cannot have waited enough.
     latest = now - policy.calendar.workday_length * min(waits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import shutil
 from collections.abc import Callable
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from service.alerts import engine
 from service.alerts.engine import Policy, evaluate
 from service.alerts.models import Alert
-from service.alerts.rules import Rule
+from service.alerts.rules import Rule, UnitFacts
 from service.calendar import WorkCalendar
 from service.delivery.directory_files import load_directory
 from service.delivery.models import Delivery
@@ -223,10 +225,6 @@ def test_an_alert_escalates_the_moment_its_working_days_are_complete(app, captur
 def test_the_analysis_is_freed_before_the_alerts_are_written(app, run, monkeypatch) -> None:
     """A first national evaluation writes ~15,000 alerts: the analysis they came from (a
     UnitFacts per unit, with its snapshot's figures) must not be held while they are."""
-    import gc
-
-    from service.alerts import engine
-    from service.alerts.rules import UnitFacts
 
     def facts_alive() -> int:
         gc.collect()
