@@ -44,6 +44,7 @@ from service.notices.names import official_name
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import national_analysis
+from service.shared_rows import chunks
 from service.snapshots import latest_units
 
 
@@ -222,13 +223,10 @@ def _known(session: Session, judged: Collection[str] | None) -> dict[str, tuple[
     if judged is None:
         alerts = list(session.scalars(select(Alert)))
     else:
-        keys = sorted(judged)
         alerts = [
             alert
-            for start in range(0, len(keys), 500)
-            for alert in session.scalars(
-                select(Alert).where(Alert.fingerprint.in_(keys[start : start + 500]))
-            )
+            for keys in chunks(sorted(judged))
+            for alert in session.scalars(select(Alert).where(Alert.fingerprint.in_(keys)))
         ]
     return {
         a.fingerprint: (Known(a.fingerprint, a.state, a.magnitude, a.last_notified_at), a)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, aliased
 from service.delivery.directory import Directory, Person, recipients
 from service.delivery.models import ChannelAddress, Delivery
 from service.models import Unit
+from service.shared_rows import chunks
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _current_addresses(
 ) -> dict[tuple[str, str, str], str | None]:
     """`current_address` of each person, keyed by (id, channel, directory address)."""
     learnt: dict[tuple[str, str], ChannelAddress] = {}
-    for ids in _chunks(sorted({person.id for person in people})):
+    for ids in chunks(sorted({person.id for person in people})):
         rows = session.scalars(select(ChannelAddress).where(ChannelAddress.person_id.in_(ids)))
         learnt.update({(row.person_id, row.channel): row for row in rows})
     found: dict[tuple[str, str, str], str | None] = {}
@@ -203,13 +204,7 @@ def province_of(session: Session, unit_code: str) -> str | None:
 def _stored(session: Session, keys: Sequence[str]) -> set[str]:
     """Which of `keys` a stored delivery already has."""
     found: set[str] = set()
-    for chunk in _chunks(sorted(set(keys))):
+    for chunk in chunks(sorted(set(keys))):
         query = select(Delivery.idempotency_key).where(Delivery.idempotency_key.in_(chunk))
         found.update(session.scalars(query))
     return found
-
-
-def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
-    """`values` in slices small enough for one IN list on every database."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
