@@ -24,6 +24,7 @@ from service.channels.messages import escape_html
 from service.clock import to_local, utcnow
 from service.delivery.compose import ACK_PREFIX
 from service.delivery.directory import Coverage, Directory, coverage, find_by_address
+from service.delivery.fanout import province_of
 from service.delivery.models import Delivery, DeliveryStatus
 from service.indicators import NATIONAL
 from service.models import Unit
@@ -146,7 +147,7 @@ def status_reply(
         return NO_UNITS
     if period is None:
         return "Chưa có số liệu nào được đồng bộ."
-    rows = {row["unit_code"]: row for row in score_rows(session, book, NATIONAL, period)}
+    rows = _rows_of_sets(session, book, codes, period)
     if requested is not None:
         row = rows.get(requested)
         if not view.includes(requested, row["parent_code"] if row else None):
@@ -159,6 +160,19 @@ def status_reply(
             continue
         parts.append(_unit_status(row, _open_alerts(session, code)))
     return "\n\n".join(parts)
+
+
+def _rows_of_sets(
+    session: Session, book: SchemeBook, codes: Sequence[str], period: Period
+) -> dict[str, dict[str, Any]]:
+    """The national score rows of the sets `codes` belong to, by unit code: each set is
+    scored alone (a unit's rank and averages are its set's), not the whole country."""
+    parents = sorted({p for p in (province_of(session, code) for code in codes) if p})
+    return {
+        row["unit_code"]: row
+        for parent in parents
+        for row in score_rows(session, book, NATIONAL, period, parent=parent)
+    }
 
 
 def own_units(view: Coverage) -> list[str]:

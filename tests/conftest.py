@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.app import App
@@ -113,3 +113,49 @@ def phu_tho(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
         )
     assert outcome.status == "ok", outcome.error
     return sessions
+
+
+@pytest.fixture
+def three_provinces(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """`sessions` holding a generated country of three provinces (H01-H03, 30 communes,
+    4 agencies), each synced for 2026-07 (on 20 August) and twice for 2026-08 (10 and 11
+    September)."""
+    from service.periods import Period
+    from service.simulator.simulator import GeneratedSource, PortalSimulator
+    from service.sync import sync_province
+
+    august = Period.parse("2026-08")
+    source = GeneratedSource(seed=7, provinces=3, communes=30, agencies=4)
+    with PortalSimulator(source) as simulator:
+        settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        for province in ("H01", "H02", "H03"):
+            for period, day in ((august.previous(), 20), (august, 10), (august, 11)):
+                outcome = sync_province(sessions, settings, province, period, dt.date(2026, 9, day))
+                assert outcome.status == "ok", outcome.error
+    return sessions
+
+
+def first_commune(session: Session, province: str) -> str:
+    """The code of a province's first commune (by code)."""
+    from service.models import Unit
+
+    parent = select(Unit.id).where(Unit.code == province).scalar_subquery()
+    query = select(Unit.code).where(Unit.parent_id == parent, Unit.unit_group == "COMMUNE")
+    return str(session.scalars(query.order_by(Unit.code)).first())
+
+
+@pytest.fixture
+def sets_read(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The `parents` of every `latest_units` call the scores make (None: every unit),
+    in order: which sets a reading of scores read."""
+    from service.scoring import report
+
+    read: list[object] = []
+    real = report.latest_units
+
+    def recording(*args: object, **kwargs: object) -> object:
+        read.append(kwargs.get("parents"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report, "latest_units", recording)
+    return read

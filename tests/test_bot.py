@@ -14,14 +14,17 @@ from telegram import Update
 
 from service.alerts.models import Alert, AlertEvent, EventKind
 from service.bot import build_application
+from service.bot_replies import status_reply
 from service.channels.base import Button, Message, Recipient
 from service.channels.telegram import TelegramChannel
-from service.delivery.directory import Directory, Person
+from service.delivery.directory import Coverage, Directory, Person
 from service.delivery.models import Delivery, DeliveryStatus
+from service.indicators import NATIONAL
 from service.periods import Period
+from service.scoring.report import score_rows
 from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
-from tests.conftest import FAST_PORTAL, PHU_THO
+from tests.conftest import FAST_PORTAL, PHU_THO, first_commune
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 
 LAN = Person(
@@ -278,3 +281,20 @@ def test_a_malformed_press_is_answered_with_a_polite_refusal(app, telegram, data
         == "Xin lỗi, nút này không hợp lệ. Hãy nhấn «Đã tiếp nhận» dưới tin cảnh báo."
     )
     assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+
+
+def test_a_status_scores_the_sets_of_the_units_asked_for_alone(three_provinces, app, sets_read):
+    """/status of a person with a commune in two provinces reads those two sets, each
+    alone, and gives each unit the rank the country's analysis gives it."""
+    august = Period.parse("2026-08")
+    with three_provinces() as session:
+        first, third = first_commune(session, "H01"), first_commune(session, "H03")
+        country = {r["unit_code"]: r for r in score_rows(session, app.schemes, NATIONAL, august)}
+        sets_read.clear()
+        view = Coverage(units=frozenset({first, third}))
+        reply = status_reply(session, app.schemes, view, None, august)
+    assert sorted(map(sorted, sets_read)) == [["H01"], ["H01"], ["H03"], ["H03"]]
+    for code in (first, third):
+        row = country[code]
+        assert f"({code})" in reply
+        assert f"xếp hạng {row['rank']:02d}/{row['rank_of']}" in reply

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from service import indicators
 from service.notices.baocao import members_of_set
 from service.notices.names import official_name
+from service.notices.sets import notice_set
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
@@ -27,8 +28,10 @@ KIND_NAMES = {"congvan": "Công văn", "baocao": "Báo cáo"}
 def notice_caption(
     session: Session, book: SchemeBook, kind: str, unit: str, scheme: str, period: str
 ) -> str:
-    """The caption of the notice of `kind` for `unit` (a set's parent for a Báo cáo)."""
-    rows = score_rows(session, book, scheme, Period.parse(period))
+    """The caption of the notice of `kind` for `unit` (a set's parent for a Báo cáo),
+    from the rows of the set the notice reads (`notice_set`), not the country's."""
+    parent = notice_set(session, kind, scheme, unit)
+    rows = score_rows(session, book, scheme, Period.parse(period), parent=parent)
     head = f"{KIND_NAMES.get(kind, kind)} kết quả đánh giá {period_short(period)}"
     if kind == "baocao":
         members = members_of_set(rows, unit)

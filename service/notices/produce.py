@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
-from service.delivery.fanout import province_of
 from service.indicators import NATIONAL
 from service.notices.baocao import baocao, members_of_set
 from service.notices.congvan import comparable, congvan
@@ -37,6 +36,7 @@ from service.notices.render import (
     render_pdf,
     write_atomic,
 )
+from service.notices.sets import notice_set
 from service.notices.texts import NoticeTexts, load_texts
 from service.notices.tt01_notice import period_problem, tt01_notice
 from service.notices.tt01_texts import load_tt01_texts
@@ -149,9 +149,7 @@ def _build(
                 f"--unit {request.unit}: no tt01 units in this set for {request.period}"
             )
         return built[0], {}, built[1]
-    # A notice compares its unit within its set only (the set's parent): only that
-    # set's rows are read and scored, not the country's.
-    parent = request.unit if request.kind == "baocao" else province_of(session, request.unit)
+    parent = notice_set(session, request.kind, request.scheme, request.unit)
     rows = score_rows(session, book, request.scheme, request.period, parent=parent)
     previous = request.period.previous()
     previous_rows = score_rows(session, book, request.scheme, previous, parent=parent)

@@ -86,25 +86,13 @@ def test_scores_as_json_are_numbers_as_written(app, cli, tmp_path, capsys):
     assert (row["converted"], row["class"]) == (7.57, "Khá")
 
 
-def test_an_analysis_of_some_provinces_is_the_whole_analysis_of_their_units(sessions):
+def test_an_analysis_of_some_provinces_is_the_whole_analysis_of_their_units(three_provinces):
     """What alerts judge after one province's sync: its units only, read alone, analysed as
     they are in the analysis of the country (ranks and averages never cross provinces)."""
-    import datetime as dt
-
     from service.scoring.report import national_analysis
-    from service.simulator.simulator import GeneratedSource, PortalSimulator
-    from service.sync import sync_province
-    from tests.conftest import FAST_PORTAL
 
     august = Period.parse("2026-08")
-    source = GeneratedSource(seed=7, provinces=3, communes=30, agencies=4)
-    with PortalSimulator(source) as simulator:
-        settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
-        for province in ("H01", "H02", "H03"):
-            for period, day in ((august.previous(), 20), (august, 10), (august, 11)):
-                outcome = sync_province(sessions, settings, province, period, dt.date(2026, 9, day))
-                assert outcome.status == "ok", outcome.error
-    with sessions() as session:
+    with three_provinces() as session:
         whole = national_analysis(session, august)
         for chosen in ({"H02"}, {"H01", "H03"}):
             alone = national_analysis(session, august, chosen)
