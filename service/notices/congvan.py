@@ -15,7 +15,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from service.notices.congvan_appendices import TwoMonths, congvan_appendices, rank_clause, score_of
+from service.notices.congvan_appendices import (
+    TwoMonths,
+    congvan_appendices,
+    rank_clause,
+    reading_day,
+    score_of,
+)
 from service.notices.documents import (
     AXIS_ORDER,
     Against,
@@ -33,9 +39,16 @@ from service.notices.documents import (
     signature_of,
 )
 from service.notices.names import named_officially, unit_head
-from service.notices.texts import NoticeTexts, default_texts, fill
+from service.notices.texts import CongVanTexts, NoticeTexts, default_texts, fill
 from service.periods import Period
-from service.vnformat import BLANK, change_words, number, period_short, rank_change_words
+from service.vnformat import (
+    BLANK,
+    change_words,
+    compact_date,
+    number,
+    period_short,
+    rank_change_words,
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +86,11 @@ def congvan(
         title="",
         subject=fill(words.subject, values),
         addressees=addressees_of(issuer.recipients),
-        opening=filled(words.opening, values),
+        opening=filled(words.opening, values) + _running_note(unit_row, words, values),
         sections=_congvan_sections(unit_row, compare, texts, values),
         closing=filled(
-            words.closing if compare.comparable else words.closing_without_comparison, values
+            words.closing if _fallen_axes(unit_row, compare) else words.closing_without_comparison,
+            values,
         ),
         signature=signature_of(issuer),
         copies=listed(("Như trên", *issuer.copies, issuer.archive_line)),
@@ -126,7 +140,14 @@ def _congvan_placeholders(
         unit_name=name or BLANK,
         unit_head=unit_head(name) if name else BLANK,
         set_name=set_name_of(issuer, texts, row.get("group")),
+        as_of=compact_date(reading_day(row, month)),
     )
+
+
+def _running_note(row: Row, words: CongVanTexts, values: Mapping[str, str]) -> tuple[str, ...]:
+    """The note that the figures are provisional, for a month read before its final
+    figures (a month not over: the portal's figures change daily)."""
+    return (fill(words.running_note, values),) if row.get("completeness") == "running" else ()
 
 
 def _congvan_sections(
@@ -204,7 +225,7 @@ def _instructions(
             f"{texts.axis_names.get(code, code)} ({change_words(row['axes'][code]['delta'])})"
             for code in fallen
         )
-        lines.append(f"- Các trục nội dung giảm điểm so với {compare.short}: {named}.")
+        lines.append(f"- Khắc phục các trục nội dung giảm điểm so với {compare.short}: {named}.")
     counts = row.get("counts") or {}
     for key, line in texts.congvan.outstanding.items():
         if counts.get(key):

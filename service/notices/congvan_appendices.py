@@ -9,6 +9,7 @@ rates. A change is shown only when the two months may be compared.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -60,7 +61,8 @@ def congvan_appendices(
 ) -> tuple[Appendix, ...]:
     """Phụ lục I (every indicator, the change) and Phụ lục II (counts, rates). The
     previous month's columns and the change are there only when it may be compared."""
-    day_now, day_before = compact_date(term.last_day), compact_date(term.previous().last_day)
+    day_now = compact_date(reading_day(months.row, term))
+    day_before = compact_date(reading_day(months.previous, term.previous()))
     both = months.compare.comparable
     note = fill(texts.congvan.appendix_note, values)
     first = Table(
@@ -84,6 +86,15 @@ def congvan_appendices(
         Appendix(fill(texts.congvan.appendix_1_title, values).upper(), "", note, (first,), charts),
         Appendix(fill(texts.congvan.appendix_2_title, values).upper(), "", note, (second,)),
     )
+
+
+def reading_day(row: Row | None, period: Period) -> dt.date:
+    """The day a unit's figures of `period` are as of: the day they were read (a month
+    not over, or whose final figures are not fetched yet), at most its last day."""
+    as_of = row.get("as_of") if row else None
+    if not as_of:
+        return period.last_day
+    return min(dt.date.fromisoformat(str(as_of)), period.last_day)
 
 
 def _indicator_columns(day_before: str, day_now: str, both: bool) -> tuple[str, ...]:

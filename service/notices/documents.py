@@ -230,6 +230,7 @@ def placeholders(
         "issuer_short": issuer.short_name or BLANK,
         "document_number": _document_number(issuer),
         "document_date": _issue_date_compact(period, issued_on),
+        "as_of": BLANK,
     } | more
 
 

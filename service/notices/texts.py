@@ -42,6 +42,7 @@ PLACEHOLDERS = frozenset(
         "set_name",
         "document_number",
         "document_date",
+        "as_of",
     }
 )
 
@@ -74,7 +75,8 @@ class CongVanTexts:
     fell: Mapping[str, tuple[str, ...]]  # axis code → instructions when it fell
     outstanding: Mapping[str, str]  # key of a row's `counts` → instruction with {count}
     closing: tuple[str, ...]
-    closing_without_comparison: tuple[str, ...]  # when the previous month has no data
+    running_note: str  # after the opening when the figures are not the month's final ones
+    closing_without_comparison: tuple[str, ...]  # when nothing fell, or nothing compares
     appendix_1_title: str
     appendix_2_title: str
     appendix_note: str
@@ -256,6 +258,7 @@ def _congvan(read: TextsReader, data: Mapping[str, Any]) -> CongVanTexts:
             indicators.BY_KEY,
         ),
         closing=read.lines(data, "closing", at),
+        running_note=read.text(data, "running_note", at),
         closing_without_comparison=read.lines(data, "closing_without_comparison", at),
         appendix_1_title=read.text(data, "appendix_1_title", at),
         appendix_2_title=read.text(data, "appendix_2_title", at),

@@ -342,6 +342,7 @@ def congvan() -> DocxDocument:
     para(document)
     body(document)
     signature(document)
+    landscape_section(document)
     appendices(document, page_break=True)
     return document
 
@@ -354,12 +355,19 @@ def baocao() -> DocxDocument:
     para(document, "{{ doc.subject }}", bold=True).paragraph_format.space_after = Pt(12)
     body(document)
     signature(document)
+    landscape_section(document)
+    appendices(document, page_break=False)
+    return document
+
+
+def landscape_section(document: DocxDocument) -> None:
+    """A new page turned landscape, for the appendices: their tables of six or seven
+    columns need its width (on a portrait page a Công văn's "Nội dung" was 24 mm wide
+    beside four dates, one word a line)."""
     landscape = document.add_section(WD_SECTION.NEW_PAGE)
     landscape.orientation = WD_ORIENT.LANDSCAPE
     landscape.different_first_page_header_footer = False  # the appendix's first page is numbered
     landscape.page_width, landscape.page_height = Mm(297), Mm(210)
-    appendices(document, page_break=False)
-    return document
 
 
 def save_reproducibly(document: DocxDocument, path: Path) -> None:

@@ -138,12 +138,75 @@ def test_instructions_are_chosen_for_the_axes_that_fell() -> None:
     instructions = binh_thanh().sections[2].paragraphs
     fell = default_texts().congvan.fell
     assert instructions[0] == (
-        "- Các trục nội dung giảm điểm so với tháng 8/2024: Dịch vụ công trực tuyến "
+        "- Khắc phục các trục nội dung giảm điểm so với tháng 8/2024: Dịch vụ công trực tuyến "
         "(giảm 0,1 điểm); Số hóa hồ sơ, kết quả TTHC (giảm 0,2 điểm)."
     )
     assert fell["CLGQ"][0] in instructions and fell["MDSH"][0] in instructions
     assert fell["CKMB"][0] not in instructions and fell["TTTT"][0] not in instructions
     assert set(default_texts().congvan.instructions) <= set(instructions)
+
+
+def test_an_outstanding_count_is_asked_for_once_with_its_number() -> None:
+    """Every axis fell and every count is outstanding: each instruction is said once, the
+    counts with their numbers; the lines said when an axis fell do not repeat them."""
+    row = binh_thanh_row()
+    for code in ("CKMB", "TDGQ", "TTTT", "MDSH"):
+        row["axes"][code]["delta"] = -0.5
+    row["counts"] = {"overdue": 95, "not_digitised": 772, "not_paid_online": 1174, "unsynced": 3}
+    lines = binh_thanh(row).sections[2].paragraphs
+    said = "\n".join(lines)
+    assert said.count("quá hạn") == 1 and "dứt điểm 95 hồ sơ quá hạn" in said
+    assert said.count("số hóa thành phần hồ sơ") == 1 and "còn 772 hồ sơ chưa được số hóa" in said
+    assert said.count("hướng dẫn người dân, doanh nghiệp thanh toán trực tuyến") == 1
+    assert "còn 1.174 hồ sơ có nghĩa vụ tài chính chưa thanh toán trực tuyến" in said
+    assert said.count("đồng bộ") == 2 and "đồng bộ đầy đủ 3 hồ sơ chưa đồng bộ" in said
+    assert len(set(lines)) == len(lines) == 11  # what fell, 4 counts, 5 axes, the standing one
+    assert "và trả kết quả và kế toán" not in said
+
+
+def test_the_closing_asks_to_remedy_a_fall_only_when_an_axis_fell() -> None:
+    texts = default_texts().congvan
+    assert binh_thanh().closing == tuple(
+        line.replace("{unit_name}", "Xã Bình Thành")
+        .replace("{period_long}", "tháng 9 năm 2024")
+        .replace("{previous_short}", "tháng 8/2024")
+        for line in texts.closing
+    )
+    row = binh_thanh_row()
+    for axis in row["axes"].values():
+        axis["delta"] = abs(axis["delta"] or 0)
+    closing = " ".join(binh_thanh(row).closing)
+    assert "giảm điểm" not in closing and "khắc phục những nội dung còn hạn chế" in closing
+    assert not any("giảm điểm" in line for line in binh_thanh(row).sections[2].paragraphs)
+
+
+def test_a_month_read_before_its_end_is_said_to_be_provisional_as_of_its_day() -> None:
+    """A notice of the running month: the day the figures were read, never the month's
+    last day still to come."""
+    row = binh_thanh_row(completeness="running", as_of="2024-09-17")
+    notice = binh_thanh(row, binh_thanh_row(8, completeness="final", as_of="2024-08-31"))
+    assert notice.opening[-1] == (
+        "Số liệu tháng 9 năm 2024 là số liệu tạm tính đến ngày 17/9/2024, "
+        "chưa phải kết quả chốt của tháng."
+    )
+    first, second = (appendix.tables[0].columns for appendix in notice.appendices)
+    assert "Số liệu ngày 17/9/2024" in first and "Số liệu ngày 31/8/2024" in first
+    assert "Ngày 17/9/2024" in second
+    assert "30/9/2024" not in text(notice)
+    final = binh_thanh(binh_thanh_row(completeness="final", as_of="2024-09-30"))
+    assert "tạm tính" not in text(final)
+    assert "Số liệu ngày 30/9/2024" in final.appendices[0].tables[0].columns
+
+
+def test_the_opening_says_who_gives_notice_of_what() -> None:
+    assert (
+        binh_thanh()
+        .opening[0]
+        .endswith(
+            "trên môi trường điện tử. UBND xã Bình Thành thông báo kết quả đánh giá của "
+            "Xã Bình Thành tháng 9 năm 2024 trên Cổng Dịch vụ công quốc gia như sau:"
+        )
+    )
 
 
 def test_header_subject_addressees_signature_and_copies() -> None:
