@@ -238,8 +238,9 @@ def _with_count(unit_name: str, count: int) -> str:
 
 def short_list(items: Sequence[str]) -> str:
     """The first `SHORT_LIST` of `items` joined by "; ", then "và N đơn vị khác (chi
-    tiết tại Phụ lục)" for the rest: never a paragraph of a whole province."""
-    if len(items) <= SHORT_LIST:
+    tiết tại Phụ lục)" for the rest: never a paragraph of a whole province. One more
+    than the list is named rather than counted ("và 01 đơn vị khác" names no one)."""
+    if len(items) <= SHORT_LIST + 1:
         return "; ".join(items)
     rest = len(items) - SHORT_LIST
     return (
@@ -268,6 +269,11 @@ def _score_lines(rows: Sequence[Row]) -> tuple[str, ...]:
     best, worst = max(scored, key=lambda item: item[1]), min(scored, key=lambda item: item[1])
     above = sum(1 for _, t in scored if t > mean)
     below = sum(1 for _, t in scored if t < mean)
+    if len(scored) == 1:  # a set of one: no best, worst or average to compare with
+        return (
+            f"- {best[0]['unit_name']} là đơn vị duy nhất được đánh giá, điểm tổng hợp đạt "
+            f"{number(best[1])} điểm.",
+        )
     return (
         f"- Điểm tổng hợp bình quân đạt {number(mean)} điểm; cao nhất là "
         f"{best[0]['unit_name']} ({number(best[1])} điểm), thấp nhất là "

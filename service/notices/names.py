@@ -32,13 +32,18 @@ _KIND_AFTER_COMMITTEE = re.compile(
 )
 #: "Sở Nông Nghiệp và Môi Trường": a department's name with every word capitalised.
 _DEPARTMENT = re.compile(r"^Sở\s+(.+)$")
+#: Fields of a department's name that are names of their own, capitalised word by word
+#: in every official text (Bộ Công Thương, Sở Công Thương).
+_PROPER_FIELDS = {"công thương": "Công Thương"}
 
 
 def official_name(name: str) -> str:
     """`name` as a document writes it: without the portal's " - Tỉnh …" suffix, its
     spaces tidied, the kind of an area in lower case after "UBND" and a department's
     name that the portal capitalised word by word in sentence case per field
-    ("Sở Nông Nghiệp và Môi Trường" → "Sở Nông nghiệp và Môi trường")."""
+    ("Sở Nông Nghiệp và Môi Trường" → "Sở Nông nghiệp và Môi trường", "Sở Lao Động -
+    Thương Binh và Xã Hội" → "Sở Lao động - Thương binh và Xã hội"), but for a field
+    that is a name of its own ("Sở Công Thương")."""
     name = _PROVINCE_SUFFIX.sub("", " ".join(name.split()))
     name = _KIND_AFTER_COMMITTEE.sub(lambda m: f"{m.group(1)} {m.group(2).lower()}", name)
     return _sentence_case_department(name)
@@ -48,7 +53,7 @@ def _sentence_case_department(name: str) -> str:
     department = _DEPARTMENT.match(name)
     if department is None:
         return name
-    fields = re.split(r"(\s+và\s+|,\s*)", department.group(1))
+    fields = re.split(r"(\s+và\s+|,\s*|\s+-\s+)", department.group(1))
     words = [w for f in fields[::2] for w in f.split()[1:]]
     if not words or not all(w[:1].isupper() for w in words):
         return name  # written as officials write it, or not a list of fields
@@ -57,6 +62,9 @@ def _sentence_case_department(name: str) -> str:
 
 
 def _first_word_capital(field: str) -> str:
+    proper = _PROPER_FIELDS.get(field.lower())
+    if proper:
+        return proper
     first, *rest = field.split()
     return " ".join([first, *(word.lower() for word in rest)])
 

@@ -57,6 +57,14 @@ def test_the_signature_reads_the_configured_authority_over_the_title(
             "Thủ trưởng Sở Văn hóa, Thể thao và Du lịch",
         ),
         ("Sở Ngoại vụ", "Sở Ngoại vụ", "Thủ trưởng Sở Ngoại vụ"),
+        # a name of its own keeps its capitals (Bộ Công Thương); a dash separates fields
+        ("Sở Công Thương - Tỉnh Phú Thọ", "Sở Công Thương", "Thủ trưởng Sở Công Thương"),
+        ("Sở Công thương", "Sở Công thương", "Thủ trưởng Sở Công thương"),
+        (
+            "Sở Lao Động - Thương Binh và Xã Hội",
+            "Sở Lao động - Thương binh và Xã hội",
+            "Thủ trưởng Sở Lao động - Thương binh và Xã hội",
+        ),
         ("Sở KH&CN", "Sở KH&CN", "Thủ trưởng Sở KH&CN"),
     ],
 )
@@ -143,3 +151,16 @@ def test_a_classifying_schemes_section_1_names_each_classes_units() -> None:
     lines = report.sections[0].paragraphs
     assert any(line.startswith("- Xếp loại Xuất sắc: ") for line in lines)
     assert any(line.startswith("- Xếp loại Tốt: ") for line in lines)
+
+
+def test_a_bao_cao_of_one_unit_neither_ranks_it_against_itself_nor_counts_zeros() -> None:
+    report = baocao(_many_communes(1), None, Issuer(), "2024-09", "QĐ 766")
+    said = "\n".join(report.sections[0].paragraphs)
+    assert "UBND xã Số 0 là đơn vị duy nhất được đánh giá, điểm tổng hợp đạt 90 điểm." in said
+    assert "cao nhất" not in said and "thấp nhất" not in said and "00 đơn vị" not in said
+
+
+def test_a_list_one_longer_than_the_short_list_names_everyone() -> None:
+    report = baocao(_many_communes(SHORT_LIST + 1), None, Issuer(), "2024-09", "QĐ 766")
+    overdue = next(line for line in report.sections[3].paragraphs if "quá hạn" in line)
+    assert "đơn vị khác" not in overdue and overdue.count("hồ sơ)") == SHORT_LIST + 1
