@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from service.app import App
 from service.clock import to_local, utcnow
-from service.commands.common import EXIT_OK, UsageError, parse_period, worker_name
+from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_period, worker_name
 
 
 def run_alerts(app: App, args: argparse.Namespace) -> int:
@@ -90,17 +91,18 @@ def run_deliver(app: App, _args: argparse.Namespace) -> int:
         f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
         f"migrated {report.migrated}, uncertain {report.uncertain}"
     )
-    return EXIT_OK
+    trouble = report.trouble()
+    if trouble is None:
+        return EXIT_OK
+    print(f"dvcwatch: deliver: {trouble}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def run_bot(app: App, _args: argparse.Namespace) -> int:
     """`dvcwatch bot`: answer on Telegram when it is configured, else on the first
     channel that reads replies instead of buttons (Zalo). `dvcwatch run` answers on all."""
-    import sys
-
     from service.bot import answer_until_stopped, build_application
     from service.bot_replies import BotUnavailable, Replies, ReplyBot, answer_replies_until_stopped
-    from service.commands.common import EXIT_FAILED
     from service.delivery import setup as delivery_setup
 
     telegram = app.settings.channels.telegram

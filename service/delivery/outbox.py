@@ -86,6 +86,18 @@ class SendReport:
     failed: int = 0
     migrated: int = 0
     uncertain: int = 0
+    rejected: tuple[str, ...] = ()  # channels that rejected their token: nothing went
+
+    def trouble(self) -> str | None:
+        """What an operator must look at after this pass (parts that failed or may not
+        have arrived, a channel whose token was rejected), or None."""
+        said = [f"{self.failed} message part(s) failed"] if self.failed else []
+        if self.uncertain:
+            said.append(f"{self.uncertain} may not have arrived (uncertain)")
+        said += [
+            f"{name} rejected its bot token, nothing went through it" for name in self.rejected
+        ]
+        return f"{'; '.join(said)} (see dvcwatch status)" if said else None
 
 
 class _Stop(Exception):
@@ -159,6 +171,7 @@ class Outbox:
         self.queue()
         self._stopped.clear()
         await asyncio.gather(*(self._send_to(due, report) for due in self._due().values()))
+        report.rejected = tuple(sorted(self._stopped))
         return report
 
     def _due(self) -> dict[tuple[str, str], list[Due]]:

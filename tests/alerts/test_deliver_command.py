@@ -32,13 +32,17 @@ def test_a_rejected_token_is_one_clear_line_never_the_token_and_nothing_is_lost(
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         sends = telegram.calls("sendMessage")
     output = done.stdout + done.stderr
-    assert done.returncode == 0 and "Traceback" not in output
+    assert done.returncode == 1 and "Traceback" not in output  # cron must see it
     assert REVOKED not in output and REVOKED.split(":")[1] not in output
-    rejected = [line for line in done.stderr.splitlines() if "rejected the bot token" in line]
+    rejected = [line for line in done.stderr.splitlines() if "rejected the bot token:" in line]
     assert rejected == [
         "Telegram rejected the bot token: set a new one in DVCWATCH_TELEGRAM_TOKEN; "
         "nothing goes through telegram until then"
     ]
+    assert done.stderr.splitlines()[-1] == (
+        "dvcwatch: deliver: telegram rejected its bot token, nothing went through it "
+        "(see dvcwatch status)"
+    )
     assert sends == []
     with app.sessions()() as session:
         statuses = set(session.scalars(select(OutboxMessage.status)))

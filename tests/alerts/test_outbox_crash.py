@@ -100,6 +100,17 @@ class KilledRuns:
     received: Counter[tuple[str, str]]
 
 
+def _only_uncertain(stderr: str) -> bool:
+    """`dvcwatch deliver` said only that some parts may not have arrived."""
+    last = stderr.strip().splitlines()[-1]
+    return (
+        last.startswith("dvcwatch: deliver: ")
+        and last.endswith("may not have arrived (uncertain) (see dvcwatch status)")
+        and "failed" not in last
+        and "rejected" not in last
+    )
+
+
 def run_killed_senders(
     app: App, fake: FakeTelegram, killer: Killer, channel_toml: str, token: tuple[str, str],
     kills_wanted: int, spread: int, rng: random.Random, folder: Path,
@@ -131,7 +142,10 @@ def run_killed_senders(
             killer.at = None
         errors = folder / "final-stderr.txt"
         final = senders.start(deliver, env, stderr=errors)
-        assert final.wait(timeout=300) == 0, errors.read_text(encoding="utf-8")
+        ended = final.wait(timeout=300)
+        said = errors.read_text(encoding="utf-8")
+        # 1 only for what it found left in flight by a killed sender (and marked uncertain)
+        assert ended == 0 or (ended == 1 and _only_uncertain(said)), said
     status = subprocess.run(
         [DVCWATCH, "status", "--db", app.settings.database.url, "--format", "json"],
         capture_output=True,
