@@ -19,6 +19,7 @@ draw one chart of a kind at a time.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 import threading
 from collections import OrderedDict
@@ -50,6 +51,8 @@ TREND_MIN_POINTS = 3
 EXTREMES = 5
 #: Beyond this many units a ranking chart drops the names (they would not be readable).
 NAMED_UNITS_MAX = 40
+TICK_NAME_MAX = 25  # characters of a name under a bar (7 pt, 60°) that fit the figure
+_COMMITTEE_PREFIX = re.compile(r"^(?:UBND|[ỦU][yỷ] ban nhân dân)\s+", re.IGNORECASE)
 #: How many sets' ranking charts each process keeps drawn (a set's units come together).
 BACKGROUNDS = 4
 #: matplotlib's default share of the data range left free beside the first and last bar.
@@ -199,7 +202,7 @@ class _PlaceChart(_Chart):
     copy of it. They are "animated" artists: a full draw leaves them out."""
 
     def __init__(self, named: bool, listed: bool = False) -> None:
-        super().__init__(bottom=0.3 if named or listed else 0.05, ylabel="Điểm tổng hợp")
+        super().__init__(bottom=0.44 if named or listed else 0.05, ylabel="Điểm tổng hợp")
         self.named = named
         self.lists = [
             self.figure.text(x, 0.01, "", fontsize=6, va="bottom", ha="left", color=colour)
@@ -220,7 +223,7 @@ class _PlaceChart(_Chart):
             color=HIGHLIGHT,
             animated=True,
         )
-        self.plot.tick_params(axis="x", labelsize=5)
+        self.plot.tick_params(axis="x", labelsize=7)
 
     def set_up(self, ranked: Sequence[tuple[str, float]], extremes: int) -> None:
         """The set's chart: every bar in its set colour, no unit's mark."""
@@ -232,7 +235,7 @@ class _PlaceChart(_Chart):
         places = range(len(ranked))
         self.bars.show(places, [float(t) for _, t in ranked], colours)
         if self.named:
-            self.plot.set_xticks(list(places), [n for n, _ in ranked], rotation=60, ha="right")
+            self.plot.set_xticks(list(places), _tick_names(ranked), rotation=60, ha="right")
         else:
             self.plot.set_xticks([])
         self.plot.set_xlim(*_bar_xlim(len(ranked), 0.4))
@@ -384,9 +387,7 @@ def place_chart(
     chart = _place_figure(show_names, listed)
     with chart.lock:
         if show_names:
-            chart.plot.set_xticks(
-                range(len(ranked)), [n for n, _ in ranked], rotation=60, ha="right"
-            )
+            chart.plot.set_xticks(range(len(ranked)), _tick_names(ranked), rotation=60, ha="right")
         else:
             chart.plot.set_xticks([])
         extremes = extremes if listed else 0
@@ -400,6 +401,16 @@ def place_chart(
             text.set_horizontalalignment("right" if place > len(ranked) / 2 else "left")
             chart.plot.draw_artist(text)
         return chart.drawn_png()
+
+
+def _tick_names(ranked: Sequence[tuple[str, float]]) -> list[str]:
+    """The names under the bars without "UBND" (the caption says whose set it is): at a
+    size that prints legibly ("xã Tân Lợi 1"), a name too long for the room under the
+    plot shortened with "…" rather than cut at the figure's edge."""
+    names = [_COMMITTEE_PREFIX.sub("", name) for name, _ in ranked]
+    return [
+        name if len(name) <= TICK_NAME_MAX else name[: TICK_NAME_MAX - 1] + "…" for name in names
+    ]
 
 
 def _list_extremes(chart: _PlaceChart, ranked: Sequence[tuple[str, float]], count: int) -> None:

@@ -209,3 +209,19 @@ def test_charts_drawn_from_several_threads_are_the_charts_drawn_one_by_one() -> 
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(3):
             assert list(pool.map(lambda draw: draw(), draws)) == one_by_one
+
+
+def test_names_under_the_bars_are_legible_and_never_cut_at_the_figures_edge() -> None:
+    """A Báo cáo's chart of 23 communes printed its names at 5 pt and cut the longest at
+    the bottom edge: the names go without "UBND", at 7 pt, the longest shortened."""
+    from service.notices.charts import TICK_NAME_MAX, _place_figure
+
+    long_name = "UBND xã Quảng Thành Phước Lâm Đông"
+    totals = [(f"UBND phường Tân Thành {n}", 70.0 + n) for n in range(5)] + [(long_name, 60.0)]
+    place_chart(totals, None)
+    labels = [label.get_text() for label in _place_figure(True, False).plot.get_xticklabels()]
+    assert labels[0] == "phường Tân Thành 4" and not any("UBND" in label for label in labels)
+    assert labels[-1] == "xã Quảng Thành Phước Lâm Đông"[: TICK_NAME_MAX - 1] + "…"
+    assert {
+        label.get_fontsize() for label in _place_figure(True, False).plot.get_xticklabels()
+    } == {7}
