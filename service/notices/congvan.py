@@ -155,7 +155,13 @@ def _congvan_sections(
 ) -> tuple[Section, ...]:
     """1. the scores; 2. where the details are; 3. the chairman's instructions."""
     words = texts.congvan
-    scores = (*_axis_sentences(row, compare, texts, values), _total_sentence(row, compare, values))
+    # Nothing to compare with: said once, before the scores, not after each of them.
+    reason = () if compare.comparable else (f"({compare.reason[:1].upper()}{compare.reason[1:]}.)",)
+    sentences = (
+        *_axis_sentences(row, compare, texts, values),
+        _total_sentence(row, compare, values),
+    )
+    scores = (*reason, *sentences)
     return (
         Section(fill(words.scores_heading, values), scores),
         Section(fill(words.details_heading, values), filled(words.details, values)),
@@ -179,7 +185,9 @@ def _axis_sentences(
             sentences.append(f"{lead}: chưa có số liệu {values['period_short']}.")
             continue
         reached = f"đạt {number(axis['score'])}/{number(axis.get('max'))} điểm"
-        sentences.append(f"{lead} {reached}, {compare.change(axis.get('delta'))}.")
+        if compare.comparable:
+            reached += f", {compare.change(axis.get('delta'))}"
+        sentences.append(f"{lead} {reached}.")
     return sentences
 
 
@@ -196,7 +204,7 @@ def _total_sentence(row: Row, compare: Against, values: Mapping[str, str]) -> st
         places = rank_change_words(moved) + (" trên bảng xếp hạng" if moved else "")
         change = change_words(delta, same="giữ nguyên điểm")
         return f"{score}, {change}; {ranked} và {places} so với {compare.short}."
-    first = f"{score}, {compare.change(delta)}"
+    first = f"{score}, {compare.change(delta)}" if compare.comparable else score
     return f"{first}; {ranked}." if ranked else f"{first}."
 
 
