@@ -7,12 +7,17 @@ rows ready for output.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Hashable
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.indicators import NATIONAL
+from service.models import FetchRun, Snapshot, Unit
 from service.periods import Period
 from service.scoring.appraisal import (
     DEFAULT_TOLERANCE,
@@ -43,14 +48,76 @@ def score_rows(
 ) -> list[dict[str, Any]]:
     """The rows of `dvcwatch scores` for one scheme, period and (optionally) comparison set.
     `tolerance` (float or Decimal) is the largest reported/computed difference that agrees."""
-    if scheme == NATIONAL:  # sets never cross parents: one parent's units are read alone
-        provinces = None if parent is None else {parent}
-        rows = national_rows(_national_input(session, period, provinces), scale or 100)
+    if scheme == NATIONAL and parent is not None:  # a set's rows: scored once per data
+        return _SET_ROWS.rows(
+            (_data_version(session, period), period, parent, scale),
+            lambda: national_rows(_national_input(session, period, {parent}), scale or 100),
+        )
+    if scheme == NATIONAL:
+        rows = national_rows(_national_input(session, period), scale or 100)
     else:
         current = latest_units(session, scheme, str(period))
         previous = latest_units(session, scheme, str(period.previous()))
         rows = appraisal_rows(scheme, _scorer(book, scheme, scale), current, previous, tolerance)
     return [row for row in rows if parent is None or row["parent_code"] == parent]
+
+
+class _KeptRows:
+    """The score rows of the last few sets scored, as bytes (every caller gets its own
+    copy to change as it likes), by the data they were scored from. A month's notices
+    of a province score its set for each notice, its previous month and its caption:
+    three national analyses of the same rows per commune, two thirds of a notice's
+    time. Thread-safe: the service writes notices from worker threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.kept: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def rows(self, key: Hashable, score: Any) -> list[dict[str, Any]]:
+        with self.lock:
+            kept = self.kept.get(key)
+            if kept is not None:
+                self.kept.move_to_end(key)
+        if kept is None:
+            rows = score()
+            kept = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+            with self.lock:
+                self.kept[key] = kept
+                while len(self.kept) > self.size:
+                    self.kept.popitem(last=False)
+            return rows
+        return pickle.loads(kept)  # bytes this process made
+
+    def clear(self) -> None:
+        with self.lock:
+            self.kept.clear()
+
+
+_SET_ROWS = _KeptRows(8)
+
+
+def _data_version(session: Session, period: Period) -> tuple[Hashable, ...]:
+    """What the national rows of `period` are read from, in a few index reads: the
+    database, the newest fetch run (a sync that moved a reading or a unit's name made
+    one), the snapshots of the period and the one before (an import or a revision adds
+    one, housekeeping deletes some), and the units (an import renames one). The same
+    version is the same rows."""
+    engine = session.get_bind().engine
+    periods = [str(period), str(period.previous())]
+    version = session.execute(
+        select(
+            select(func.max(FetchRun.id)).scalar_subquery(),
+            select(func.count())
+            .select_from(Snapshot)
+            .where(Snapshot.scheme == NATIONAL, Snapshot.period.in_(periods))
+            .scalar_subquery(),
+            select(func.max(Snapshot.id)).scalar_subquery(),
+            select(func.count()).select_from(Unit).scalar_subquery(),
+            select(func.max(Unit.last_seen)).scalar_subquery(),
+        )
+    ).one()
+    return (id(engine), engine.url.render_as_string(hide_password=True), *version)
 
 
 def national_analysis(

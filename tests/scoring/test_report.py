@@ -99,3 +99,62 @@ def test_an_analysis_of_some_provinces_is_the_whole_analysis_of_their_units(thre
             expected = [r for r in whole if r.unit.parent_code in chosen]
             assert any(r.total_delta is not None for r in expected)  # July was read
             assert repr(alone) == repr(expected)
+
+
+def test_a_sets_rows_are_scored_once_for_the_same_data_and_again_when_it_changes(
+    three_provinces, app, sets_read
+):
+    """A month's notices read their set's rows for every notice: scored once while the
+    data stays as it was, each caller given its own copy; a unit renamed, a reading
+    deleted (housekeeping) or a new sync are read again."""
+    import datetime as dt
+
+    from sqlalchemy import delete, func, select, update
+
+    from service.models import Snapshot, Unit
+    from service.simulator.simulator import GeneratedSource, PortalSimulator
+    from service.sync import sync_province
+    from tests.conftest import FAST_PORTAL
+
+    august, book = Period.parse("2026-08"), app.schemes
+    with three_provinces() as session:
+        first = score_rows(session, book, "766", august, parent="H02")
+        assert sets_read == [{"H02"}, {"H02"}]  # August and July, once
+        first[0]["unit_name"] = "changed by a caller"
+        again = score_rows(session, book, "766", august, parent="H02")
+        assert sets_read == [{"H02"}, {"H02"}]
+        assert again[0]["unit_name"] != "changed by a caller" and len(again) == len(first)
+        assert score_rows(session, book, "766", august, parent="H01") != again  # its own set
+
+        renamed = again[0]["unit_code"]
+        session.execute(
+            update(Unit)
+            .where(Unit.code == renamed)
+            .values(name="UBND xã Đổi Tên", last_seen=dt.datetime(2030, 1, 1))
+        )
+        rows = score_rows(session, book, "766", august, parent="H02")
+        assert {r["unit_code"]: r["unit_name"] for r in rows}[renamed] == "UBND xã Đổi Tên"
+
+        unit_id = session.scalar(select(Unit.id).where(Unit.code == renamed))
+        readings = select(func.count()).where(
+            Snapshot.unit_id == unit_id, Snapshot.period == "2026-08"
+        )
+        assert session.scalar(readings) == 1  # its August: one reading
+        session.execute(
+            delete(Snapshot).where(Snapshot.unit_id == unit_id, Snapshot.period == "2026-08")
+        )
+        session.commit()
+    sets_read.clear()
+    with three_provinces() as session:
+        rows = score_rows(session, book, "766", august, parent="H02")
+    assert sets_read and renamed not in {r["unit_code"] for r in rows}  # its reading went
+    source = GeneratedSource(seed=7, provinces=3, communes=30, agencies=4)
+    with PortalSimulator(source) as simulator:  # the portal names the unit as it did
+        settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+        outcome = sync_province(three_provinces, settings, "H02", august, dt.date(2026, 9, 12))
+        assert outcome.status == "ok", outcome.error
+    sets_read.clear()
+    with three_provinces() as session:
+        synced = score_rows(session, book, "766", august, parent="H02")
+    assert sets_read  # a sync ran: read again, and the portal's name is back
+    assert {r["unit_code"]: r["unit_name"] for r in synced}[renamed] == again[0]["unit_name"]
