@@ -38,7 +38,7 @@ from service.notices.documents import (
     set_name_of,
     signature_of,
 )
-from service.notices.names import named_officially, unit_head
+from service.notices.names import bound_number, named_officially, unit_head
 from service.notices.texts import CongVanTexts, NoticeTexts, default_texts, fill
 from service.periods import Period
 from service.vnformat import (
@@ -137,7 +137,7 @@ def _congvan_placeholders(
         month,
         issuer,
         issued_on,
-        unit_name=name or BLANK,
+        unit_name=bound_number(name) if name else BLANK,
         unit_head=unit_head(name) if name else BLANK,
         set_name=set_name_of(issuer, texts, row.get("group")),
         as_of=compact_date(reading_day(row, month)),

@@ -69,6 +69,12 @@ def _first_word_capital(field: str) -> str:
     return " ".join([first, *(word.lower() for word in rest)])
 
 
+def bound_number(name: str) -> str:
+    """`name` with its final number bound to the word before it by a no-break space:
+    "UBND phường Tân Thành 1" never ends a line with "Thành" and starts the next with "1"."""
+    return re.sub(r"\s+(\d+)$", "\u00a0\\1", name)
+
+
 def named_officially(row: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a score row whose `unit_name` is the official name."""
     name = row.get("unit_name")

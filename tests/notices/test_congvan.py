@@ -329,3 +329,10 @@ def test_one_recipient_is_written_on_the_line_of_kinh_gui() -> None:
         BINH_THANH_ISSUER, recipients=("Các bộ phận chuyên môn thuộc UBND xã",)
     )
     assert binh_thanh(issuer=one).addressees == ("Các bộ phận chuyên môn thuộc UBND xã.",)
+
+
+def test_a_name_ending_in_a_number_keeps_it_on_its_line() -> None:
+    """ "PHỤ LỤC II ... UBND PHƯỜNG TÂN THÀNH / 1 THÁNG 11": the number is bound."""
+    notice = binh_thanh(binh_thanh_row(unit_name="UBND phường Tân Thành 1"))
+    assert "TÂN THÀNH\u00a01 THÁNG 9 NĂM 2024" in notice.appendices[1].title
+    assert "Tân Thành\u00a01 tháng 9 năm 2024" in notice.opening[0]
