@@ -2,9 +2,10 @@
 
 A row is a dict whose values may be nested dicts (`axes`, `counts`) and lists; CSV and
 table flatten them into named columns (`CKMB`, `overdue`, `what_it_takes.TDGQ.…`), booleans
-as `true`/`false`. A CSV file written for Excel starts with a BOM (standard output does
-not). Tables show numbers the Vietnamese way (93,81); scores are shown one block per
-comparison set with Vietnamese headings (`scores_table`).
+as `true`/`false`. A CSV file written for Excel starts with a BOM and has any text Excel
+would run as a formula prefixed with an apostrophe (standard output has neither). Tables
+show numbers the Vietnamese way (93,81); scores are shown one block per comparison set
+with Vietnamese headings (`scores_table`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from service.files import write_atomic
 from service.vnformat import number, signed
 
 if TYPE_CHECKING:
@@ -38,14 +40,23 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
 
 
 def write_csv_file(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    """The CSV for Excel: UTF-8 with a BOM (so Excel reads Vietnamese), written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_text(render(rows, "csv"), encoding="utf-8-sig", newline="")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)  # nothing half-written is left behind
+    """The CSV for Excel: UTF-8 with a BOM (so Excel reads Vietnamese), written atomically,
+    each text Excel would run as a formula neutralised (`excel_text`)."""
+    flat = [{key: excel_text(value) for key, value in flatten(row).items()} for row in rows]
+    write_atomic(path, _csv(flat, _all_keys(flat)).encode("utf-8-sig"))
+
+
+#: How a cell Excel reads as a formula begins (OWASP's "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_text(value: Any) -> Any:
+    """`value`, a text Excel would take for a formula (an imported name such as
+    `=cmd|' /C calc'!A0`) prefixed with an apostrophe so that it stays text; numbers
+    and every other value unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 #: What names an item of a list of objects (`what_it_takes`, `mismatches`) in its columns.

@@ -3,9 +3,11 @@
 One sheet per comparison set (cơ quan, đơn vị / xã, phường), each with a title (the index,
 the set, the period), Vietnamese headings, numbers stored as numbers with their format,
 a bold frozen header with a filter, widths that fit, and an A4 landscape print set-up one
-page wide with the header repeated. A sheet "Cần làm gì" lists, for the national index, how
-many more dossiers each indicator needs. This file is for reading: `dvcwatch import` takes
-the interchange table (`docs/formats.md`), not this.
+page wide with the header repeated. A sheet "Cần làm gì" lists, for the national index,
+how many more dossiers each indicator needs. This file is for reading: `dvcwatch import`
+takes the interchange table (`docs/formats.md`), not this. Text is stored as text, never
+as a formula (a unit's name is imported as typed); the file is written by
+`service.files.write_atomic`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from typing import Any
 
 from lxml import etree
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.files import write_atomic
 from service.indicators import NATIONAL
 from service.score_columns import (
     NUMBER_FORMATS,
@@ -73,14 +77,7 @@ def write_workbook(
         _table(sheet, title, what_it_takes_columns(), items)
     if not sets:
         _table(workbook.create_sheet("Không có số liệu"), ("KHÔNG CÓ SỐ LIỆU", ""), [], [])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    buffer = _saved(workbook)
-    try:
-        partial.write_bytes(buffer.getvalue())
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)  # nothing half-written is left behind
+    write_atomic(path, _saved(workbook).getvalue())
 
 
 def _saved(workbook: Workbook) -> io.BytesIO:
@@ -149,14 +146,14 @@ def _table(
 ) -> None:
     width = len(columns) + 1
     for line, (text, size) in enumerate(zip(title, (14, 12), strict=True), start=1):
-        cell = sheet.cell(row=line, column=1, value=text)
+        cell = _cell(sheet, line, 1, text)
         cell.font = Font(bold=True, size=size)
         cell.alignment = Alignment(horizontal="center", vertical="center")
         if width > 1:
             sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=width)
     headings = ["STT", *(column.heading for column in columns)]
     for number, heading in enumerate(headings, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=number, value=heading)
+        cell = _cell(sheet, HEADER_ROW, number, heading)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
@@ -171,7 +168,7 @@ def _table(
 
 
 def _put(sheet: Worksheet, line: int, number: int, value: Any, kind: str) -> None:
-    cell = sheet.cell(row=line, column=number, value=_cell_value(value))
+    cell = _cell(sheet, line, number, _cell_value(value))
     cell.border = BORDER
     if isinstance(cell.value, int | float):
         cell.number_format = NUMBER_FORMATS[kind]  # type: ignore[index]
@@ -179,6 +176,16 @@ def _put(sheet: Worksheet, line: int, number: int, value: Any, kind: str) -> Non
     else:
         # indented: a text after a right-aligned number would otherwise read as one word
         cell.alignment = Alignment(horizontal="left", wrap_text=True, vertical="top", indent=1)
+
+
+def _cell(sheet: Worksheet, line: int, number: int, value: Any) -> Cell:
+    """The cell holding `value`, text always stored as text: openpyxl makes any text
+    starting with "=" a formula, and a unit's name is imported as people typed it
+    (`=cmd|' /C calc'!A0` would run when the sheet is opened)."""
+    cell = sheet.cell(row=line, column=number, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def _cell_value(value: Any) -> Any:

@@ -17,7 +17,6 @@ import contextlib
 import fcntl
 import io
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -33,6 +32,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
+from service.files import write_atomic
 from service.notices.documents import Notice
 from service.notices.tables import fit_tables
 from service.notices.texts import TEMPLATES_DIR
@@ -67,40 +67,6 @@ def find_template(kind: str, override_dir: Path | None, fmt: str = "docx") -> Pa
         if folder is not None and (folder / name).is_file():
             return folder / name
     raise NoticeTemplateError(f"template {name} is missing from {TEMPLATES_DIR}")
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` whole or not at all (temporary file, then rename).
-
-    The file is created with mode 0666 less the process's umask (0640 under
-    systemd's `UMask=0027`), never a fixed mode.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = _create_partial(path)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())  # the bytes reach the disk before the name does
-        os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
-        raise
-    return path
-
-
-def _create_partial(path: Path) -> tuple[int, Path]:
-    """A new, exclusive temporary file next to `path`; unlike mkstemp (always 0600)
-    it lets the umask decide who may read the finished notice."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
-    for _ in range(16):
-        partial = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
-        try:
-            return os.open(partial, flags, 0o666), partial
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name next to {path}")
 
 
 def render_docx(

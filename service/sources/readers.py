@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from service.sources import limits
@@ -125,7 +126,8 @@ def _sheet_records(path: Path, reached: list[int]) -> Iterator[Record]:
             raise file_problem(path, "has no sheet")
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared size may lie
-        rows = sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS)
+        # One column past the limit: a filled cell there is named, not silently dropped.
+        rows = sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS + 1)
         header = _header(next(rows, ()), path)
         reached[0] = 1
         for number, values in enumerate(rows, start=2):
@@ -211,10 +213,16 @@ def _counted(count: int, path: Path, place: str) -> int:
 
 
 def _table_record(line: int, place: str, header: list[str], cells: Sequence[object]) -> Record:
-    """A CSV or sheet row under its header; cells beyond the header are a flaw."""
-    surplus = any(_filled(cell) for cell in cells[len(header) :])
-    flaw = f"has {len(cells)} cells but the header names {len(header)} columns"
-    return Record(line, place, dict(zip(header, cells, strict=False)), flaw if surplus else None)
+    """A CSV or sheet row under its header; a filled cell beyond the header is a flaw
+    (in a sheet, the first such cell is named as Excel names it)."""
+    surplus = next((n for n in range(len(header), len(cells)) if _filled(cells[n])), None)
+    flaw = None
+    if surplus is not None and place == "row":
+        cell = f"{get_column_letter(surplus + 1)}{line}"
+        flaw = f"cell {cell} is outside the table's {len(header)} columns"
+    elif surplus is not None:
+        flaw = f"has {len(cells)} cells but the header names {len(header)} columns"
+    return Record(line, place, dict(zip(header, cells, strict=False)), flaw)
 
 
 def _header(cells: Sequence[object], path: Path) -> list[str]:
@@ -242,5 +250,5 @@ READERS = {".csv": csv_records, ".xlsx": xlsx_records, ".json": json_records}
 
 def records(path: Path) -> Iterable[Record]:
     """The records of a `.csv`, `.xlsx` or `.json` file (see the module docstring)."""
-    limits.check_file_size(path)
+    limits.check_file(path)
     return READERS[path.suffix.lower()](path)

@@ -9,7 +9,8 @@ Three families:
 - the same bad cell in all three forms (CSV line, XLSX row, JSON item):
   numbers, counts, points, ratios, dates, periods, codes, names, sizes;
 - what only one form can carry: JSON's NaN and repeated keys, a workbook's
-  zip bomb and entities, a CSV's encodings and over-long lines;
+  zip bomb, entities and damaged zip entries, a CSV's encodings and over-long lines;
+- paths that are not regular files (a named pipe, a link to a device, a folder);
 - `VALID`: the dialects that must be accepted (separators, decimal comma,
   BOM, CRLF, XLSX with real numbers, JSON, optional columns left out).
 """
@@ -20,6 +21,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -137,6 +139,60 @@ def _replaced(data: bytes, old: bytes, new: bytes) -> bytes:
     return data.replace(old, new, 1)
 
 
+def patched_zip_entry(member: str, flags: int = 0, method: int | None = None, data: bytes = b"") -> Callable[[Path], None]:  # fmt: skip
+    """A real workbook whose `member` has the general-purpose `flags` bits set and its
+    compression `method` changed, in its local and its central header alike, and whose
+    compressed bytes begin with `data`: what zipfile meets when it opens that part."""
+
+    def write(path: Path) -> None:
+        write_xlsx(table())(path)
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(member)
+        raw = bytearray(path.read_bytes())
+        name = member.encode()
+        local = info.header_offset
+        central = next(at for at in _offsets(raw, b"PK\x01\x02") if raw[at + 46 : at + 46 + len(name)] == name)  # fmt: skip
+        for at in (local + 6, central + 8):  # the flags, then the method, of each header
+            raw[at : at + 2] = (int.from_bytes(raw[at : at + 2], "little") | flags).to_bytes(2, "little")  # fmt: skip
+            if method is not None:
+                raw[at + 2 : at + 4] = method.to_bytes(2, "little")
+        start = local + 30 + int.from_bytes(raw[local + 26 : local + 28], "little") + int.from_bytes(raw[local + 28 : local + 30], "little")  # fmt: skip
+        raw[start : start + len(data)] = data
+        path.write_bytes(bytes(raw))
+
+    return write
+
+
+def _offsets(raw: bytearray, signature: bytes) -> Iterator[int]:
+    at = raw.find(signature)
+    while at >= 0:
+        yield at
+        at = raw.find(signature, at + 1)
+
+
+def cell_in_column(column: str) -> Callable[[Path], None]:
+    """A real workbook whose row 3 has one more cell, in `column`, past the table's columns."""
+
+    def write(path: Path) -> None:
+        write_xlsx(table())(path)
+        workbook = openpyxl.load_workbook(path)
+        sheet = workbook.active
+        assert sheet is not None
+        sheet[f"{column}3"] = "ghi chú"
+        workbook.save(path)
+
+    return write
+
+
+def fifo(path: Path) -> None:
+    """A named pipe: opening it for reading waits for a writer that never comes."""
+    os.mkfifo(path)
+
+
+def link_to(target: str) -> Callable[[Path], None]:
+    return lambda path: path.symlink_to(target)
+
+
 def shared_strings_bomb(path: Path) -> None:
     """A workbook of ~0.4 MB whose one shared string (a unit name) expands to 400 MB."""
     write_xlsx(table())(path)
@@ -214,10 +270,14 @@ BAD_CELLS: tuple[tuple[str, int, str, str], ...] = (
     ("code-nul", 0, "unit_code", "H21\x00227"),
     ("code-escape-sequence", 0, "unit_code", "H21\x1b[31m"),
     ("code-missing", 0, "unit_code", ""),
+    ("code-right-to-left-override", 0, "unit_code", "H21.\u202e722"),
+    ("code-zero-width-space", 0, "unit_code", "H21.\u200b227"),
+    ("parent-byte-order-mark", 0, "parent_code", "H\ufeff21"),
     ("parent-path-traversal", 0, "parent_code", "../../etc"),
     ("name-256-characters", 0, "unit_name", "x" * 256),
     ("name-nul", 0, "unit_name", "UBND\x00xã"),
     ("name-bell", 0, "unit_name", "UBND\x07xã"),
+    ("name-right-to-left-override", 0, "unit_name", "UBND xã \u202ehnàhT hnìB"),
     ("cell-2000-characters", 0, "unit_name", "Bình Thành " * 200),
     ("dossier-on-766", 0, "dossier", "HS-01"),
 )
@@ -335,11 +395,27 @@ def xlsx_cases() -> Iterator[Case]:
     yield Case("xlsx-header-only", ".xlsx", write_xlsx([]), "nothing to import")
     yield Case("xlsx-row-one-billion", ".xlsx", patched_xlsx(numeric, sheet, b'<row r="13"', b'<row r="1000000000"'), "row 2000002")  # fmt: skip
     yield Case("xlsx-65-mb", ".xlsx", sparse(65 * MiB), "more than the 64,0 MB")
+    yield Case("xlsx-zip-encrypted-part", ".xlsx", patched_zip_entry(sheet, flags=0x1), f"part {sheet} is encrypted")  # fmt: skip
+    yield Case("xlsx-zip-method-99", ".xlsx", patched_zip_entry(sheet, method=99), f"part {sheet} is compressed by method 99")  # fmt: skip
+    yield Case("xlsx-zip-corrupt-deflate", ".xlsx", patched_zip_entry(sheet, data=b"\xff" * 16), f"part {sheet} cannot be decompressed")  # fmt: skip
+    yield Case("xlsx-zip-corrupt-styles", ".xlsx", patched_zip_entry("xl/styles.xml", data=b"\xff" * 16), "part xl/styles.xml cannot be decompressed")  # fmt: skip
+    yield Case("xlsx-cell-in-column-13", ".xlsx", cell_in_column("M"), "row 3: cell M3 is outside")
+    yield Case(
+        "xlsx-cell-in-column-65", ".xlsx", cell_in_column("BM"), "row 3: cell BM3 is outside"
+    )
+
+
+def not_a_file_cases() -> Iterator[Case]:
+    """Paths that stat() calls empty and that would never end (or never begin) being read."""
+    yield Case("csv-named-pipe", ".csv", fifo, "not a regular file")
+    yield Case("json-link-to-dev-zero", ".json", link_to("/dev/zero"), "not a regular file")
+    yield Case("xlsx-link-to-dev-urandom", ".xlsx", link_to("/dev/urandom"), "not a regular file")
+    yield Case("csv-a-folder", ".csv", lambda path: path.mkdir(), "not a regular file")
 
 
 def cases() -> list[Case]:
     """The whole hostile corpus."""
-    return [*bad_cell_cases(), *json_cases(), *csv_cases(), *xlsx_cases()]
+    return [*bad_cell_cases(), *json_cases(), *csv_cases(), *xlsx_cases(), *not_a_file_cases()]
 
 
 def valid_cases() -> list[Case]:

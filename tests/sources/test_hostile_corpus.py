@@ -26,6 +26,7 @@ SUBPROCESS_SAMPLE = {
     "csv-count-400-digits", "json-token-nan", "json-nested-100000", "json-repeated-key",
     "xlsx-shared-strings-400-mb", "xlsx-billion-laughs", "csv-latin-1", "xlsx-cell-1e400",
     "csv-code-path-traversal", "json-65-mb", "csv-numerator-above-denominator",
+    "csv-named-pipe", "json-link-to-dev-zero", "xlsx-zip-method-99",
 }  # fmt: skip
 
 

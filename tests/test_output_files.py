@@ -1,0 +1,124 @@
+"""The files `dvcwatch scores --out` writes (the officials' workbook, the CSV for Excel),
+opened as Excel would open them: an imported name is text, never a formula, and a link
+planted beside or at the output never redirects the write."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from service.cli import main
+from tests.conftest import SCHEMES
+from tests.sources.hostile import table, write_csv
+
+FORMULA = "=cmd|' /C calc'!A0"
+HOSTILE_NAMES = {
+    "H21.227": FORMULA,
+    "H21.228": "@SUM(1+1)*cmd|' /C calc'!A0",
+}
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """`--db` and `--config` of a SQLite database holding a 766 table whose unit names
+    are spreadsheet formulas (they import: a name is free text)."""
+    folder = tmp_path_factory.mktemp("formulas")
+    config = folder / "dvcwatch.toml"
+    config.write_text(f'[scoring]\nschemes_dir = "{SCHEMES}"\n', encoding="utf-8")
+    options = ["--db", f"sqlite:///{folder / 'x.db'}", "--config", str(config)]
+    assert main([*options, "db", "upgrade"]) == 0
+    rows = [{**row, "unit_name": HOSTILE_NAMES[row["unit_code"]]} for row in table()]
+    source = folder / "bang.csv"
+    write_csv(rows)(source)
+    assert main([*options, "import", str(source)]) == 0
+    return options
+
+
+def scores_to(imported: list[str], path: Path, fmt: str) -> int:
+    return main([*imported, "scores", "--period", "2024-09", "--format", fmt, "--out", str(path)])
+
+
+def test_a_name_that_looks_like_a_formula_is_text_in_the_workbook(
+    imported: list[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "ketqua.xlsx"
+    assert scores_to(imported, path, "xlsx") == 0
+    names = []
+    for sheet in load_workbook(path):
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if cell.value in HOSTILE_NAMES.values():
+                    assert cell.data_type == "s"
+                    names.append(cell.value)
+    assert set(names) == set(HOSTILE_NAMES.values())
+    numbers = [cell.value for sheet in load_workbook(path) for row in sheet for cell in row]
+    assert 86.97 in numbers  # the totals stay numbers
+
+
+def test_a_text_cell_that_excel_would_run_is_neutralised_in_the_csv_file(
+    imported: list[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "ketqua.csv"
+    assert scores_to(imported, path, "csv") == 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["unit_name"] for row in rows} == {f"'{name}" for name in HOSTILE_NAMES.values()}
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+        assert row["total"] == "86.97"  # numbers stay numbers, unquoted
+
+
+def test_the_csv_on_standard_output_stays_raw_for_programs(
+    imported: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main([*imported, "scores", "--period", "2024-09", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert {row["unit_name"] for row in rows} == set(HOSTILE_NAMES.values())
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_link_planted_at_the_temporary_name_is_not_followed(
+    imported: list[str], tmp_path: Path, fmt: str
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("do not touch", encoding="utf-8")
+    folder = tmp_path / "S"
+    folder.mkdir()
+    path = folder / f"ketqua.{fmt}"
+    (folder / f".ketqua.{fmt}.partial").symlink_to(victim)
+    assert scores_to(imported, path, fmt) == 0
+    assert victim.read_text(encoding="utf-8") == "do not touch"
+    assert path.is_file() and not path.is_symlink()
+    assert_holds_the_scores(path, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_link_planted_at_the_output_is_replaced_not_followed(
+    imported: list[str], tmp_path: Path, fmt: str
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("do not touch", encoding="utf-8")
+    path = tmp_path / f"ketqua.{fmt}"
+    path.symlink_to(victim)
+    assert scores_to(imported, path, fmt) == 0
+    assert victim.read_text(encoding="utf-8") == "do not touch"
+    assert path.is_file() and not path.is_symlink()
+    assert_holds_the_scores(path, fmt)
+    assert sorted(os.listdir(tmp_path)) == [path.name, "victim.txt"]  # no temporary left
+
+
+def assert_holds_the_scores(path: Path, fmt: str) -> None:
+    if fmt == "xlsx":
+        values = [cell.value for sheet in load_workbook(path) for row in sheet for cell in row]
+        assert "H21.227" in values and "H21.228" in values
+    else:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            codes = {row["unit_code"] for row in csv.DictReader(handle)}
+        assert codes == {"H21.227", "H21.228"}
