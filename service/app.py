@@ -9,7 +9,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import db
@@ -31,7 +30,7 @@ class App:
     @property
     def safe_url(self) -> str:
         """The database URL with any password hidden, for messages and logs."""
-        return make_url(self.settings.database.url).render_as_string(hide_password=True)
+        return db.safe_url(self.settings.database.url)
 
     @cached_property
     def schemes(self) -> SchemeBook:

@@ -2,13 +2,15 @@
 
 Every command takes `--config PATH` and `--db URL`, before or after its name. Exit codes:
 0 done, 1 failed, 2 bad usage or bad input (the message names the file, line or field),
-130 interrupted (Ctrl-C). Output into a pipe that was closed ends quietly.
+130 interrupted (Ctrl-C), 143 stopped by SIGTERM. Output into a pipe that was closed ends
+quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import signal
 import sys
@@ -41,8 +43,30 @@ class Terminated(KeyboardInterrupt):
     the run in progress is recorded as interrupted before the process ends."""
 
 
-def _terminate(_signal: int, _frame: object) -> None:
-    raise Terminated("SIGTERM")
+#: The stop signal a one-shot command received, if any. The exception its handler raises
+#: can be lost: arriving while Python runs a garbage-collection or weakref callback (such
+#: as SQLAlchemy's), it is printed as "Exception ignored in ..." and dropped, and the
+#: command would go on and exit 0. `main` reads this to keep the contract's exit code.
+_received: int | None = None
+
+
+def _stop(signum: int, _frame: object) -> None:
+    """The handler of SIGTERM and SIGINT for a one-shot command: remember, then unwind."""
+    global _received
+    _received = signum
+    if signum == signal.SIGTERM:
+        raise Terminated("SIGTERM")
+    raise KeyboardInterrupt
+
+
+def _install_stop_handlers() -> None:
+    """`_stop` for SIGTERM, and for SIGINT unless it is ignored: a command started in the
+    background of a script (`cmd &`) ignores Ctrl-C, and must go on doing so."""
+    global _received
+    _received = None
+    signal.signal(signal.SIGTERM, _stop)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _stop)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +77,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator_main(arguments[1:])
     args = build_parser().parse_args(arguments)
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        _stdout_to_devnull()
+    if args.handler == SERVICE:  # the service stops on SIGTERM by itself, cleanly
+        return _run(args)
+    _install_stop_handlers()
+    code = _run(args)
+    if _received is not None and code not in (EXIT_TERMINATED, EXIT_INTERRUPTED):
+        return _stopped_by(_received)  # its exception was swallowed: the stop still holds
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command `args` names, every expected failure one line and its exit code."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from service.app import App
@@ -61,12 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from service.db import DatabaseError, DatabaseUrlError
     from service.scoring.schemes import SchemeError
 
-    if sys.stdout is None:  # started with standard output closed (`>&-`)
-        _stdout_to_devnull()
-    if args.handler != SERVICE:  # the service stops on SIGTERM by itself, cleanly
-        signal.signal(signal.SIGTERM, _terminate)
+    url = ""  # the database's, once the settings name it
     try:
         settings = load_settings(args.config, os.environ, args.db)
+        url = settings.database.url
         result: int = _handler(args.handler)(App(settings), args)
         return result
     except (ConfigError, UsageError, SchemeError, DatabaseUrlError) as exc:
@@ -76,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dvcwatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except SQLAlchemyError as exc:
-        print(f"dvcwatch: database {_database(args)}: {_first_line(exc)}", file=sys.stderr)
+        print(f"dvcwatch: {_database_failed(url, exc)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         return _reader_went_away()
@@ -88,11 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dvcwatch: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
     except Terminated:
-        print("dvcwatch: stopped by SIGTERM", file=sys.stderr)
-        return EXIT_TERMINATED
+        return _stopped_by(signal.SIGTERM)
     except KeyboardInterrupt:
-        print("dvcwatch: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _stopped_by(signal.SIGINT)
     except Exception:
         traceback.print_exc()
         print(
@@ -110,23 +143,28 @@ def _handler(name: str) -> Handler:
     return handler
 
 
+def _stopped_by(signum: int) -> int:
+    """The contract's line and exit code for a command stopped by `signum`."""
+    if signum == signal.SIGTERM:
+        print("dvcwatch: stopped by SIGTERM", file=sys.stderr)
+        return EXIT_TERMINATED
+    print("dvcwatch: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _database_failed(url: str, exc: SQLAlchemyError) -> str:
+    """`database URL: the driver's own words`, no password shown in either (the driver may
+    quote a part of the URL)."""
+    from service.db import hide_secrets, safe_url
+
+    return f"database {safe_url(url)}: {hide_secrets(_first_line(exc), url)}"
+
+
 def _first_line(exc: SQLAlchemyError) -> str:
     """The driver's own words ("database "x" does not exist"), without SQLAlchemy's links."""
     original = getattr(exc, "orig", None)
     text = str(original if original is not None else exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _database(args: argparse.Namespace) -> str:
-    url = args.db or os.environ.get("DVCWATCH_DB_URL")
-    if not url:
-        return "(from the configuration)"
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # shown only to name the place; the URL was already used
-        return "(the given URL)"
 
 
 def _reader_went_away() -> int:
@@ -187,6 +225,23 @@ def _common_options(default: object) -> argparse.ArgumentParser:
     return options
 
 
+def _tolerance(text: str) -> float:
+    """`--tolerance`: a finite number from 0 up, refused before anything is read or written
+    (a NaN would make every reported figure agree, an infinity says nothing)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (e.g. 0.01)") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 up (e.g. 0.01)")
+    return value
+
+
+def _add_tolerance(command: argparse.ArgumentParser) -> None:
+    help = "allowed reported/computed difference"
+    command.add_argument("--tolerance", type=_tolerance, help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # A command's own copy of the options must not reset what was given before its name
     # (`dvcwatch --config X status`): there they default to "not given" (SUPPRESS).
@@ -212,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     scores.add_argument("--parent", help="only the units of this comparison set (code)")
     scores.add_argument("--scheme", default=NATIONAL, help=f"{NATIONAL}, tt01 or provincial:NAME")
     scores.add_argument("--scale", type=int, choices=(10, 100), help="converted score's scale")
-    scores.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
+    _add_tolerance(scores)
     scores.add_argument("--out", type=Path, help="with --format xlsx: the file to write")
     scores.add_argument("--format", choices=FORMATS + FILE_FORMATS, default="table")
     scores.set_defaults(handler="service.commands.data:run_scores")
@@ -224,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports = commands.add_parser("import", parents=[common], help="load a table of figures")
     imports.add_argument("file", type=Path, help="interchange table: .csv, .xlsx or .json")
     imports.add_argument("--scheme", help="refuse rows of any other scheme")
-    imports.add_argument("--tolerance", type=float, help="allowed reported/computed difference")
+    _add_tolerance(imports)
     imports.set_defaults(handler="service.commands.data:run_import")
 
     alerts = commands.add_parser("alerts", parents=[common], help="evaluate the alert rules")

@@ -147,7 +147,7 @@ class ScoringSettings(_Section):
     """Where the index schemes live, and how far a reported figure may stray."""
 
     schemes_dir: Path = BUNDLED / "schemes"
-    tolerance: Annotated[float, Field(ge=0)] = 0.01
+    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.01
 
 
 class AlertSettings(_Section):
@@ -254,15 +254,39 @@ def load_settings(
 
 
 def read_toml(path: Path, required: bool) -> dict[str, object]:
+    """The configuration file `path` as a table ({} when it is absent and not `required`)."""
     if not path.exists():
         if required:
             raise ConfigError(f"{path}: configuration file not found")
         return {}
+    return parse_toml_file(path)
+
+
+def parse_toml_file(path: Path) -> dict[str, object]:
+    """The TOML file `path` as a table: the one way dvcwatch reads its TOML files (the
+    settings, schemes, rules, directory, holidays).
+
+    TOML is UTF-8, but an official's editor may save otherwise: Notepad puts a BOM first
+    (accepted), Windows saves UTF-16 or Windows-1258. Those are a ConfigError naming the
+    file and the first bad byte, as is a file that is not TOML; OSError (missing, a
+    folder, unreadable) is left to the caller, which knows what the file is for.
+    """
+    data = path.read_bytes()
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = len(data) - len(exc.object) + exc.start  # the codec counts after a BOM
+        raise ConfigError(_not_utf8(path, data[start], start)) from None
+    if "\x00" in text:  # UTF-16 without a BOM is valid UTF-8, NULs between the letters
+        raise ConfigError(_not_utf8(path, 0, data.index(0)))
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _not_utf8(path: Path, byte: int, position: int) -> str:
+    return f"{path}: not UTF-8 text (byte 0x{byte:02x} at position {position}): save it as UTF-8"
 
 
 def _table(value: object) -> dict[str, object]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -36,28 +37,60 @@ class DatabaseUrlError(DatabaseError):
 
 
 KNOWN_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+# The password of `scheme://user:password@host`: everything up to the last '@', since an
+# unescaped '@' in a password is a common mistake (and SQLAlchemy then takes the rest for
+# the host); and a libpq `password=` parameter, of the query or of a key=value string.
+_USERINFO_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)(.*)@", re.DOTALL)
+_PARAMETER_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('[^']*'|[^&\s]*)", re.IGNORECASE)
+HIDDEN = "***"
+
+
+def safe_url(url: str) -> str:
+    """`url` as a message may show it: any password replaced by ***, whether or not the
+    URL can be parsed (a URL that cannot is the one most likely to be printed)."""
+    url = _USERINFO_PASSWORD.sub(lambda m: f"{m[1]}{HIDDEN}@" if m[2] else m[0], url, count=1)
+    return _PARAMETER_PASSWORD.sub(lambda m: f"{m[1]}{HIDDEN}" if m[2] else m[0], url)
+
+
+def hide_secrets(text: str, url: str) -> str:
+    """`text` (a driver's or a parser's message about `url`) with the URL's passwords, as
+    written and as decoded, replaced by ***: such a message may quote a part of the URL."""
+    found = _USERINFO_PASSWORD.match(url)
+    written = ([found[2]] if found else []) + [
+        m[2].strip("'") for m in _PARAMETER_PASSWORD.finditer(url)
+    ]
+    secrets = {secret for each in written for secret in (each, unquote(each)) if secret}
+    for secret in sorted(secrets, key=len, reverse=True):  # a longer one may hold another
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their folder, WAL and foreign keys."""
+    """An engine for `url`; SQLite files get their folder, WAL and foreign keys. No
+    message about a bad URL shows its password (`safe_url`)."""
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
-        raise DatabaseUrlError(f"database URL {url!r} is not valid: {exc}") from None
+        reason = hide_secrets(str(exc), url)
+        raise DatabaseUrlError(f"database URL {safe_url(url)!r} is not valid: {reason}") from None
+    if parsed.host and "@" in parsed.host:
+        raise DatabaseUrlError(
+            f"database URL {safe_url(url)!r}: the password holds an '@': write it as %40"
+        )
     try:
         parsed.get_dialect()
     except NoSuchModuleError:
         raise DatabaseUrlError(
-            f"database URL {parsed.render_as_string(hide_password=True)!r}: unknown database "
-            f"kind {parsed.drivername!r} (expected {KNOWN_URLS})"
+            f"database URL {safe_url(url)!r}: unknown database kind {parsed.drivername!r} "
+            f"(expected {KNOWN_URLS})"
         ) from None
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(url, pool_pre_ping=True)
         except ImportError as exc:  # a kind SQLAlchemy knows, its driver not installed
             raise DatabaseUrlError(
-                f"database URL {parsed.render_as_string(hide_password=True)!r}: the driver for "
-                f"{parsed.drivername!r} is not installed ({exc.name}); expected {KNOWN_URLS}"
+                f"database URL {safe_url(url)!r}: the driver for {parsed.drivername!r} is not "
+                f"installed ({exc.name}); expected {KNOWN_URLS}"
             ) from None
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
@@ -94,9 +127,11 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the migrations up to `revision` (`dvcwatch db upgrade`)."""
+    """Apply the migrations up to `revision` (`dvcwatch db upgrade`); a database of a newer
+    release is refused (alembic would fail on the revision it cannot locate)."""
     from alembic import command
 
+    _refuse_newer(current_revision(engine))
     command.upgrade(_alembic_config(engine), revision)
 
 
@@ -104,6 +139,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Undo the migrations after `revision` (for tests and a rollback by hand)."""
     from alembic import command
 
+    _refuse_newer(current_revision(engine))
     command.downgrade(_alembic_config(engine), revision)
 
 
@@ -111,15 +147,21 @@ def head_revision() -> str:
     """The newest migration: the revision of `migrations/versions` that no other one
     follows, read from the files' `revision` and `down_revision` lines (the same answer as
     alembic's `ScriptDirectory.get_current_head`; tests/test_migrations.py checks it)."""
+    revisions, followed = _migrations()
+    heads = sorted(revisions - followed)
+    if len(heads) != 1:
+        raise DatabaseError(f"the migrations in {MIGRATIONS} have {len(heads)} heads: {heads}")
+    return heads[0]
+
+
+def _migrations() -> tuple[set[str], set[str]]:
+    """The revisions of `migrations/versions`, and those that another one follows."""
     revisions: set[str] = set()
     followed: set[str] = set()
     for script in (MIGRATIONS / "versions").glob("*.py"):
         for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
             (revisions if name == "revision" else followed).add(value)
-    heads = sorted(revisions - followed)
-    if len(heads) != 1:
-        raise DatabaseError(f"the migrations in {MIGRATIONS} have {len(heads)} heads: {heads}")
-    return heads[0]
+    return revisions, followed
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -132,10 +174,25 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def require_current(engine: Engine) -> None:
-    """Fail with a clear message when the schema is missing or behind the code."""
+    """Fail with a clear message when the schema is missing, behind the code, or of a newer
+    release than the code."""
     head, current = head_revision(), current_revision(engine)
+    _refuse_newer(current)
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise DatabaseError(
             f"the database is {state}, the code expects {head}: run `dvcwatch db upgrade`"
+        )
+
+
+def _refuse_newer(current: str | None) -> None:
+    """A revision this code does not know was written by a newer dvcwatch (this one was
+    rolled back, or an older copy runs beside a newer one): upgrading the database cannot
+    help, upgrading dvcwatch does. A failure (exit 1), not bad input: nothing the person
+    typed is wrong, the installed code and the database disagree."""
+    unknown = sorted(set((current or "").split(",")) - _migrations()[0] - {""})
+    if unknown:
+        raise DatabaseError(
+            f"the database was written by a newer dvcwatch (revision {','.join(unknown)} "
+            f"unknown to this one): upgrade dvcwatch"
         )

@@ -21,6 +21,12 @@ _PATTERNS: tuple[tuple[PeriodKind, re.Pattern[str]], ...] = (
     ("year", re.compile(r"^(\d{4})$")),
 )
 
+#: The years a period may name. The portal's index exists since 2022, its older API since
+#: about 2019, and imported tt01 tables go back to 2021: nothing dvcwatch scores lies
+#: outside these bounds, and a year outside them (0000, 2202) is a typing mistake. The
+#: wide margin keeps an old archive or a far plan importable without a code change.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
 
 @dataclass(frozen=True, order=True)
 class Period:
@@ -32,14 +38,22 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """`2024-09`, `2021-Q1` or `2022`; anything else is a ValueError naming the text."""
+        """`2024-09`, `2021-Q1` or `2022`, of a year from FIRST_YEAR to LAST_YEAR; anything
+        else is a ValueError naming the text (a year out of range also names the range: a
+        date of year 0 does not exist, and would fail later as a traceback)."""
         for kind, pattern in _PATTERNS:
             match = pattern.match(text.strip())
             if match:
                 number = int(match.group(2)) if kind != "year" else 0
                 if kind == "month" and not 1 <= number <= 12:
                     break
-                return cls(int(match.group(1)), kind, number)
+                year = int(match.group(1))
+                if not FIRST_YEAR <= year <= LAST_YEAR:
+                    raise ValueError(
+                        f"{text!r} is not a period: its year is not from {FIRST_YEAR} "
+                        f"to {LAST_YEAR}"
+                    )
+                return cls(year, kind, number)
         raise ValueError(f"{text!r} is not a period: expected YYYY-MM, YYYY-Qn or YYYY")
 
     @classmethod

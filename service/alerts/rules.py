@@ -12,7 +12,6 @@ alert. Operator rules judge the data itself from the sync runs.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from service import indicators
-from service.config import ConfigError
+from service.config import ConfigError, parse_toml_file
 from service.scoring.national import UnitAnalysis, what_it_takes_rows
 from service.snapshots import StoredUnit
 
@@ -119,12 +118,9 @@ class Finding:
 def load_rules(path: Path) -> tuple[Rule, ...]:
     """The rules of a TOML file; ConfigError names the file, the rule and the key."""
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
+        raw = parse_toml_file(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: rules file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
         rules = RuleSet.model_validate(raw).rules
     except ValidationError as exc:

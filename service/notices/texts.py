@@ -14,7 +14,6 @@ there cannot leave a text silently unused.
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -147,11 +146,15 @@ def texts_data(override_dir: Path | None) -> tuple[TextsReader, dict[str, Any]]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """The texts file, read as every TOML file of dvcwatch is (UTF-8, a BOM allowed)."""
+    from service.config import ConfigError, parse_toml_file
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
+        return parse_toml_file(path)
+    except OSError as error:
         raise TextsError(f"{path}: {error}") from error
+    except ConfigError as error:
+        raise TextsError(str(error)) from None
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,12 +15,12 @@ which is why none of it is written here.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from service.config import ConfigError, parse_toml_file
 from service.scoring.decimals import Number, round_half_up, to_decimal
 
 SUPPORTED_SCALES = (10, 100)
@@ -217,12 +217,11 @@ def load_scheme(path: str | Path) -> Scheme:
 def read_config(path: Path) -> dict[str, object]:
     """A scheme folder's TOML file as a table; it must say its `kind`."""
     try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
+        table = parse_toml_file(path)
     except OSError as error:
         raise SchemeError(f"{path}: cannot read: {error.strerror}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise SchemeError(f"{path}: not valid TOML: {error}") from error
+    except ConfigError as error:  # not UTF-8, not TOML: the message names the file
+        raise SchemeError(str(error)) from None
     if not isinstance(table.get("kind"), str):
         raise SchemeError(f'{path}: kind: missing (e.g. kind = "{PROVINCIAL_KIND}")')
     return table
