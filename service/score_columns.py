@@ -51,9 +51,10 @@ class ScoreSet:
 
     @property
     def name(self) -> str:
-        """ "Xã, phường", "Cơ quan, đơn vị", or the group's code where no words are known."""
-        words = default_texts().set_names.get(self.group)
-        return words[:1].upper() + words[1:] if words else self.group
+        """ "Xã, phường", "Cơ quan, đơn vị", or "Đơn vị" where the group is not known (an
+        imported table's units)."""
+        words = default_texts().set_names.get(self.group) or "đơn vị"
+        return words[:1].upper() + words[1:]
 
 
 def score_sets(rows: Sequence[dict[str, Any]]) -> list[ScoreSet]:
@@ -150,15 +151,28 @@ def _note(row: dict[str, Any]) -> str | None:
     return "; ".join(parts) or None
 
 
+#: The reported figures a table may disagree on, named as the columns name them.
+MISMATCH_FIELDS = {
+    "TOTAL": "Tổng điểm",
+    "CONVERTED": "Điểm quy đổi",
+    "DTB": "ĐTB",
+    "CLASS": "Xếp loại",
+    "RANK": "Xếp hạng",
+    "RANK_OF": "Số đơn vị xếp hạng",
+}
+
+
 def mismatch_text(mismatch: dict[str, Any]) -> str:
-    """ "TOTAL: báo cáo 68,11, tính lại 68,10" for a reported figure that disagrees."""
+    """ "Tổng điểm: báo cáo 68,11, tính lại 68,10" for a reported figure that disagrees."""
     from service.vnformat import number
 
     def shown(value: Any) -> str:
         return number(value) if isinstance(value, int | float) else str(value)
 
     reported, computed = mismatch.get("reported"), mismatch.get("computed")
-    return f"{mismatch.get('field')}: báo cáo {shown(reported)}, tính lại {shown(computed)}"
+    field = str(mismatch.get("field"))
+    named = MISMATCH_FIELDS.get(field, field)
+    return f"{named}: báo cáo {shown(reported)}, tính lại {shown(computed)}"
 
 
 def what_it_takes_columns() -> list[Column]:

@@ -40,26 +40,33 @@ from service.score_columns import (
     what_it_takes_columns,
     what_it_takes_items,
 )
+from service.scoring.tt01 import TT01_KIND
 from service.vnformat import period_long
 
 HEADER_ROW = 4
 TITLE = {
     NATIONAL: "KẾT QUẢ ĐÁNH GIÁ CHẤT LƯỢNG PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP TRÊN CỔNG DVCQG",
+    # seed 002's title
+    TT01_KIND: "KẾT QUẢ CHẤM ĐIỂM ĐÁNH GIÁ VIỆC GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
 }
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 TEXT_WIDTH = 30  # characters; longer names wrap
 NUMBER_WIDTH = 8
-PROPORTIONAL_FIT = 1.2
+PROPORTIONAL_FIT = 1.0  # letters per digit's width: Vietnamese text with its capitals, safely
 FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
 def write_workbook(
-    rows: Sequence[dict[str, Any]], path: Path, set_names: Mapping[str, str] | None = None
+    rows: Sequence[dict[str, Any]],
+    path: Path,
+    set_names: Mapping[str, str] | None = None,
+    scheme_titles: Mapping[str, str] | None = None,
 ) -> None:
     """Write `rows` (from `score_rows`) to `path` atomically. `set_names` maps a parent code
-    to how the title names it ("UBND tỉnh Phú Thọ"); the code is shown where it is missing."""
+    to how the title names it ("UBND tỉnh Phú Thọ"); the code is shown where it is missing.
+    `scheme_titles` names a provincial scheme as its decision does (`Scheme.title`)."""
     workbook = Workbook()
     first = workbook.active
     assert first is not None
@@ -68,7 +75,7 @@ def write_workbook(
     several_parents = len({s.parent_code for s in sets}) > 1
     for score_set in sets:
         sheet = workbook.create_sheet(_sheet_name(score_set, several_parents, workbook))
-        title = _title(score_set, set_names or {})
+        title = _title(score_set, set_names or {}, scheme_titles or {})
         _table(sheet, title, columns_for(score_set.rows), score_set.rows)
     items = what_it_takes_items(rows)
     if items:
@@ -118,10 +125,15 @@ def _sheet_name(score_set: ScoreSet, with_parent: bool, workbook: Workbook) -> s
     return candidate
 
 
-def _title(score_set: ScoreSet, set_names: Mapping[str, str]) -> tuple[str, str]:
+def _title(
+    score_set: ScoreSet, set_names: Mapping[str, str], scheme_titles: Mapping[str, str]
+) -> tuple[str, str]:
     first = score_set.rows[0]
     scheme = str(first.get("scheme") or "")
-    heading = TITLE.get(scheme, f"KẾT QUẢ CHẤM ĐIỂM THEO BỘ TIÊU CHÍ {scheme.upper()}")
+    named = scheme_titles.get(scheme)
+    heading = TITLE.get(scheme) or (
+        f"KẾT QUẢ CHẤM ĐIỂM: {named.upper()}" if named else "KẾT QUẢ CHẤM ĐIỂM, XẾP LOẠI"
+    )
     parent = score_set.parent_code
     where = set_names.get(parent, parent) if parent else None
     subject = f"{score_set.name} thuộc {where}" if where else score_set.name
@@ -148,7 +160,7 @@ def _table(
     for line, (text, size) in enumerate(zip(title, (14, 12), strict=True), start=1):
         cell = _cell(sheet, line, 1, text)
         cell.font = Font(bold=True, size=size)
-        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         if width > 1:
             sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=width)
     headings = ["STT", *(column.heading for column in columns)]
@@ -164,7 +176,19 @@ def _table(
         for number, column in enumerate(columns, start=2):
             _put(sheet, line, number, column.value(row), column.kind)
     _fit(sheet, headings, columns, rows)
+    _title_heights(sheet, title, width)
     _print_setup(sheet, width, HEADER_ROW + len(rows))
+
+
+def _title_heights(sheet: Worksheet, title: tuple[str, str], width: int) -> None:
+    """Title lines as tall as they wrap to across the table (a provincial index's name is
+    longer than the page is wide: one line of it printed cut at both edges)."""
+    room = sum(sheet.column_dimensions[get_column_letter(n)].width for n in range(1, width + 1))
+    for line, (text, size) in enumerate(zip(title, (14, 12), strict=True), start=1):
+        per_line = max(room * 11 / size / 1.3, 1)  # capitals in a larger font than the body's
+        lines = -(-_width_of(text) // int(per_line))
+        if lines > 1:
+            sheet.row_dimensions[line].height = size * 1.5 * lines
 
 
 def _put(sheet: Worksheet, line: int, number: int, value: Any, kind: str) -> None:
@@ -209,7 +233,7 @@ def _fit(
         cells = sheet.iter_rows(
             min_row=HEADER_ROW + 1, max_row=HEADER_ROW + len(rows), min_col=number, max_col=number
         )
-        longest = max((len(_shown(row[0].value)) for row in cells), default=0)
+        longest = max((_width_of(_shown(row[0].value)) for row in cells), default=0)
         word = max((len(part) for part in heading.split()), default=1)
         if number == 1:
             width = max(longest, 3) + 2
@@ -250,6 +274,12 @@ def _wrapped_lines(text: str, width: float) -> int:
         lines += (used - 1) // room  # a word longer than the column
         used = (used - 1) % room + 1
     return lines
+
+
+def _width_of(text: str) -> int:
+    """About how many digits' widths `text` takes: a capital is wider than a digit
+    ("TUACHUA.MUONGBANG" wrapped its last letter in a column as wide as 17 digits)."""
+    return round(sum(1.3 if c.isupper() else 1.0 for c in text))
 
 
 def _shown(value: Any) -> str:

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from service.cli import main
 from service.simulator.simulator import PortalSimulator, ReplaySource
-from tests.conftest import PHU_THO
+from tests.conftest import PHU_THO, PROJECT, SCHEMES
 
 REPR = re.compile(r"[{}\[\]]|'\w+':|True|False|None")
 
@@ -160,3 +160,42 @@ def test_the_workbook_and_the_table_name_units_as_officials_write_them(synced, t
     assert "UBND xã Bình Phú" in table and "- Tỉnh Phú Thọ" not in table
     assert main(scores(synced, "--format", "csv")) == 0  # programs keep the portal's name
     assert "UBND xã Bình Phú - Tỉnh Phú Thọ" in capsys.readouterr().out
+
+
+def test_an_imported_provincial_table_is_titled_and_noted_in_vietnamese(tmp_path):
+    """Tủa Chùa's table (seed 000) as an official opens it: the decision's index in the
+    title, no scheme code, no "UNKNOWN" set, a code column wide enough for its longest
+    code on one line; Điện Biên Đông's nine criteria (seed 002) with its disagreements
+    named as the columns are."""
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text(f'[scoring]\nschemes_dir = "{SCHEMES}"\n', encoding="utf-8")
+    options = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--config", str(config)]
+    assert main([*options, "db", "upgrade"]) == 0
+    data = PROJECT / "tests" / "data" / "dienbien-459-2024-03.csv"
+    assert main([*options, "import", str(data)]) == 0
+    path = tmp_path / "tuachua.xlsx"
+    scheme = ["--scheme", "provincial:dienbien-459", "--period", "2024-03"]
+    assert main([*options, "scores", *scheme, "--format", "xlsx", "--out", str(path)]) == 0
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Đơn vị"]
+    sheet = workbook["Đơn vị"]
+    assert sheet["A1"].value == (
+        "KẾT QUẢ CHẤM ĐIỂM: BỘ CHỈ SỐ ĐÁNH GIÁ CHẤT LƯỢNG PHỤC VỤ NGƯỜI DÂN, DOANH NGHIỆP "
+        "TRONG THỰC HIỆN THỦ TỤC HÀNH CHÍNH, DỊCH VỤ CÔNG THEO THỜI GIAN THỰC TRÊN MÔI "
+        "TRƯỜNG ĐIỆN TỬ TỈNH ĐIỆN BIÊN"
+    )
+    assert sheet["A2"].value.startswith("Đơn vị thuộc TUACHUA, tháng 3 năm 2024")
+    codes = [row[1].value for row in sheet.iter_rows(min_row=5)]
+    longest = max(codes, key=len)  # "TUACHUA.MUONGBANG": capitals, wider than digits
+    assert sheet.column_dimensions["B"].width >= 1.3 * len(longest)
+    tt01 = PROJECT / "tests" / "data" / "tt01-dienbiendong-2021-Q1.csv"
+    assert main([*options, "import", str(tt01)]) == 0
+    path = tmp_path / "dienbiendong.xlsx"
+    scheme = ["--scheme", "tt01", "--period", "2021-Q1"]
+    assert main([*options, "scores", *scheme, "--format", "xlsx", "--out", str(path)]) == 0
+    sheet = load_workbook(path)["Đơn vị"]
+    assert sheet["A1"].value == "KẾT QUẢ CHẤM ĐIỂM ĐÁNH GIÁ VIỆC GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
+    notes = [row[-1].value for row in sheet.iter_rows(min_row=5) if row[-1].value]
+    assert "Tổng điểm: báo cáo 15,5, tính lại 14,25" in " ".join(notes)
+    assert "ĐTB: báo cáo 10, tính lại 9,5" in " ".join(notes)
+    assert not any("TOTAL" in note or "DTB" in note for note in notes)

@@ -134,7 +134,8 @@ def _write_scores_file(app: App, rows: list[dict[str, Any]], args: argparse.Name
     if args.format == "xlsx":
         from service.workbook import write_workbook
 
-        write_workbook(rows, args.out, _set_names(app, rows))
+        titles = {name: scheme.title for name, scheme in app.schemes.provincial.items()}
+        write_workbook(rows, args.out, _set_names(app, rows), titles)
     else:
         write_csv_file(rows, args.out)
     print(f"{args.out}: {len(rows)} units")
@@ -161,6 +162,7 @@ def run_import(app: App, args: argparse.Namespace) -> int:
     from service.scoring.report import score_rows
     from service.sources.interchange import InterchangeError
 
+    allowed = tolerance(app, args)  # before the file is stored: a bad one changes nothing
     try:
         summary = import_file(app.sessions(), args.file, app.schemes, args.scheme, local_today())
     except InterchangeError as exc:
@@ -174,9 +176,7 @@ def run_import(app: App, args: argparse.Namespace) -> int:
         for scheme, period in summary.tables:
             if scheme == NATIONAL:
                 continue  # a 766 table states the portal's figures: nothing to appraise
-            rows = score_rows(
-                session, app.schemes, scheme, Period.parse(period), tolerance=tolerance(app, args)
-            )
+            rows = score_rows(session, app.schemes, scheme, Period.parse(period), tolerance=allowed)
             for row in rows:
                 for mismatch in row["mismatches"]:
                     found += 1
