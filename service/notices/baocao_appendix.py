@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from service.notices.charts import EXTREMES, NAMED_UNITS_MAX
-from service.notices.documents import Appendix, Chart, Row, Table, TableRow
+from service.notices.documents import Appendix, Chart, Row, Table, TableRow, breakable
 from service.notices.texts import NoticeTexts, fill
 from service.vnformat import number, points, two_digits
 
@@ -36,7 +36,7 @@ def ranking_appendix(
     columns = (
         "Xếp hạng",
         "Tên cơ quan, đơn vị",
-        *(f"{texts.column_labels.get(c, c)} ({number(maxima[c])})" for c in codes),
+        *(f"{breakable(texts.column_labels.get(c, c))} ({number(maxima[c])})" for c in codes),
         "Điểm đạt được",
         "Tổng điểm quy đổi",
         *(("Xếp loại",) if classified else ()),

@@ -157,6 +157,16 @@ class Against:
         return f"{change_words(delta, same=same)} so với {self.short}"
 
 
+#: Where a word may break when its column is narrow: after the dot of a code ("CKMB.1").
+BREAK = "\u200b"
+
+
+def breakable(label: str) -> str:
+    """A column heading that may wrap after each dot of a code ("CKMB." / "1 (5)"): as one
+    word, eleven such codes took a landscape page and left the names 20 mm."""
+    return label.replace(".", "." + BREAK)
+
+
 def as_period(period: Period | str) -> Period:
     """`period` itself, or the `Period` a string such as "2024-09" names."""
     return Period.parse(period) if isinstance(period, str) else period

@@ -17,12 +17,26 @@ from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from service.notices.documents import BREAK
+
 #: Tables fitted to the page carry this caption (set by build_templates.py).
 APPENDIX_TABLE = "dvcwatch-appendix"
 #: The size of the tables' text (style "Notice Cell") and the cells' side margins.
 CELL_FONT, CELL_PADDING = Pt(11), 2 * 108 + 40  # twips: Word's 0.19 cm each side, and slack
 NAME_MIN, WIDEST = Mm(55).twips, Mm(40).twips  # a value column wider than WIDEST wraps
 NAME_LEAST = Mm(45).twips  # the name column of a table too wide for NAME_MIN
+#: A table of more columns than this (a provincial index's eleven criteria) prints in a
+#: smaller font with narrow cell margins: at 11 pt its codes alone took a landscape page.
+WIDE_TABLE, WIDE_FONT, WIDE_MARGIN = 14, Pt(9), 57  # twips each side: 0.1 cm
+WIDE_PADDING = 2 * WIDE_MARGIN + 40
+#: A run's properties after its size, in the schema's order (Word rejects them out of it).
+_AFTER_SIZE = {
+    qn(f"w:{name}")
+    for name in (
+        "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em",
+        "lang", "eastAsianLayout", "specVanish", "oMath",
+    )
+}  # fmt: skip
 #: Times New Roman's advance widths in ems, by kind of character (near enough to size).
 _NARROW, _WIDE = set(" ,.;:/()-'!|ijlrtf"), set("%MWmw")
 
@@ -43,16 +57,18 @@ def fit_tables(docx: DocxDocument) -> None:
 
 
 @lru_cache(maxsize=4096)
-def text_width(text: str, bold: bool = False) -> int:
-    """About how wide `text` prints in the tables' font, in twips (cached: a
-    month's tables repeat the same dates, dashes and labels)."""
+def text_width(text: str, bold: bool = False, font: int = CELL_FONT.twips) -> int:
+    """About how wide `text` prints in the tables' font (`font` twips high), in twips
+    (cached: a month's tables repeat the same dates, dashes and labels)."""
     ems = sum(
         0.28 if c in _NARROW else 0.9 if c in _WIDE else 0.72 if c.isupper() else 0.5 for c in text
     )
-    return int(ems * CELL_FONT.twips * (1.08 if bold else 1.0))
+    return int(ems * font * (1.08 if bold else 1.0))
 
 
-def column_widths(cells: list[list[str]], width: int) -> list[int]:
+def column_widths(
+    cells: list[list[str]], width: int, font: int = CELL_FONT.twips, padding: int = CELL_PADDING
+) -> list[int]:
     """Widths (twips) of columns holding `cells` (rows of texts; the first is the
     header, set in bold) within `width`: every column at least its longest word,
     values up to their whole text (at most `WIDEST`), the name column the rest.
@@ -61,15 +77,16 @@ def column_widths(cells: list[list[str]], width: int) -> list[int]:
     then the widest columns give up room to the narrow ones (`_level`), the name
     column among them (down to `NAME_LEAST`) when even that is not enough."""
     count = max(len(row) for row in cells)
-    least, wish = [CELL_PADDING] * count, [CELL_PADDING] * count
-    body_wish = [CELL_PADDING] * count
+    least, wish = [padding] * count, [padding] * count
+    body_wish = [padding] * count
     for index, row in enumerate(cells):
         for column, text in enumerate(row):
             bold = index == 0
             # a no-break space binds ("+ 1,05 điểm %" is one word); str.split() would not
-            words = [text_width(w, bold) for w in text.replace("\n", " ").split(" ") if w] or [0]
-            least[column] = max(least[column], max(words) + CELL_PADDING)
-            whole = min(text_width(text, bold) + CELL_PADDING, WIDEST)
+            spaced = text.replace("\n", " ").replace(BREAK, " ")
+            words = [text_width(w, bold, font) for w in spaced.split(" ") if w] or [0]
+            least[column] = max(least[column], max(words) + padding)
+            whole = min(text_width(text, bold, font) + padding, WIDEST)
             wish[column] = max(wish[column], whole)
             if index > 0:
                 body_wish[column] = max(body_wish[column], whole)
@@ -124,9 +141,14 @@ def _cell_text(cell: Any) -> str:
 def _fit(table: Any, width: int) -> None:
     rows = table.findall(qn("w:tr"))
     cells = [[_cell_text(c) for c in row.findall(qn("w:tc"))] for row in rows]
-    if max((len(row) for row in cells), default=0) < 3:
+    count = max((len(row) for row in cells), default=0)
+    if count < 3:
         return
-    widths = column_widths(cells, width)
+    if count > WIDE_TABLE:
+        _smaller(table)
+        widths = column_widths(cells, width, WIDE_FONT.twips, WIDE_PADDING)
+    else:
+        widths = column_widths(cells, width)
     _fixed_layout(table, width)
     grid = table.find(qn("w:tblGrid"))
     for column in list(grid):
@@ -168,6 +190,30 @@ _TABLE_PROPERTIES = [
         "tblDescription",
     )
 ]
+
+
+def _smaller(table: Any) -> None:
+    """The table's text in `WIDE_FONT` and its cells' side margins `WIDE_MARGIN`."""
+    half_points = str(int(WIDE_FONT.pt * 2))
+    for run in table.iter(qn("w:r")):
+        properties = run.find(qn("w:rPr"))
+        if properties is None:
+            properties = run.makeelement(qn("w:rPr"), {})
+            run.insert(0, properties)
+        for old in [*properties.findall(qn("w:sz")), *properties.findall(qn("w:szCs"))]:
+            properties.remove(old)
+        later = next((child for child in properties if child.tag in _AFTER_SIZE), None)
+        for tag in ("w:sz", "w:szCs"):
+            size = properties.makeelement(qn(tag), {qn("w:val"): half_points})
+            if later is None:
+                properties.append(size)
+            else:
+                later.addprevious(size)
+    margins = table.makeelement(qn("w:tblCellMar"), {})
+    for side in ("w:left", "w:right"):
+        size = {qn("w:w"): str(WIDE_MARGIN), qn("w:type"): "dxa"}
+        margins.append(margins.makeelement(qn(side), size))
+    put_table_property(table.find(qn("w:tblPr")), margins)
 
 
 def _fixed_layout(table: Any, width: int) -> None:

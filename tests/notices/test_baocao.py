@@ -42,7 +42,7 @@ def test_the_report_names_the_units_that_fell_short_with_their_counts() -> None:
 
 def test_the_ranked_appendix_shows_points_not_applicable_totals_and_classes() -> None:
     table = tua_chua().appendices[0].tables[0]
-    assert table.columns[:3] == ("Xếp hạng", "Tên cơ quan, đơn vị", "CKMB.1 (5)")
+    assert table.columns[:3] == ("Xếp hạng", "Tên cơ quan, đơn vị", "CKMB.\u200b1 (5)")
     assert table.columns[-3:] == ("Điểm đạt được", "Tổng điểm quy đổi", "Xếp loại")
     assert table.rows[0].cells == (
         "1", "UBND thị trấn", "-", "-", "10", "30", "10", "5,81", "5", "10", "5", "5", "5",

@@ -36,7 +36,14 @@ from service.notices.render import (
     render_pdf,
     write_atomic,
 )
-from service.notices.tables import CELL_PADDING, NAME_LEAST, column_widths, text_width
+from service.notices.tables import (
+    CELL_PADDING,
+    NAME_LEAST,
+    WIDE_FONT,
+    WIDE_MARGIN,
+    column_widths,
+    text_width,
+)
 from service.notices.texts import TEMPLATES_DIR, default_texts
 from service.notices.tt01_appendix import COLUMNS
 from service.vnformat import BLANK
@@ -485,3 +492,25 @@ def test_a_change_in_points_is_one_word_a_crowded_table_never_breaks() -> None:
     ]
     widths = column_widths([header, row, row], Mm(160).twips)
     assert widths[-1] >= text_width(change) + CELL_PADDING
+
+
+def test_a_table_of_eleven_criteria_prints_small_enough_for_its_names(tmp_path: Path) -> None:
+    """Tủa Chùa's appendix (seed 000): sixteen columns. At 11 pt its codes alone filled
+    the landscape page ("CKM / B.1" broke mid-code, names wrapped over four lines, twelve
+    rows over two pages); it prints at 9 pt with narrow margins, codes wrap at their dot,
+    the name column keeps its room."""
+    report = baocao(tua_chua_rows(), None, TUA_CHUA_ISSUER, "2024-03", "QĐ 459", default_texts())
+    document = rendered(report, tmp_path)
+    ranked = next(t for t in document.tables if len(t.columns) == 16)
+    table = ranked._tbl
+    sizes = {size.get(qn("w:val")) for size in table.iter(qn("w:sz"))}
+    assert sizes == {str(int(WIDE_FONT.pt * 2))}
+    margins = table.tblPr.find(qn("w:tblCellMar"))
+    assert {m.get(qn("w:w")) for m in margins} == {str(WIDE_MARGIN)}
+    grid = [int(column.get(qn("w:w"))) for column in table.tblGrid.iterchildren()]
+    assert grid[1] >= NAME_LEAST
+    assert "CKMB.\u200b1 (5)" in [cell.text for cell in ranked.rows[0].cells]
+    for run in table.iter(qn("w:r")):  # the schema's order: the size before the language
+        tags = [child.tag for child in run.find(qn("w:rPr"))]
+        if qn("w:lang") in tags:
+            assert tags.index(qn("w:sz")) < tags.index(qn("w:lang"))
