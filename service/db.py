@@ -92,14 +92,6 @@ def make_engine(url: str) -> Engine:
                 f"database URL {safe_url(url)!r}: the driver for {parsed.drivername!r} is not "
                 f"installed ({exc.name}); expected {KNOWN_URLS}"
             ) from None
-    if parsed.database and parsed.database != ":memory:":
-        folder = Path(parsed.database).parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseError(
-                f"database {parsed.database}: cannot create its folder {folder}: {exc.strerror}"
-            ) from None
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -131,6 +123,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     release is refused (alembic would fail on the revision it cannot locate)."""
     from alembic import command
 
+    _create_folder(engine)
     _refuse_newer(current_revision(engine))
     command.upgrade(_alembic_config(engine), revision)
 
@@ -173,9 +166,38 @@ def current_revision(engine: Engine) -> str | None:
         return ",".join(sorted(stored)) or None
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (None for PostgreSQL or an in-memory database)."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def _create_folder(engine: Engine) -> None:
+    """The folder of a new SQLite database, made only by `upgrade`: a command that reads
+    (`status`, `scores`) must not leave a file or folders at a mistyped path."""
+    path = sqlite_file(engine)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"database {path}: cannot create its folder {path.parent}: {exc.strerror}"
+        ) from None
+
+
 def require_current(engine: Engine) -> None:
-    """Fail with a clear message when the schema is missing, behind the code, or of a newer
-    release than the code."""
+    """Fail with a clear message when the database file is missing (nothing is created:
+    SQLite would make an empty one), or its schema is missing, behind the code, or of a
+    newer release than the code."""
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():
+        raise DatabaseError(
+            f"database {path} does not exist: check the path, or create it with "
+            "`dvcwatch db upgrade`"
+        )
     head, current = head_revision(), current_revision(engine)
     _refuse_newer(current)
     if current != head:

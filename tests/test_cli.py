@@ -95,7 +95,7 @@ def test_a_bad_period_is_a_usage_error(db_url, config, capsys):
 
 def test_an_unmigrated_database_asks_for_db_upgrade(db_url, config, capsys):
     assert main(dvcwatch("scores", "--period", "2026-08", db_url=db_url, config=config)) == 1
-    assert "run `dvcwatch db upgrade`" in capsys.readouterr().err
+    assert "`dvcwatch db upgrade`" in capsys.readouterr().err
 
 
 def test_a_failed_sync_exits_1_with_the_reason(db_url, config, simulator, capsys):

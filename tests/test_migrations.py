@@ -234,7 +234,8 @@ def test_the_head_read_from_the_files_is_alembic_s():
 
 def test_a_database_behind_the_code_is_refused_without_alembic(db_url):
     engine = make_engine(db_url)
-    with pytest.raises(DatabaseError, match="the database is empty, the code expects"):
+    missing = "does not exist: check the path" if db_url.startswith("sqlite") else "is empty"
+    with pytest.raises(DatabaseError, match=missing):
         require_current(engine)
     upgrade(engine, "0009")
     assert current_revision(engine) == "0009"
@@ -242,3 +243,20 @@ def test_a_database_behind_the_code_is_refused_without_alembic(db_url):
         require_current(engine)
     upgrade(engine)
     require_current(engine)
+
+
+def test_a_command_that_reads_leaves_nothing_at_a_mistyped_path(tmp_path, capsys):
+    """`status` at a SQLite path that is not there: one line, exit 1, and no file or
+    folder made (SQLite creates an empty database on connecting); `db upgrade` makes it."""
+    from service.cli import main
+
+    path = tmp_path / "missing" / "dir" / "dvcwatch.db"
+    assert main(["status", "--db", f"sqlite:///{path}"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == [
+        f"dvcwatch: database {path} does not exist: check the path, or create it with "
+        "`dvcwatch db upgrade`"
+    ]
+    assert not (tmp_path / "missing").exists()
+    assert main(["db", "upgrade", "--db", f"sqlite:///{path}"]) == 0
+    assert main(["status", "--db", f"sqlite:///{path}"]) == 0
