@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -74,7 +74,9 @@ class _KeptRows:
         self.kept: OrderedDict[Hashable, bytes] = OrderedDict()
         self.lock = threading.Lock()
 
-    def rows(self, key: Hashable, score: Any) -> list[dict[str, Any]]:
+    def rows(
+        self, key: Hashable, score: Callable[[], list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
         with self.lock:
             kept = self.kept.get(key)
             if kept is not None:
@@ -88,10 +90,6 @@ class _KeptRows:
                     self.kept.popitem(last=False)
             return rows
         return pickle.loads(kept)  # bytes this process made
-
-    def clear(self) -> None:
-        with self.lock:
-            self.kept.clear()
 
 
 _SET_ROWS = _KeptRows(8)
