@@ -303,8 +303,12 @@ def test_a_period_of_an_impossible_year_is_bad_input(command, database, tmp_path
 
 @pytest.fixture
 def stop_handlers_restored() -> Iterator[None]:
-    """`main` installs its SIGTERM and SIGINT handlers in this process: put back pytest's."""
+    """`main` installs its SIGTERM and SIGINT handlers in this process: put back pytest's.
+    Ctrl-C starts at Python's default, as in a terminal: a test process started in the
+    background of a script (CI's, xdist's workers) inherits SIGINT ignored, and `main`
+    leaves an ignored SIGINT ignored."""
     saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     for signum, handler in saved.items():
         signal.signal(signum, handler)
