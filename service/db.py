@@ -66,8 +66,8 @@ def hide_secrets(text: str, url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their folder, WAL and foreign keys. No
-    message about a bad URL shows its password (`safe_url`)."""
+    """An engine for `url`; SQLite files get WAL and foreign keys (their folder is made
+    by `upgrade` only). No message about a bad URL shows its password (`safe_url`)."""
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
