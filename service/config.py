@@ -264,7 +264,7 @@ def read_toml(path: Path, required: bool) -> dict[str, object]:
 
 def parse_toml_file(path: Path) -> dict[str, object]:
     """The TOML file `path` as a table: the one way dvcwatch reads its TOML files (the
-    settings, schemes, rules, directory, holidays).
+    settings, schemes, rules, directory, holidays, notice texts).
 
     TOML is UTF-8, but an official's editor may save otherwise: Notepad puts a BOM first
     (accepted), Windows saves UTF-16 or Windows-1258. Those are a ConfigError naming the
