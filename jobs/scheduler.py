@@ -81,7 +81,7 @@ class Service:
                 return 1
             await sync_now(context)
             await catch_up(context)
-            await deliver(self.context)
+            report = await deliver(self.context)
         except claims.Deposed as exc:
             log.warning("%s stopped its cycle: %s", self.context.owner, exc)
             return 1
@@ -90,8 +90,10 @@ class Service:
         failed = claims.failed_in_term(self.context.app.sessions(), context.term)
         if failed:
             log.warning("the cycle ended with %d failed job(s): %s", len(failed), "; ".join(failed))
-            return 1
-        return 0
+        trouble = report.trouble()
+        if trouble:  # what cron must see, as `dvcwatch deliver` says it
+            log.warning("the cycle's delivery: %s", trouble)
+        return 1 if failed or trouble else 0
 
     async def run_forever(self) -> int:
         loop = asyncio.get_running_loop()

@@ -22,6 +22,7 @@ from jobs.plan import (
 from service import claims
 from service.calendar import work_calendar
 from service.clock import LOCAL_TZ
+from service.delivery.outbox import SendReport
 from service.scoring.tt01 import TT01_KIND
 
 log = logging.getLogger("dvcwatch.scheduler")
@@ -90,7 +91,8 @@ async def beat(context: work.Context) -> None:
         raise claims.Deposed(f"the leadership row no longer names it for term {term}", term)
 
 
-async def deliver(context: work.Context) -> None:
+async def deliver(context: work.Context) -> SendReport:
     report = await work.deliver(context)
     if report.sent or report.failed or report.retried:
         log.info("outbox: sent %d, retry %d, failed %d", report.sent, report.retried, report.failed)
+    return report
