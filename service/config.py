@@ -295,7 +295,9 @@ def _table(value: object) -> dict[str, object]:
 
 def _describe(path: Path, exc: ValidationError) -> str:
     """One line per problem, each naming the file and the key: `FILE: portal.speed: unknown
-    key`. A value is quoted back unless it is a whole table (a check across its keys)."""
+    key`. A value is quoted back unless it is a whole table (a check across its keys) or
+    a channel's (a bot token pasted in place of its variable's name, or in a web address,
+    is never printed); a database URL is quoted with its password hidden."""
     lines = []
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
@@ -304,6 +306,11 @@ def _describe(path: Path, exc: ValidationError) -> str:
             continue
         message = str(error["msg"]).removeprefix("Value error, ")
         given = error.get("input")
-        quoted = "" if isinstance(given, dict) else f" (got {given!r})"
+        if key == "database.url" and isinstance(given, str):
+            from service.db import safe_url
+
+            given = safe_url(given)
+        secret = key.startswith("channels.")
+        quoted = "" if isinstance(given, dict) or secret else f" (got {given!r})"
         lines.append(f"{path}: {key}: {message}{quoted}")
     return "\n".join(lines)

@@ -274,6 +274,26 @@ def test_an_impossible_tolerance_in_the_configuration_is_refused(value, tmp_path
     assert "scoring.tolerance" in one_line(capsys.readouterr().err)
 
 
+TOKEN = "987654321:TGSECRETtokenAAAAbbbbCCCCdddd"
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        f'[channels.telegram]\ntoken_env = "{TOKEN}"\n',  # the token where its name goes
+        f'[channels.telegram]\nbase_url = "htps://api.telegram.org/bot{TOKEN}"\n',
+        f'[channels.zalo]\ntoken_env = "{TOKEN}"\n',
+    ],
+    ids=["telegram token_env", "telegram base_url", "zalo token_env"],
+)
+def test_a_bot_token_pasted_into_the_settings_is_never_printed(channel, tmp_path, capsys):
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text(channel, encoding="utf-8")
+    assert main(["status", "--config", str(config), "--db", "sqlite:///:memory:"]) == 2
+    error = one_line(capsys.readouterr().err)
+    assert "channels." in error and TOKEN.split(":")[1] not in error and TOKEN not in error
+
+
 # --- 4. A period names a year dvcwatch can have figures of -----------------------------
 
 PERIOD_COMMANDS = [

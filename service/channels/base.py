@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -203,6 +204,9 @@ class ChannelLimits:
     per_group_per_minute: float | None = None
 
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class BotSettings(BaseModel):
     """A bot channel's section of the settings (`[channels.<kind>]`). The token is never
     in the file: only the name of the environment variable holding it."""
@@ -215,6 +219,16 @@ class BotSettings(BaseModel):
     # How long to wait for the API's answer. A send that times out after the request
     # left is never retried blindly (it is `uncertain`), so keep it generous.
     timeout_seconds: Annotated[float, Field(ge=1)] = 30.0
+
+    @field_validator("token_env")
+    @classmethod
+    def _is_a_variable_name(cls, value: str) -> str:
+        if not _VARIABLE_NAME.fullmatch(value):  # a token pasted here must not be echoed
+            raise ValueError(
+                "not the name of an environment variable (letters, digits and _): put the "
+                "token in the environment and the variable's name here"
+            )
+        return value
 
     @field_validator("base_url")
     @classmethod
