@@ -80,7 +80,8 @@ def write_workbook(
     items = what_it_takes_items(rows)
     if items:
         sheet = workbook.create_sheet("Cần làm gì")
-        title = ("SỐ HỒ SƠ CẦN THÊM ĐỂ TĂNG ĐIỂM (ƯỚC TÍNH)", _period_line(rows))
+        period = _period_line(rows)  # a line of its own: "Tháng 8 năm 2026 (…)"
+        title = ("SỐ HỒ SƠ CẦN THÊM ĐỂ TĂNG ĐIỂM (ƯỚC TÍNH)", period[:1].upper() + period[1:])
         _table(sheet, title, what_it_takes_columns(), items)
     if not sets:
         _table(workbook.create_sheet("Không có số liệu"), ("KHÔNG CÓ SỐ LIỆU", ""), [], [])

@@ -51,6 +51,7 @@ def test_the_workbook_has_a_sheet_per_set_with_vietnamese_headers(synced, tmp_pa
         assert wanted in headers
     assert "Công khai, minh bạch (tối đa 18)" in headers
     assert communes.max_row - 4 == 148 and workbook["Cơ quan, đơn vị"].max_row - 4 == 15
+    assert workbook["Cần làm gì"]["A2"].value.startswith("Tháng 8 năm 2026")
 
 
 def test_every_number_is_numeric_with_a_format_and_no_cell_holds_a_repr(synced, tmp_path):
