@@ -16,6 +16,7 @@ from service import indicators
 from service.indicators import NATIONAL
 from service.notices.names import official_name
 from service.notices.texts import default_texts
+from service.vnformat import capitalised, number
 
 #: How a column's values are shown: its Excel number format and its terminal alignment.
 Kind = Literal["text", "score", "delta", "integer", "signed_integer"]
@@ -54,7 +55,7 @@ class ScoreSet:
         """ "Xã, phường", "Cơ quan, đơn vị", or "Đơn vị" where the group is not known (an
         imported table's units)."""
         words = default_texts().set_names.get(self.group) or "đơn vị"
-        return words[:1].upper() + words[1:]
+        return capitalised(words)
 
 
 def score_sets(rows: Sequence[dict[str, Any]]) -> list[ScoreSet]:
@@ -164,7 +165,6 @@ MISMATCH_FIELDS = {
 
 def mismatch_text(mismatch: dict[str, Any]) -> str:
     """ "Tổng điểm: báo cáo 68,11, tính lại 68,10" for a reported figure that disagrees."""
-    from service.vnformat import number
 
     def shown(value: Any) -> str:
         return number(value) if isinstance(value, int | float) else str(value)

@@ -158,6 +158,12 @@ def _period(period: Period | str) -> Period:
     return Period.parse(period) if isinstance(period, str) else period
 
 
+def capitalised(text: str) -> str:
+    """`text` with its first letter a capital and the rest as written ("Tháng 8 năm
+    2026", "Chưa có số liệu …"); `str.capitalize` would lower "UBND" and "DVCQG"."""
+    return text[:1].upper() + text[1:]
+
+
 def period_long(period: Period | str) -> str:
     """ "tháng 9 năm 2024", "Quý I năm 2021", "năm 2022"."""
     parsed = _period(period)

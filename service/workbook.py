@@ -41,7 +41,7 @@ from service.score_columns import (
     what_it_takes_items,
 )
 from service.scoring.tt01 import TT01_KIND
-from service.vnformat import period_long
+from service.vnformat import capitalised, period_long
 
 HEADER_ROW = 4
 TITLE = {
@@ -81,7 +81,7 @@ def write_workbook(
     if items:
         sheet = workbook.create_sheet("Cần làm gì")
         period = _period_line(rows)  # a line of its own: "Tháng 8 năm 2026 (…)"
-        title = ("SỐ HỒ SƠ CẦN THÊM ĐỂ TĂNG ĐIỂM (ƯỚC TÍNH)", period[:1].upper() + period[1:])
+        title = ("SỐ HỒ SƠ CẦN THÊM ĐỂ TĂNG ĐIỂM (ƯỚC TÍNH)", capitalised(period))
         _table(sheet, title, what_it_takes_columns(), items)
     if not sets:
         _table(workbook.create_sheet("Không có số liệu"), ("KHÔNG CÓ SỐ LIỆU", ""), [], [])

@@ -21,7 +21,7 @@ from service.alerts.rules import Rule
 from service.channels.messages import escape_html
 from service.notices.names import official_name
 from service.notices.texts import default_texts
-from service.vnformat import number, period_short
+from service.vnformat import capitalised, number, period_short
 
 #: How many units of each level a summary names (alerts.summary_shown_agencies / _communes).
 SHOWN_PER_LEVEL = {"AGENCY": 3, "COMMUNE": 10}
@@ -105,7 +105,7 @@ def summary_text(topic: str, ranked: Sequence[Ranked]) -> str:
         most = SHOWN_PER_LEVEL.get(group, SHOWN_OTHERWISE)
         heading = levels.get(group, "đơn vị khác")
         worst = ", nặng nhất" if len(members) > most else ""
-        heading = f"{heading[:1].upper()}{heading[1:]}: {len(members)} đơn vị{worst}"
+        heading = f"{capitalised(heading)}: {len(members)} đơn vị{worst}"
         lines.append(f"<i>{escape_html(heading)}</i>")
         lines += [f"{n}. {r.text}" for n, r in enumerate(members[:most], 1)]
         shown += min(most, len(members))

@@ -43,6 +43,7 @@ from service.notices.texts import CongVanTexts, NoticeTexts, default_texts, fill
 from service.periods import Period
 from service.vnformat import (
     BLANK,
+    capitalised,
     change_words,
     compact_date,
     number,
@@ -156,7 +157,7 @@ def _congvan_sections(
     """1. the scores; 2. where the details are; 3. the chairman's instructions."""
     words = texts.congvan
     # Nothing to compare with: said once, before the scores, not after each of them.
-    reason = () if compare.comparable else (f"({compare.reason[:1].upper()}{compare.reason[1:]}.)",)
+    reason = () if compare.comparable else (f"({capitalised(compare.reason)}.)",)
     sentences = (
         *_axis_sentences(row, compare, texts, values),
         _total_sentence(row, compare, values),

@@ -28,6 +28,7 @@ from service.notices.texts import NoticeTexts, fill
 from service.periods import Period
 from service.scoring.changes import round2
 from service.vnformat import (
+    capitalised,
     change_words,
     compact_date,
     number,
@@ -235,17 +236,13 @@ def _total_rows(months: TwoMonths, set_label: str) -> list[TableRow]:
         return [TableRow(("", label, cell(row), ""), strong=True) for label, cell in lines]
     delta, moved = row.get("total_delta"), row.get("rank_change")
     changes = (
-        "" if delta is None else _capitalised(change_words(delta, same="giữ nguyên điểm")),
-        "" if moved is None else _capitalised(rank_change_words(moved)),
+        "" if delta is None else capitalised(change_words(delta, same="giữ nguyên điểm")),
+        "" if moved is None else capitalised(rank_change_words(moved)),
     )
     return [
         TableRow(("", label, cell(previous), "", cell(row), "", change), strong=True)
         for (label, cell), change in zip(lines, changes, strict=True)
     ]
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _count_value(row: Row | None, figures: Figures, code: str) -> float | None:

@@ -13,7 +13,7 @@ from typing import Any
 from service.notices.charts import EXTREMES, TREND_MIN_POINTS, axes_chart, place_chart, trend_chart
 from service.notices.names import official_name
 from service.periods import Period
-from service.vnformat import number, period_short, rank
+from service.vnformat import capitalised, number, period_short, rank
 
 
 def congvan_charts(
@@ -29,7 +29,7 @@ def congvan_charts(
     "trend" (`history`, oldest first; left out with fewer than `TREND_MIN_POINTS`
     months that have a total). Names are the official ones."""
     period = Period.parse(str(row["period"]))
-    legend = (_capitalised(period_short(period)), _capitalised(period_short(period.previous())))
+    legend = (capitalised(period_short(period)), capitalised(period_short(period.previous())))
     name = official_name(str(row.get("unit_name")))
     charts = {
         "axes": axes_chart(
@@ -66,7 +66,3 @@ def _totals(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, float | None]]
     return [
         (official_name(str(r.get("unit_name"))), r.get("converted", r.get("total"))) for r in rows
     ]
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
