@@ -238,8 +238,9 @@ def _tolerance(text: str) -> float:
 
 
 def _add_tolerance(command: argparse.ArgumentParser) -> None:
-    help = "allowed reported/computed difference"
-    command.add_argument("--tolerance", type=_tolerance, help=help)
+    command.add_argument(
+        "--tolerance", type=_tolerance, help="allowed reported/computed difference"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

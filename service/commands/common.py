@@ -27,10 +27,9 @@ def parse_period(text: str | None) -> Period:
 
 
 def tolerance(app: App, args: argparse.Namespace) -> float:
-    tolerance = app.settings.scoring.tolerance if args.tolerance is None else args.tolerance
-    if tolerance < 0:
-        raise UsageError(f"--tolerance: {tolerance} is negative")
-    return float(tolerance)
+    """`--tolerance`, else the settings' (each checked finite and not negative where it
+    is read: `cli._tolerance`, `ScoringSettings`)."""
+    return float(app.settings.scoring.tolerance if args.tolerance is None else args.tolerance)
 
 
 def worker_name() -> str:
