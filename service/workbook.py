@@ -54,7 +54,6 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 TEXT_WIDTH = 30  # characters; longer names wrap
 NUMBER_WIDTH = 8
-PROPORTIONAL_FIT = 1.0  # letters per digit's width: Vietnamese text with its capitals, safely
 FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
@@ -265,13 +264,13 @@ def _row_heights(sheet: Worksheet, width: int, count: int) -> None:
 
 def _wrapped_lines(text: str, width: float) -> int:
     """How many lines `text` wraps to, word by word, in a column `width` characters wide
-    (a proportional font fits about PROPORTIONAL_FIT times as many letters as digits)."""
-    room = max(int((width - 1) * PROPORTIONAL_FIT), 1)
+    (each word measured as `_width_of` measures it, in digits' widths)."""
+    room = max(int(width - 1), 1)
     lines, used = 1, 0
-    for word in text.split():
-        if used and used + 1 + len(word) > room:
+    for word in map(_width_of, text.split()):
+        if used and used + 1 + word > room:
             lines, used = lines + 1, 0
-        used += (1 if used else 0) + len(word)
+        used += (1 if used else 0) + word
         lines += (used - 1) // room  # a word longer than the column
         used = (used - 1) % room + 1
     return lines

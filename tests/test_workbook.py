@@ -200,3 +200,28 @@ def test_an_imported_provincial_table_is_titled_and_noted_in_vietnamese(tmp_path
     assert "Tổng điểm: báo cáo 15,5, tính lại 14,25" in " ".join(notes)
     assert "ĐTB: báo cáo 10, tính lại 9,5" in " ".join(notes)
     assert not any("TOTAL" in note or "DTB" in note for note in notes)
+
+
+def test_a_row_whose_text_wraps_is_tall_enough_for_its_lines(synced, tmp_path):
+    """Printed, a row of Phú Thọ's workbook with "Công khai, minh bạch; Số hóa hồ sơ" in a
+    narrower column printed over the next row: a row is given the height of its longest
+    text's lines, counted at a digit's width a letter and more for a capital."""
+    path = tmp_path / "diem.xlsx"
+    assert main(scores(synced, "--format", "xlsx", "--out", str(path))) == 0
+    checked = 0
+    for sheet in load_workbook(path):
+        widths = {c: sheet.column_dimensions[get_column_letter(c)].width for c in range(1, 60)}
+        for row in sheet.iter_rows(min_row=5):
+            texts = [
+                (cell.value, widths[cell.column]) for cell in row if isinstance(cell.value, str)
+            ]
+            # L lines of room R hold at most L*R letters and the L-1 spaces the breaks
+            # take, each letter a digit wide at least: L >= (len + 1) / (R + 1)
+            lines = max((-(-(len(t) + 1) // int(w))) for t, w in texts) if texts else 1
+            if lines > 1:
+                checked += 1
+                assert (sheet.row_dimensions[row[0].row].height or 15) >= 13 * lines, (
+                    sheet.title,
+                    row[0].row,
+                )
+    assert checked  # the workbook has such rows
