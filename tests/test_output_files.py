@@ -87,31 +87,36 @@ def test_the_csv_on_standard_output_stays_raw_for_programs(
 def test_a_link_planted_at_the_temporary_name_is_not_followed(
     imported: list[str], tmp_path: Path, fmt: str
 ) -> None:
-    victim = tmp_path / "victim.txt"
-    victim.write_text("do not touch", encoding="utf-8")
     folder = tmp_path / "S"
     folder.mkdir()
     path = folder / f"ketqua.{fmt}"
-    (folder / f".ketqua.{fmt}.partial").symlink_to(victim)
-    assert scores_to(imported, path, fmt) == 0
-    assert victim.read_text(encoding="utf-8") == "do not touch"
-    assert path.is_file() and not path.is_symlink()
-    assert_holds_the_scores(path, fmt)
+    victim = planted(folder / f".ketqua.{fmt}.partial", tmp_path)  # the old fixed name
+    assert_written_past_the_link(imported, path, fmt, victim)
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_a_link_planted_at_the_output_is_replaced_not_followed(
     imported: list[str], tmp_path: Path, fmt: str
 ) -> None:
-    victim = tmp_path / "victim.txt"
-    victim.write_text("do not touch", encoding="utf-8")
     path = tmp_path / f"ketqua.{fmt}"
-    path.symlink_to(victim)
+    victim = planted(path, tmp_path)
+    assert_written_past_the_link(imported, path, fmt, victim)
+    assert sorted(os.listdir(tmp_path)) == [path.name, "victim.txt"]  # no temporary left
+
+
+def planted(link: Path, folder: Path) -> Path:
+    """A file of `folder` that `link` points at, which the writer must not touch."""
+    victim = folder / "victim.txt"
+    victim.write_text("do not touch", encoding="utf-8")
+    link.symlink_to(victim)
+    return victim
+
+
+def assert_written_past_the_link(imported: list[str], path: Path, fmt: str, victim: Path) -> None:
     assert scores_to(imported, path, fmt) == 0
     assert victim.read_text(encoding="utf-8") == "do not touch"
     assert path.is_file() and not path.is_symlink()
     assert_holds_the_scores(path, fmt)
-    assert sorted(os.listdir(tmp_path)) == [path.name, "victim.txt"]  # no temporary left
 
 
 def assert_holds_the_scores(path: Path, fmt: str) -> None:
