@@ -86,57 +86,20 @@ unit = "H01.101"
     assert not [line for line in lines if line.startswith(("<3>", "<2>"))]
 
 
-def test_a_cycle_whose_messages_cannot_go_exits_1_saying_why(tmp_path: Path):
+def test_a_cycle_whose_messages_cannot_go_exits_1_saying_why(world, tmp_path: Path):
     """A cycle that synced and queued its alerts, with Telegram refusing the bot token:
     `run --once` (a cron job) exits 1 with the delivery's one line, never the token."""
-    from service.simulator.simulator import GeneratedSource, PortalSimulator
     from tests.alerts.test_deliver_command import REVOKED
-    from tests.fakes.telegram_server import FakeTelegram
 
-    (tmp_path / "directory.toml").write_text(
-        '[[people]]\nid = "lan"\nname = "Nguyễn Thị Lan"\nunits = ["*"]\ntopics = ["*"]\n'
-        'channel = "telegram"\naddress = "100000001"\n',
-        encoding="utf-8",
+    _, telegram, config = world
+    options = ["--config", str(config), "--db", f"sqlite:///{tmp_path / 'x.db'}"]
+    upgrade = subprocess.run([DVCWATCH, *options, "db", "upgrade"], capture_output=True)
+    assert upgrade.returncode == 0
+    env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": REVOKED}
+    cycle = subprocess.run(
+        [DVCWATCH, *options, "run", "--once"], capture_output=True, text=True, timeout=120, env=env
     )
-    source = GeneratedSource(seed=3, provinces=1, communes=4, agencies=1)
-    with PortalSimulator(source) as portal, FakeTelegram() as telegram:
-        config = tmp_path / "dvcwatch.toml"
-        config.write_text(
-            f"""
-[portal]
-base_url = "{portal.base_url}"
-pause_seconds = [0, 0]
-[[watch]]
-province = "H01"
-[schedules]
-run_bot = false
-[channels]
-console = false
-[channels.telegram]
-enabled = true
-base_url = "{telegram.base_url}"
-[alerts]
-directory_file = "{tmp_path / "directory.toml"}"
-quiet_start = "00:00"
-quiet_end = "00:00"
-quiet_weekends = false
-""",
-            encoding="utf-8",
-        )
-        options = ["--config", str(config), "--db", f"sqlite:///{tmp_path / 'x.db'}"]
-        assert (
-            subprocess.run([DVCWATCH, *options, "db", "upgrade"], capture_output=True).returncode
-            == 0
-        )
-        env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": REVOKED}
-        cycle = subprocess.run(
-            [DVCWATCH, *options, "run", "--once"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
-        assert telegram.calls("sendMessage") == []
+    assert telegram.calls("sendMessage") == []
     log = cycle.stderr
     assert cycle.returncode == 1, log
     assert "Traceback" not in log and REVOKED.split(":")[1] not in log
@@ -145,4 +108,4 @@ quiet_weekends = false
         "the cycle's delivery: telegram rejected its bot token, nothing went through it "
         "(see dvcwatch status)"
     )
-    assert "failed job(s)" not in log  # the sync and the alerts did their work
+    assert "failed job(s)" not in log  # the sync, the alerts and the notice did their work
