@@ -1,5 +1,6 @@
 """`dvcwatch run --once` against a portal that refuses connections: exit 1 naming the
-failed jobs, warnings without tracebacks, and `status` showing failed runs, none running."""
+failed jobs, warnings without tracebacks, and `status` showing failed runs, none running;
+against a Telegram refusing its token: exit 1 saying so."""
 
 from __future__ import annotations
 
