@@ -54,11 +54,18 @@ class NonFinite:
         return self.text
 
 
+#: Where a JSON number may be too large for a float: an exponent of three digits or
+#: more, or 200 digits in a row (beyond 10^308 with an exponent of at most 99).
+_MAY_OVERFLOW = re.compile(rb"[eE][+-]?[0-9]{3}|[0-9]{200}")
+
+
 def read_json(body: bytes) -> Any:
     """The JSON value of `body`, non-finite numbers as `NonFinite`; ValueError if the
-    body is not JSON (or nests too deeply to read)."""
+    body is not JSON (or nests too deeply to read). Each number with a fraction or an
+    exponent is checked one by one only in a body where one may overflow."""
+    parse_float = _finite_float if _MAY_OVERFLOW.search(body) else None
     try:
-        return json.loads(body, parse_constant=NonFinite, parse_float=_finite_float)
+        return json.loads(body, parse_constant=NonFinite, parse_float=parse_float)
     except RecursionError:
         raise ValueError("nested too deeply") from None
 
@@ -66,6 +73,30 @@ def read_json(body: bytes) -> Any:
 def _finite_float(text: str) -> float | NonFinite:
     value = float(text)
     return value if math.isfinite(value) else NonFinite(text)
+
+
+#: Each kind of number → the largest value it may hold (every kind is >= 0).
+_UPPER = {"count": MAX_MAGNITUDE, "score": MAX_MAGNITUDE, "ratio": 100.0}
+Field = tuple[str, str]  # a record's key and the kind of number it holds
+
+
+def plain_numbers(record: dict[str, Any], fields: tuple[Field, ...]) -> list[float | None] | None:
+    """The numbers of `record` at `fields`, when every one is present and either null or a
+    plain JSON number of its kind (`RecordReader.number` would accept each without a
+    word); None as soon as one needs the checks that name a problem. A national sync
+    reads 440,000 numbers: this is its common case, a loop instead of a call each."""
+    numbers: list[float | None] = []
+    for key, kind in fields:
+        value = record.get(key)
+        if type(value) is int or (type(value) is float and kind != "count"):
+            if 0 <= value <= _UPPER[kind]:
+                numbers.append(float(value))
+                continue
+        elif value is None and key in record:
+            numbers.append(None)
+            continue
+        return None
+    return numbers
 
 
 def _fits_kind(value: float, kind: str) -> bool:

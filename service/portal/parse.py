@@ -27,6 +27,7 @@ from service.portal.checks import (
     ParseError,
     ParseProblem,
     RecordReader,
+    plain_numbers,
 )
 
 
@@ -188,22 +189,38 @@ def _read_metrics(
     return figures
 
 
+#: A metric's numbers and their kinds, in the order their problems are named.
+_METRIC_NUMBERS = (
+    ("numerator", "count"),
+    ("denominator", "count"),
+    ("score", "score"),
+    ("maxScore", "score"),
+    ("ratio", "ratio"),
+)
+
+
 def _metric(
     reader: RecordReader, metric: dict[str, Any], code: str, where: str
 ) -> list[FigureValue]:
-    numerator = reader.number(metric, "numerator", where, "count")
-    denominator = reader.number(metric, "denominator", where, "count")
+    numbers = plain_numbers(metric, _METRIC_NUMBERS)
+    if numbers is None:  # one of them is refused: each read again to name the problem
+        numbers = [reader.number(metric, key, where, kind) for key, kind in _METRIC_NUMBERS]
+    numerator, denominator, value, max_value, ratio = numbers
+    quality_status = quality_message = None
+    if "dataQualityStatus" in metric or "dataQualityMessage" in metric:
+        quality_status = reader.text(metric, "dataQualityStatus", where, False, CODE_LENGTH) or None
+        quality_message = reader.note(metric, "dataQualityMessage", where, MESSAGE_LENGTH)
     figure = FigureValue(
         code=code,
         kind=FigureKind.METRIC,
         axis=api.AXIS_OF[reader.endpoint],
-        value=reader.number(metric, "score", where),
-        max_value=reader.number(metric, "maxScore", where),
+        value=value,
+        max_value=max_value,
         numerator=numerator,
         denominator=denominator,
-        ratio=reader.number(metric, "ratio", where, "ratio"),
-        quality_status=reader.text(metric, "dataQualityStatus", where, False, CODE_LENGTH) or None,
-        quality_message=reader.note(metric, "dataQualityMessage", where, MESSAGE_LENGTH),
+        ratio=ratio,
+        quality_status=quality_status,
+        quality_message=quality_message,
     )
     if code not in _SHORTFALL_COUNTS:
         return [figure]

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from service.portal.checks import NonFinite, ParseError, RecordReader, is_code, read_json
+from service.portal.checks import (
+    NonFinite,
+    ParseError,
+    RecordReader,
+    is_code,
+    plain_numbers,
+    read_json,
+)
 from service.portal.parse import read_identity
 
 UNIT = "H44.07 (UBND xã Thanh Ba)"
@@ -159,3 +166,66 @@ def test_the_quick_reading_of_a_field_says_what_every_check_says(value, absent, 
         assert got == expected or (got != got and expected != expected)
         assert type(got) is type(expected)
         assert quick_reader.problems == checked_reader.problems
+
+
+_number_texts = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.builds(
+        "{}{}{}e{}{}".format,
+        st.sampled_from(["", "-"]),
+        st.text("0123456789", min_size=1, max_size=320).filter(lambda d: d[0] != "0" or d == "0"),
+        st.sampled_from(["", ".5", ".0001"]),
+        st.sampled_from(["", "+", "-"]),
+        st.integers(min_value=0, max_value=999).map(str),
+    ),
+    st.text("0123456789", min_size=1, max_size=400)
+    .map(lambda d: d.lstrip("0") or "0")
+    .map(lambda d: d + ".5"),
+)
+
+
+@settings(max_examples=400)
+@given(text=_number_texts)
+@example("1e308")
+@example("2e308")
+@example("1e-400")
+@example("9" * 220 + "e99")
+@example("1" * 308 + ".5")
+@example("1" * 309 + ".5")
+@example("-1E+0309")
+def test_every_number_too_large_for_a_float_is_read_as_non_finite(text):
+    """`read_json` checks numbers one by one only where one may overflow: every number
+    a float cannot hold still comes back as `NonFinite`, every other as its float."""
+    value = read_json(b'{"n": ' + text.encode() + b"}")["n"]
+    if float(text) in (float("inf"), float("-inf")):
+        assert value == NonFinite(text)
+    else:
+        assert value == float(text) and type(value) is float
+
+
+_FIELDS = (("a", "count"), ("b", "score"), ("c", "ratio"))
+
+
+@settings(max_examples=400)
+@given(values=st.tuples(*[st.one_of(st.just("absent"), _json_values)] * 3))
+@example((1, 2, 100.5))
+@example((1, 1e15 + 0.5, 3))
+@example((2.5, 1, 1))
+@example((1, -0.5, 1))
+@example((1, 1, 100))
+@example((3.0, 1e15, 0))
+@example((None, "absent", None))
+def test_numbers_read_together_are_what_each_reading_says(values):
+    """`plain_numbers` answers only where every field passes `number` without a word,
+    with the same values; otherwise it leaves the record to the checks."""
+    record = {
+        key: value for (key, _), value in zip(_FIELDS, values, strict=True) if value != "absent"
+    }
+    reader = RecordReader("transparency")
+    one_by_one = [reader.number(record, key, UNIT, kind) for key, kind in _FIELDS]
+    together = plain_numbers(record, _FIELDS)
+    if reader.problems:
+        assert together is None
+    elif together is not None:
+        assert together == one_by_one
+        assert [type(v) for v in together] == [type(v) for v in one_by_one]
