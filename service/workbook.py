@@ -7,7 +7,8 @@ page wide with the header repeated. A sheet "Cần làm gì" lists, for the nati
 how many more dossiers each indicator needs. This file is for reading: `dvcwatch import`
 takes the interchange table (`docs/formats.md`), not this. Text is stored as text, never
 as a formula (a unit's name is imported as typed); the file is written by
-`service.files.write_atomic`.
+`service.files.write_atomic`. A figure that does not apply or has no data shows "-", as
+seed 000's appendix and the notices write it, never an empty cell.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 TEXT_WIDTH = 30  # characters; longer names wrap
 NUMBER_WIDTH = 8
 FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
+#: What a cell shows for a figure that does not apply or has no data (an indicator marked
+#: "-", no previous period, a unit without dossiers), as seed 000's appendix and the
+#: notices (`vnformat.number`) write it: an empty cell reads as forgotten.
+MISSING = "-"
+#: The text columns holding a figure (a unit's class): missing, they show MISSING too. Other
+#: text columns (a note, the axes below the average) left empty have nothing to say.
+FIGURE_TEXT_HEADINGS = frozenset({"Xếp loại"})
 
 
 def write_workbook(
@@ -174,7 +182,11 @@ def _table(
         line = HEADER_ROW + index
         _put(sheet, line, 1, index, "integer")
         for number, column in enumerate(columns, start=2):
-            _put(sheet, line, number, column.value(row), column.kind)
+            value = column.value(row)
+            if value is None and _is_figure(column):
+                _put_missing(sheet, line, number)
+            else:
+                _put(sheet, line, number, value, column.kind)
     _fit(sheet, headings, columns, rows)
     _title_heights(sheet, title, width)
     _print_setup(sheet, width, HEADER_ROW + len(rows))
@@ -191,6 +203,10 @@ def _title_heights(sheet: Worksheet, title: tuple[str, str], width: int) -> None
             sheet.row_dimensions[line].height = size * 1.5 * lines
 
 
+def _is_figure(column: Column) -> bool:
+    return column.kind != "text" or column.heading in FIGURE_TEXT_HEADINGS
+
+
 def _put(sheet: Worksheet, line: int, number: int, value: Any, kind: str) -> None:
     cell = _cell(sheet, line, number, _cell_value(value))
     cell.border = BORDER
@@ -200,6 +216,13 @@ def _put(sheet: Worksheet, line: int, number: int, value: Any, kind: str) -> Non
     else:
         # indented: a text after a right-aligned number would otherwise read as one word
         cell.alignment = Alignment(horizontal="left", wrap_text=True, vertical="top", indent=1)
+
+
+def _put_missing(sheet: Worksheet, line: int, number: int) -> None:
+    """MISSING, centred: against a cell's right edge a dash reads as part of its border."""
+    cell = _cell(sheet, line, number, MISSING)
+    cell.border = BORDER
+    cell.alignment = Alignment(horizontal="center", vertical="top")
 
 
 def _cell(sheet: Worksheet, line: int, number: int, value: Any) -> Cell:

@@ -33,8 +33,33 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return options
 
 
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """`--db` and `--config` of a SQLite database holding Tủa Chùa's 2024-03 (seed 000,
+    provincial index) and Điện Biên Đông's 2021-Q1 (seed 002, nine criteria)."""
+    folder = tmp_path_factory.mktemp("dien_bien")
+    config = folder / "dvcwatch.toml"
+    config.write_text(f'[scoring]\nschemes_dir = "{SCHEMES}"\n', encoding="utf-8")
+    options = ["--db", f"sqlite:///{folder / 'x.db'}", "--config", str(config)]
+    assert main([*options, "db", "upgrade"]) == 0
+    for table in ("dienbien-459-2024-03.csv", "tt01-dienbiendong-2021-Q1.csv"):
+        assert main([*options, "import", str(PROJECT / "tests" / "data" / table)]) == 0
+    return options
+
+
 def scores(synced: list[str], *args: str) -> list[str]:
     return [*synced, "scores", "--period", "2026-08", *args]
+
+
+TUA_CHUA = ["--scheme", "provincial:dienbien-459", "--period", "2024-03"]
+DIEN_BIEN_DONG = ["--scheme", "tt01", "--period", "2021-Q1"]
+
+
+def sheet_columns(sheet) -> dict[str, list]:
+    """A sheet's table, column by column, keyed by heading."""
+    headings = [cell.value for cell in sheet[4]]
+    rows = list(sheet.iter_rows(min_row=5))
+    return {h: [row[n] for row in rows] for n, h in enumerate(headings)}
 
 
 def test_the_workbook_has_a_sheet_per_set_with_vietnamese_headers(synced, tmp_path, capsys):
@@ -163,20 +188,13 @@ def test_the_workbook_and_the_table_name_units_as_officials_write_them(synced, t
     assert "UBND xã Bình Phú - Tỉnh Phú Thọ" in capsys.readouterr().out
 
 
-def test_an_imported_provincial_table_is_titled_and_noted_in_vietnamese(tmp_path):
+def test_an_imported_provincial_table_is_titled_and_noted_in_vietnamese(imported, tmp_path):
     """Tủa Chùa's table (seed 000) as an official opens it: the decision's index in the
     title, no scheme code, no "UNKNOWN" set, a code column wide enough for its longest
     code on one line; Điện Biên Đông's nine criteria (seed 002) with its disagreements
     named as the columns are."""
-    config = tmp_path / "dvcwatch.toml"
-    config.write_text(f'[scoring]\nschemes_dir = "{SCHEMES}"\n', encoding="utf-8")
-    options = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--config", str(config)]
-    assert main([*options, "db", "upgrade"]) == 0
-    data = PROJECT / "tests" / "data" / "dienbien-459-2024-03.csv"
-    assert main([*options, "import", str(data)]) == 0
     path = tmp_path / "tuachua.xlsx"
-    scheme = ["--scheme", "provincial:dienbien-459", "--period", "2024-03"]
-    assert main([*options, "scores", *scheme, "--format", "xlsx", "--out", str(path)]) == 0
+    assert main([*imported, "scores", *TUA_CHUA, "--format", "xlsx", "--out", str(path)]) == 0
     workbook = load_workbook(path)
     assert workbook.sheetnames == ["Đơn vị"]
     sheet = workbook["Đơn vị"]
@@ -189,11 +207,8 @@ def test_an_imported_provincial_table_is_titled_and_noted_in_vietnamese(tmp_path
     codes = [row[1].value for row in sheet.iter_rows(min_row=5)]
     longest = max(codes, key=len)  # "TUACHUA.MUONGBANG": capitals, wider than digits
     assert sheet.column_dimensions["B"].width >= 1.3 * len(longest)
-    tt01 = PROJECT / "tests" / "data" / "tt01-dienbiendong-2021-Q1.csv"
-    assert main([*options, "import", str(tt01)]) == 0
     path = tmp_path / "dienbiendong.xlsx"
-    scheme = ["--scheme", "tt01", "--period", "2021-Q1"]
-    assert main([*options, "scores", *scheme, "--format", "xlsx", "--out", str(path)]) == 0
+    assert main([*imported, "scores", *DIEN_BIEN_DONG, "--format", "xlsx", "--out", str(path)]) == 0
     sheet = load_workbook(path)["Đơn vị"]
     assert sheet["A1"].value == "KẾT QUẢ CHẤM ĐIỂM ĐÁNH GIÁ VIỆC GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
     notes = [row[-1].value for row in sheet.iter_rows(min_row=5) if row[-1].value]
@@ -225,3 +240,43 @@ def test_a_row_whose_text_wraps_is_tall_enough_for_its_lines(synced, tmp_path):
                     row[0].row,
                 )
     assert checked  # the workbook has such rows
+
+
+def test_a_figure_that_does_not_apply_or_has_no_data_shows_a_dash(synced, imported, tmp_path):
+    """Seed 000 writes "-" where an indicator does not apply (Tủa Chùa's CKMB.1 and CKMB.2),
+    and the notices write "-" for a missing figure: an empty cell reads as forgotten. The
+    figures there stay numbers, an empty note stays empty, and the CSV for programs keeps
+    a missing value empty (`docs/formats.md`)."""
+    path = tmp_path / "tuachua.xlsx"
+    assert main([*imported, "scores", *TUA_CHUA, "--format", "xlsx", "--out", str(path)]) == 0
+    columns = sheet_columns(load_workbook(path)["Đơn vị"])
+    for code in ("CKMB.1", "CKMB.2"):
+        cells = next(cells for heading, cells in columns.items() if heading.startswith(code))
+        assert [cell.value for cell in cells] == ["-"] * 12, code
+        assert {cell.alignment.horizontal for cell in cells} == {"center"}
+    assert all(isinstance(cell.value, float) for cell in columns["Điểm quy đổi"])
+    assert {cell.value for cell in columns["Ghi chú"]} == {None}
+
+    path = tmp_path / "dienbiendong.xlsx"
+    assert main([*imported, "scores", *DIEN_BIEN_DONG, "--format", "xlsx", "--out", str(path)]) == 0
+    columns = sheet_columns(load_workbook(path)["Đơn vị"])
+    unscored = [
+        n for n, cell in enumerate(columns["Ghi chú"]) if cell.value == "Không phát sinh TTHC"
+    ]
+    assert unscored
+    for heading, cells in columns.items():
+        if heading not in ("STT", "Mã đơn vị", "Tên đơn vị", "Ghi chú"):
+            assert all(cells[n].value == "-" for n in unscored), heading
+            assert all(cells[n].alignment.horizontal == "center" for n in unscored), heading
+    assert isinstance(columns["Tổng điểm"][0].value, int | float)
+
+    path = tmp_path / "diem.xlsx"
+    assert main(scores(synced, "--format", "xlsx", "--out", str(path))) == 0
+    columns = sheet_columns(load_workbook(path)["Xã, phường"])  # one period: nothing before
+    for heading in ("Tăng/giảm điểm so với kỳ trước", "Xếp hạng kỳ trước", "Tăng/giảm bậc"):
+        assert {cell.value for cell in columns[heading]} == {"-"}, heading
+    assert all(isinstance(cell.value, int) for cell in columns["Xếp hạng"])
+    path = tmp_path / "diem.csv"
+    assert main(scores(synced, "--format", "csv", "--out", str(path))) == 0
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert {row["previous_rank"] for row in rows} == {""}
