@@ -151,13 +151,14 @@ def _rate_text(value: float | None) -> str:
 
 
 def _rate_change(now: float | None, before: float | None, compare: Against) -> str:
-    """A rate's change in percentage points: "+ 3,22 điểm %" (not "+ 3,22%", which would
-    be a relative change)."""
+    """A rate's change in percentage points: "+ 3,22 điểm phần trăm" (not "+ 3,22%",
+    which would be a relative change, nor "điểm %", which is not written)."""
     if now is None or before is None or not compare.comparable:
         return ""
     change = signed(round2(now - before))
-    # one unbreakable unit: a cell never wraps "điểm" from its number or "%" from "điểm"
-    return change if change == "0" else f"{change} điểm %".replace(" ", NBSP)
+    # one unbreakable unit: a cell never wraps its number from "điểm phần trăm" or the
+    # unit's words from each other
+    return change if change == "0" else f"{change} điểm phần trăm".replace(" ", NBSP)
 
 
 def _axis_score(row: Row | None, figures: Figures, code: str) -> float | None:

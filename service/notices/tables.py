@@ -82,7 +82,8 @@ def column_widths(
     for index, row in enumerate(cells):
         for column, text in enumerate(row):
             bold = index == 0
-            # a no-break space binds ("+ 1,05 điểm %" is one word); str.split() would not
+            # a no-break space binds ("+ 1,05 điểm phần trăm" is one word); str.split()
+            # would not
             spaced = text.replace("\n", " ").replace(BREAK, " ")
             words = [text_width(w, bold, font) for w in spaced.split(" ") if w] or [0]
             least[column] = max(least[column], max(words) + padding)

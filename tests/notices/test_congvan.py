@@ -271,14 +271,14 @@ def test_phu_luc_i_lists_every_indicator_both_months_and_the_change() -> None:
         "73,99%",
         "295/313",
         "94,25%",
-        "+ 20,26 điểm %".replace(" ", "\u00a0"),
+        "+ 20,26 điểm phần trăm".replace(" ", "\u00a0"),
     )
     assert rows["Tỷ lệ hồ sơ thanh toán trực tuyến"][2:] == (
         "4.642/4.808",
         "96,55%",
         "4.763/4.906",
         "97,09%",
-        "+ 0,54 điểm %".replace(" ", "\u00a0"),
+        "+ 0,54 điểm phần trăm".replace(" ", "\u00a0"),
     )
     assert rows["Điểm tổng hợp"][2:] == (
         "86,97/100 điểm", "", "93,81/100 điểm", "", "Tăng 6,84 điểm"
@@ -294,7 +294,7 @@ def test_phu_luc_ii_has_overdue_counts_and_rates() -> None:
     assert rows["Tỷ lệ hồ sơ TTHC số hóa hồ sơ, kết quả giải quyết"] == (
         "99,58%",
         "97,04%",
-        "- 2,54 điểm %".replace(" ", "\u00a0"),
+        "- 2,54 điểm phần trăm".replace(" ", "\u00a0"),
     )
     assert rows["Tỷ lệ nộp hồ sơ trực tuyến"] == ("-", "-", "")  # no such figure: no data
 

@@ -165,7 +165,8 @@ def test_the_congvan_appendices_are_bordered_tables_with_their_values(
     rows = {row.cells[1].text: [cell.text for cell in row.cells] for row in first.rows}
     assert rows["Công khai, minh bạch (điểm)"][2:] == ["13,7", "", "17,5", "", "+ 3,8"]
     assert rows["Tỷ lệ hồ sơ thanh toán trực tuyến"][2:] == [
-        "4.642/4.808", "96,55%", "4.763/4.906", "97,09%", "+ 0,54 điểm %".replace(" ", "\u00a0")
+        "4.642/4.808", "96,55%", "4.763/4.906", "97,09%",
+        "+ 0,54 điểm phần trăm".replace(" ", "\u00a0"),
     ]  # fmt: skip
     overdue = next(row for row in second.rows if row.cells[1].text == "Số lượng hồ sơ quá hạn")
     assert [cell.text for cell in overdue.cells][2:] == ["4", "3", "- 1"]
@@ -479,7 +480,7 @@ def test_kinh_gui_is_one_line_for_one_recipient_and_a_list_for_several(
 
 
 def test_a_change_in_points_is_one_word_a_crowded_table_never_breaks() -> None:
-    change = "- 1,7 điểm %".replace(" ", "\u00a0")
+    change = "- 1,7 điểm phần trăm".replace(" ", "\u00a0")
     header = ["STT", "Nội dung", "Số liệu", "Tỷ lệ", "Số liệu", "Tỷ lệ", "Tăng (+)/ Giảm (-)"]
     row = [
         "1.1",
