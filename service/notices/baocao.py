@@ -5,7 +5,8 @@ Pure: takes the score rows of a set (plain dicts, as `national_rows()` and
 issuer's configuration and the editable texts; returns a `BaoCao` whose
 every string is final Vietnamese text: how many units were scored and in
 which class, what improved (claimed only against comparable figures of the
-previous period), who fell short, and an appendix ranking every unit.
+previous period), who fell short, the recommendations those shortfalls call for
+(naming the units concerned) and an appendix ranking every unit.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from service.notices.documents import (
     set_name_of,
     signature_of,
 )
-from service.notices.names import named_officially
+from service.notices.names import bound_number, named_officially
 from service.notices.texts import NoticeTexts, default_texts, fill
 from service.periods import Period
 from service.scoring.changes import round2
@@ -141,7 +142,7 @@ def _baocao_sections(
         Section(fill(words.shortcomings_heading, values), short),
         Section(
             fill(words.recommendations_heading, values),
-            filled(words.recommendations, values),
+            filled(words.recommendations, values) + _recommendations(rows, texts, values),
         ),
     )
 
@@ -225,6 +226,27 @@ def _shortcomings(rows: Sequence[Row], texts: NoticeTexts) -> tuple[str, ...]:
         ordered = [text for _, text in sorted(units, key=lambda unit: -unit[0])]
         lines.append(f"- {phrase}: {short_list(ordered)}.")
     return tuple(lines)
+
+
+def _recommendations(
+    rows: Sequence[Row], texts: NoticeTexts, values: Mapping[str, str]
+) -> tuple[str, ...]:
+    """What the set's own figures call for: each recommendation of `baocao.outstanding`
+    whose count some units have above zero, naming them (`short_list`), the most
+    outstanding first. A text shared by several counts is said once, naming the units
+    of any of them; an empty text is not said."""
+    outstanding: dict[str, dict[str, float]] = {}  # text → unit name → its dossiers
+    for key, text in texts.baocao.outstanding.items():
+        for r in rows:
+            count = (r.get("counts") or {}).get(key)
+            if text and count:
+                units = outstanding.setdefault(text, {})
+                name = bound_number(str(r["unit_name"]))
+                units[name] = units.get(name, 0) + count
+    return tuple(
+        fill(text, {**values, "units": short_list(sorted(units, key=lambda n: -units[n]))})
+        for text, units in outstanding.items()
+    )
 
 
 def _with_count(unit_name: str, count: int) -> str:

@@ -96,7 +96,8 @@ class BaoCaoTexts:
     shortcomings_heading: str
     shortcomings: tuple[str, ...]
     recommendations_heading: str
-    recommendations: tuple[str, ...]
+    recommendations: tuple[str, ...]  # said every time
+    outstanding: Mapping[str, str]  # key of a row's `counts` → recommendation with {units}
     closing: tuple[str, ...]
     appendix_title: str
     appendix_subtitle: str
@@ -308,6 +309,11 @@ def _baocao(read: TextsReader, data: Mapping[str, Any]) -> BaoCaoTexts:
         shortcomings=lines("shortcomings"),
         recommendations_heading=text("recommendations_heading"),
         recommendations=lines("recommendations"),
+        outstanding=read.registered(
+            read.texts(data, "outstanding", "baocao.", also=frozenset({"units"})),
+            "baocao.outstanding",
+            indicators.BY_KEY,
+        ),
         closing=lines("closing"),
         appendix_title=text("appendix_title"),
         appendix_subtitle=text("appendix_subtitle"),

@@ -83,3 +83,44 @@ def test_a_national_report_has_no_class_column() -> None:
     # a column of points as seed 000's appendix writes it ("1.30", "10"): 17,50 beside 18,45
     assert table.rows[0].cells[2:4] == ("17,50", "18,60")
     assert report.sections[0].paragraphs[0] == "Thực hiện chấm điểm, đánh giá 02/02 xã, phường."
+
+
+STANDING_RECOMMENDATION = (
+    "- Đề nghị Chủ tịch UBND các xã, thị trấn quan tâm chỉ đạo triển khai các nhiệm vụ công "
+    "tác kiểm soát TTHC, thực hiện cơ chế một cửa, một cửa liên thông và thực hiện TTHC trên "
+    "môi trường điện tử; kịp thời khắc phục những tồn tại, hạn chế đã nêu trong báo cáo, nhằm "
+    "nâng cao chất lượng phục vụ người dân, doanh nghiệp."
+)
+DIGITISATION_RECOMMENDATION = (
+    "- Tổ chức kiểm điểm cá nhân được giao giải quyết TTHC còn chưa thực hiện số hóa đầy đủ "
+    "thành phần hồ sơ và kết quả giải quyết thủ tục hành chính tại {units}."
+)
+
+
+def test_the_recommendations_name_the_units_whose_dossiers_are_not_digitised() -> None:
+    """Seed 000: the review of who did not digitise follows from Xá Nhè's 01 dossier
+    without its components digitised and Tả Sìn Thàng's 02 without an electronic result;
+    both are named, the larger shortfall first, and the sentence is said once."""
+    recommendations = tua_chua().sections[4].paragraphs
+    assert recommendations == (
+        STANDING_RECOMMENDATION,
+        DIGITISATION_RECOMMENDATION.format(units="UBND xã Tả Sìn Thàng; UBND xã Xá Nhè"),
+    )
+
+
+def test_the_recommendations_say_nothing_of_digitisation_when_every_dossier_is() -> None:
+    digitised = tua_chua(counts={"overdue": 0, "not_digitised": 0, "no_e_result": 0})
+    assert digitised.sections[4].paragraphs == (STANDING_RECOMMENDATION,)
+    assert not any("số hóa" in p for p in digitised.sections[4].paragraphs)
+
+
+def test_the_recommendations_name_a_few_units_and_count_the_others() -> None:
+    rows = [
+        row | {"counts": {"not_digitised": place}}
+        for place, row in enumerate(tua_chua_rows(), start=1)
+    ]
+    report = baocao(rows, None, TUA_CHUA_ISSUER, "2024-03", SCHEME_TITLE, default_texts())
+    assert report.sections[4].paragraphs[1] == DIGITISATION_RECOMMENDATION.format(
+        units="UBND xã Tả Sìn Thàng; UBND xã Xá Nhè; UBND xã Tả Phìn; UBND xã Lao Xả Phình; "
+        "UBND xã Huổi Só và 07 đơn vị khác (chi tiết tại Phụ lục)"
+    )
