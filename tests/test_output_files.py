@@ -1,6 +1,7 @@
 """The files `dvcwatch scores --out` writes (the officials' workbook, the CSV for Excel),
 opened as Excel would open them: an imported name is text, never a formula, and a link
-planted beside or at the output never redirects the write."""
+planted beside or at the output never redirects the write. A notice `dvcwatch notice
+--out` names is in that folder, even when an earlier run wrote it elsewhere."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from service.cli import main
 from tests.conftest import SCHEMES
+from tests.notices.test_produce import seed_004_table
 from tests.sources.hostile import table, write_csv
 
 FORMULA = "=cmd|' /C calc'!A0"
@@ -127,3 +129,63 @@ def assert_holds_the_scores(path: Path, fmt: str) -> None:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             codes = {row["unit_code"] for row in csv.DictReader(handle)}
         assert codes == {"H21.227", "H21.228"}
+
+
+@pytest.fixture
+def noticed(tmp_path: Path) -> list[str]:
+    """`--db` and `--config` of a SQLite database holding seed 004's Bình Thành."""
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text(f'[scoring]\nschemes_dir = "{SCHEMES}"\n', encoding="utf-8")
+    options = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--config", str(config)]
+    assert main([*options, "db", "upgrade"]) == 0
+    assert main([*options, "import", str(seed_004_table(tmp_path / "t.csv"))]) == 0
+    return options
+
+
+def notice_into(options: list[str], out: Path) -> int:
+    notice = ["notice", "--unit", "BINHTHANH", "--period", "2024-09", "--to", "docx,html"]
+    return main([*options, *notice, "--out", str(out)])
+
+
+def files_under(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_notice_written_into_another_folder_is_put_into_the_one_asked_for(
+    noticed: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The archived notice (not a new version) is copied into `--out`, and each line printed
+    names the copy there; a copy already there is kept, an official's edit of it too."""
+    first, second = tmp_path / "A", tmp_path / "B"
+    assert notice_into(noticed, first) == 0
+    written = files_under(first)
+    capsys.readouterr()
+    assert notice_into(noticed, second) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert files_under(second) == written and files_under(first) == written
+    assert {line.split(" (")[0] for line in lines} == {str(second / p) for p in written}
+    assert all("already written, copied from " in line for line in lines), lines
+
+    assert notice_into(noticed, second) == 0  # already there: nothing to copy
+    lines = capsys.readouterr().out.splitlines()
+    assert {line.split(" (")[0] for line in lines} == {str(second / p) for p in written}
+    assert not any("copied" in line for line in lines)
+    edited = next(second / p for p in written if p.suffix == ".html")
+    edited.write_text("sửa tay", encoding="utf-8")
+    assert notice_into(noticed, second) == 1
+    assert "differs from the notice archived as" in capsys.readouterr().err
+    assert edited.read_text(encoding="utf-8") == "sửa tay"
+
+
+def test_a_link_planted_where_an_archived_notice_is_copied_is_replaced_not_followed(
+    noticed: list[str], tmp_path: Path
+) -> None:
+    first, second = tmp_path / "A", tmp_path / "B"
+    assert notice_into(noticed, first) == 0
+    written = files_under(first)
+    docx = next(p for p in written if p.suffix == ".docx")
+    (second / docx.parent).mkdir(parents=True)
+    victim = planted(second / docx, tmp_path)
+    assert notice_into(noticed, second) == 0
+    assert victim.read_text(encoding="utf-8") == "do not touch"
+    assert not (second / docx).is_symlink() and files_under(second) == written

@@ -1,10 +1,17 @@
 """`dvcwatch notice`: write a Công văn or a Báo cáo, or (`--all --parent`) the Công văn
-of every unit of a comparison set, with progress and a summary."""
+of every unit of a comparison set, with progress and a summary.
+
+The files are in `--out` (or `[notices] out_dir`) when the command ends, and the lines it
+prints name them there: a notice already written into another folder (an earlier run's
+`--out`) is copied into this one from the archive, never rewritten as a new version.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,11 +21,13 @@ from service.app import App
 from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_period
 from service.commands.progress import Progress
 from service.config import IssuerSettings
+from service.files import write_atomic
 from service.models import Unit
 from service.periods import Period
 
 if TYPE_CHECKING:
     from service.notice_batch import Item
+    from service.notices.produce import Request, Written
 
 FORMATS = ("docx", "html", "pdf")
 
@@ -47,9 +56,15 @@ def run_notice(app: App, args: argparse.Namespace) -> int:
         app.sessions(), app.schemes, app.settings.notices, [request], out_dir, formats, args.force
     )
     item = batch.items[0]
-    for written in item.files:
-        note = "" if written.new else " (already written; --force writes a new version)"
-        print(f"{written.path}{note}")
+    try:
+        placed = _placed(out_dir, request, item.files)
+    except NotPlaced as exc:
+        print(f"dvcwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for written, source in placed:
+        copied = f", copied from {source}" if source else ""
+        note = f" (already written{copied}; --force writes a new version)"
+        print(f"{written.path}{'' if written.new else note}")
     if item.result != FAILED:
         return EXIT_OK
     if not item.files:  # nothing could be written: the request itself cannot be met
@@ -87,6 +102,7 @@ def _run_all(
         Request("congvan", code, period, args.scheme, issuers.get(code, IssuerSettings()))
         for code in members
     ]
+    unplaced: list[str] = []
     with Progress(len(requests), f"notices {args.parent} {period}") as progress:
 
         def tell(item: Item) -> None:
@@ -95,10 +111,17 @@ def _run_all(
             progress.step(unit)
             if item.reason is not None:
                 progress.line(f"dvcwatch: notice {unit}: {item.reason}", sys.stderr)
-            if item.result != FAILED:
-                paths = ", ".join(str(f.path) for f in item.files)
-                word = "written" if item.result == WRITTEN else "already written"
-                progress.line(f"{unit}: {word}: {paths}")
+            if item.result == FAILED:
+                return
+            try:
+                placed = _placed(out_dir, item.request, item.files)
+            except NotPlaced as exc:
+                unplaced.append(unit)
+                progress.line(f"dvcwatch: notice {unit}: {exc}", sys.stderr)
+                return
+            paths = ", ".join(str(written.path) for written, _ in placed)
+            word = "written" if item.result == WRITTEN else "already written"
+            progress.line(f"{unit}: {word}: {paths}")
 
         batch = write_batch(
             app.sessions(),
@@ -114,8 +137,53 @@ def _run_all(
     if batch.failed:
         units = ", ".join(item.request.unit for item in batch.failed)
         print(f"dvcwatch: {len(batch.failed)} notice(s) failed: {units}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    if unplaced:
+        units = ", ".join(unplaced)
+        print(f"dvcwatch: {len(unplaced)} notice(s) not in {out_dir}: {units}", file=sys.stderr)
+    return EXIT_FAILED if batch.failed or unplaced else EXIT_OK
+
+
+class NotPlaced(Exception):
+    """An archived notice that could not be put into the folder asked for; says why."""
+
+
+def _placed(
+    out_dir: Path, request: Request, files: list[Written]
+) -> list[tuple[Written, Path | None]]:
+    """`files` as found in `out_dir`'s folder of the notice, each with the archived file it
+    was copied from (None when it was there already).
+
+    A file written by this run is there. An archived one written into another folder is
+    copied (`write_atomic`) beside where this run would have written it, under the name
+    its version has; a copy found there with the same bytes is kept. A different file
+    under that name (an official's edit) is never replaced: NotPlaced, as for a folder
+    that would lie outside `out_dir`.
+    """
+    from service.notices.paths import UnsafeOutputPath, notice_folder
+
+    placed: list[tuple[Written, Path | None]] = []
+    for written in files:
+        if written.new:
+            placed.append((written, None))
+            continue
+        try:
+            folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
+        except UnsafeOutputPath as exc:
+            raise NotPlaced(str(exc)) from exc
+        target = folder / written.path.name
+        data = written.path.read_bytes()
+        if target.is_file() and not target.is_symlink():
+            if target.samefile(written.path) or target.read_bytes() == data:
+                placed.append((replace(written, path=target), None))
+                continue
+            raise NotPlaced(
+                f"{target} differs from the notice archived as {written.path}: left as it "
+                "is (another --out, or --force for a new version)"
+            )
+        write_atomic(target, data)
+        digest = hashlib.sha256(data).hexdigest()
+        placed.append((replace(written, path=target, sha256=digest), written.path))
+    return placed
 
 
 def _formats(app: App, args: argparse.Namespace) -> tuple[str, ...]:
