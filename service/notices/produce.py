@@ -295,7 +295,7 @@ def _archive(
             period=str(request.period),
             format=path.suffix.lstrip("."),
             version=version,
-            path=str(path),
+            path=str(path.absolute()),  # found again from any working folder (cron's too)
             sha256=_sha256(path),
             size=path.stat().st_size,
             snapshot_ids=",".join(str(i) for i in sorted(set(snapshots))),

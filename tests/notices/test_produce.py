@@ -155,6 +155,30 @@ def test_a_notice_is_archived_once_and_a_new_version_only_on_force(cli, app, tmp
         assert archived.snapshot_ids and len(archived.snapshot_ids.split(",")) == 2
 
 
+def test_a_notice_written_with_a_relative_out_is_found_from_another_folder(
+    cli, app, tmp_path, capsys, monkeypatch
+):
+    """The archive names a notice's files wherever the command was run from: cron or an
+    operator in another folder finds them written, and makes no second version."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    monkeypatch.chdir(tmp_path / "first")
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", "out", "--to", "docx")
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / "second")
+    out = str(tmp_path / "first" / "out")
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", out, "--to", "docx")
+    assert capsys.readouterr().out.split()[:3] == [
+        f"{out}/congvan-BINHTHANH-2024-09/v1.docx",
+        "(already",
+        "written;",
+    ]
+    with app.sessions()() as session:
+        paths = session.scalars(select(NoticeFile.path)).all()
+    assert paths == [f"{out}/congvan-BINHTHANH-2024-09/v1.docx"]
+
+
 def test_an_unknown_unit_is_a_clear_usage_error(cli, tmp_path, capsys):
     assert cli("notice", "--unit", "NOWHERE", "--period", "2024-09", "--out", str(tmp_path)) == 2
     assert "--unit NOWHERE: unknown unit" in capsys.readouterr().err
