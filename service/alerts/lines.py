@@ -18,16 +18,26 @@ from service.delivery.compose import Line
 from service.delivery.models import Delivery
 
 SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm tắt quá hạn"
+#: An operator's alert about neither a unit nor a province (a chat address delivery gave
+#: up): its heading and its button's name ("Đã tiếp nhận: danh bạ"). The engine labels such
+#: an alert "Dữ liệu None" (`engine._describe` formats its missing province): that label
+#: is replaced here, where the line is made.
+DIRECTORY_LABEL, DIRECTORY_NAME = "Danh bạ nhận cảnh báo", "danh bạ"
+OPERATOR_TOPIC = "operator"
 ACKNOWLEDGEABLE = (EventKind.FIRED, EventKind.CHANGED, EventKind.REPEATED, EventKind.ESCALATED)
 
 
 def alert_lines(session: Session, deliveries: Sequence[Delivery]) -> Mapping[int, Line]:
     """Delivery id → its line, for the deliveries about an alert (a notice's is plain)."""
-    acks = _acknowledgeable(session, [d.event_id for d in deliveries if d.event_id is not None])
-    summaries = _summaries(session, {d.alert_id for d in deliveries if d.alert_id is not None})
+    acks, placed = _acknowledgeable(
+        session, [d.event_id for d in deliveries if d.event_id is not None]
+    )
+    acks = _told_apart(deliveries, acks, placed)
+    alert_ids = {d.alert_id for d in deliveries if d.alert_id is not None}
+    summaries, unplaced = _summaries(session, alert_ids), _unplaced(session, alert_ids)
     return {
         d.id: Line(
-            d.unit_label,
+            DIRECTORY_LABEL if d.alert_id in unplaced else d.unit_label,
             d.text_html,
             d.alert_id,
             acks.get(d.event_id) if d.event_id is not None else None,
@@ -38,22 +48,76 @@ def alert_lines(session: Session, deliveries: Sequence[Delivery]) -> Mapping[int
     }
 
 
-def _acknowledgeable(session: Session, event_ids: list[int]) -> dict[int, str]:
+def _acknowledgeable(session: Session, event_ids: list[int]) -> tuple[dict[int, str], set[int]]:
     """Event id → the short name of its alert ("H44.116 quá hạn"), for the events whose
-    alert awaits acknowledgement."""
+    alert awaits acknowledgement; and which of them name a unit, a province or the
+    directory (an alert of none is only a test's)."""
     if not event_ids:
-        return {}
+        return {}, set()
     rows = session.execute(
-        select(AlertEvent.id, AlertEvent.kind, Alert.unit_code, Alert.topic, Alert.rule_id)
+        select(
+            AlertEvent.id,
+            AlertEvent.kind,
+            Alert.unit_code,
+            Alert.province_code,
+            Alert.topic,
+            Alert.rule_id,
+        )
         .join(Alert, Alert.id == AlertEvent.alert_id)
         .where(AlertEvent.id.in_(event_ids), Alert.acknowledged_at.is_(None))
     ).all()
-    return {
-        event_id: f"{unit or (SUMMARY_NAME if rule == SUMMARY_RULE else '')} "
-        f"{TOPIC_NAMES.get(topic, topic)}".strip()
-        for event_id, kind, unit, topic, rule in rows
-        if kind in ACKNOWLEDGEABLE
+    rows = [row for row in rows if row.kind in ACKNOWLEDGEABLE]
+    names = {row.id: _short_name(*row[2:]) for row in rows}
+    placed = {
+        row.id for row in rows if row.unit_code or row.province_code or row.topic == OPERATOR_TOPIC
     }
+    return names, placed
+
+
+def _told_apart(
+    deliveries: Sequence[Delivery], names: Mapping[int, str], placed: set[int]
+) -> dict[int, str]:
+    """`names` (event id → short name) where two alerts going to one person would read
+    the same ("H44 dữ liệu" of a stale and of a blocked sync, "H44.116 điểm giảm" of two
+    rules) numbered by their alert, as a Zalo reply names it: "H44 dữ liệu (số 651)".
+    Only the `placed` events' names are numbered."""
+    named = [
+        (d.event_id, d.alert_id, d.person_id, names[d.event_id])
+        for d in deliveries
+        if d.event_id in placed and d.alert_id is not None
+    ]
+    alerts: dict[tuple[str, str], set[int]] = {}
+    for _, alert_id, person, name in named:
+        alerts.setdefault((person, name), set()).add(alert_id)
+    told = dict(names)
+    for event_id, alert_id, person, name in named:
+        if len(alerts[(person, name)]) > 1:
+            told[event_id] = f"{name} (số {alert_id})"
+    return told
+
+
+def _short_name(unit: str | None, province: str | None, topic: str, rule: str) -> str:
+    """ "H44.116 quá hạn", "tóm tắt quá hạn", "H44 dữ liệu" (a province's syncs), "danh
+    bạ" (an address given up)."""
+    if rule == SUMMARY_RULE:
+        return f"{SUMMARY_NAME} {TOPIC_NAMES.get(topic, topic)}"
+    if unit is None and province is None and topic == OPERATOR_TOPIC:
+        return DIRECTORY_NAME
+    return f"{unit or province or ''} {TOPIC_NAMES.get(topic, topic)}".strip()
+
+
+def _unplaced(session: Session, alert_ids: set[int]) -> set[int]:
+    """The ids among `alert_ids` of operators' alerts about neither a unit nor a
+    province: the directory's (an address delivery gave up)."""
+    if not alert_ids:
+        return set()
+    found = select(Alert.id).where(
+        Alert.id.in_(alert_ids),
+        Alert.unit_code.is_(None),
+        Alert.province_code.is_(None),
+        Alert.topic == OPERATOR_TOPIC,
+    )
+    return set(session.scalars(found))
 
 
 def _summaries(session: Session, alert_ids: set[int]) -> set[int]:

@@ -7,6 +7,7 @@ wrong, how many, the change since last time, the period, and what it takes.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service import indicators
 from service.alerts.rules import Rule
-from service.vnformat import number, period_short
+from service.periods import Period
+from service.vnformat import compact_date, number, period_short
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "telegram"
 METRIC_NAMES = {
@@ -50,19 +52,62 @@ RESOLVED = {
     "rank_fell": "thứ hạng không còn giảm",
     "total_below": "điểm tổng hợp đã vượt ngưỡng",
     "falling_for": "điểm tổng hợp đã ngừng giảm",
+    "stale_sync": "đã đồng bộ lại được số liệu {scope}",
+    "run_blocked": "Cổng DVCQG không còn chặn việc đồng bộ số liệu {scope}",
+    "parse_error": "số liệu {scope} đã đồng bộ lại bình thường",
+    "delivery_failed": "địa chỉ của «{person}» đã nhận tin trở lại",
 }
+#: Why a chat address was given up (`channels.base.PermanentReason`), as an operator reads it.
+DELIVERY_REASONS = {
+    "blocked": "người nhận đã chặn bot",
+    "chat_not_found": "không tìm thấy cuộc trò chuyện (mã chat sai, hoặc người nhận chưa nhắn "
+    "cho bot)",
+    "kicked": "bot đã bị mời ra khỏi nhóm",
+    "user_deactivated": "tài khoản của người nhận đã bị xóa",
+}
+#: How much of a sync's technical error an operator's message quotes (the rest: `status`).
+DETAIL_LINES, DETAIL_CHARS = 3, 300
+MORE_DETAIL = " … (đầy đủ: lệnh dvcwatch status và nhật ký)"
 
 
 def _resolved_text(
-    _rule_id: str, rule: Rule, counts: Mapping[str, str], fields: Mapping[str, str]
+    _rule_id: str,
+    rule: Rule,
+    counts: Mapping[str, str],
+    fields: Mapping[str, str],
+    context: Mapping[str, Any],
 ) -> str:
     if rule.kind not in RESOLVED:
-        return f"sự cố dữ liệu ({rule.id})"
+        return "sự cố đã hết"
     return RESOLVED[rule.kind].format(
         noun=counts.get(rule.count or "", ""),
         metric=METRIC_NAMES.get(rule.metric or "", rule.metric or ""),
         field=fields.get(rule.field, rule.field).lower(),
+        scope=context.get("scope") or "",
+        person=context.get("person") or "",
     )
+
+
+def period_words(period: str, context: Mapping[str, Any]) -> str:
+    """The period an alert's figures are of: "tháng 8/2026", or, when they are a running
+    month's (`context["completeness"]`), "tháng 8/2026, tạm tính đến ngày 20/8/2026" (the
+    day they were read, `context["as_of"]`, at most the period's last day)."""
+    words = period_short(period)
+    as_of = context.get("as_of")
+    if context.get("completeness") != "running" or not as_of:
+        return words
+    day = min(dt.date.fromisoformat(str(as_of)[:10]), Period.parse(period).last_day)
+    return f"{words}, tạm tính đến ngày {compact_date(day)}"
+
+
+def _detail(error: object) -> str:
+    """The start of a technical error text: its first lines, at most `DETAIL_CHARS`."""
+    text = str(error).strip()
+    lines = text.splitlines()
+    short = " ".join(line.strip() for line in lines[:DETAIL_LINES])
+    if len(short) > DETAIL_CHARS:
+        short = short[:DETAIL_CHARS].rsplit(" ", 1)[0]
+    return short + (MORE_DETAIL if short != " ".join(x.strip() for x in lines) else "")
 
 
 def _efforts_for(rule: Rule) -> Sequence[str]:
@@ -84,7 +129,9 @@ def _environment() -> Environment:
         vn_number=lambda value: number(value),
         vn_percent=lambda value: f"{number(value)}%",
         count_text=lambda value: number(value, 0),
-        period_label=period_short,
+        period_words=period_words,
+        detail=_detail,
+        delivery_reason=lambda reason: DELIVERY_REASONS.get(str(reason), str(reason) or "lỗi"),
         metric_name=lambda code: METRIC_NAMES.get(code, code),
         effort_for=_efforts_for,
         effort_noun=lambda code: EFFORT_NOUNS.get(code, code),

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from service.alerts.models import Alert, AlertEvent, AlertState, EventKind
 from service.alerts.rules import Rule
-from service.alerts.summary_text import rank, summary_label, summary_text
+from service.alerts.summary_text import figures_of, rank, summary_label, summary_text
 from service.channels.messages import escape_html
 from service.delivery.directory import Directory
 from service.delivery.fanout import Told, event_subject, queue
@@ -200,7 +200,7 @@ def _refresh(
     summary.topic, summary.severity, summary.unit_code = topic, "info", None
     summary.province_code = provinces.pop() if len(provinces) == 1 else None
     summary.period = ranked[0].alert.period if ranked else None
-    summary.label = summary_label(topic, len(ranked), summary.period)
+    summary.label = summary_label(topic, len(ranked), summary.period, figures_of(ranked))
     summary.context_json = json.dumps(
         {"digest": digest, "alert_ids": [r.alert.id for r in ranked], "units": len(ranked)}
     )

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import indicators
-from service.alerts.messages import TOPIC_NAMES, alert_line
+from service.alerts.messages import TOPIC_NAMES, alert_line, period_words
 from service.alerts.models import Alert, EventKind
 from service.alerts.rules import Rule
 from service.channels.messages import escape_html
 from service.notices.names import official_name
 from service.notices.texts import default_texts
-from service.vnformat import capitalised, number, period_short
+from service.vnformat import capitalised, number
 
 #: How many units of each level a summary names (alerts.summary_shown_agencies / _communes).
 SHOWN_PER_LEVEL = {"AGENCY": 3, "COMMUNE": 10}
@@ -47,10 +47,25 @@ class Ranked:
     text: str  # escaped HTML: "<b>UBND xã Bình Phú</b> (H44.116): 95 hồ sơ quá hạn"
 
 
-def summary_label(topic: str, units: int, period: str | None) -> str:
+def summary_label(
+    topic: str, units: int, period: str | None, figures: Mapping[str, Any] | None = None
+) -> str:
+    """ "Tóm tắt: 161 đơn vị có hồ sơ quá hạn (tháng 8/2026)"; `figures` (`figures_of`)
+    says whether they are a running month's, as of which day."""
     title = TITLES.get(topic, TOPIC_NAMES.get(topic, topic))
-    when = f" ({period_short(period)})" if period else ""
+    when = f" ({period_words(period, figures or {})})" if period else ""
     return f"Tóm tắt: {units} đơn vị có {title}{when}" if units else f"Tóm tắt: {title}"
+
+
+def figures_of(ranked: Sequence[Ranked]) -> dict[str, Any]:
+    """Whether the ranked alerts' figures are a running month's, and the newest day they
+    were read: what `summary_label` says of its period."""
+    running = [
+        str(context["as_of"])
+        for context in (json.loads(r.alert.context_json) for r in ranked)
+        if context.get("completeness") == "running" and context.get("as_of")
+    ]
+    return {"completeness": "running", "as_of": max(running)} if running else {}
 
 
 def rank(alerts: Sequence[Alert], rules: Mapping[str, Rule]) -> list[Ranked]:
@@ -84,7 +99,7 @@ def _unit_line(alert: Alert, rule: Rule | None, context: Mapping[str, Any], tota
         line = alert_line(EventKind.FIRED, rule, alert.magnitude, None, alert.period, context)
         what = _MARKER.sub("", line.splitlines()[0])
         if alert.period:
-            what = what.replace(f" ({period_short(alert.period)})", "")
+            what = what.replace(f" ({period_words(alert.period, context)})", "")
         what = what.rstrip(".")
     if isinstance(total, int | float) and "điểm" not in what.lower():
         what += f"; {number(total, keep_zeros=True)} điểm"

@@ -168,7 +168,7 @@ def test_a_changed_count_is_sent_again_with_the_change(run, captures):
     set_overdue(captures, 120)
     again = by_person(run())
     assert list(again) == ["ho-tich"]
-    assert "120 hồ sơ quá hạn" in again["ho-tich"][0] and "95 → 120" in again["ho-tich"][0]
+    assert "120 hồ sơ quá hạn" in again["ho-tich"][0] and "tăng từ 95 hồ sơ" in again["ho-tich"][0]
 
 
 def test_a_count_reaching_zero_sends_resolved(run, captures, app):
@@ -287,4 +287,7 @@ def test_a_dead_chat_raises_an_operator_alert_and_gets_nothing_more(app, run, tm
         sent = [(d.person_id, d.text_html) for d in result.deliveries]
     [(person, text)] = sent
     assert person == "vp"  # no operators configured: the fallback hears it
-    assert "Không gửi được tin tới ho-tich (1001): blocked" in text
+    assert (
+        "Không gửi được tin tới «ho-tich» trong danh bạ (địa chỉ 1001): người nhận đã chặn bot"
+        in text
+    )

@@ -130,7 +130,13 @@ def test_a_blocked_bot_deactivates_the_address_and_the_operator_hears_of_it(
         evaluate(session, app.schemes, rules, directory, Policy(WorkCalendar(), digest=False), NOW)
     assert send(sessions, zalo, Clock()).sent == 1
     [told] = zalo.sent_texts("minh-zalo")
-    assert f"Không gửi được tin tới lan ({LAN}): blocked" in told
+    # an operator reads which address, why, in Vietnamese, under a heading that names
+    # the directory (the alert is about no unit and no province: never "Dữ liệu None")
+    assert told.startswith(
+        "Danh bạ nhận cảnh báo\n"
+        f"⚠️ Không gửi được tin tới «lan» trong danh bạ (địa chỉ {LAN}): người nhận đã chặn bot."
+    )
+    assert "None" not in told and "blocked" not in told
 
 
 def test_sends_keep_zalos_declared_rates_and_get_no_429(sessions):
