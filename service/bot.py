@@ -2,7 +2,9 @@
 
 - `/start` answers anyone with their chat id: that is how staff register.
 - `/status [unit]` and `/help` answer only chats in the staff directory, and
-  `/status` only about the units that chat covers (`directory.coverage`).
+  `/status` only about the units that chat covers (`directory.coverage`); a long
+  answer goes as several messages, each within Telegram's limit. Any other command,
+  or a text in a private chat, is answered with the help.
 - A press of "Đã tiếp nhận" is accepted only from the recipient's own Telegram
   user or, in a group chat, from a member listed in the directory for the
   alert's unit; the acknowledgement is recorded and the message edited to say
@@ -26,7 +28,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message as TelegramMessage
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from service.bot_replies import (
     FAILED_PRESS,
@@ -41,6 +50,7 @@ from service.bot_replies import (
     province_codes,
     status_reply,
 )
+from service.channels.messages import TELEGRAM_MESSAGE_LIMIT, split_blocks
 from service.channels.tokens import redact_token_in_logs, scrub
 from service.claims import FAILED, OK, JobClaim
 from service.clock import utcnow
@@ -93,7 +103,8 @@ class Bot:
         with self.sessions() as session:
             view = coverage(self.directory, person, province_codes(session, self.provinces))
             text = status_reply(session, self.book, view, requested, latest_period(session))
-        await message.reply_html(text)
+        for part in split_blocks(text, TELEGRAM_MESSAGE_LIMIT):  # many units: several
+            await message.reply_html(part)
 
     async def acknowledge(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -141,6 +152,9 @@ def build_application(
     application.add_handler(CommandHandler("start", bot.start))
     application.add_handler(CommandHandler("help", bot.help))
     application.add_handler(CommandHandler("status", bot.status))
+    # any other command, or a text in a private chat, is answered with the help
+    others = filters.COMMAND | (filters.TEXT & filters.ChatType.PRIVATE)
+    application.add_handler(MessageHandler(others, bot.help))
     application.add_handler(CallbackQueryHandler(bot.acknowledge))  # every press is answered
     application.add_error_handler(bot.failed)
     return application

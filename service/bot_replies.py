@@ -10,15 +10,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 import signal
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.alerts.messages import period_words
 from service.alerts.models import Alert, AlertEvent, AlertState
+from service.alerts.summary_text import TITLES
 from service.channels.base import ChannelUnauthorized, DeliveryError, Incoming
 from service.channels.messages import escape_html
 from service.clock import to_local, utcnow
@@ -32,7 +35,8 @@ from service.notices.names import official_name
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
-from service.vnformat import number, period_short
+from service.vnformat import capitalised, compact_date, number, period_short
+from service.vnformat import rank as rank_text
 
 HELP = (
     "dvcwatch theo dõi Bộ chỉ số phục vụ người dân, doanh nghiệp.\n"
@@ -47,6 +51,10 @@ NOT_COVERED = (
 )
 NO_UNITS = (
     "Danh bạ chưa ghi đơn vị nào cho bạn. Hãy gửi /status kèm mã đơn vị, ví dụ /status H44.116."
+)
+EVERY_UNIT = (
+    "Bạn theo dõi tất cả các đơn vị. Hãy gửi /status kèm mã đơn vị hoặc mã tỉnh, "
+    "ví dụ /status H44.116."
 )
 NOT_RECIPIENT = "Bạn không nhận cảnh báo này nên không thể xác nhận."
 NOT_ASSIGNED = "Xin lỗi, chỉ người được phân công theo dõi đơn vị này mới xác nhận được cảnh báo."
@@ -131,7 +139,8 @@ def acknowledge(
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now
         alert.acknowledged_by = who.name if who else press.user_name
-    when = to_local(alert.acknowledged_at).strftime("%H:%M %d/%m/%Y")
+    moment = to_local(alert.acknowledged_at)
+    when = f"{moment:%H:%M} ngày {compact_date(moment.date())}"
     by = escape_html(alert.acknowledged_by or press.user_name)
     return Acknowledgement(True, ACCEPTED, f"\n\n✅ Đã tiếp nhận bởi {by} lúc {when}")
 
@@ -144,7 +153,7 @@ def status_reply(
     polite refusal for a unit outside `view`."""
     codes = own_units(view) if requested is None else [requested]
     if not codes:
-        return NO_UNITS
+        return EVERY_UNIT if "*" in view.units else NO_UNITS
     if period is None:
         return "Chưa có số liệu nào được đồng bộ."
     rows = _rows_of_sets(session, book, codes, period)
@@ -155,10 +164,13 @@ def status_reply(
     parts = []
     for code in codes:
         row = rows.get(code)
-        if row is None:
+        members = [r for r in rows.values() if r.get("parent_code") == code]
+        if row is None and members:
+            parts.append(_set_status(session, code, members))
+        elif row is None:
             parts.append(f"{escape_html(code)}: không có số liệu {period_short(period)}.")
-            continue
-        parts.append(_unit_status(row, _open_alerts(session, code)))
+        else:
+            parts.append(_unit_status(row, _open_alerts(session, code)))
     return "\n\n".join(parts)
 
 
@@ -180,30 +192,74 @@ def own_units(view: Coverage) -> list[str]:
     return sorted(view.units - {"*"}) + sorted(view.provinces - view.units)
 
 
+def _figures_when(row: dict[str, Any]) -> str:
+    """ "Tháng 8/2026", or "Tháng 8/2026, tạm tính đến ngày 20/8/2026" for a running month."""
+    return capitalised(period_words(str(row["period"]), row))
+
+
 def _unit_status(row: dict[str, Any], alert_lines: list[str]) -> str:
     delta = row.get("total_delta")
     change = "" if delta is None else f" ({'+' if delta >= 0 else ''}{number(delta)} điểm)"
-    rank = f", xếp hạng {row['rank']:02d}/{row['rank_of']}" if row.get("rank") else ""
+    place = f", xếp hạng {rank_text(row['rank'], row['rank_of'])}" if row.get("rank") else ""
     lines = [
         f"<b>{escape_html(official_name(str(row['unit_name'])))}</b> "
         f"({escape_html(str(row['unit_code']))})",
-        f"{period_short(row['period']).capitalize()}: {number(row['total'])}/100 điểm"
-        f"{change}{rank}",
+        f"{_figures_when(row)}: {number(row['total'])}/100 điểm{change}{place}",
     ]
     lines += [f"• {line}" for line in alert_lines] or ["Không có cảnh báo đang mở."]
     return "\n".join(lines)
 
 
+#: What an alert's stored line starts with that /status does not repeat: its sign, and
+#: the words of a reminder ("⚠️ Nhắc lại: vẫn còn 7 hồ sơ quá hạn").
+_LINE_START = re.compile(r"^[^\wÀ-ỹ]*(?:Nhắc lại: (?:vẫn còn )?)?")
+
+
 def _open_alerts(session: Session, unit_code: str) -> list[str]:
-    """The first line of the latest message of each open alert of the unit (escaped HTML)."""
+    """What each open alert of the unit says, from its latest message's first line
+    (escaped HTML), without its sign, a reminder's words or its period (the status's
+    heading names the period)."""
     latest = (
-        select(AlertEvent.text_html)
+        select(AlertEvent.text_html, Alert.period)
         .join(Alert, Alert.id == AlertEvent.alert_id)
         .where(Alert.unit_code == unit_code, Alert.state == AlertState.FIRING)
         .where(AlertEvent.sequence == Alert.sequence)
         .order_by(Alert.id)
     )
-    return [text.splitlines()[0] for text in session.scalars(latest)]
+    lines = []
+    for text, period in session.execute(latest):
+        line = text.splitlines()[0] if text else ""
+        if period:
+            line = re.sub(rf" \({re.escape(period_short(period))}[^)]*\)", "", line)
+        lines.append(capitalised(_LINE_START.sub("", line)))
+    return lines
+
+
+def _set_status(session: Session, code: str, rows: list[dict[str, Any]]) -> str:
+    """A province (or any set's head) asked by its code: how many of its units were
+    scored, and how many have each kind of open alert; /status of a unit for the rest."""
+    name = session.scalar(
+        select(Unit.name).where(Unit.code == code).order_by(Unit.last_seen.desc()).limit(1)
+    )
+    heading = f"<b>{escape_html(official_name(str(name)))}</b> ({escape_html(code)})"
+    newest = max(rows, key=lambda r: str(r.get("as_of") or ""))
+    lines = [heading, f"{_figures_when(newest)}: {len(rows)} đơn vị có số liệu."]
+    open_units = session.execute(
+        select(Alert.topic, func.count(func.distinct(Alert.unit_code)))
+        .where(
+            Alert.province_code == code,
+            Alert.state == AlertState.FIRING,
+            Alert.unit_code.is_not(None),
+        )
+        .group_by(Alert.topic)
+        .order_by(Alert.topic)
+    ).all()
+    lines += [f"• {units} đơn vị có {TITLES.get(topic, topic)}" for topic, units in open_units]
+    if not open_units:
+        lines.append("Không có cảnh báo đang mở.")
+    example = escape_html(str(min(rows, key=lambda r: str(r["unit_code"]))["unit_code"]))
+    lines.append(f"Xem từng đơn vị: gửi /status kèm mã, ví dụ /status {example}.")
+    return "\n".join(lines)
 
 
 def province_codes(session: Session, watched: Sequence[str]) -> list[str]:

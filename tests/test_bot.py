@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from telegram import Update
 
 from service.alerts.models import Alert, AlertEvent, EventKind
 from service.bot import build_application
-from service.bot_replies import status_reply
+from service.bot_replies import EVERY_UNIT, HELP, status_reply
 from service.channels.base import Button, Message, Recipient
 from service.channels.telegram import TelegramChannel
 from service.delivery.directory import Coverage, Directory, Person
@@ -152,6 +153,7 @@ def test_an_acknowledgement_from_a_recipient_is_recorded_and_shown(app, telegram
     assert alert.acknowledged_by == "Nguyễn Thị Lan" and alert.acknowledged_at is not None
     edited = telegram.message(LAN.address, message_id)
     assert edited is not None and "Đã tiếp nhận bởi Nguyễn Thị Lan lúc" in edited["text"]
+    assert re.search(r"lúc \d\d:\d\d ngày \d\d/\d{1,2}/\d{4}$", edited["text"])  # 30/9/2024
     [answer] = telegram.calls("answerCallbackQuery")
     assert answer.params["text"] == "Đã ghi nhận."
 
@@ -190,15 +192,68 @@ def test_status_shows_the_units_scores_rank_and_open_alerts(app, telegram):
     text = telegram.sent_texts(LAN.address)[-1]
     assert "<b>UBND xã Bình Phú</b> (H44.116)" in text and "- Tỉnh" not in text
     assert "Tháng 8/2026: 64,08/100 điểm, xếp hạng 66/148" in text
-    assert "• ⚠️ 3 hồ sơ quá hạn." in text
+    assert "• 3 hồ sơ quá hạn." in text  # the alert's words, without its sign
     with app.sessions()() as session:
         assert session.scalars(select(Alert)).first() is not None
 
 
-def synced(app) -> None:
+def synced(app, today: dt.date = dt.date(2026, 9, 10)) -> None:
     with PortalSimulator(ReplaySource(PHU_THO)) as simulator:
         portal = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
-        sync_province(app.sessions(), portal, "H44", Period.parse("2026-08"), dt.date(2026, 9, 10))
+        sync_province(app.sessions(), portal, "H44", Period.parse("2026-08"), today)
+
+
+def test_a_status_of_a_running_month_says_its_figures_are_provisional_and_as_of_when(app, telegram):
+    synced(app, dt.date(2026, 8, 20))  # August is still running: read on the 20th
+    dispatch(app, telegram, telegram.push_message(int(LAN.address), "/status"))
+    [text] = telegram.sent_texts(LAN.address)
+    assert "Tháng 8/2026, tạm tính đến ngày 20/8/2026: 64,08/100 điểm" in text
+
+
+def test_the_status_of_a_province_counts_its_units_and_open_alerts(app, telegram):
+    synced(app)
+    sent_alert(app, telegram)
+    dispatch(app, telegram, telegram.push_message(int(OFFICE.address), "/status"), WHOLE)
+    [text] = telegram.sent_texts(OFFICE.address)
+    assert "không có số liệu" not in text
+    assert text.startswith("<b>UBND tỉnh Phú Thọ</b> (H44)\nTháng 8/2026: ")
+    assert "• 1 đơn vị có hồ sơ quá hạn" in text and "/status H44." in text
+
+
+def test_a_status_of_many_units_comes_in_parts_each_whole_and_within_the_limit(app, telegram):
+    synced(app)
+    with app.sessions()() as session:
+        rows = score_rows(session, app.schemes, NATIONAL, Period.parse("2026-08"), parent="H44")
+    many = Person(
+        "many",
+        "Nhiều",
+        "",
+        frozenset(r["unit_code"] for r in rows),
+        frozenset(),
+        "telegram",
+        "100000011",
+    )
+    dispatch(app, telegram, telegram.push_message(100000011, "/status"), Directory((many,)))
+    replies = [c for c in telegram.calls("sendMessage") if c.chat_id == "100000011"]
+    assert len(replies) > 1 and {c.status for c in replies} == {200}
+    texts = [c.params["text"] for c in replies]
+    assert all(len(t.encode("utf-16-le")) // 2 <= 4096 and t.startswith("<b>") for t in texts)
+    assert sum(t.count("/100 điểm") for t in texts) == len(rows)
+
+
+def test_a_bare_status_of_a_person_of_every_unit_asks_for_a_code(app):
+    synced(app)
+    with app.sessions()() as session:
+        text = status_reply(
+            session, app.schemes, Coverage(frozenset({"*"})), None, Period.parse("2026-08")
+        )
+    assert text == EVERY_UNIT
+
+
+def test_any_other_command_or_a_private_text_is_answered_with_the_help(app, telegram):
+    for text in ("/foo", "xin chào"):
+        dispatch(app, telegram, telegram.push_message(int(LAN.address), text))
+    assert telegram.sent_texts(LAN.address) == [HELP, HELP]
 
 
 def acknowledged_by(app, alert_id: int) -> str | None:

@@ -91,6 +91,20 @@ def split_message(html_text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[s
     return parts
 
 
+def split_blocks(html_text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:
+    """`html_text` cut into parts of at most `limit` UTF-16 code units, each made of whole
+    blocks (the paragraphs between blank lines: a unit's status, say) where a block fits
+    a part; a block longer than a part is cut by `split_message`."""
+    parts: list[str] = []
+    for block in html_text.split("\n\n"):
+        joined = f"{parts[-1]}\n\n{block}" if parts else block
+        if parts and utf16_length(joined) <= limit:
+            parts[-1] = joined
+        else:
+            parts += split_message(block, limit)
+    return parts
+
+
 def _next_cut(
     atoms: list[str], start: int, open_tags: _OpenTags, limit: int
 ) -> tuple[int, int, _OpenTags]:
