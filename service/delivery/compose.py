@@ -26,7 +26,9 @@ from service.channels.messages import escape_html, split_message, utf16_length
 ACK_PREFIX = "ack:"
 ACK_TEXT = "Đã tiếp nhận"
 BUTTON_TEXT_MAX = 60
-_EMPTY_KEYBOARD_BYTES = len('{"inline_keyboard":[]}')
+#: The keyboard as python-telegram-bot serialises it (`json.dumps`, its default separators).
+_EMPTY_KEYBOARD_BYTES = len(json.dumps({"inline_keyboard": []}))
+_ROW_SEPARATOR_BYTES = len(", ")
 _BIGGEST_PART_NUMBER = 9999  # room kept in the header for "(phần k/n)"
 
 
@@ -181,4 +183,4 @@ def _button_bytes(alert_id: int, name: str) -> int:
     python-telegram-bot writes it (ASCII-escaped JSON), at its longest text."""
     button = _ack_button(alert_id, name or "?", False)
     row = [{"text": button.text, "callback_data": button.callback_data}]
-    return len(json.dumps(row)) + 1  # and the comma before it
+    return len(json.dumps(row)) + _ROW_SEPARATOR_BYTES  # and the ", " before it

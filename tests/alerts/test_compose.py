@@ -78,3 +78,16 @@ def test_a_smaller_declared_limit_is_honoured():
     parts = compose(digest(20), limits)
     assert all(utf16_length(p.message.text_html) <= 500 for p in parts)
     assert all(len(p.message.buttons) <= 3 for p in parts)
+
+
+@pytest.mark.parametrize("extra", range(0, 40, 3))
+def test_a_keyboard_of_long_vietnamese_buttons_fits_as_telegram_measures_it(extra):
+    """Buttons whose names are long and Vietnamese (six bytes a letter, escaped): the
+    keyboard is what limits a part, measured as python-telegram-bot serialises it (rows
+    separated by ", "), and it never goes over Telegram's 10 KB."""
+    name = "Đường Ủy ban xã Hưng Lộc Điện Biên" + "ư" * extra
+    lines = [Line("Xã", "⚠️ 1 hồ sơ quá hạn.", n + 1, f"{name} {n}") for n in range(300)]
+    parts = compose(lines, TELEGRAM_LIMITS)
+    assert len(parts) > 2
+    for part in parts:
+        assert keyboard_bytes(part) <= 10 * 1024, (len(part.message.buttons), extra)
