@@ -243,6 +243,9 @@ def _unit_finding(key: str, rule: Rule, unit: UnitFacts, measured: _Measure) -> 
         "previous_rank": analysis.previous_rank,
         "total": analysis.total,
         "what_it_takes": what_it_takes_rows(stored),
+        # a running month's figures are provisional, as of the day they were read
+        "completeness": stored.completeness,
+        "as_of": stored.as_of.isoformat(),
         **measured.details,
     }
     return Finding(

@@ -107,19 +107,17 @@ def set_overdue(folder: Path, overdue: int) -> None:
 
 
 @pytest.fixture
-def run(app, captures, tmp_path) -> Callable[[], list[Delivery]]:
+def run(app, captures, tmp_path) -> Callable[..., list[Delivery]]:
     """Sync the captures, evaluate the rules; returns the deliveries queued."""
     directory_file = tmp_path / "directory.toml"
     directory_file.write_text(DIRECTORY, encoding="utf-8")
     directory = load_directory(directory_file)
     policy = Policy(WorkCalendar(), digest=False)
 
-    def once() -> list[Delivery]:
+    def once(today: dt.date = dt.date(2026, 9, 10)) -> list[Delivery]:
         with PortalSimulator(ReplaySource(captures)) as simulator:
             portal = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
-            outcome = sync_province(
-                app.sessions(), portal, "H44", Period.parse("2026-08"), dt.date(2026, 9, 10)
-            )
+            outcome = sync_province(app.sessions(), portal, "H44", Period.parse("2026-08"), today)
         assert outcome.status == "ok", outcome.error
         with app.sessions().begin() as session:
             result = evaluate(session, app.schemes, RULES, directory, policy, NOW)
@@ -155,6 +153,13 @@ def test_the_real_counts_reach_exactly_the_configured_people(run):
         next(t for t in sent["ke-toan"] if "100 hồ sơ chưa thanh toán trực tuyến" in t)
     ]
     assert "Cần thêm" in sent["ke-toan"][0] and "ước tính" in sent["ke-toan"][0]
+
+
+def test_a_running_month_is_said_to_be_provisional_as_of_the_day_it_was_read(run):
+    """Figures read on 20 August are August's so far, not its result: every alert says so."""
+    texts = [delivery["text"] for delivery in run(dt.date(2026, 8, 20))]
+    assert len(texts) == 3
+    assert all("(tháng 8/2026, tạm tính đến ngày 20/8/2026)" in text for text in texts)
 
 
 def test_evaluating_again_sends_nothing(run):
