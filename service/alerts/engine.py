@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.alerts.fanout import Fanning, escalate, fan_out_all, record_event
 from service.alerts.lifecycle import Known, Transition, transitions
-from service.alerts.lines import alert_lines
+from service.alerts.lines import DIRECTORY_LABEL, alert_lines
 from service.alerts.models import Alert, AlertState, EventKind
 from service.alerts.rules import (
     AddressFacts,
@@ -274,4 +274,9 @@ def _describe(alert: Alert, finding: Finding) -> None:
     alert.context_json = json.dumps(finding.context, ensure_ascii=False, default=str)
     name = finding.context.get("unit_name")
     name = official_name(str(name)) if name else None
-    alert.label = f"{name} ({finding.unit_code})" if name else f"Dữ liệu {finding.province_code}"
+    if name:
+        alert.label = f"{name} ({finding.unit_code})"
+    elif finding.province_code:
+        alert.label = f"Dữ liệu {finding.province_code}"
+    else:  # a chat address delivery gave up: about the directory
+        alert.label = DIRECTORY_LABEL

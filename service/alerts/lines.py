@@ -19,9 +19,8 @@ from service.delivery.models import Delivery
 
 SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm tắt quá hạn"
 #: An operator's alert about neither a unit nor a province (a chat address delivery gave
-#: up): its heading and its button's name ("Đã tiếp nhận: danh bạ"). The engine labels such
-#: an alert "Dữ liệu None" (`engine._describe` formats its missing province): that label
-#: is replaced here, where the line is made.
+#: up): its heading (`engine._describe` labels it so) and its button's name ("Đã tiếp
+#: nhận: danh bạ").
 DIRECTORY_LABEL, DIRECTORY_NAME = "Danh bạ nhận cảnh báo", "danh bạ"
 OPERATOR_TOPIC = "operator"
 ACKNOWLEDGEABLE = (EventKind.FIRED, EventKind.CHANGED, EventKind.REPEATED, EventKind.ESCALATED)
@@ -34,10 +33,10 @@ def alert_lines(session: Session, deliveries: Sequence[Delivery]) -> Mapping[int
     )
     acks = _told_apart(deliveries, acks, placed)
     alert_ids = {d.alert_id for d in deliveries if d.alert_id is not None}
-    summaries, unplaced = _summaries(session, alert_ids), _unplaced(session, alert_ids)
+    summaries = _summaries(session, alert_ids)
     return {
         d.id: Line(
-            DIRECTORY_LABEL if d.alert_id in unplaced else d.unit_label,
+            d.unit_label,
             d.text_html,
             d.alert_id,
             acks.get(d.event_id) if d.event_id is not None else None,
@@ -104,20 +103,6 @@ def _short_name(unit: str | None, province: str | None, topic: str, rule: str) -
     if unit is None and province is None and topic == OPERATOR_TOPIC:
         return DIRECTORY_NAME
     return f"{unit or province or ''} {TOPIC_NAMES.get(topic, topic)}".strip()
-
-
-def _unplaced(session: Session, alert_ids: set[int]) -> set[int]:
-    """The ids among `alert_ids` of operators' alerts about neither a unit nor a
-    province: the directory's (an address delivery gave up)."""
-    if not alert_ids:
-        return set()
-    found = select(Alert.id).where(
-        Alert.id.in_(alert_ids),
-        Alert.unit_code.is_(None),
-        Alert.province_code.is_(None),
-        Alert.topic == OPERATOR_TOPIC,
-    )
-    return set(session.scalars(found))
 
 
 def _summaries(session: Session, alert_ids: set[int]) -> set[int]:
