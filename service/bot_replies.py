@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.alerts.messages import period_words
+from service.alerts.messages import TOPIC_NAMES, period_words
 from service.alerts.models import Alert, AlertEvent, AlertState
 from service.alerts.summary_text import TITLES
 from service.channels.base import ChannelUnauthorized, DeliveryError, Incoming
@@ -91,6 +91,7 @@ class Acknowledgement:
     accepted: bool
     answer: str
     note_html: str = ""  # appended to the message when accepted
+    subject: str = ""  # which alert: "UBND xã Bình Phú (H44.116), quá hạn"
 
 
 def alert_id_of(data: str | None) -> int | None:
@@ -142,7 +143,8 @@ def acknowledge(
     moment = to_local(alert.acknowledged_at)
     when = f"{moment:%H:%M} ngày {compact_date(moment.date())}"
     by = escape_html(alert.acknowledged_by or press.user_name)
-    return Acknowledgement(True, ACCEPTED, f"\n\n✅ Đã tiếp nhận bởi {by} lúc {when}")
+    subject = f"{alert.label}, {TOPIC_NAMES.get(alert.topic, alert.topic)}"
+    return Acknowledgement(True, ACCEPTED, f"\n\n✅ Đã tiếp nhận bởi {by} lúc {when}", subject)
 
 
 def status_reply(
@@ -368,7 +370,11 @@ class ReplyBot:
         with self.sessions.begin() as session:
             provinces = province_codes(session, self.provinces)
             result = acknowledge(session, self.directory, provinces, press, utcnow())
-        return f"{ACCEPTED}{result.note_html}" if result.accepted else escape_html(result.answer)
+        if not result.accepted:
+            return escape_html(result.answer)
+        # a reply of its own, away from the alert: it says which alert it took
+        subject = escape_html(result.subject)
+        return f"Đã ghi nhận cảnh báo số {alert_id}: {subject}.{result.note_html}"
 
 
 async def answer_replies_until_stopped(

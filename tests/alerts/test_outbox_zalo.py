@@ -184,7 +184,9 @@ def test_a_reply_ok_acknowledges_and_a_strangers_does_not(app, sessions, zalo, t
     zalo.push_text(LAN, f"ok {alert_id}")
     reply_bot(sessions, app, DIRECTORY, tmp_path, zalo)
     [answer] = zalo.sent_texts(LAN)[1:]
-    assert answer.startswith("Đã ghi nhận.") and "Đã tiếp nhận bởi Nguyễn Thị Lan" in answer
+    # a reply of its own: it names the alert it took, who took it and when
+    assert answer.startswith(f"Đã ghi nhận cảnh báo số {alert_id}: UBND xã <Bình Phú>, quá hạn.")
+    assert "\n\n✅ Đã tiếp nhận bởi Nguyễn Thị Lan lúc " in answer
     with sessions() as session:
         alert = session.get(Alert, alert_id)
         assert alert is not None and alert.acknowledged_by == "Nguyễn Thị Lan"
@@ -248,7 +250,7 @@ def test_in_a_group_a_listed_member_acknowledges_and_a_message_naming_nobody_doe
     assert zalo.sent_texts("g1")[1:] == [NOT_ASSIGNED]
     zalo.push_text("g1", f"OK {alert_id}", user_id=LAN, group=True)
     reply_bot(sessions, app, team, tmp_path, zalo)
-    assert zalo.sent_texts("g1")[2].startswith("Đã ghi nhận.")
+    assert zalo.sent_texts("g1")[2].startswith("Đã ghi nhận cảnh báo số ")
     with sessions() as session:
         alert = session.get(Alert, alert_id)
         assert alert is not None and alert.acknowledged_by == "Nguyễn Thị Lan"

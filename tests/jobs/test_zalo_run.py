@@ -71,7 +71,8 @@ def test_the_service_delivers_through_zalo_and_a_reply_acknowledges(zalo_world, 
         wait_for(lambda: bool(zalo.sent_texts("stranger")))
         pressed = utcnow()
         zalo.push_text(ZALO_CHAT, f"OK {alert_id}")
-        wait_for(lambda: any(t.startswith("Đã ghi nhận.") for t in zalo.sent_texts(ZALO_CHAT)))
+        taken = f"Đã ghi nhận cảnh báo số {alert_id}: "
+        wait_for(lambda: any(t.startswith(taken) for t in zalo.sent_texts(ZALO_CHAT)))
     finally:
         stop(service)
     assert zalo.sent_texts("stranger") == ["Bạn không nhận cảnh báo này nên không thể xác nhận."]
