@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,11 +39,14 @@ def record_event(
     rule: Rule | None,
     now: dt.datetime,
     text: str = "",
+    told: Mapping[str, Any] | None = None,
 ) -> AlertEvent:
-    """The alert's next event, its text rendered by `rule` (or given: a summary's); added
-    to the session, not flushed (the caller flushes its events at once)."""
+    """The alert's next event, its text rendered by `rule` (with what the finding says and
+    `told`: an escalation's "unacknowledged_by") or given (a summary's); added to the
+    session, not flushed (the caller flushes its events at once)."""
     if rule is not None:
         context = change.finding.context if change.finding else json.loads(alert.context_json)
+        context = {**context, **(told or {})}
         text = alert_line(
             change.kind, rule, alert.magnitude, change.previous_magnitude, alert.period, context
         )
@@ -143,7 +146,18 @@ def escalate(
         alert.escalation_level = level + 1
         change = Transition(EventKind.ESCALATED, alert.fingerprint, None, alert.magnitude)
         text = escalated_summary(session, alert, directory) if summary else ""
-        event = record_event(session, alert, change, rule, now, text)
+        told = {"unacknowledged_by": _recipients(session, alert, directory)}
+        event = record_event(session, alert, change, rule, now, text, told)
         escalated.append(Fanning(alert, event, rule, people))
     session.flush()  # the events' ids, for their deliveries' keys
     return fan_out_all(session, escalated, policy, now)
+
+
+def _recipients(session: Session, alert: Alert, directory: Directory) -> str:
+    """Who was sent the alert and did not acknowledge it ("Nguyễn Thị Lan, Lê Văn Hùng"),
+    by their names in the directory, in the order they were first told."""
+    people = session.scalars(
+        select(Delivery.person_id).where(Delivery.alert_id == alert.id).order_by(Delivery.id)
+    )
+    named = (directory.person(person_id) for person_id in dict.fromkeys(people))
+    return ", ".join(person.name for person in named if person is not None)

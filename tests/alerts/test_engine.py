@@ -198,6 +198,13 @@ def test_unacknowledged_alerts_escalate_to_the_unit_head_after_working_days(app,
     escalated = {person for person, text in sent if text.startswith("⏫")}
     repeated = {person for person, text in sent if not text.startswith("⏫")}
     assert escalated == {"chu-tich"}  # level 1: the unit's head
+    # the head reads who was told and did not acknowledge
+    assert all(
+        text.startswith("⏫ Chưa được tiếp nhận (Nguyễn Thị Lan), chuyển cấp trên: ")
+        or text.startswith("⏫ Chưa được tiếp nhận (Trần Thu Hoà), chuyển cấp trên: ")
+        for person, text in sent
+        if person == "chu-tich"
+    )
     assert repeated == {"ho-tich", "ke-toan"}  # unchanged for 24 working hours: repeated
     with app.sessions().begin() as session:
         again = evaluate(session, app.schemes, RULES, directory, policy, later)

@@ -204,8 +204,11 @@ def test_acknowledging_a_summary_is_its_recipients_and_stops_its_escalation(
         assert all(alert.acknowledged_at is None for alert in units)  # their own lifecycle
     evaluate_at(LATER, (2,))
     with sessions() as session:
+        summary = summaries(session)["ho"]
         escalated = [d for d in to(session, "vp", LATER) if "Chưa được tiếp nhận" in d.text_html]
-        assert not [d for d in escalated if "Trần Văn Hổ" in d.text_html]
+        assert not [d for d in escalated if d.alert_id == summary.id]
+        # its units' alerts go on: each names who was told of it
+        assert any("Chưa được tiếp nhận (Trần Văn Hổ)" in d.text_html for d in escalated)
         assert summaries(session)["ho"].escalation_level == 0
 
 
@@ -214,8 +217,9 @@ def test_an_unacknowledged_summary_escalates_to_its_provinces_office(evaluate_at
     deliver(sessions, NOW)
     evaluate_at(LATER, (2,))
     with sessions() as session:
-        mark = "Chưa được tiếp nhận (Trần Văn Hổ)"
-        [escalated] = [d for d in to(session, "vp", LATER) if mark in d.text_html]
+        mark, summary = "Chưa được tiếp nhận (Trần Văn Hổ)", summaries(session)["ho"]
+        escalations = [d for d in to(session, "vp", LATER) if mark in d.text_html]
+        [escalated] = [d for d in escalations if d.alert_id == summary.id]
         assert "Tóm tắt" not in escalated.text_html.splitlines()[0]
         assert escalated.status == DeliveryStatus.PENDING
         assert summaries(session)["ho"].escalation_level == 1
