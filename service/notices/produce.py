@@ -116,9 +116,9 @@ def write_notice(
     complete = {w.format for w in archived if w.path.exists()} >= set(formats)
     if archived and complete and not force:
         return Outcome([w for w in archived if w.format in formats])
-    version = 1 + max((w.version for w in archived), default=0)
     document, charts, snapshots = _build(session, book, settings, request)
     folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
+    version = _free_version(folder, 1 + max((w.version for w in archived), default=0))
     stem = folder / f"v{version}"
     written = _render(document, charts, settings, request.kind, stem, formats)
     problem = None
@@ -132,6 +132,15 @@ def write_notice(
         _archive(session, request, path, version, snapshots)
     files = [Written(p, p.suffix.lstrip("."), _sha256(p), version, True) for p in written]
     return Outcome(files, problem)
+
+
+def _free_version(folder: Path, version: int) -> int:
+    """`version`, or the first after it of which the folder holds no file: a file there
+    that the archive does not know (written from another database, a copy an official
+    edited and signed) is never written over."""
+    while any(folder.glob(f"v{version}.*")):
+        version += 1
+    return version
 
 
 def _build(

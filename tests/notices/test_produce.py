@@ -179,6 +179,24 @@ def test_a_notice_written_with_a_relative_out_is_found_from_another_folder(
     assert paths == [f"{out}/congvan-BINHTHANH-2024-09/v1.docx"]
 
 
+def test_a_file_the_archive_does_not_know_is_never_written_over(cli, tmp_path, capsys):
+    """A v1 already in the notice's folder (another database's, an edited and signed
+    copy) stays as it is: the notice is written as the next free version."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    signed = out / "congvan-BINHTHANH-2024-09" / "v1.docx"
+    signed.parent.mkdir(parents=True)
+    signed.write_bytes(b"edited and signed by hand")
+    capsys.readouterr()
+    cli("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--out", str(out))
+    assert capsys.readouterr().out.split() == [
+        f"{out}/congvan-BINHTHANH-2024-09/v2.docx",
+        f"{out}/congvan-BINHTHANH-2024-09/v2.html",
+    ]
+    assert signed.read_bytes() == b"edited and signed by hand"
+    assert not (signed.parent / "v1.html").exists()
+
+
 def test_an_unknown_unit_is_a_clear_usage_error(cli, tmp_path, capsys):
     assert cli("notice", "--unit", "NOWHERE", "--period", "2024-09", "--out", str(tmp_path)) == 2
     assert "--unit NOWHERE: unknown unit" in capsys.readouterr().err
