@@ -90,6 +90,8 @@ class Service:
         failed = claims.failed_in_term(self.context.app.sessions(), context.term)
         if failed:
             log.warning("the cycle ended with %d failed job(s): %s", len(failed), "; ".join(failed))
+        if report.waiting_note():
+            log.warning("the cycle's delivery: %s", report.waiting_note())
         trouble = report.trouble()
         if trouble:  # what cron must see, as `dvcwatch deliver` says it
             log.warning("the cycle's delivery: %s", trouble)

@@ -91,6 +91,9 @@ def run_deliver(app: App, _args: argparse.Namespace) -> int:
         f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
         f"migrated {report.migrated}, uncertain {report.uncertain}"
     )
+    waiting = report.waiting_note()
+    if waiting:
+        print(f"dvcwatch: deliver: {waiting}", file=sys.stderr)
     trouble = report.trouble()
     if trouble is None:
         return EXIT_OK

@@ -34,7 +34,7 @@ import os
 import socket
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import exists, select, update
@@ -87,6 +87,17 @@ class SendReport:
     migrated: int = 0
     uncertain: int = 0
     rejected: tuple[str, ...] = ()  # channels that rejected their token: nothing went
+    #: Due parts by a channel this instance does not have (not enabled here): left for an
+    #: instance that has it, and never sent if there is none.
+    waiting: dict[str, int] = field(default_factory=dict)
+
+    def waiting_note(self) -> str | None:
+        """The due parts no channel of this instance can send, or None."""
+        if not self.waiting:
+            return None
+        counts = ", ".join(f"{n} for {name}" for name, n in sorted(self.waiting.items()))
+        names = " and ".join(f"[channels.{name}]" for name in sorted(self.waiting))
+        return f"message part(s) wait for a channel not enabled here: {counts} (enable {names})"
 
     def trouble(self) -> str | None:
         """What an operator must look at after this pass (parts that failed or may not
@@ -204,8 +215,11 @@ class Outbox:
         held_back: set[str] = set()
         for due in messages:
             channel = self.channels.get(due.channel)
-            if due.channel in self._stopped or channel is None:
-                return  # not configured here: another instance may send it
+            if channel is None:  # not enabled here: another instance may send it
+                report.waiting[due.channel] = report.waiting.get(due.channel, 0) + len(messages)
+                return
+            if due.channel in self._stopped:
+                return
             if due.unit_key in held_back:
                 continue
             try:
