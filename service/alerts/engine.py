@@ -109,7 +109,8 @@ def evaluate(
     evaluation = Evaluation(str(period) if period else None, changes)
     rules_by_id = {rule.id: rule for rule in rules}
     evaluation.deliveries += _record(session, changes, known, rules_by_id, directory, policy, now)
-    evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now)
+    readings = {finding.fingerprint: finding.context for finding in findings}
+    evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now, readings)
     # A unit is first seen when no alert was ever about it or its province (a new province:
     # its first evaluation is a baseline; a unit going wrong in a watched one is not).
     first_seen = {

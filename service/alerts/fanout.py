@@ -109,10 +109,13 @@ def escalate(
     policy: Policy,
     rules: dict[str, Rule],
     now: dt.datetime,
+    readings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Delivery]:
     """Unacknowledged alerts go up a level after each configured number of working days,
     counted by the current clock: first, times a clock that ran ahead left in the future
-    are moved back to `now` (`rebase.rebase_on_clock`). At most one level per call."""
+    are moved back to `now` (`rebase.rebase_on_clock`). At most one level per call.
+    `readings` (fingerprint → what this evaluation's finding says) dates an escalation by
+    the latest reading, not by the one its alert last changed on."""
     from service.alerts.rebase import rebase_on_clock
 
     rebase_on_clock(session, policy.calendar, now)
@@ -146,7 +149,10 @@ def escalate(
         alert.escalation_level = level + 1
         change = Transition(EventKind.ESCALATED, alert.fingerprint, None, alert.magnitude)
         text = escalated_summary(session, alert, directory) if summary else ""
-        told = {"unacknowledged_by": _recipients(session, alert, directory)}
+        told = {
+            **(readings or {}).get(alert.fingerprint, {}),
+            "unacknowledged_by": _recipients(session, alert, directory),
+        }
         event = record_event(session, alert, change, rule, now, text, told)
         escalated.append(Fanning(alert, event, rule, people))
     session.flush()  # the events' ids, for their deliveries' keys

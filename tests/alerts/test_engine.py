@@ -211,6 +211,21 @@ def test_unacknowledged_alerts_escalate_to_the_unit_head_after_working_days(app,
     assert {d.person_id for d in again.deliveries} == {"vp"}  # level 2: the province office
 
 
+def test_an_escalation_is_dated_by_the_latest_reading_of_a_running_month(app, run, tmp_path):
+    """Fired on figures read on 20 August, unchanged when read again on 27 August: the
+    superior reads "tạm tính đến ngày 27/8/2026", not the week-old day of the first alert."""
+    assert run(dt.date(2026, 8, 20))
+    assert run(dt.date(2026, 8, 27)) == []  # the same figures: nothing to send
+    directory = load_directory(tmp_path / "directory.toml")
+    # no reminder in between (it would refresh the alert with the day read)
+    policy = Policy(WorkCalendar(), digest=False, escalate_after_days=(2,), repeat_hours=1000)
+    with app.sessions().begin() as session:
+        result = evaluate(session, app.schemes, RULES, directory, policy, NOW + dt.timedelta(7))
+    escalated = [d.text_html for d in result.deliveries if d.text_html.startswith("⏫")]
+    assert escalated
+    assert all("(tháng 8/2026, tạm tính đến ngày 27/8/2026)" in text for text in escalated)
+
+
 def test_an_alert_escalates_the_moment_its_working_days_are_complete(app, captures, tmp_path):
     """Fired Monday 07:30, two working days are complete at Tuesday 17:00: 33.5 hours of
     wall time, less than two calendar days (a prefilter counting 24 hours a day misses it)."""
