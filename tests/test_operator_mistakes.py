@@ -143,7 +143,9 @@ MISTAKES = [
     Mistake("config: section-not-table", ("status", "--config", "{tmp}/section-not-table.toml"), 2,
         "portal"),
     Mistake("directory file missing", ("alerts", "--db", "{db}", "--config",
-        "{tmp}/no-directory.toml"), 2, "absent-directory.toml"),
+        "{tmp}/no-directory.toml"), 2,
+        "absent-directory.toml: no staff directory there (alerts.directory_file): copy "
+        "config/directory.example.toml to it"),
     Mistake("rules file missing", ("alerts", "--db", "{db}", "--config", "{tmp}/no-rules.toml"), 2,
         "absent-rules.toml"),
     Mistake("service with no directory file", ("run", "--once", "--db", "{db}", "--config",

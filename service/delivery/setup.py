@@ -11,13 +11,18 @@ from typing import TextIO
 from service.channels.base import Channel
 from service.channels.registry import KINDS
 from service.config import ConfigError, Settings
-from service.delivery.directory import Directory
+from service.delivery.directory import Directory, DirectoryError
 from service.delivery.directory_files import load_directory, load_directory_csv
 
 
 def directory(settings: Settings) -> Directory:
     """The staff directory: `directory_file` is TOML, or CSV when it ends in .csv."""
     path = settings.alerts.directory_file
+    if not path.exists():
+        raise DirectoryError(
+            f"{path}: no staff directory there (alerts.directory_file): copy "
+            "config/directory.example.toml to it and list who is alerted"
+        )
     if path.suffix.lower() == ".csv":
         return load_directory_csv(path)
     return load_directory(path)
