@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The simulator has options of its own: hand them over untouched.
         from service.simulator.simulator import main as simulator_main
 
-        return simulator_main(arguments[1:])
+        return simulator_main(arguments[1:], prog="dvcwatch simulator")
     args = build_parser().parse_args(arguments)
     if sys.stdout is None:  # started with standard output closed (`>&-`)
         _stdout_to_devnull()

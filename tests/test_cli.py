@@ -269,6 +269,13 @@ def test_the_readme_documents_every_command():
     assert documented == registered
 
 
+def test_the_simulator_commands_help_names_it_as_typed(capsys):
+    with pytest.raises(SystemExit) as ended:
+        main(["simulator", "--help"])
+    assert ended.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: dvcwatch simulator ")
+
+
 def test_the_simulator_command_takes_its_own_options():
     process = subprocess.Popen(
         [DVCWATCH, "simulator", "--generate", "--seed", "2", "--port", "0"],

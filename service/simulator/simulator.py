@@ -30,9 +30,9 @@ from service.simulator.server import PortalSimulator, PortalSource, is_loopback
 __all__ = ["Fault", "GeneratedSource", "PortalSimulator", "ReplaySource", "main"]
 
 
-def _arguments() -> argparse.ArgumentParser:
+def _arguments(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m service.simulator.simulator",
+        prog=prog,
         description="Serve the national portal's evaluation API on the loopback.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
@@ -72,9 +72,10 @@ def _faults(args: argparse.Namespace) -> list[Fault]:
     return faults
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; 0 when stopped so, 2 on bad usage, 1 if it cannot listen."""
-    args = _arguments().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m service.simulator.simulator") -> int:
+    """Serve until SIGTERM or SIGINT; 0 when stopped so, 2 on bad usage, 1 if it cannot listen.
+    `prog` is how its usage names it (`dvcwatch simulator` from the command line)."""
+    args = _arguments(prog).parse_args(argv)
     if not is_loopback(args.host):
         print(
             f"refusing to listen on {args.host}: the simulator serves the loopback only",
