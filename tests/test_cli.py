@@ -202,6 +202,29 @@ def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(
     assert "95 hồ sơ quá hạn" in out and "sent 1" in out
 
 
+def test_alerts_dry_run_prints_what_the_person_reads(db_url, simulator, tmp_path, capsys):
+    """A first look at a province is a summary in HTML (names in bold, levels in italics);
+    on the terminal it reads as the person reads it, without tags or entities."""
+    directory = tmp_path / "directory.toml"
+    directory.write_text(
+        '[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["*"]\ntopics = ["overdue"]\n'
+        'channel = "console"\naddress = "vp"\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "alerts.toml"
+    config.write_text(
+        f'[portal]\npause_seconds = [0, 0]\n[alerts]\ndirectory_file = "{directory}"\n'
+        "[channels]\nconsole = true\n",
+        encoding="utf-8",
+    )
+    synced_august(db_url, config, simulator)
+    capsys.readouterr()
+    assert main(dvcwatch("alerts", "--dry-run", db_url=db_url, config=config)) == 0
+    read = capsys.readouterr().out
+    assert "Tóm tắt: " in read and "hồ sơ quá hạn" in read
+    assert "<b>" not in read and "<i>" not in read and "&lt;" not in read
+
+
 def test_deliver_says_what_waits_for_a_channel_not_enabled_here(
     db_url, simulator, tmp_path, capsys
 ):

@@ -52,10 +52,12 @@ def run_alerts(app: App, args: argparse.Namespace) -> int:
         f"{len(changes)} alert change(s) for {result.period or 'no synced period'}; "
         f"{verb} {len(rows)} message(s)"
     )
-    for row in rows:
+    from service.channels.messages import plain_text
+
+    for row in rows:  # as the person reads it (JSON keeps the HTML the channel sends)
         print(
             f"- to {row['person']} ({row['channel']}), from {row['not_before']}: "
-            f"{row['unit']}: {row['text']}"
+            f"{row['unit']}: {plain_text(row['text'])}"
         )
     return EXIT_OK
 
