@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from service import clock
 from service.app import App
 from service.cli import main
 from service.config import Settings
@@ -223,6 +225,33 @@ def test_alerts_dry_run_prints_what_the_person_reads(db_url, simulator, tmp_path
     read = capsys.readouterr().out
     assert "Tóm tắt: " in read and "hồ sơ quá hạn" in read
     assert "<b>" not in read and "<i>" not in read and "&lt;" not in read
+
+
+def test_deliver_says_what_is_not_due_yet(db_url, simulator, tmp_path, capsys, monkeypatch):
+    """In quiet hours a message waits: `deliver` says how many and when the first is due,
+    instead of "sent 0" alone (on a clock the test sets: Thursday 10:00 in Hà Nội)."""
+    directory = tmp_path / "directory.toml"
+    directory.write_text(
+        '[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["H44.116"]\ntopics = ["overdue"]\n'
+        'channel = "console"\naddress = "vp"\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "alerts.toml"
+    config.write_text(
+        f'[portal]\npause_seconds = [0, 0]\n[alerts]\ndirectory_file = "{directory}"\n'
+        "quiet_start = 09:00:00\nquiet_end = 17:00:00\nquiet_weekends = false\n"
+        "[channels]\nconsole = true\n",
+        encoding="utf-8",
+    )
+    synced_august(db_url, config, simulator)
+    monkeypatch.setattr(clock, "_source", lambda: dt.datetime(2026, 9, 10, 3, 0))
+    assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 0
+    capsys.readouterr()
+    assert main(dvcwatch("deliver", db_url=db_url, config=config)) == 0
+    assert capsys.readouterr().out == (
+        "sent 0, to retry 0, failed 0, migrated 0, uncertain 0; 1 not due yet (quiet hours or "
+        "a retry), the first at 17:00 on 2026-09-10\n"
+    )
 
 
 def test_deliver_says_what_waits_for_a_channel_not_enabled_here(

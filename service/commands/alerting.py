@@ -89,9 +89,16 @@ def run_deliver(app: App, _args: argparse.Namespace) -> int:
                 await channel.close()
 
     report = asyncio.run(send())
+    later = ""
+    if report.later and report.next_due is not None:
+        first = to_local(report.next_due)
+        later = (
+            f"; {report.later} not due yet (quiet hours or a retry), "
+            f"the first at {first:%H:%M on %Y-%m-%d}"
+        )
     print(
         f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
-        f"migrated {report.migrated}, uncertain {report.uncertain}"
+        f"migrated {report.migrated}, uncertain {report.uncertain}{later}"
     )
     waiting = report.waiting_note()
     if waiting:

@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -90,6 +90,8 @@ class SendReport:
     #: Due parts by a channel this instance does not have (not enabled here): left for an
     #: instance that has it, and never sent if there is none.
     waiting: dict[str, int] = field(default_factory=dict)
+    later: int = 0  # parts not due yet (quiet hours, a retry's wait)
+    next_due: dt.datetime | None = None  # the first of them (naive UTC)
 
     def waiting_note(self) -> str | None:
         """The due parts no channel of this instance can send, or None."""
@@ -183,7 +185,19 @@ class Outbox:
         self._stopped.clear()
         await asyncio.gather(*(self._send_to(due, report) for due in self._due().values()))
         report.rejected = tuple(sorted(self._stopped))
+        report.later, report.next_due = self._later()
         return report
+
+    def _later(self) -> tuple[int, dt.datetime | None]:
+        """How many pending parts are not due yet, and when the first is."""
+        with self.sessions() as session:
+            count, first = session.execute(
+                select(func.count(), func.min(OutboxMessage.not_before)).where(
+                    OutboxMessage.status == DeliveryStatus.PENDING,
+                    OutboxMessage.not_before > self.clock(),
+                )
+            ).one()
+        return int(count), first
 
     def _due(self) -> dict[tuple[str, str], list[Due]]:
         """Due messages by (channel, address), oldest first, at most `batch` in all."""
