@@ -170,22 +170,39 @@ def _runs(db_url: str) -> list[tuple[str, str | None, int | None]]:
     return [(status, kind, pid) for status, kind, pid in rows]
 
 
-def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(
-    db_url, simulator, tmp_path, capsys
-):
+#: [alerts] lines that make no hour quiet: what is queued is due at once.
+NEVER_QUIET = "quiet_start = 00:00:00\nquiet_end = 00:00:00\nquiet_weekends = false\n"
+
+
+def alerting_config(
+    tmp_path: Path,
+    units: str = "H44.116",
+    channel: str = "console",
+    address: str = "vp",
+    quiet: str = NEVER_QUIET,
+    channels: str = "[channels]\nconsole = true\n",
+) -> Path:
+    """A configuration whose staff directory has one person, "vp", told of the overdue
+    dossiers of `units` on `channel`; `quiet` and `channels` as the settings' lines."""
     directory = tmp_path / "directory.toml"
     directory.write_text(
-        '[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["H44.116"]\ntopics = ["overdue"]\n'
-        'channel = "console"\naddress = "vp"\n',
+        f'[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["{units}"]\n'
+        f'topics = ["overdue"]\nchannel = "{channel}"\naddress = "{address}"\n',
         encoding="utf-8",
     )
     config = tmp_path / "alerts.toml"
     config.write_text(
         f'[portal]\npause_seconds = [0, 0]\n[alerts]\ndirectory_file = "{directory}"\n'
-        "quiet_start = 00:00:00\nquiet_end = 00:00:00\nquiet_weekends = false\n"
-        "[channels]\nconsole = true\n",
+        f"{quiet}{channels}",
         encoding="utf-8",
     )
+    return config
+
+
+def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(
+    db_url, simulator, tmp_path, capsys
+):
+    config = alerting_config(tmp_path)
     synced_august(db_url, config, simulator)
     capsys.readouterr()
     assert (
@@ -207,18 +224,7 @@ def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(
 def test_alerts_dry_run_prints_what_the_person_reads(db_url, simulator, tmp_path, capsys):
     """A first look at a province is a summary in HTML (names in bold, levels in italics);
     on the terminal it reads as the person reads it, without tags or entities."""
-    directory = tmp_path / "directory.toml"
-    directory.write_text(
-        '[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["*"]\ntopics = ["overdue"]\n'
-        'channel = "console"\naddress = "vp"\n',
-        encoding="utf-8",
-    )
-    config = tmp_path / "alerts.toml"
-    config.write_text(
-        f'[portal]\npause_seconds = [0, 0]\n[alerts]\ndirectory_file = "{directory}"\n'
-        "[channels]\nconsole = true\n",
-        encoding="utf-8",
-    )
+    config = alerting_config(tmp_path, units="*", quiet="")
     synced_august(db_url, config, simulator)
     capsys.readouterr()
     assert main(dvcwatch("alerts", "--dry-run", db_url=db_url, config=config)) == 0
@@ -227,24 +233,14 @@ def test_alerts_dry_run_prints_what_the_person_reads(db_url, simulator, tmp_path
     assert "<b>" not in read and "<i>" not in read and "&lt;" not in read
 
 
-def test_deliver_says_what_is_not_due_yet(db_url, simulator, tmp_path, capsys, monkeypatch):
+def test_deliver_says_what_is_not_due_yet(db_url, simulator, tmp_path, capsys, request):
     """In quiet hours a message waits: `deliver` says how many and when the first is due,
     instead of "sent 0" alone (on a clock the test sets: Thursday 10:00 in Hà Nội)."""
-    directory = tmp_path / "directory.toml"
-    directory.write_text(
-        '[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["H44.116"]\ntopics = ["overdue"]\n'
-        'channel = "console"\naddress = "vp"\n',
-        encoding="utf-8",
-    )
-    config = tmp_path / "alerts.toml"
-    config.write_text(
-        f'[portal]\npause_seconds = [0, 0]\n[alerts]\ndirectory_file = "{directory}"\n'
-        "quiet_start = 09:00:00\nquiet_end = 17:00:00\nquiet_weekends = false\n"
-        "[channels]\nconsole = true\n",
-        encoding="utf-8",
-    )
+    quiet = "quiet_start = 09:00:00\nquiet_end = 17:00:00\nquiet_weekends = false\n"
+    config = alerting_config(tmp_path, quiet=quiet)
     synced_august(db_url, config, simulator)
-    monkeypatch.setattr(clock, "_source", lambda: dt.datetime(2026, 9, 10, 3, 0))
+    clock.use_clock(lambda: dt.datetime(2026, 9, 10, 3, 0))
+    request.addfinalizer(lambda: clock.use_clock(None))
     assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 0
     capsys.readouterr()
     assert main(dvcwatch("deliver", db_url=db_url, config=config)) == 0
@@ -259,18 +255,7 @@ def test_deliver_says_what_waits_for_a_channel_not_enabled_here(
 ):
     """A person on Telegram while [channels.telegram] is off (the example files as they
     come): the message waits, and `deliver` says so instead of "sent 0" alone."""
-    directory = tmp_path / "directory.toml"
-    directory.write_text(
-        '[[people]]\nid = "vp"\nname = "Văn phòng"\nunits = ["H44.116"]\ntopics = ["overdue"]\n'
-        'channel = "telegram"\naddress = "100000001"\n',
-        encoding="utf-8",
-    )
-    config = tmp_path / "alerts.toml"
-    config.write_text(
-        f'[portal]\npause_seconds = [0, 0]\n[alerts]\ndirectory_file = "{directory}"\n'
-        "quiet_start = 00:00:00\nquiet_end = 00:00:00\nquiet_weekends = false\n",
-        encoding="utf-8",
-    )
+    config = alerting_config(tmp_path, channel="telegram", address="100000001", channels="")
     synced_august(db_url, config, simulator)
     assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 0
     capsys.readouterr()
