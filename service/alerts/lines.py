@@ -15,6 +15,7 @@ from service.alerts.messages import TOPIC_NAMES
 from service.alerts.models import Alert, AlertEvent, EventKind
 from service.alerts.summaries import SUMMARY_RULE
 from service.delivery.compose import Line
+from service.delivery.directory import OPERATOR_TOPIC
 from service.delivery.models import Delivery
 
 SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm tắt quá hạn"
@@ -22,7 +23,6 @@ SUMMARY_NAME = "tóm tắt"  # a summary's button: "Đã tiếp nhận: tóm t�
 #: up): its heading (`engine._describe` labels it so) and its button's name ("Đã tiếp
 #: nhận: danh bạ").
 DIRECTORY_LABEL, DIRECTORY_NAME = "Danh bạ nhận cảnh báo", "danh bạ"
-OPERATOR_TOPIC = "operator"
 ACKNOWLEDGEABLE = (EventKind.FIRED, EventKind.CHANGED, EventKind.REPEATED, EventKind.ESCALATED)
 
 
