@@ -4,7 +4,9 @@
 - `/status [unit]` and `/help` answer only chats in the staff directory, and
   `/status` only about the units that chat covers (`directory.coverage`); a long
   answer goes as several messages, each within Telegram's limit. Any other command,
-  or a text in a private chat, is answered with the help.
+  or a text in a private chat, is answered with the help; in a group, only a command
+  addressed to this bot (`/lenh@ten_bot`) is: the others are meant for other bots or
+  for the people in it.
 - A press of "Đã tiếp nhận" is accepted only from the recipient's own Telegram
   user or, in a group chat, from a member listed in the directory for the
   alert's unit; the acknowledgement is recorded and the message edited to say
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message as TelegramMessage
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
@@ -90,6 +93,15 @@ class Bot:
                 HELP if self.person(update) else NOT_REGISTERED
             )
 
+    async def other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command the bot does not know, or a text: the help, unless it was said in a
+        group and not addressed to this bot."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
+            return
+        if chat.type == ChatType.PRIVATE or addressed_to(message.text, context.bot.username):
+            await self.help(update, context)
+
     async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, person = update.effective_message, self.person(update)
         if message is None:
@@ -135,6 +147,13 @@ class Bot:
                 log.warning("could not answer the button press either: %s", exc.message)
 
 
+def addressed_to(text: str | None, username: str | None) -> bool:
+    """Whether `text` is a command naming the bot `username` ("/lenh@ten_bot ...")."""
+    words = (text or "").split(maxsplit=1)
+    _, at, name = (words[0] if words else "").partition("@")
+    return bool(at and username) and name.casefold() == str(username).casefold()
+
+
 def build_application(
     token: str,
     base_url: str,
@@ -152,9 +171,9 @@ def build_application(
     application.add_handler(CommandHandler("start", bot.start))
     application.add_handler(CommandHandler("help", bot.help))
     application.add_handler(CommandHandler("status", bot.status))
-    # any other command, or a text in a private chat, is answered with the help
+    # any other command, or a text in a private chat, may be answered with the help
     others = filters.COMMAND | (filters.TEXT & filters.ChatType.PRIVATE)
-    application.add_handler(MessageHandler(others, bot.help))
+    application.add_handler(MessageHandler(others, bot.other))
     application.add_handler(CallbackQueryHandler(bot.acknowledge))  # every press is answered
     application.add_error_handler(bot.failed)
     return application

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from telegram import Update
 
 from service.alerts.models import Alert, AlertEvent, EventKind
-from service.bot import build_application
+from service.bot import addressed_to, build_application
 from service.bot_replies import EVERY_UNIT, HELP, status_reply
 from service.channels.base import Button, Message, Recipient
 from service.channels.telegram import TelegramChannel
@@ -254,6 +254,36 @@ def test_any_other_command_or_a_private_text_is_answered_with_the_help(app, tele
     for text in ("/foo", "xin chào"):
         dispatch(app, telegram, telegram.push_message(int(LAN.address), text))
     assert telegram.sent_texts(LAN.address) == [HELP, HELP]
+
+
+def test_in_a_group_only_a_command_addressed_to_this_bot_gets_the_help(app, telegram):
+    """A group holds other bots and people talking: an unknown command of theirs, or
+    their text, is not answered; `/lenh@<this bot>` is."""
+    group = int(ONE_STOP.address)
+    for text in ("/foo", "/foo@other_bot", "/status@other_bot", "xin chào", "/start@other_bot"):
+        dispatch(app, telegram, telegram.push_message(group, text), WHOLE)
+    assert telegram.sent_texts(ONE_STOP.address) == []
+    dispatch(app, telegram, telegram.push_message(group, "/foo@DVCWatch_Test_Bot"), WHOLE)
+    dispatch(app, telegram, telegram.push_message(group, "/help"), WHOLE)
+    assert telegram.sent_texts(ONE_STOP.address) == [HELP, HELP]
+
+
+@pytest.mark.parametrize(
+    ("text", "username", "addressed"),
+    [
+        ("/foo@bot_a extra words", "bot_a", True),
+        ("/foo@BOT_A", "bot_a", True),
+        ("/foo", "bot_a", False),
+        ("/foo@bot_b", "bot_a", False),
+        ("/foo@", "bot_a", False),
+        ("", "bot_a", False),
+        ("   ", "bot_a", False),
+        (None, "bot_a", False),
+        ("/foo@bot_a", None, False),
+    ],
+)
+def test_a_command_is_addressed_to_the_bot_it_names(text, username, addressed):
+    assert addressed_to(text, username) is addressed
 
 
 def acknowledged_by(app, alert_id: int) -> str | None:
