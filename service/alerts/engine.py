@@ -39,8 +39,8 @@ from service.delivery.fanout import digest_key
 from service.delivery.models import ChannelAddress, Delivery
 from service.delivery.queueing import queue_messages
 from service.indicators import NATIONAL
-from service.models import FetchRun, RunStatus, Snapshot
-from service.notices.names import official_name
+from service.models import FetchRun, RunStatus, Snapshot, Unit, UnitGroup
+from service.notices.names import area_name, official_name
 from service.periods import Period
 from service.scoring.book import SchemeBook
 from service.scoring.report import national_analysis
@@ -188,6 +188,7 @@ def _unit_facts(
 
 def _run_facts(session: Session) -> list[RunFacts]:
     facts = []
+    names = _province_names(session)
     scopes = session.scalars(select(FetchRun.scope).where(FetchRun.job == "sync").distinct())
     for scope in scopes.all():
         runs = select(FetchRun).where(FetchRun.job == "sync", FetchRun.scope == scope)
@@ -206,9 +207,26 @@ def _run_facts(session: Session) -> list[RunFacts]:
                 last.status if last else None,
                 last.error_kind if last else None,
                 last.error if last else None,
+                *names.get(scope, ("", "")),
             )
         )
     return facts
+
+
+def _province_names(session: Session) -> dict[str, tuple[str, str]]:
+    """How operators' messages name a sync's scope (a province's code or departmentId),
+    "tỉnh Phú Thọ (H44)", and the province's code, for the provinces the database knows."""
+    provinces = session.execute(
+        select(Unit.code, Unit.department_id, Unit.name).where(
+            Unit.unit_group == UnitGroup.PROVINCE
+        )
+    )
+    names = {}
+    for code, department_id, name in provinces:
+        if name:
+            named = f"{area_name(name)} ({code})" if code else area_name(name)
+            names.update({key: (named, code or key) for key in (code, department_id) if key})
+    return names
 
 
 def _address_facts(session: Session) -> list[AddressFacts]:
@@ -278,6 +296,6 @@ def _describe(alert: Alert, finding: Finding) -> None:
     if name:
         alert.label = f"{name} ({finding.unit_code})"
     elif finding.province_code:
-        alert.label = f"Dữ liệu {finding.province_code}"
+        alert.label = f"Dữ liệu {finding.context.get('scope_name') or finding.province_code}"
     else:  # a chat address delivery gave up: about the directory
         alert.label = DIRECTORY_LABEL

@@ -83,7 +83,7 @@ def _resolved_text(
         noun=counts.get(rule.count or "", ""),
         metric=METRIC_NAMES.get(rule.metric or "", rule.metric or ""),
         field=fields.get(rule.field, rule.field).lower(),
-        scope=context.get("scope") or "",
+        scope=context.get("scope_name") or context.get("scope") or "",
         person=context.get("person") or "",
     )
 

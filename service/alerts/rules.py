@@ -100,6 +100,10 @@ class RunFacts:
     last_status: str | None
     last_error_kind: str | None
     last_error: str | None
+    #: How a message names the scope ("tỉnh Phú Thọ (H44)") and the province's code,
+    #: when the database knows the province (a scope may be its departmentId).
+    scope_name: str = ""
+    province_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -266,10 +270,12 @@ def evaluate_runs(
             if _run_problem(rule, run, now):
                 context = {
                     "scope": run.scope,
+                    "scope_name": run.scope_name or run.scope,
                     "error": run.last_error or "",
                     "hours": _hours_since(run.last_success_at, now),
                 }
-                findings.append(Finding(key, rule, None, run.scope, 1.0, None, context))
+                province = run.province_code or run.scope
+                findings.append(Finding(key, rule, None, province, 1.0, None, context))
     return findings, judged
 
 

@@ -21,6 +21,9 @@ _COMMITTEE = re.compile(
     re.IGNORECASE,
 )
 
+#: "UBND ", "Ủy ban nhân dân " before the kind of an area (`area_name`).
+_COMMITTEE_WORD = re.compile(r"^(?:UBND|[ỦU][yỷ] ban nhân dân)\s+(?=\w)", re.IGNORECASE)
+
 
 #: The kind of an area after "UBND", which the portal sometimes capitalises
 #: ("UBND Phường Vân Phú", "Văn phòng UBND Tỉnh"); Nghị định 30/2020/NĐ-CP, Phụ lục II
@@ -79,6 +82,12 @@ def named_officially(row: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a score row whose `unit_name` is the official name."""
     name = row.get("unit_name")
     return {**row, "unit_name": official_name(str(name))} if name else dict(row)
+
+
+def area_name(name: str) -> str:
+    """A People's Committee's name as the area it governs, for running text ("số liệu
+    tỉnh Phú Thọ"): "UBND tỉnh Phú Thọ" → "tỉnh Phú Thọ"; any other name as written."""
+    return _COMMITTEE_WORD.sub("", official_name(name))
 
 
 def unit_head(name: str) -> str:

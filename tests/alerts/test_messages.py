@@ -14,7 +14,8 @@ from service.calendar import WorkCalendar
 from service.channels.base import PermanentReason
 from service.delivery.directory_files import load_directory
 from service.delivery.models import ChannelAddress
-from service.models import FetchRun
+from service.models import FetchRun, Unit
+from service.notices.names import area_name
 from tests.alerts.test_outbox import NOW, Clock, send
 from tests.fakes.telegram_server import FakeTelegram, visible_text
 
@@ -147,3 +148,57 @@ def test_an_operators_digest_heads_each_alert_and_gives_each_button_its_own_name
     buttons = [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
     assert len(buttons) == len(set(buttons)) == 3 and "Đã tiếp nhận: danh bạ" in buttons
     assert all(b.startswith("Đã tiếp nhận: H44 dữ liệu (số ") for b in buttons if "H44" in b)
+
+
+def test_an_operators_alert_names_the_province_as_officials_do(sessions, tmp_path):
+    """A sync scoped by departmentId (as `dvcwatch sync` records one given an id) of a
+    province the database knows: its alert says "tỉnh Phú Thọ (H44)", not the id."""
+    department_id = "019d2be3-6a88-732b-8b17-b68020c8553a"
+    with sessions.begin() as session:
+        session.add(
+            Unit(
+                department_id=department_id,
+                code="H44",
+                name="UBND Tỉnh Phú Thọ",
+                unit_group="PROVINCE",
+            )
+        )
+        session.add(
+            FetchRun(
+                job="sync",
+                scope=department_id,
+                period="2026-08",
+                status="blocked",
+                finished_at=NOW,
+                error_kind="blocked",
+                error="service-results: HTTP 403: the portal refused the request",
+            )
+        )
+    (tmp_path / "directory.toml").write_text(OPERATORS, encoding="utf-8")
+    directory = load_directory(tmp_path / "directory.toml")
+    with sessions.begin() as session:
+        evaluate(session, None, OPERATOR_RULES[:2], directory, Policy(WorkCalendar()), NOW)  # type: ignore[arg-type]
+    with FakeTelegram() as telegram:
+        assert send(sessions, telegram, Clock()).sent == 1
+        [call] = telegram.calls("sendMessage")
+    text = visible_text(call.params["text"])
+    assert "\nDữ liệu tỉnh Phú Thọ (H44)\n⚠️ Chưa đồng bộ được số liệu tỉnh Phú Thọ (H44) từ" in text
+    assert "⚠️ Cổng DVCQG chặn việc đồng bộ số liệu tỉnh Phú Thọ (H44) (mã 403" in text
+    assert department_id not in text
+    buttons = [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert all(department_id not in b for b in buttons), buttons
+
+
+@pytest.mark.parametrize(
+    ("name", "area"),
+    [
+        ("UBND tỉnh Phú Thọ", "tỉnh Phú Thọ"),
+        ("UBND Tỉnh Gia Lai", "tỉnh Gia Lai"),
+        ("Ủy ban nhân dân thành phố Hà Nội", "thành phố Hà Nội"),
+        ("UBND Thành phố Hồ Chí Minh", "Thành phố Hồ Chí Minh"),
+        ("Tỉnh Phú Thọ", "Tỉnh Phú Thọ"),
+        ("UBND", "UBND"),
+    ],
+)
+def test_a_committees_name_becomes_its_area_in_running_text(name, area):
+    assert area_name(name) == area
