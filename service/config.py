@@ -14,7 +14,6 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -29,6 +28,7 @@ from service.channels.base import BotSettings
 from service.channels.registry import TelegramSettings, bot_settings
 from service.channels.zalo import ZaloSettings
 from service.indicators import NATIONAL
+from service.urls import shown, web_address
 
 DEFAULT_CONFIG_PATH = Path("config/dvcwatch.toml")
 #: The schemes, rules and holidays that ship with dvcwatch, found from the source tree so
@@ -40,18 +40,6 @@ NATIONAL_PORTAL_URL = "https://dichvucong.gov.vn"
 
 class ConfigError(Exception):
     """The configuration is unusable; the message says where and why."""
-
-
-def web_address(value: str) -> str:
-    """`value` if it is an http(s) address with a host, else ValueError saying so."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("not a web address (expected http(s)://HOST[:PORT])")
-    try:
-        parts.port  # noqa: B018  (raises on a port that is not a number or out of range)
-    except ValueError:
-        raise ValueError("its port is not a number from 0 to 65535") from None
-    return value
 
 
 class _Section(BaseModel):
@@ -297,7 +285,8 @@ def _describe(path: Path, exc: ValidationError) -> str:
     """One line per problem, each naming the file and the key: `FILE: portal.speed: unknown
     key`. A value is quoted back unless it is a whole table (a check across its keys) or
     a channel's (a bot token pasted in place of its variable's name, or in a web address,
-    is never printed); a database URL is quoted with its password hidden."""
+    is never printed); a database URL is quoted with its password hidden, a web address
+    without its user, password, query and fragment."""
     lines = []
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
@@ -310,6 +299,8 @@ def _describe(path: Path, exc: ValidationError) -> str:
             from service.db import safe_url
 
             given = safe_url(given)
+        elif key.endswith("base_url") and isinstance(given, str):
+            given = shown(given)
         secret = key.startswith("channels.")
         quoted = "" if isinstance(given, dict) or secret else f" (got {given!r})"
         lines.append(f"{path}: {key}: {message}{quoted}")

@@ -107,6 +107,45 @@ def test_a_failed_sync_exits_1_with_the_reason(db_url, config, simulator, capsys
     assert code == 1 and "blocked" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fault", ["firewall", "403"])
+def test_a_password_in_the_portal_address_is_never_printed(
+    db_url, config, simulator, fault, capsys
+):
+    """A mirror reached as http://user:password@host: the run's error (what `status` and
+    the operators' alerts quote) and every line printed name the address without them."""
+    main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
+    simulator.inject(Fault(fault, times=-1))
+    with_password = simulator.base_url.replace("http://", "http://mirror:S3cretPW@")
+    command = sync_august(db_url, config, simulator)
+    command[command.index(simulator.base_url)] = with_password
+    capsys.readouterr()
+    assert main(command) == 1
+    printed = [capsys.readouterr().err]
+    for form in ("table", "json"):
+        main(dvcwatch("status", "--format", form, db_url=db_url, config=config))
+        printed.append(capsys.readouterr().out)
+    app = App(Settings.model_validate({"database": {"url": db_url}}))
+    with app.sessions()() as session:
+        printed += [str(error) for error in session.scalars(select(FetchRun.error))]
+    app.engine.dispose()
+    assert "blocked" in printed[0]
+    for text in printed:  # each names the address, without the user and password
+        assert "***@127.0.0.1" in text and "S3cretPW" not in text and "mirror" not in text
+
+
+def test_a_portal_address_with_a_query_is_refused_without_echoing_it(db_url, config, capsys):
+    """A key in the query would be sent with every API path after it, and printed."""
+    command = dvcwatch("sync", "--province", "H44", "--period", "2026-08", "--portal-url",
+                       "http://127.0.0.1:1/?key=S3cretPW", db_url=db_url, config=config)  # fmt: skip
+    assert main(command) == 2
+    error = capsys.readouterr().err
+    assert "query" in error and "S3cretPW" not in error and len(error.splitlines()) == 1
+    config.write_text('[portal]\nbase_url = "http://127.0.0.1:1/api#S3cretPW"\n', encoding="utf-8")
+    assert main(dvcwatch("status", db_url=db_url, config=config)) == 2
+    error = capsys.readouterr().err
+    assert "portal.base_url" in error and "S3cretPW" not in error and len(error.splitlines()) == 1
+
+
 def counts(db_url: str) -> tuple[int, int]:
     app = App(Settings.model_validate({"database": {"url": db_url}}))
     with app.sessions()() as session:

@@ -31,9 +31,10 @@ from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Annotated, Self
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from service.urls import web_address
 
 CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit for a button's callback data
 
@@ -233,10 +234,7 @@ class BotSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _is_a_web_address(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("not a web address (expected http(s)://HOST[:PORT]/…)")
-        return value
+        return web_address(value)
 
 
 class Channel(abc.ABC):

@@ -31,10 +31,10 @@ def run_db_upgrade(app: App, _args: argparse.Namespace) -> int:
 
 def run_sync(app: App, args: argparse.Namespace) -> int:
     from service.commands.progress import Progress
-    from service.config import web_address
     from service.portal.api import PROVINCE_ENDPOINTS
     from service.portal.checks import is_code
     from service.sync import ProvinceListing, UnknownProvince, sync_province
+    from service.urls import shown, web_address
 
     provinces = args.province or [watch.province for watch in app.settings.watch]
     if not provinces:
@@ -48,7 +48,7 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
         try:
             web_address(args.portal_url)
         except ValueError as exc:
-            raise UsageError(f"--portal-url {args.portal_url!r}: {exc}") from None
+            raise UsageError(f"--portal-url {shown(args.portal_url)!r}: {exc}") from None
         portal = portal.model_copy(update={"base_url": args.portal_url})
     sessions = app.sessions()
     failed = unknown = 0

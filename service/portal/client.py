@@ -39,6 +39,7 @@ from service.portal.transport import (
     ExchangeFailed,
     exchange,
 )
+from service.urls import shown, without_secrets
 
 MAX_PAGES = 50  # a province fits in one or two pages; more means something is wrong
 _FIREWALL_MARKERS = ("request rejected", "the requested url was rejected")
@@ -66,9 +67,9 @@ class PortalError(Exception):
     kind = "portal"
 
     def __init__(self, endpoint: str, url: str, message: str) -> None:
-        super().__init__(f"{endpoint}: {message} ({url})")
+        super().__init__(f"{endpoint}: {without_secrets(message, url)} ({shown(url)})")
         self.endpoint = endpoint
-        self.url = url
+        self.url = shown(url)  # a proxy's password or a key never reaches a message
 
 
 class PortalBlocked(PortalError):
