@@ -4,37 +4,82 @@ Every file dvcwatch hands to a person (a notice, the scores' workbook or CSV) is
 to a new temporary file beside it, created exclusively and without following a link
 (`O_EXCL | O_NOFOLLOW`), then renamed over the target: a crash leaves the old file or
 the new one, never half of one, and a symlink planted at a temporary name (or at the
-target itself) never redirects the write to another file.
+target itself) never redirects the write to another file. Files that belong together
+(a notice's .docx and .html) are written whole into a hidden folder first and moved
+into place together (`Together`). A failure names the file asked for, never a
+temporary name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
+
+
+class MissingFolder(FileNotFoundError):
+    """The folder a file was asked into lies in a folder that does not exist: bad usage
+    (a typo in a path), not a failure; names the missing folder."""
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write `data` to `path` whole or not at all (temporary file, then rename).
 
+    The file's own folder is created when missing, but not the folders above it: a
+    mistyped path is `MissingFolder`, and a file where a folder should be is
+    `NotADirectoryError` ("is a file, not a folder"), each naming that path. Any other
+    failure (a full disk, a read-only folder) is an `OSError` naming `path`.
+
     The file is created with mode 0666 less the process's umask (0640 under
     systemd's `UMask=0027`), never a fixed mode. A symlink at `path` is replaced
     by the file, not followed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = _create_partial(path)
+    _make_folder(path.parent)
+    try:
+        handle, partial = _create_partial(path)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())  # the bytes reach the disk before the name does
         os.replace(partial, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from exc
         raise
     return path
+
+
+def _make_folder(folder: Path) -> None:
+    """`folder`, created when missing when the folder holding it exists."""
+    for level in (folder, *folder.parents):
+        if level.is_dir():
+            break
+        if level.exists():
+            raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(level))
+    if not folder.parent.is_dir():
+        raise MissingFolder(
+            errno.ENOENT,
+            "no such folder (only the file's own folder is created)",
+            str(folder.parent),
+        )
+    folder.mkdir(exist_ok=True)
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """`exc` said of `path`, the file asked for, not of the temporary beside it."""
+    if exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(path))
 
 
 def _create_partial(path: Path) -> tuple[int, Path]:
@@ -48,3 +93,77 @@ def _create_partial(path: Path) -> tuple[int, Path]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name next to {path}")
+
+
+class Together:
+    """Files that are all in `folder` or none is: each is written whole into a hidden
+    folder inside it (`.<token>.part`, which a name such as `v2.*` never matches), and
+    `place` moves them into `folder` only once every one is complete.
+
+    A failure before `place` (a full disk, a kill) leaves none of them under its name;
+    if one cannot be moved, those moved are removed again, and `remove` takes them away
+    when what follows fails (e.g. the archive's transaction). The hidden folder goes
+    when the block ends.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.staging = folder / f".{secrets.token_hex(6)}.part"
+        self.placed: list[Path] = []
+
+    def __enter__(self) -> Together:
+        _make_folder(self.folder)
+        try:
+            self.staging.mkdir()
+        except OSError as exc:
+            raise _naming(exc, self.folder) from exc
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if error is not None:
+            self.remove()
+
+    def staged(self, name: str) -> Path:
+        """Where the file to be `folder / name` is written first."""
+        return self.staging / name
+
+    @contextlib.contextmanager
+    def writing(self, name: str) -> Iterator[Path]:
+        """The staged path of `name`, to be written there; an `OSError` raised meanwhile
+        names `folder / name`, the file asked for."""
+        try:
+            yield self.staged(name)
+        except OSError as exc:
+            raise _naming(exc, self.folder / name) from exc
+
+    def write(self, name: str, data: bytes) -> Path:
+        """Write `data` whole as the staged `name` (see `writing`)."""
+        with self.writing(name) as staged:
+            return write_atomic(staged, data)
+
+    def place(self) -> list[Path]:
+        """Every staged file moved into `folder` under its name (none, on an error)."""
+        for staged in sorted(self.staging.iterdir()):
+            if staged.name.startswith("."):
+                continue  # a temporary of write_atomic's, never complete
+            target = self.folder / staged.name
+            try:
+                os.replace(staged, target)
+            except OSError as exc:
+                self.remove()
+                raise _naming(exc, target) from exc
+            self.placed.append(target)
+        return list(self.placed)
+
+    def remove(self) -> None:
+        """Take away every file `place` moved into `folder`."""
+        for path in self.placed:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self.placed.clear()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
-from service.files import write_atomic
+import pytest
+
+from service.files import MissingFolder, Together, write_atomic
 
 
 def test_the_file_is_written_whole_and_no_temporary_is_left(tmp_path: Path) -> None:
@@ -31,3 +34,70 @@ def test_the_file_takes_the_umask_not_a_fixed_mode(tmp_path: Path) -> None:
     finally:
         os.umask(before)
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def full_disk(monkeypatch: pytest.MonkeyPatch, written: str = "") -> None:
+    """Every file whose temporary name holds `written` meets a full disk when it is
+    flushed (as a 120 kB tmpfs does): `os.fsync` raises ENOSPC for it."""
+    real = os.fsync
+
+    def fsync(handle: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{handle}")
+        if name.endswith(".part") and written in name:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(handle)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def test_a_full_disk_names_the_file_asked_for_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full_disk(monkeypatch)
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        write_atomic(tmp_path / "ketqua.xlsx", b"workbook")
+    assert raised.value.errno == errno.ENOSPC
+    assert raised.value.filename == str(tmp_path / "ketqua.xlsx")  # not its temporary
+    assert os.listdir(tmp_path) == []
+
+
+def test_only_the_files_own_folder_is_created_never_a_tree(tmp_path: Path) -> None:
+    with pytest.raises(MissingFolder, match="no such folder") as raised:
+        write_atomic(tmp_path / "nhap" / "sai" / "ketqua.xlsx", b"workbook")
+    assert raised.value.filename == str(tmp_path / "nhap")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_file_where_a_folder_should_be_is_said_so(tmp_path: Path) -> None:
+    config = tmp_path / "cfg.toml"
+    config.write_text("[scoring]\n", encoding="utf-8")
+    for target in (config / "x.xlsx", config / "sub" / "x.xlsx"):
+        with pytest.raises(NotADirectoryError, match="is a file, not a folder") as raised:
+            write_atomic(target, b"workbook")
+        assert raised.value.filename == str(config)
+
+
+def test_files_together_are_placed_only_once_all_are_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Together(tmp_path) as together:
+        together.write("v1.docx", b"docx")
+        together.write("v1.html", b"html")
+        assert sorted(tmp_path.glob("v1.*")) == []
+        assert together.place() == [tmp_path / "v1.docx", tmp_path / "v1.html"]
+    assert sorted(os.listdir(tmp_path)) == ["v1.docx", "v1.html"]
+
+    full_disk(monkeypatch, ".html")
+    with pytest.raises(OSError) as raised, Together(tmp_path) as together:
+        together.write("v2.docx", b"docx")
+        together.write("v2.html", b"html")
+    assert raised.value.filename == str(tmp_path / "v2.html")
+    assert sorted(os.listdir(tmp_path)) == ["v1.docx", "v1.html"]  # no v2, no hidden folder
+
+
+def test_files_placed_are_taken_away_when_what_follows_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), Together(tmp_path) as together:
+        together.write("v1.docx", b"docx")
+        together.place()
+        raise RuntimeError("the archive's transaction failed")
+    assert os.listdir(tmp_path) == []
