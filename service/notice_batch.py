@@ -1,9 +1,11 @@
 """Writing several notices in one go: `dvcwatch notice --all` and the monthly job.
 
 Each notice is written in its own transaction through `write_notice`, so one unit
-that cannot be written (no figures, a PDF that failed) neither undoes nor stops the
-others; each ends as `written`, `already` (archived earlier, left as it was) or
-`failed` with its reason. A bug is not an outcome: it propagates.
+that cannot be written (no figures, a PDF that failed, a full disk) neither undoes nor
+stops the others; each ends as `written`, `already` (archived earlier, left as it was)
+or `failed` with its reason. Files written in a transaction that does not commit are
+removed: what is on disk as a version is what the archive holds. A bug is not an
+outcome: it propagates.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Item:
     result: str  # written, already or failed (nothing written)
     files: list[Written] = field(default_factory=list)
     reason: str | None = None  # why it failed, or what is missing (no PDF) from its files
+    error: OSError | None = None  # the disk's or the folder's failure, naming the file
 
 
 @dataclass
@@ -96,17 +99,32 @@ def _write_one(
     force: bool,
     after: AfterWrite | None,
 ) -> Item:
+    written: list[Written] = []
     try:
         with sessions.begin() as session:
             outcome: Outcome = write_notice(
                 session, book, settings, request, out_dir, formats, force
             )
+            written = [item for item in outcome.files if item.new]
             if after is not None:
                 after(session, request, outcome.files)
-    except (NoticeError, UnsafeOutputPath) as exc:
-        # said of the request, not of an option: a batch or a job typed no --unit
-        return Item(request, FAILED, reason=str(exc).removeprefix(f"--unit {request.unit}: "))
+    except BaseException as exc:
+        for item in written:  # their rows were rolled back: they are not a version
+            item.path.unlink(missing_ok=True)
+        if isinstance(exc, NoticeError | UnsafeOutputPath):
+            # said of the request, not of an option: a batch or a job typed no --unit
+            reason = str(exc).removeprefix(f"--unit {request.unit}: ")
+            return Item(request, FAILED, reason=reason)
+        if isinstance(exc, OSError):
+            return Item(request, FAILED, reason=_said(exc), error=exc)
+        raise
     if not outcome.files:
         return Item(request, FAILED, reason=outcome.problem or "no file written")
     result = WRITTEN if any(item.new for item in outcome.files) else ALREADY
     return Item(request, result, outcome.files, outcome.problem)
+
+
+def _said(error: OSError) -> str:
+    """`error` in one line, naming its file: "…/v1.html: No space left on device"."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"

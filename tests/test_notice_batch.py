@@ -17,6 +17,7 @@ import pytest
 from service.cli import main
 from service.simulator.simulator import GeneratedSource, PortalSimulator
 from tests.conftest import SCHEMES
+from tests.test_files import full_disk
 from tests.waiting import PATIENCE
 
 MONTH = "2026-10"
@@ -107,3 +108,25 @@ def test_on_a_terminal_a_bar_shows_and_is_gone_before_the_summary(synced, tmp_pa
     before = text[:summary]
     assert before.endswith("\n") or before.rstrip(" ").endswith("\r"), repr(before[-120:])
     assert "\x1b[K" not in text  # no hand-made line clearing
+
+
+def test_a_full_disk_fails_its_notice_by_name_and_the_batch_goes_on(
+    synced, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "out"
+    folder = out / f"congvan-H01.101-{MONTH}"
+    command = [*synced, "notice", "--all", "--parent", "H01", "--period", MONTH, "--out", str(out)]
+    capsys.readouterr()
+    with monkeypatch.context() as disk:
+        full_disk(disk, f"/congvan-H01.101-{MONTH}/")
+        assert main([*command, "--to", "docx,html"]) == 1
+    shown = capsys.readouterr()
+    assert shown.out.splitlines()[-1] == (
+        f"notices of H01 {MONTH}: 3 written, 0 already written, 1 failed"
+    )
+    assert shown.err.splitlines() == [
+        f"dvcwatch: notice H01.101: {folder}/v1.docx: No space left on device",
+        "dvcwatch: 1 notice(s) failed: H01.101",
+    ]
+    assert list(folder.iterdir()) == []
+    assert len(list(out.rglob("v1.html"))) == 3

@@ -56,6 +56,8 @@ def run_notice(app: App, args: argparse.Namespace) -> int:
         app.sessions(), app.schemes, app.settings.notices, [request], out_dir, formats, args.force
     )
     item = batch.items[0]
+    if item.error is not None:  # the disk's or the folder's: said as any command says it
+        raise item.error
     try:
         placed = _placed(out_dir, request, item.files)
     except NotPlaced as exc:

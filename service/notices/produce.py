@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
+from service.files import Together
 from service.indicators import NATIONAL
 from service.notices.baocao import baocao, members_of_set
 from service.notices.congvan import comparable, congvan
@@ -30,11 +31,10 @@ from service.notices.paths import notice_folder
 from service.notices.render import (
     PdfConversionFailed,
     PdfUnavailable,
+    docx_bytes,
     find_template,
-    render_docx,
     render_html,
     render_pdf,
-    write_atomic,
 )
 from service.notices.sets import notice_set
 from service.notices.texts import NoticeTexts, load_texts
@@ -105,6 +105,11 @@ def write_notice(
     A PDF that cannot be made (no LibreOffice, a failed conversion) does not undo
     the other formats: they are written and archived, and `problem` says why.
 
+    A version's files are in its folder together or not at all: each is written whole
+    into a hidden folder first and moved into place once all are (`files.Together`);
+    a failure (a full disk: an `OSError` naming the file) or a kill before then leaves
+    no file named as a version, and one while archiving takes them away again.
+
     Files go to a folder of `out_dir` named from sanitised parts (see `paths`);
     `UnsafeOutputPath` when it would resolve elsewhere. Files and folders are
     created with the process's umask.
@@ -119,17 +124,11 @@ def write_notice(
     document, charts, snapshots = _build(session, book, settings, request)
     folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
     version = _free_version(folder, 1 + max((w.version for w in archived), default=0))
-    stem = folder / f"v{version}"
-    written = _render(document, charts, settings, request.kind, stem, formats)
-    problem = None
-    if "pdf" in formats:
-        try:
-            timeout = settings.pdf_timeout_seconds
-            written.append(render_pdf(stem.with_suffix(".docx"), stem.parent, timeout))
-        except (PdfUnavailable, PdfConversionFailed) as exc:
-            problem = f"no PDF: {exc}"
-    for path in written:
-        _archive(session, request, path, version, snapshots)
+    with Together(folder) as together:
+        problem = _render(document, charts, settings, request.kind, together, version, formats)
+        written = together.place()
+        for path in written:
+            _archive(session, request, path, version, snapshots)
     files = [Written(p, p.suffix.lstrip("."), _sha256(p), version, True) for p in written]
     return Outcome(files, problem)
 
@@ -239,18 +238,28 @@ def _render(
     charts: dict[str, bytes],
     settings: NoticeSettings,
     kind: str,
-    stem: Path,
+    together: Together,
+    version: int,
     formats: Sequence[str],
-) -> list[Path]:
-    written = []
+) -> str | None:
+    """Write the notice's files of `version` into `together` (none is in place yet); what
+    is missing from them (no PDF, and why), if anything."""
+    docx, html = f"v{version}.docx", f"v{version}.html"
     if "docx" in formats or "pdf" in formats:
         template = find_template(kind, settings.templates_dir, "docx")
-        written.append(render_docx(document, template, stem.with_suffix(".docx"), charts))
+        together.write(docx, docx_bytes(document, template, charts))
     if "html" in formats:
         template = find_template(kind, settings.templates_dir, "html")
-        page = render_html(document, template, charts)
-        written.append(write_atomic(stem.with_suffix(".html"), page.encode("utf-8")))
-    return written
+        together.write(html, render_html(document, template, charts).encode("utf-8"))
+    if "pdf" not in formats:
+        return None
+    try:
+        with together.writing(f"v{version}.pdf"):
+            timeout = settings.pdf_timeout_seconds
+            render_pdf(together.staged(docx), together.staging, timeout)
+    except (PdfUnavailable, PdfConversionFailed) as exc:
+        return f"no PDF: {exc}"
+    return None
 
 
 def _stored(session: Session, scheme: str, period: Period, code: str) -> StoredUnit | None:
