@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message as TelegramMessage
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -188,18 +188,28 @@ async def start_polling(application: Application, token_env: str) -> None:  # ty
     """
     try:
         await application.initialize()
-    except InvalidToken:
-        await application.bot.shutdown()
-        raise BotUnavailable(
-            f"Telegram rejected the bot token: set a new one in {token_env} and restart dvcwatch"
-        ) from None
     except TelegramError as exc:
         await application.bot.shutdown()
-        detail = scrub(exc.message, application.bot.token)
-        raise BotUnavailable(f"cannot reach the Telegram Bot API: {detail}") from None
-    await application.start()
-    assert application.updater is not None  # the builder always makes one
-    await application.updater.start_polling()
+        raise _unavailable(exc, application, token_env) from None
+    try:
+        await application.start()
+        assert application.updater is not None  # the builder always makes one
+        await application.updater.start_polling()  # deleteWebhook first: it may refuse
+    except TelegramError as exc:
+        await stop_polling(application)
+        raise _unavailable(exc, application, token_env) from None
+
+
+def _unavailable(exc: TelegramError, application: Application, token_env: str) -> BotUnavailable:  # type: ignore[type-arg]
+    """The one line saying why the bot cannot start, never holding the token."""
+    if isinstance(exc, InvalidToken):
+        return BotUnavailable(
+            f"Telegram rejected the bot token: set a new one in {token_env} and restart dvcwatch"
+        )
+    detail = scrub(exc.message, application.bot.token)
+    if isinstance(exc, BadRequest | Forbidden):  # it answered, and said no
+        return BotUnavailable(f"the Telegram Bot API refused to start the bot: {detail}")
+    return BotUnavailable(f"cannot reach the Telegram Bot API: {detail}")
 
 
 async def stop_polling(application: Application) -> None:  # type: ignore[type-arg]

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from telegram import Update
 
 from service.alerts.models import Alert, AlertEvent, EventKind
-from service.bot import addressed_to, build_application
-from service.bot_replies import EVERY_UNIT, HELP, status_reply
+from service.bot import addressed_to, build_application, start_polling
+from service.bot_replies import EVERY_UNIT, HELP, BotUnavailable, status_reply
 from service.channels.base import Button, Message, Recipient
 from service.channels.telegram import TelegramChannel
 from service.delivery.directory import Coverage, Directory, Person
@@ -383,3 +383,26 @@ def test_a_status_scores_the_sets_of_the_units_asked_for_alone(three_provinces, 
         row = country[code]
         assert f"({code})" in reply
         assert f"xếp hạng {row['rank']:02d}/{row['rank_of']}" in reply
+
+
+def test_a_refused_start_is_one_line_never_the_token_in_any_letter_case(app, telegram):
+    """A Bot API that refuses deleteWebhook (polling's first call) quoting the request's
+    path, which python-telegram-bot lower-cases: one line, the token scrubbed."""
+    path = f"/bot{DEFAULT_TOKEN}/deleteWebhook"
+    telegram.fail(
+        "deleteWebhook", "bad_request", description=f"Bad Request: chat not found at {path}"
+    )
+
+    async def go() -> str:
+        application = build_application(
+            DEFAULT_TOKEN, telegram.base_url, app.sessions(), DIRECTORY, app.schemes
+        )
+        with pytest.raises(BotUnavailable) as refused:
+            await start_polling(application, "DVCWATCH_TELEGRAM_TOKEN")
+        assert not application.running
+        return str(refused.value)
+
+    said = asyncio.run(go())
+    assert said.startswith("the Telegram Bot API refused to start the bot: ")
+    assert DEFAULT_TOKEN.split(":")[1].lower() not in said.lower() and "<token>" in said
+    assert "\n" not in said

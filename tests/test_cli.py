@@ -135,8 +135,9 @@ def test_a_password_in_the_portal_address_is_never_printed(
 
 def test_a_portal_address_with_a_query_is_refused_without_echoing_it(db_url, config, capsys):
     """A key in the query would be sent with every API path after it, and printed."""
-    command = dvcwatch("sync", "--province", "H44", "--period", "2026-08", "--portal-url",
-                       "http://127.0.0.1:1/?key=S3cretPW", db_url=db_url, config=config)  # fmt: skip
+    keyed = "http://127.0.0.1:1/?key=S3cretPW"
+    command = dvcwatch("sync", "--province", "H44", "--period", "2026-08", "--portal-url", keyed,
+                       db_url=db_url, config=config)  # fmt: skip
     assert main(command) == 2
     error = capsys.readouterr().err
     assert "query" in error and "S3cretPW" not in error and len(error.splitlines()) == 1

@@ -7,16 +7,24 @@ logger makes the record (httpx's request lines, a client library's debug lines, 
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
 
 REDACTED = "<token>"
 
 
 def scrub(text: str, token: str) -> str:
-    """`text` with `token` (as written or URL-quoted) replaced by "<token>"."""
-    for form in (token, quote(token, safe="")):
-        text = text.replace(form, REDACTED)
-    return text
+    """`text` with `token` (as written or URL-quoted, in any letter case: a client library
+    may lower-case the text of an error that quotes the request's path) replaced by
+    "<token>"."""
+    forms = sorted({token, quote(token, safe="")}, key=len, reverse=True)
+    pattern = "|".join(re.escape(form) for form in forms if form)
+    return re.sub(pattern, REDACTED, text, flags=re.IGNORECASE) if pattern else text
+
+
+def holds(text: str, token: str) -> bool:
+    """Whether `scrub` would change `text`."""
+    return scrub(text, token) != text
 
 
 class _LogRedactor:
@@ -45,11 +53,11 @@ class _LogRedactor:
             text = record.getMessage()
         except Exception:  # a malformed logging call; logging reports it itself
             return
-        if any(token in text for token in self.tokens):
+        if any(holds(text, token) for token in self.tokens):
             record.msg, record.args = self.scrub(text), ()
         if record.exc_info and record.exc_info[1] is not None:
             trace = logging.Formatter().formatException(record.exc_info)
-            if any(token in trace for token in self.tokens):
+            if any(holds(trace, token) for token in self.tokens):
                 record.exc_text = self.scrub(trace)  # formatters reuse a set exc_text
 
     def scrub(self, text: str) -> str:
@@ -59,6 +67,11 @@ class _LogRedactor:
 
 
 _REDACTOR = _LogRedactor()
+
+
+def scrub_registered(text: str) -> str:
+    """`text` without any token registered by `redact_token_in_logs`."""
+    return _REDACTOR.scrub(text)
 
 
 def redact_token_in_logs(token: str) -> None:

@@ -27,7 +27,7 @@ REFUSAL = (
 def leaks(text: str) -> list[str]:
     """The forms of the token (whole, URL-quoted, its secret half) found in `text`."""
     forms = (REJECTED, quote(REJECTED, safe=""), REJECTED.split(":")[1])
-    return [form for form in forms if form in text]
+    return [form for form in forms if form.lower() in text.lower()]  # in any letter case
 
 
 def database_text(db_url: str) -> str:
