@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return simulator_main(arguments[1:], prog="dvcwatch simulator")
     args = build_parser().parse_args(arguments)
+    from service.logs import fold_library_tracebacks
+
+    fold_library_tracebacks()  # before any channel registers its token (`channels.tokens`)
     if sys.stdout is None:  # started with standard output closed (`>&-`)
         _stdout_to_devnull()
     if args.handler == SERVICE:  # the service stops on SIGTERM by itself, cleanly

@@ -14,6 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import TextIO
 
+from service.channels.tokens import scrub_registered
+
 #: Python's levels as syslog priorities (RFC 5424: 3 error, 4 warning, 6 info, 7 debug).
 PRIORITIES = {
     logging.CRITICAL: 2,
@@ -24,6 +26,9 @@ PRIORITIES = {
 }
 #: Libraries whose INFO lines say nothing an operator acts on.
 CHATTY = ("apscheduler", "alembic", "httpx", "telegram")
+#: The loggers of dvcwatch's own code: a traceback of theirs is a bug, and is kept.
+OWN = "dvcwatch"
+_FOLDED_CHARS = 300
 
 
 class JournalFormatter(logging.Formatter):
@@ -57,3 +62,34 @@ def configure(stream: TextIO, environ: Mapping[str, str]) -> None:
     root.setLevel(logging.INFO)
     for chatty in CHATTY:
         logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def fold_library_tracebacks() -> None:
+    """From now on a library's log record that carries a traceback (python-telegram-bot
+    logs one for an answer that is not JSON) is one line instead: its message and the
+    exception's first line. dvcwatch reports the failure itself, in its words; a
+    traceback is only ever printed for a bug of its own. Idempotent."""
+    global _folding
+    if _folding:
+        return
+    make_record = logging.getLogRecordFactory()
+
+    def folding_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        failure = record.exc_info[1] if record.exc_info else None
+        if failure is not None and not record.name.startswith(OWN):
+            try:
+                said = record.getMessage()
+            except Exception:  # a malformed logging call; logging reports it itself
+                return record
+            last = f"{type(failure).__name__}: {failure}".splitlines()[0][:_FOLDED_CHARS]
+            # a token redactor installed before this factory has not seen these words
+            record.msg, record.args = scrub_registered(f"{said} ({last})"), ()
+            record.exc_info, record.exc_text = None, None
+        return record
+
+    logging.setLogRecordFactory(folding_factory)
+    _folding = True
+
+
+_folding = False

@@ -191,11 +191,16 @@ class TelegramChannel(BotChannel):
             raise classify(error, recipient.address, self._token, self._token_env) from None
 
     async def _check(self, recipient: Recipient) -> None:
-        """The token, by getMe."""
+        """The token, by getMe. It sends nobody anything: an answer that cannot be read is
+        a channel not ready, never a message that may have arrived."""
         try:
             await self._bot.initialize()
         except tg_error.TelegramError as error:
-            raise classify(error, recipient.address, self._token, self._token_env) from None
+            failure = classify(error, recipient.address, self._token, self._token_env)
+            if isinstance(failure, UncertainDeliveryError):
+                detail = f"the Bot API did not answer getMe: {scrub(error.message, self._token)}"
+                failure = TransientDeliveryError(detail, address=recipient.address)
+            raise failure from None
 
     def _max_chars(self) -> int:
         return self.limits.max_message_chars or TELEGRAM_MESSAGE_LIMIT

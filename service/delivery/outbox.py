@@ -16,7 +16,10 @@ committed as soon as the channel answers:
   is gone it is deactivated (`channel_addresses`), which raises an operator alert;
 - chat migrated: the new address is stored and the message goes back to `pending`;
 - token rejected: the message goes back to `pending`, the channel is not used again
-  in this pass, and one error line says where to set a new token.
+  in this pass, and one error line says where to set a new token;
+- the channel could not start (its API unreachable or answering what is not the API,
+  before any message was claimed): its messages stay `pending`, the channel is not used
+  again in this pass, and the report counts them (`SendReport.unreached`).
 
 So a SIGKILL can only leave in doubt the messages whose requests were in flight: they
 stay `sending`, and `recover` makes them `uncertain` (at the next pass when their
@@ -92,6 +95,10 @@ class SendReport:
     waiting: dict[str, int] = field(default_factory=dict)
     later: int = 0  # parts not due yet (quiet hours, a retry's wait)
     next_due: dt.datetime | None = None  # the first of them (naive UTC)
+    #: Due parts left pending because their channel could not be reached in this pass
+    #: (its API down, a wrong base_url), by channel, and why.
+    unreached: dict[str, int] = field(default_factory=dict)
+    unreached_why: dict[str, str] = field(default_factory=dict)
 
     def waiting_note(self) -> str | None:
         """The due parts no channel of this instance can send, or None."""
@@ -110,7 +117,16 @@ class SendReport:
         said += [
             f"{name} rejected its bot token, nothing went through it" for name in self.rejected
         ]
+        said += [
+            f"{count} message part(s) not sent: {name} could not be reached "
+            f"({self.unreached_why.get(name, '?')}); they stay pending"
+            for name, count in sorted(self.unreached.items())
+        ]
         return f"{'; '.join(said)} (see dvcwatch status)" if said else None
+
+
+def _count(counts: dict[str, int], name: str, more: int) -> None:
+    counts[name] = counts.get(name, 0) + more
 
 
 class _Stop(Exception):
@@ -136,6 +152,7 @@ class Outbox:
         self.clock, self.lease, self.batch = clock, lease, batch
         self.describe = describe
         self._stopped: set[str] = set()  # channels not used again in this pass
+        self._rejected: set[str] = set()  # of them, those that rejected the token
 
     def recover(self) -> int:
         """Messages left `sending` by a dead sender become `uncertain` (never re-sent):
@@ -183,8 +200,9 @@ class Outbox:
         report = SendReport(uncertain=self.recover())
         self.queue()
         self._stopped.clear()
+        self._rejected.clear()
         await asyncio.gather(*(self._send_to(due, report) for due in self._due().values()))
-        report.rejected = tuple(sorted(self._stopped))
+        report.rejected = tuple(sorted(self._rejected))
         report.later, report.next_due = self._later()
         return report
 
@@ -227,12 +245,14 @@ class Outbox:
         """One address's messages, one at a time; a unit whose part did not go holds
         its later parts back."""
         held_back: set[str] = set()
-        for due in messages:
+        for index, due in enumerate(messages):
             channel = self.channels.get(due.channel)
             if channel is None:  # not enabled here: another instance may send it
                 report.waiting[due.channel] = report.waiting.get(due.channel, 0) + len(messages)
                 return
             if due.channel in self._stopped:
+                if due.channel not in self._rejected:
+                    _count(report.unreached, due.channel, len(messages) - index)
                 return
             if due.unit_key in held_back:
                 continue
@@ -251,6 +271,9 @@ class Outbox:
                         await self._settle(outcomes.sent, message, receipt)
                         report.sent += 1
             except DeliveryError as error:  # the channel could not start: nothing claimed
+                if not isinstance(error, ChannelUnauthorized):
+                    _count(report.unreached, due.channel, len(messages) - index)
+                    report.unreached_why.setdefault(due.channel, str(error))
                 self._not_ready(channel, due.channel, error)
                 return
             if not settled:
@@ -314,12 +337,15 @@ class Outbox:
         return True, False
 
     def _not_ready(self, channel: Channel, name: str, error: DeliveryError) -> None:
-        """A channel that refused to start or rejected our token is not used again in
-        this pass; a rejected token is said once per channel, in one line."""
+        """A channel that could not start or rejected our token is not used again in
+        this pass; each is said once per channel, in one line."""
+        if name in self._stopped:
+            return
+        self._stopped.add(name)
         if not isinstance(error, ChannelUnauthorized):
             log.warning("%s is unavailable in this pass: %s", name, error)
             return
-        self._stopped.add(name)
+        self._rejected.add(name)
         if channel not in _REJECTED:
             _REJECTED.add(channel)
             log.error("%s; nothing goes through %s until then", error, name)

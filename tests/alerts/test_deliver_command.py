@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from service.delivery.models import DeliveryStatus, OutboxMessage
@@ -47,3 +51,64 @@ def test_a_rejected_token_is_one_clear_line_never_the_token_and_nothing_is_lost(
     with app.sessions()() as session:
         statuses = set(session.scalars(select(OutboxMessage.status)))
     assert statuses == {DeliveryStatus.PENDING}  # kept for when the token is fixed
+
+
+class _NotTheBotApi(BaseHTTPRequestHandler):
+    """A web server at the configured address that is not the Bot API: 200 and HTML."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        page = b"<html><body>Welcome to nginx!</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def _closed_port() -> int:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        return int(free.getsockname()[1])
+
+
+@pytest.mark.parametrize("answer", ["nothing listens", "not the Bot API"])
+def test_a_channel_that_cannot_be_reached_fails_the_pass_and_keeps_every_message(
+    app, tmp_path, answer
+):
+    """cron must see it (exit 1, one line counting what did not go); each message stays
+    pending, never `uncertain` (nothing was sent: getMe failed); no library traceback."""
+    for number in range(3):
+        queue(app.sessions(), person=f"p{number}", address=str(100000020 + number))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotTheBotApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = _closed_port() if answer == "nothing listens" else server.server_address[1]
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text(
+        "[channels]\nconsole = false\n[channels.telegram]\nenabled = true\n"
+        f'base_url = "http://127.0.0.1:{port}/bot"\n',
+        encoding="utf-8",
+    )
+    command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
+    env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": REVOKED}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert REVOKED.split(":")[1].lower() not in (done.stdout + done.stderr).lower()
+    assert "maybe delivered" not in done.stderr
+    unavailable = [line for line in done.stderr.splitlines() if "unavailable in this pass" in line]
+    assert len(unavailable) == 1  # said once for the channel, not once per person
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(
+        "dvcwatch: deliver: 3 message part(s) not sent: telegram could not be reached ("
+    )
+    assert last.endswith("); they stay pending (see dvcwatch status)")
+    with app.sessions()() as session:
+        statuses = list(session.scalars(select(OutboxMessage.status)))
+    assert statuses == [DeliveryStatus.PENDING] * 3
