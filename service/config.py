@@ -237,7 +237,8 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError(_describe(config_path, exc)) from None
     names = [section.token_env for section in settings.channels.bots().values()]
-    secrets = {name: env[name] for name in names if env.get(name)}
+    # an environment file saved on Windows ends each value with "\r": no token has spaces
+    secrets = {name: env[name].strip() for name in names if env.get(name, "").strip()}
     return settings.model_copy(update={"secrets": secrets})
 
 

@@ -77,6 +77,16 @@ def test_the_bot_token_comes_only_from_the_environment(tmp_path):
     assert "123:abc" not in repr(settings) and "123:abc" not in settings.model_dump_json()
 
 
+@pytest.mark.parametrize("written", ["123:abc\r", " 123:abc \n", "\t123:abc"])
+def test_a_token_from_an_environment_file_saved_on_windows_is_read_without_its_spaces(
+    tmp_path, written
+):
+    """No bot token holds a space or a carriage return: one there came from the editor."""
+    path = write(tmp_path, '[channels.telegram]\ntoken_env = "MY_TOKEN"\n')
+    assert load_settings(path, {"MY_TOKEN": written}).secret("MY_TOKEN") == "123:abc"
+    assert load_settings(path, {"MY_TOKEN": " \r\n"}).secret("MY_TOKEN") is None
+
+
 def _keys_of(model: type[BaseModel], prefix: str = "") -> set[str]:
     """Every key a settings model reads, as dotted paths ("notices.units.issuer.place")."""
     keys = set()
