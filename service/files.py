@@ -22,9 +22,24 @@ from pathlib import Path
 from types import TracebackType
 
 
-class MissingFolder(FileNotFoundError):
-    """The folder a file was asked into lies in a folder that does not exist: bad usage
-    (a typo in a path), not a failure; names the missing folder."""
+class UnfitPath(OSError):
+    """A path given for a file that cannot be used as it is given: bad usage (a typo, a
+    name of another format), not a failure of the disk; names the path."""
+
+
+class MissingFolder(UnfitPath, FileNotFoundError):
+    """The folder a file was asked into lies in a folder that does not exist: names the
+    missing folder."""
+
+
+def check_suffix(path: Path, suffix: str) -> None:
+    """`UnfitPath` unless `path` ends in `suffix` (".xlsx", ".csv"; any case): Excel and
+    a file manager choose how to open a file by its suffix, so a workbook named s.csv
+    would open as text, or not at all."""
+    if path.suffix.lower() != suffix:
+        raise UnfitPath(
+            errno.EINVAL, f"not a {suffix} name: name it {path.stem}{suffix}", str(path)
+        )
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

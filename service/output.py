@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.files import write_atomic
+from service.files import check_suffix, write_atomic
 from service.vnformat import number, signed
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
 
 def write_csv_file(rows: Sequence[dict[str, Any]], path: Path) -> None:
     """The CSV for Excel: UTF-8 with a BOM (so Excel reads Vietnamese), written atomically,
-    each text Excel would run as a formula neutralised (`excel_text`)."""
+    each text Excel would run as a formula neutralised (`excel_text`). A `path` not named
+    .csv is refused (`files.check_suffix`)."""
+    check_suffix(path, ".csv")
     flat = [{key: excel_text(value) for key, value in flatten(row).items()} for row in rows]
     write_atomic(path, _csv(flat, _all_keys(flat)).encode("utf-8-sig"))
 

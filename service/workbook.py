@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.files import write_atomic
+from service.files import check_suffix, write_atomic
 from service.indicators import NATIONAL
 from service.score_columns import (
     NUMBER_FORMATS,
@@ -73,7 +73,9 @@ def write_workbook(
 ) -> None:
     """Write `rows` (from `score_rows`) to `path` atomically. `set_names` maps a parent code
     to how the title names it ("UBND tỉnh Phú Thọ"); the code is shown where it is missing.
-    `scheme_titles` names a provincial scheme as its decision does (`Scheme.title`)."""
+    `scheme_titles` names a provincial scheme as its decision does (`Scheme.title`).
+    A `path` not named .xlsx is refused (`files.check_suffix`) before anything is built."""
+    check_suffix(path, ".xlsx")
     workbook = Workbook()
     first = workbook.active
     assert first is not None

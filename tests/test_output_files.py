@@ -16,6 +16,7 @@ from service.cli import main
 from tests.conftest import SCHEMES
 from tests.notices.test_produce import seed_004_table
 from tests.sources.hostile import table, write_csv
+from tests.test_files import full_disk
 
 FORMULA = "=cmd|' /C calc'!A0"
 HOSTILE_NAMES = {
@@ -189,3 +190,60 @@ def test_a_link_planted_where_an_archived_notice_is_copied_is_replaced_not_follo
     assert notice_into(noticed, second) == 0
     assert victim.read_text(encoding="utf-8") == "do not touch"
     assert not (second / docx).is_symlink() and files_under(second) == written
+
+
+def test_a_name_that_says_another_format_is_refused(
+    imported: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for fmt, name, fixed in (("xlsx", "s.csv", "s.xlsx"), ("csv", "s.xlsx", "s.csv")):
+        capsys.readouterr()
+        assert scores_to(imported, tmp_path / name, fmt) != 0
+        assert capsys.readouterr().err == (
+            f"dvcwatch: {tmp_path / name}: not a .{fmt} name: name it {fixed}\n"
+        )
+        assert os.listdir(tmp_path) == []
+
+
+def test_a_mistyped_folder_is_named_and_no_folder_is_created(
+    imported: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert scores_to(imported, tmp_path / "nhap" / "sai" / "s.xlsx", "xlsx") != 0
+    assert capsys.readouterr().err == (
+        f"dvcwatch: {tmp_path / 'nhap'}: no such folder (only the file's own folder is created)\n"
+    )
+    assert os.listdir(tmp_path) == []
+    assert scores_to(imported, tmp_path / "moi" / "s.xlsx", "xlsx") == 0  # one level is made
+    assert_holds_the_scores(tmp_path / "moi" / "s.xlsx", "xlsx")
+
+
+@pytest.mark.xfail(strict=True, reason="service/cli.py does not map files.UnfitPath to exit 2")
+def test_a_misnamed_or_mistyped_out_is_bad_usage(imported: list[str], tmp_path: Path) -> None:
+    assert scores_to(imported, tmp_path / "s.csv", "xlsx") == 2
+    assert scores_to(imported, tmp_path / "nhap" / "sai" / "s.xlsx", "xlsx") == 2
+
+
+def test_a_file_in_place_of_a_folder_is_said_to_be_a_file(
+    imported: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "cfg.toml"
+    config.write_text("[scoring]\n", encoding="utf-8")
+    capsys.readouterr()
+    assert scores_to(imported, config / "x.xlsx", "xlsx") == 2
+    assert capsys.readouterr().err == f"dvcwatch: {config}: is a file, not a folder\n"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_full_disk_names_the_file_it_could_not_write(
+    imported: list[str],
+    tmp_path: Path,
+    fmt: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / f"ketqua.{fmt}"
+    capsys.readouterr()
+    full_disk(monkeypatch)
+    assert scores_to(imported, path, fmt) == 1
+    assert capsys.readouterr().err == f"dvcwatch: {path}: No space left on device\n"
+    assert os.listdir(tmp_path) == []
