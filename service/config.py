@@ -272,6 +272,10 @@ def parse_toml_file(path: Path) -> dict[str, object]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError:  # Python reads no integer of more than 4,300 digits
+        raise ConfigError(f"{path}: a number has more than 4,300 digits") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: arrays or tables nested too deep to read") from None
 
 
 def _not_utf8(path: Path, byte: int, position: int) -> str:

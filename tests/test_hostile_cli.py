@@ -228,6 +228,23 @@ def test_the_first_byte_that_is_not_utf8_is_named_where_it_is(content, where, tm
     assert str(refused.value) == f"{path}: not UTF-8 text ({where}): save it as UTF-8"
 
 
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [("a = " + "9" * 5000, "a number has more than 4,300 digits"),
+     ("a = " + "[" * 50_000 + "]" * 50_000, "arrays or tables nested too deep to read")],
+    ids=["5,000 digits", "50,000 nested arrays"],
+)  # fmt: skip
+@pytest.mark.parametrize("companion", COMPANIONS, ids=[c.name for c in COMPANIONS])
+def test_a_toml_file_python_cannot_read_is_one_line_and_bad_input(
+    companion, content, said, tmp_path, database, capsys
+):
+    """Valid TOML that Python's reader still refuses (a huge integer, deep nesting) is the
+    file's problem, exit 2, not a traceback."""
+    command, path = _command_reading(companion, content.encode(), tmp_path, database)
+    assert main(command) == 2
+    assert one_line(capsys.readouterr().err) == f"dvcwatch: {path}: {said}"
+
+
 def test_the_windows_1258_case_is_not_utf8():
     """The Windows-1258 case tests what it says: its bytes are not UTF-8."""
     with pytest.raises(UnicodeDecodeError):
