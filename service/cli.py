@@ -288,7 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     alerts = commands.add_parser("alerts", parents=[common], help="evaluate the alert rules")
     alerts.add_argument("--dry-run", action="store_true", help="show, change nothing")
-    alerts.add_argument("--period", help="the month to judge (default: the newest synced)")
+    alerts.add_argument(
+        "--period",
+        help="the month to judge (default: the newest synced; another only with --dry-run)",
+    )
     alerts.add_argument("--format", choices=("json", "table"), default="table")
     alerts.set_defaults(handler="service.commands.alerting:run_alerts")
 

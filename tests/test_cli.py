@@ -261,6 +261,27 @@ def test_alerts_dry_run_shows_without_queueing_and_deliver_sends(
     assert "95 hồ sơ quá hạn" in out and "sent 1" in out
 
 
+def test_alerts_of_another_month_than_the_newest_is_only_a_look(
+    db_url, simulator, tmp_path, capsys
+):
+    """Alerts are live: judging an old month would resolve today's alerts and queue
+    messages about it. It is refused without --dry-run, and with it changes nothing."""
+    config = alerting_config(tmp_path)
+    synced_august(db_url, config, simulator)
+    assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 0
+    capsys.readouterr()
+    old = dvcwatch("alerts", "--period", "2025-01", db_url=db_url, config=config)
+    assert main(old) == 2
+    assert capsys.readouterr().err == (
+        "dvcwatch: --period 2025-01: alerts are about the newest synced month (2026-08); "
+        "add --dry-run to see what the rules say of 2025-01\n"
+    )
+    assert main([*old, "--dry-run"]) == 0
+    assert "queued" not in capsys.readouterr().out
+    assert main(dvcwatch("alerts", "--period", "2026-08", db_url=db_url, config=config)) == 0
+    assert capsys.readouterr().out.startswith("0 alert change(s) for 2026-08; queued 0 message")
+
+
 def test_alerts_dry_run_prints_what_the_person_reads(db_url, simulator, tmp_path, capsys):
     """A first look at a province is a summary in HTML (names in bold, levels in italics);
     on the terminal it reads as the person reads it, without tags or entities."""

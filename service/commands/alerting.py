@@ -15,10 +15,18 @@ from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_peri
 
 def run_alerts(app: App, args: argparse.Namespace) -> int:
     from service.alerts import setup
-    from service.alerts.engine import evaluate
+    from service.alerts.engine import evaluate, latest_period
     from service.delivery import setup as delivery_setup
 
     period = parse_period(args.period) if args.period else None
+    if period is not None and not args.dry_run:
+        with app.sessions()() as session:
+            newest = latest_period(session)
+        if period != newest:  # alerts are live: judging an old month would resolve them
+            raise UsageError(
+                f"--period {period}: alerts are about the newest synced month "
+                f"({newest or 'none yet'}); add --dry-run to see what the rules say of {period}"
+            )
     rules, people, policy = (
         setup.rules(app.settings),
         delivery_setup.directory(app.settings),
