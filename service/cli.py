@@ -99,6 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     from service.commands.common import EXIT_FAILED, EXIT_USAGE, UsageError
     from service.config import ConfigError, load_settings
     from service.db import DatabaseError, DatabaseUrlError
+    from service.files import UnfitPath
     from service.scoring.schemes import SchemeError
 
     url = ""  # the database's, once the settings name it
@@ -118,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except BrokenPipeError:
         return _reader_went_away()
-    except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+    except (NotADirectoryError, IsADirectoryError, FileExistsError, UnfitPath) as exc:
         print(f"dvcwatch: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:

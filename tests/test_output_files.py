@@ -217,7 +217,6 @@ def test_a_mistyped_folder_is_named_and_no_folder_is_created(
     assert_holds_the_scores(tmp_path / "moi" / "s.xlsx", "xlsx")
 
 
-@pytest.mark.xfail(strict=True, reason="service/cli.py does not map files.UnfitPath to exit 2")
 def test_a_misnamed_or_mistyped_out_is_bad_usage(imported: list[str], tmp_path: Path) -> None:
     assert scores_to(imported, tmp_path / "s.csv", "xlsx") == 2
     assert scores_to(imported, tmp_path / "nhap" / "sai" / "s.xlsx", "xlsx") == 2
