@@ -129,7 +129,8 @@ def cell_too_long(text: str) -> str | None:
 
 
 def _mib(size: int) -> str:
-    return f"{size / MiB:.1f} MB".replace(".", ",")
+    """A size for the operator's message, in English digits ("1,500.0 MB")."""
+    return f"{size / MiB:,.1f} MB"
 
 
 def _file_type(mode: int) -> str:

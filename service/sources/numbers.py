@@ -69,7 +69,7 @@ def number_from_token(token: str) -> float:
     return in_range(float(token), token)
 
 
-_RANGE = "(a figure lies within ±1.000.000.000.000)"
+_RANGE = f"(a figure lies within ±{MAX_MAGNITUDE:,})"
 
 
 def _looks_numeric(text: str) -> bool:

@@ -335,7 +335,7 @@ def json_cases() -> Iterator[Case]:
     yield Case("json-truncated", ".json", lambda p: p.write_text(json.dumps(_json_items())[:200], encoding="utf-8"), "line 1 column")  # fmt: skip
     yield Case("json-latin-1", ".json", lambda p: p.write_bytes(json.dumps(_json_items(), ensure_ascii=False).encode("latin-1", "replace").replace(b"?", b"\xe0")), "byte ")  # fmt: skip
     yield Case("json-utf-16", ".json", lambda p: p.write_bytes(json.dumps(_json_items()).encode("utf-16")), "byte 1")  # fmt: skip
-    yield Case("json-65-mb", ".json", sparse(65 * MiB), "more than the 64,0 MB")
+    yield Case("json-65-mb", ".json", sparse(65 * MiB), "more than the 64.0 MB")
     yield Case("json-repeated-figure", ".json", write_json([*_json_items(), _json_items()[1]]), "item 13")  # fmt: skip
 
 
@@ -358,7 +358,7 @@ def csv_cases() -> Iterator[Case]:
     yield Case("csv-bad-byte-on-line-9", ".csv", write_bytes(good.encode().replace(b"H21.228", b"H21.\xff28", 3)), "line 8")  # fmt: skip
     yield Case("csv-two-boms", ".csv", write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + good.encode()), "column scheme")  # fmt: skip
     yield Case("csv-65-columns", ".csv", write_bytes((",".join([*COLUMNS, *(f"x{n}" for n in range(60))]) + "\n").encode() + good.split("\n", 1)[1].encode()), "more than 64")  # fmt: skip
-    yield Case("csv-513-mb", ".csv", sparse(513 * MiB), "more than the 512,0 MB")
+    yield Case("csv-513-mb", ".csv", sparse(513 * MiB), "more than the 512.0 MB")
     rows = table()
     yield Case("csv-repeated-figure", ".csv", write_csv([*rows, rows[1]]), "line 14")
     yield Case("csv-repeated-figure-same-value-other-spelling", ".csv", write_csv([*rows, {**rows[0], "value": "17,50"}]), "line 14")  # fmt: skip
@@ -394,7 +394,7 @@ def xlsx_cases() -> Iterator[Case]:
     yield Case("xlsx-value-as-date-cell", ".xlsx", write_xlsx(dated), "row 3, column value")
     yield Case("xlsx-header-only", ".xlsx", write_xlsx([]), "nothing to import")
     yield Case("xlsx-row-one-billion", ".xlsx", patched_xlsx(numeric, sheet, b'<row r="13"', b'<row r="1000000000"'), "row 2000002")  # fmt: skip
-    yield Case("xlsx-65-mb", ".xlsx", sparse(65 * MiB), "more than the 64,0 MB")
+    yield Case("xlsx-65-mb", ".xlsx", sparse(65 * MiB), "more than the 64.0 MB")
     yield Case("xlsx-zip-encrypted-part", ".xlsx", patched_zip_entry(sheet, flags=0x1), f"part {sheet} is encrypted")  # fmt: skip
     yield Case("xlsx-zip-method-99", ".xlsx", patched_zip_entry(sheet, method=99), f"part {sheet} is compressed by method 99")  # fmt: skip
     yield Case("xlsx-zip-corrupt-deflate", ".xlsx", patched_zip_entry(sheet, data=b"\xff" * 16), f"part {sheet} cannot be decompressed")  # fmt: skip

@@ -77,6 +77,12 @@ def test_malformed_numbers_are_refused(text: str) -> None:
         parse_number(text)
 
 
+def test_an_out_of_range_number_states_the_range_in_english_digits() -> None:
+    # The reason is for the operator: English grouping, as every CLI message.
+    with pytest.raises(ValueError, match="within ±1,000,000,000,000"):
+        parse_number("10000000000000")
+
+
 def test_csv_with_a_bom_and_vietnamese_decimals(tmp_path: Path) -> None:
     path = write_csv(tmp_path, HEADER, f'{ROW},CKMB,"17,5",18,"295","313"', bom=True)
     (row,) = read_interchange(path)
