@@ -4,8 +4,9 @@ A run records its owner: the host, the process id and the process's start time (
 reused pid is not taken for the owner), and a lease it renews with every response it
 archives. A later command closes, as `failed` with kind `abandoned`, every `running` run
 whose owner is a process of this host that no longer exists, and every run whose lease
-has passed (an owner on another host, a frozen process); the live runs of a standby or a
-concurrent command hold their lease and are left alone.
+has passed, whatever its owner (on another host; frozen; or alive but no longer doing
+it, as a leader deposed mid-sync that stays on as a standby); the live runs of a
+standby or a concurrent command hold their lease and are left alone.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def _why_abandoned(run: FetchRun, now: dt.datetime) -> str | None:
     state = alive(owner)
     if state is False:
         return f"its process {owner.host}:{owner.pid} ended without finishing it"
-    if state is None and run.lease_until is not None and run.lease_until < now:
+    if run.lease_until is not None and run.lease_until < now:
         return (
             f"its process {owner.host}:{owner.pid} has not renewed its lease "
             f"since {run.lease_until:%Y-%m-%d %H:%M} UTC"

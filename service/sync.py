@@ -26,6 +26,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.claims import Deposed
 from service.clock import utcnow
 from service.config import PortalSettings
 from service.figures import UnitRecord
@@ -137,6 +138,9 @@ def sync_province(
             today,
             say,
         )
+    except Deposed as exc:  # its sessions are fenced: nothing more it writes would commit
+        log.warning("sync run %s stopped, left for the new leader to close: %s", run_id, exc)
+        raise
     except EXPECTED_FAILURES as exc:
         archive.finish()  # before the failure is recorded
         status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED

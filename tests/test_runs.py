@@ -1,0 +1,75 @@
+"""Runs left `running` are closed when nobody is doing them any more: their process is
+gone, or it stopped renewing its lease (on any host, this one too: a leader deposed
+mid-sync stays alive as a standby and never finishes the run it began)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.leader import take_term
+from service import claims
+from service import sync as sync_module
+from service.clock import utcnow
+from service.models import FetchRun, RunStatus
+from service.runs import LEASE, close_abandoned, start_run
+from service.simulator.simulator import PortalSimulator, ReplaySource
+from service.sync import sync_province
+from tests.conftest import FAST_PORTAL, PHU_THO
+from tests.test_sync import AUGUST, TODAY
+
+
+@pytest.fixture
+def simulator() -> Iterator[PortalSimulator]:
+    with PortalSimulator(ReplaySource(PHU_THO)) as running:
+        yield running
+
+
+def the_run(sessions: sessionmaker[Session], run_id: int) -> FetchRun:
+    with sessions() as session:
+        return session.get_one(FetchRun, run_id)
+
+
+def test_a_run_of_a_live_process_that_stopped_renewing_its_lease_is_closed(sessions):
+    run_id = start_run(sessions, "sync", "H44", "2026-08")  # owned by this live process
+    assert close_abandoned(sessions, utcnow() + LEASE / 2) == 0  # still leased
+    assert the_run(sessions, run_id).status == RunStatus.RUNNING
+    later = utcnow() + LEASE + dt.timedelta(minutes=1)
+    assert close_abandoned(sessions, later) == 1
+    run = the_run(sessions, run_id)
+    assert (run.status, run.error_kind) == (RunStatus.FAILED, "abandoned")
+    assert "has not renewed its lease since" in str(run.error)
+
+
+def test_a_leader_deposed_midway_says_so_in_one_warning_and_its_run_is_closed_later(
+    sessions, simulator, monkeypatch, caplog
+):
+    """The term changes while the sync parses (another leader took over): its store is
+    refused by the fence; the process logs one warning, no traceback, no error, and
+    does not try to record the run through sessions that refuse it; a later command
+    closes the run once its lease has passed."""
+    term = take_term(sessions, "old", utcnow())
+    parse = sync_module.parse_province
+
+    def taken_over_meanwhile(*args: object, **kwargs: object) -> object:
+        take_term(sessions, "new", utcnow())
+        return parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync_module, "parse_province", taken_over_meanwhile)
+    settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+    caplog.set_level(logging.INFO)
+    with pytest.raises(claims.Deposed):
+        sync_province(claims.fenced(sessions, term), settings, "H44", AUGUST, TODAY)
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.levelno for r in said] == [logging.WARNING]
+    assert said[0].getMessage().startswith("sync run ") and said[0].exc_info is None
+    assert "left for the new leader to close" in said[0].getMessage()
+    with sessions() as session:
+        [run] = session.query(FetchRun).all()
+    assert run.status == RunStatus.RUNNING
+    assert close_abandoned(sessions, utcnow() + LEASE + dt.timedelta(minutes=1)) == 1
+    assert the_run(sessions, run.id).error_kind == "abandoned"
