@@ -35,6 +35,7 @@ def collect(session: Session) -> dict[str, Any]:
         "leader": _leader(session),
         "jobs": _jobs(session),
         "outbox": _outbox(session),
+        "waiting": _waiting(session),
         "uncertain": _uncertain(session),
         "deactivated_recipients": [
             {"person": a.person_id, "address": a.address, "reason": a.reason}
@@ -77,6 +78,35 @@ def _outbox(session: Session) -> dict[str, int]:
         ).all()
     )
     return {status: int(counts.get(status, 0)) for status in DeliveryStatus}
+
+
+def _waiting(session: Session) -> list[dict[str, Any]]:
+    """Pending messages that were held back, by channel and why (a rejected token, a
+    channel that could not be reached, a retry's wait), with how many and since when."""
+    rows = session.execute(
+        select(
+            OutboxMessage.channel,
+            OutboxMessage.last_error,
+            func.count(),
+            func.min(OutboxMessage.created_at),
+        )
+        .where(
+            OutboxMessage.status == DeliveryStatus.PENDING, OutboxMessage.last_error.is_not(None)
+        )
+        .group_by(OutboxMessage.channel, OutboxMessage.last_error)
+        .order_by(func.min(OutboxMessage.created_at))
+    )
+    return [
+        {"channel": channel, "reason": reason, "messages": int(count), "since": _time(since)}
+        for channel, reason, count, since in rows
+    ]
+
+
+def _waiting_text(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"  {row['messages']} pending on {row['channel']} since {row['since']}: {row['reason']}"
+        for row in rows
+    ]
 
 
 def _uncertain_text(rows: list[dict[str, Any]]) -> str:
@@ -163,6 +193,7 @@ def render_report(report: dict[str, Any], fmt: str) -> str:
             else "none has run yet"
         ),
         "Outbox: " + ", ".join(f"{n} {status}" for status, n in report["outbox"].items()),
+        *_waiting_text(report["waiting"]),
         _uncertain_text(report["uncertain"]),
         f"Deactivated recipients: {deactivated or 'none'}",
         f"Jobs: {jobs or 'none yet'}",

@@ -33,8 +33,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
-import socket
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -142,7 +140,7 @@ class Outbox:
         channels: Mapping[str, Channel],
         worker: str,
         clock: Callable[[], dt.datetime] = utcnow,
-        lease: dt.timedelta = dt.timedelta(minutes=2),
+        lease: dt.timedelta = outcomes.SEND_LEASE,
         batch: int = 1000,
         *,
         describe: Describe,
@@ -157,29 +155,14 @@ class Outbox:
     def recover(self) -> int:
         """Messages left `sending` by a dead sender become `uncertain` (never re-sent):
         at once when it was a process of this host that no longer runs, else once the
-        lease has passed. Returns how many."""
-        stale = self.clock() - self.lease
+        lease has passed (`outcomes.stopped_senders`). Returns how many."""
         with self.sessions.begin() as session:
-            in_flight = OutboxMessage.status == DeliveryStatus.SENDING
-            owners = session.scalars(select(OutboxMessage.claimed_by).where(in_flight).distinct())
-            dead = [owner for owner in owners if owner and _dead_here(owner)]
-            rows = session.scalars(
-                select(OutboxMessage).where(
-                    in_flight,
-                    (OutboxMessage.claimed_at < stale) | OutboxMessage.claimed_by.in_(dead),
-                )
-            ).all()
-            for row in rows:
-                outcomes.uncertain(
-                    session,
-                    Claimed.of(row),
-                    "the sender stopped during the request: maybe delivered",
-                )
-        if rows:
+            recovered = outcomes.stopped_senders(session, self.clock() - self.lease)
+        if recovered:
             log.warning(
-                "%d messages left in flight by a stopped sender are now uncertain", len(rows)
+                "%d messages left in flight by a stopped sender are now uncertain", recovered
             )
-        return len(rows)
+        return recovered
 
     def queue(self) -> int:
         """Compose the pending deliveries that are in no message yet (see `queueing`)."""
@@ -342,6 +325,8 @@ class Outbox:
         if name in self._stopped:
             return
         self._stopped.add(name)
+        with self.sessions.begin() as session:  # for `dvcwatch status`
+            outcomes.waiting(session, name, str(error))
         if not isinstance(error, ChannelUnauthorized):
             log.warning("%s is unavailable in this pass: %s", name, error)
             return
@@ -373,17 +358,3 @@ async def _send(channel: Channel, message: Claimed) -> Receipt:
     # "congvan-H44.116-2026-08-v1.docx", not "v1.docx": the name a person sees and saves
     name = f"{path.parent.name}-{path.name}" if path.parent.name else path.name
     return await channel.send_document(recipient, Document(name, content, message.text_html))
-
-
-def _dead_here(worker: str) -> bool:
-    """True when `worker` ("host:pid") names a process of this host that has ended."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # it exists, owned by someone else
-        return False
-    return False

@@ -10,6 +10,8 @@ alive, the answer that finally came is the better record.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from dataclasses import dataclass
 
 from sqlalchemy import Update, select, update
@@ -66,6 +68,56 @@ def sent(session: Session, message: Claimed, receipt: Receipt) -> None:
 def uncertain(session: Session, message: Claimed, error: str) -> None:
     """Maybe delivered: never sent again, and listed by `dvcwatch status`."""
     _settle(session, message, DeliveryStatus.UNCERTAIN, error)
+
+
+STOPPED_SENDER = "the sender stopped during the request: maybe delivered"
+#: How long a sender may hold a message `sending` before it is taken as stopped.
+SEND_LEASE = dt.timedelta(minutes=2)
+
+
+def stopped_senders(session: Session, stale: dt.datetime) -> int:
+    """Messages left `sending` by a stopped sender become `uncertain` (never re-sent): at
+    once when it was a process of this host that no longer runs, else once claimed
+    before `stale` (its lease passed). Returns how many. The outbox does this before each
+    pass, and `dvcwatch status` before it reports (a `deliver` killed, stopped by SIGTERM
+    or Ctrl-C leaves its requests in flight, and they may have arrived)."""
+    in_flight = OutboxMessage.status == DeliveryStatus.SENDING
+    owners = session.scalars(select(OutboxMessage.claimed_by).where(in_flight).distinct())
+    dead = [owner for owner in owners if owner and _dead_here(owner)]
+    rows = session.scalars(
+        select(OutboxMessage).where(
+            in_flight, (OutboxMessage.claimed_at < stale) | OutboxMessage.claimed_by.in_(dead)
+        )
+    ).all()
+    for row in rows:
+        uncertain(
+            session, Claimed.of(row), "the sender stopped during the request: maybe delivered"
+        )
+    return len(rows)
+
+
+def _dead_here(worker: str) -> bool:
+    """True when `worker` ("host:pid") names a process of this host that has ended."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, owned by someone else
+        return False
+    return False
+
+
+def waiting(session: Session, channel: str, reason: str) -> None:
+    """Say on `channel`'s pending messages why they wait (its token was rejected, it
+    could not be reached): `dvcwatch status` shows it until they go."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == DeliveryStatus.PENDING)
+        .values(last_error=reason)
+    )
 
 
 def retry_later(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +17,8 @@ from sqlalchemy import select
 
 from service.delivery.models import DeliveryStatus, OutboxMessage
 from tests.alerts.test_outbox import queue
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
+from tests.waiting import PATIENCE, wait_until
 
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 REVOKED = "777000111:AAThisTokenWasRevokedAndMustNeverBePrinted"
@@ -51,6 +54,21 @@ def test_a_rejected_token_is_one_clear_line_never_the_token_and_nothing_is_lost(
     with app.sessions()() as session:
         statuses = set(session.scalars(select(OutboxMessage.status)))
     assert statuses == {DeliveryStatus.PENDING}  # kept for when the token is fixed
+    assert status_lines(app, "pending on telegram") == [
+        "3 pending on telegram since {}: Telegram rejected the bot token: set a new one in "
+        "DVCWATCH_TELEGRAM_TOKEN"
+    ]
+
+
+def status_lines(app, marker: str) -> list[str]:
+    """The lines of `dvcwatch status` holding `marker`, their time as "{}"."""
+    command = [DVCWATCH, "status", "--db", app.settings.database.url]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    return [
+        re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "{}", line.strip())
+        for line in shown.stdout.splitlines()
+        if marker in line
+    ]
 
 
 class _NotTheBotApi(BaseHTTPRequestHandler):
@@ -112,3 +130,36 @@ def test_a_channel_that_cannot_be_reached_fails_the_pass_and_keeps_every_message
     with app.sessions()() as session:
         statuses = list(session.scalars(select(OutboxMessage.status)))
     assert statuses == [DeliveryStatus.PENDING] * 3
+    [waiting] = status_lines(app, "pending on telegram")
+    assert waiting.startswith("3 pending on telegram since {}: 100000020: ")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
+def test_a_message_in_flight_when_deliver_stopped_is_listed_by_status_at_once(app, tmp_path, stop):
+    """cron's `deliver` killed (or stopped by SIGTERM) while Telegram holds its request:
+    the message may have arrived. `status` lists it as uncertain straight away, not
+    only after the next pass."""
+    queue(app.sessions(), person="lan", address="100000020")
+    with FakeTelegram() as telegram:
+        telegram.fail("sendMessage", "hold")
+        config = tmp_path / "dvcwatch.toml"
+        config.write_text(
+            f"[channels]\nconsole = false\n[channels.telegram]\nenabled = true\n"
+            f'base_url = "{telegram.base_url}"\n',
+            encoding="utf-8",
+        )
+        command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
+        env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN}
+        sender = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_until(lambda: telegram.calls("sendMessage"), "the message's request at Telegram")
+            sender.send_signal(stop)
+            sender.wait(timeout=PATIENCE)
+        finally:
+            if sender.poll() is None:
+                sender.kill()
+            telegram.release()
+    [listed] = status_lines(app, "to lan (telegram 100000020)")
+    assert listed.endswith("the sender stopped during the request: maybe delivered")
+    with app.sessions()() as session:
+        assert list(session.scalars(select(OutboxMessage.status))) == [DeliveryStatus.UNCERTAIN]
