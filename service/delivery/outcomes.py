@@ -13,13 +13,16 @@ import datetime as dt
 import os
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Update, select, update
 from sqlalchemy.orm import Session
 
-from service.channels.base import PermanentDeliveryError, Receipt
 from service.clock import utcnow
 from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
+
+if TYPE_CHECKING:  # `dvcwatch status` settles stopped senders without the channels' models
+    from service.channels.base import PermanentDeliveryError, Receipt
 
 MAX_BACKOFF = dt.timedelta(hours=1)
 
