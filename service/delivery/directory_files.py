@@ -105,6 +105,8 @@ def _quoted_codes(value: object) -> object:
 
 _Codes = Annotated[frozenset[str], BeforeValidator(_code_list)]
 _Text = Annotated[str, Field(min_length=1)]
+#: An id or an address is stored with each delivery, in columns of 64 characters.
+_Key = Annotated[str, Field(min_length=1, max_length=64)]
 _PERSON_FIELDS = {person_field.name for person_field in fields(Person)}
 
 
@@ -115,13 +117,13 @@ class _Entry(BaseModel):
         extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=True
     )
 
-    id: _Text
+    id: _Key
     name: _Text
     role: str = ""
     units: _Codes = frozenset()
     topics: _Codes = frozenset()
     channel: str
-    address: _Text
+    address: _Key
     active: bool = True
 
     @field_validator("id", "units")

@@ -251,6 +251,8 @@ address = "100000001"
         (("[[people]]", "[heads]\nH44.100 = 'lan'\n[[people]]"), "heads: quote unit codes"),
         (("[[people]]", "[office]\nH44 = 'lan'\n[[people]]"), "office: unknown key"),
         (('id = "lan"', "id = lan"), "not valid TOML"),
+        # stored with every delivery in a column of 64 characters (PostgreSQL enforces it)
+        (('id = "lan"', f'id = "{"l" * 65}"'), "id: String should have at most 64 characters"),
     ],
 )
 def test_a_bad_toml_directory_names_the_file_the_key_and_the_field(
@@ -313,6 +315,7 @@ LAN_ROW = "lan,Nguyễn Thị Lan,,H44.100,overdue,telegram,100000001,,H44.100,H
         (HEADER.replace(",address", ",role") + LAN_ROW, "line 1: the column 'role' appears"),
         ("id,name,channel\nlan,Lan,console\n", "line 1: the required column 'address'"),
         ("", "empty file"),
+        (HEADER + f"x,X,,,,console,{'a' * 65},,,,,\n", "address: String should have at most 64 characters"),
     ],
 )
 def test_a_bad_csv_directory_names_the_file_the_line_and_the_column(
