@@ -331,3 +331,15 @@ def test_a_refused_file_prints_each_problem_on_one_line_naming_file_place_and_co
     assert err[0].startswith(f"dvcwatch: nothing imported: {path}: line 5, column value: ")
     assert err[1].startswith(f"{path}: line 8, column unit_code: is not a code")
     assert len(err) == 2 and stored(app) == 0
+
+
+def test_a_column_named_twice_is_one_line_not_a_problem_per_row(app, cli, tmp_path, capsys):
+    header, rest = DIENBIEN.read_text(encoding="utf-8").split("\n", 1)
+    path = tmp_path / "table.csv"
+    path.write_text(header.replace("period,", "period,period,", 1) + "\n" + rest, encoding="utf-8")
+    assert cli("import", str(path)) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"dvcwatch: nothing imported: {path}: line 1: the column 'period' appears twice: "
+        "columns 2 and 3"
+    ]
+    assert stored(app) == 0

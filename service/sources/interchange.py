@@ -41,11 +41,12 @@ from openpyxl.utils.exceptions import InvalidFileException
 from service.scoring.changes import Period
 from service.scoring.tt01 import LEVEL, STATUS
 from service.sources import readers
+from service.sources.header import REQUIRED
 from service.sources.identifiers import code_problem, name_problem
 from service.sources.limits import cell_too_long
 from service.sources.numbers import in_range, number_from_token, parse_number
 from service.sources.problems import InterchangeError, Problem, ProblemList, file_problem
-from service.sources.readers import REQUIRED, JsonNumber, Record
+from service.sources.readers import JsonNumber, Record
 
 __all__ = ["InterchangeError", "InterchangeRow", "Problem", "read_interchange", "REQUIRED"]
 

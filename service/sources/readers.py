@@ -3,7 +3,7 @@
 `records(path)` yields one `Record` per non-empty data row, in file order,
 holding its cells under the header's (lower-cased) column names. Nothing
 is interpreted here: that is `interchange.py`'s. What is checked here is
-the file's shape and size (`limits.py`): a structure, encoding or size
+the file's shape and size (`limits.py`) and its header (`header.py`): a structure, encoding or size
 problem raises InterchangeError at once, naming the place where it was
 found, because nothing after it can be trusted; a row that is merely
 malformed (surplus cells, a JSON item that is not an object, repeated
@@ -30,9 +30,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from service.sources import limits
+from service.sources.header import column_names
 from service.sources.problems import InterchangeError, Problem, file_problem
-
-REQUIRED = ("scheme", "period", "unit_code", "indicator", "value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +61,7 @@ def csv_records(path: Path) -> Iterator[Record]:
         first = next(lines, "")
         delimiter = next((mark for mark in (",", ";", "\t") if mark in first), ",")
         reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
-        header = _header(_next_csv(reader, path, 1) or [], path)
+        header = column_names(_next_csv(reader, path, 1) or [], path, "line")
         count = 0
         while True:
             line = reader.line_num + 1  # the record's first line, even if a quoted cell spans more
@@ -128,7 +127,7 @@ def _sheet_records(path: Path, reached: list[int]) -> Iterator[Record]:
         sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared size may lie
         # One column past the limit: a filled cell there is named, not silently dropped.
         rows = sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS + 1)
-        header = _header(next(rows, ()), path)
+        header = column_names(next(rows, ()), path, "row")
         reached[0] = 1
         for number, values in enumerate(rows, start=2):
             # Every row counts, empty ones too: a sheet may number its one row 10⁹.
@@ -223,22 +222,6 @@ def _table_record(line: int, place: str, header: list[str], cells: Sequence[obje
     elif surplus is not None:
         flaw = f"has {len(cells)} cells but the header names {len(header)} columns"
     return Record(line, place, dict(zip(header, cells, strict=False)), flaw)
-
-
-def _header(cells: Sequence[object], path: Path) -> list[str]:
-    """The header's column names; a missing required column (or an over-wide
-    header) raises at once, since no row can be read without them."""
-    header = [str(cell).strip().lower() if cell is not None else "" for cell in cells]
-    while header and not header[-1]:
-        header.pop()
-    if len(header) > limits.MAX_COLUMNS or any(limits.cell_too_long(name) for name in header):
-        reason = f"the header is not a table's (more than {limits.MAX_COLUMNS} or over-long names)"
-        raise file_problem(path, reason)
-    missing = [column for column in REQUIRED if column not in header]
-    if missing:
-        reason = "required column is missing (the first row must name the columns)"
-        raise InterchangeError(path, [Problem(None, column, reason) for column in missing])
-    return header
 
 
 def _filled(cell: object) -> bool:

@@ -345,7 +345,7 @@ def _csv(rows: list[dict[str, str]] | None = None, **options: str) -> str:
 
 def csv_cases() -> Iterator[Case]:
     good = _csv()
-    yield Case("csv-empty-file", ".csv", write_bytes(b""), "column scheme")
+    yield Case("csv-empty-file", ".csv", write_bytes(b""), "line 1: the header is empty")
     yield Case("csv-header-only", ".csv", write_bytes(good.splitlines()[0].encode()), "nothing to import")  # fmt: skip
     yield Case("csv-blank-lines-only", ".csv", write_bytes((good.splitlines()[0] + "\n\n\n,,,\n").encode()), "nothing to import")  # fmt: skip
     yield Case("csv-no-unit-code-column", ".csv", write_bytes(_csv(columns=tuple(c for c in COLUMNS if c != "unit_code")).encode()), "column unit_code")  # type: ignore[arg-type]  # fmt: skip
@@ -356,9 +356,10 @@ def csv_cases() -> Iterator[Case]:
     yield Case("csv-cp1258", ".csv", write_bytes(good.encode("cp1258", "replace")), "line 2")
     yield Case("csv-utf-16", ".csv", write_bytes(good.encode("utf-16")), "line 1")
     yield Case("csv-bad-byte-on-line-9", ".csv", write_bytes(good.encode().replace(b"H21.228", b"H21.\xff28", 3)), "line 8")  # fmt: skip
-    yield Case("csv-two-boms", ".csv", write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + good.encode()), "column scheme")  # fmt: skip
+    yield Case("csv-two-boms", ".csv", write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + good.encode()), "in column 1: U+FEFF")  # fmt: skip
     yield Case("csv-65-columns", ".csv", write_bytes((",".join([*COLUMNS, *(f"x{n}" for n in range(60))]) + "\n").encode() + good.split("\n", 1)[1].encode()), "more than 64")  # fmt: skip
     yield Case("csv-513-mb", ".csv", sparse(513 * MiB), "more than the 512.0 MB")
+    yield from csv_header_cases()
     rows = table()
     yield Case("csv-repeated-figure", ".csv", write_csv([*rows, rows[1]]), "line 14")
     yield Case("csv-repeated-figure-same-value-other-spelling", ".csv", write_csv([*rows, {**rows[0], "value": "17,50"}]), "line 14")  # fmt: skip
@@ -403,6 +404,56 @@ def xlsx_cases() -> Iterator[Case]:
     yield Case(
         "xlsx-cell-in-column-65", ".xlsx", cell_in_column("BM"), "row 3: cell BM3 is outside"
     )
+    yield from xlsx_header_cases()
+
+
+def _columns(replace: str, by: str) -> tuple[str, ...]:
+    """COLUMNS with the first column named `replace` named `by` (one or more names)."""
+    index = COLUMNS.index(replace)
+    return (*COLUMNS[:index], *by.split(","), *COLUMNS[index + 1 :])
+
+
+#: (name, header as the columns it names, the place and reason its refusal starts with)
+HEADERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("column-twice", _columns("period", "period,period"), "1: the column 'period' appears twice"),
+    (
+        "column-twice-by-case-and-spaces",
+        _columns("period", "period, PERIOD "),
+        "1: the column 'period' appears twice",
+    ),
+    (
+        "column-three-times",
+        _columns("value", "value,Value,VALUE"),
+        "1: the column 'value' appears 3 times",
+    ),
+    ("header-cell-empty", _columns("period", "period,"), "1: column 3 of the header is empty"),
+    (
+        "header-first-cell-empty",
+        _columns("scheme", ",scheme"),
+        "1: column 1 of the header is empty",
+    ),
+    (
+        "header-zero-width-space",
+        _columns("unit_code", "unit\u200b_code"),
+        "1: the name 'unit\\u200b_code'",
+    ),
+    ("header-blank", ("", "  ", ""), "1: the header is empty"),
+    ("header-is-a-data-row", tuple(table()[0].values()), "1: names none of the required columns"),
+)
+
+
+def csv_header_cases() -> Iterator[Case]:
+    for name, columns, reason in HEADERS:
+        yield Case(f"csv-{name}", ".csv", write_csv(table(), columns=columns), f"line {reason}")  # type: ignore[arg-type]
+
+
+def xlsx_header_cases() -> Iterator[Case]:
+    rows: list[dict[str, object]] = [dict(row) for row in table()]
+    for name, columns, reason in HEADERS:
+        reason = reason.replace("column 1 of", "cell A1 of").replace("column 3 of", "cell C1 of")
+        yield Case(f"xlsx-{name}", ".xlsx", write_xlsx(rows, columns), f"row {reason}")
+    yield Case("xlsx-header-byte-order-mark", ".xlsx", write_xlsx(rows, _columns("scheme", "\ufeffscheme")), "row 1: the name '\\ufeffscheme' in cell A1")  # fmt: skip
+    yield Case("xlsx-empty-sheet", ".xlsx", lambda path: openpyxl.Workbook().save(path), "row 1: the header is empty")  # fmt: skip
 
 
 def not_a_file_cases() -> Iterator[Case]:
