@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.plan import Due
 from service import claims
 from service.alerts import setup
-from service.alerts.engine import evaluate
+from service.alerts.engine import CONCURRENT_EVALUATION, evaluate
 from service.alerts.lines import alert_lines
 from service.app import App
 from service.channels.base import Channel
@@ -133,17 +134,21 @@ def evaluate_alerts(context: Context, provinces: set[str] | None = None) -> int:
     """Judge the newest figures (of `provinces`' units, or every unit) and the runs; queue
     what changed. Returns deliveries queued."""
     settings = context.app.settings
-    with context.sessions.begin() as session:
-        result = evaluate(
-            session,
-            context.app.schemes,
-            setup.rules(settings),
-            delivery_setup.directory(settings),
-            setup.policy(settings),
-            context.clock(),
-            provinces=provinces,
-        )
-        return len(result.deliveries)
+    try:
+        with context.sessions.begin() as session:
+            result = evaluate(
+                session,
+                context.app.schemes,
+                setup.rules(settings),
+                delivery_setup.directory(settings),
+                setup.policy(settings),
+                context.clock(),
+                provinces=provinces,
+            )
+            return len(result.deliveries)
+    except IntegrityError:  # a manual `dvcwatch alerts` recorded them first: it judged all
+        log.warning("alert evaluation skipped: %s", CONCURRENT_EVALUATION)
+        return 0
 
 
 async def deliver(context: Context) -> SendReport:

@@ -282,6 +282,29 @@ def test_alerts_of_another_month_than_the_newest_is_only_a_look(
     assert capsys.readouterr().out.startswith("0 alert change(s) for 2026-08; queued 0 message")
 
 
+def test_an_evaluation_that_lost_a_race_to_another_says_so_in_one_line(
+    db_url, simulator, tmp_path, capsys, monkeypatch
+):
+    """Two evaluations inserting the same alert at once (a reviewer ran three `alerts`
+    on PostgreSQL): the loser's commit meets the winner's row. Here the loser's error is
+    raised where the database raises it; the line says what happened, not the index."""
+    from sqlalchemy.exc import IntegrityError
+
+    from service.alerts import engine
+
+    config = alerting_config(tmp_path)
+    synced_august(db_url, config, simulator)
+    capsys.readouterr()
+    duplicate = Exception('duplicate key value violates unique constraint "alerts_fingerprint_key"')
+
+    def raced(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("INSERT INTO alerts (fingerprint, ...)", {}, duplicate)
+
+    monkeypatch.setattr(engine, "evaluate", raced)
+    assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 1
+    assert capsys.readouterr().err == f"dvcwatch: alerts: {engine.CONCURRENT_EVALUATION}\n"
+
+
 def test_alerts_dry_run_prints_what_the_person_reads(db_url, simulator, tmp_path, capsys):
     """A first look at a province is a summary in HTML (names in bold, levels in italics);
     on the terminal it reads as the person reads it, without tags or entities."""

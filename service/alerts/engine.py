@@ -47,6 +47,12 @@ from service.scoring.report import national_analysis
 from service.shared_rows import chunks
 from service.snapshots import latest_units
 
+#: What an evaluation that lost a race says (its insert of an alert met another's).
+CONCURRENT_EVALUATION = (
+    "another evaluation (the service's, or a second `dvcwatch alerts`) recorded the same "
+    "alerts at the same time; this one kept nothing: run it again"
+)
+
 
 @dataclass(frozen=True)
 class Policy:

@@ -15,7 +15,7 @@ from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_peri
 
 def run_alerts(app: App, args: argparse.Namespace) -> int:
     from service.alerts import setup
-    from service.alerts.engine import evaluate, latest_period
+    from service.alerts.engine import CONCURRENT_EVALUATION, evaluate, latest_period
     from service.delivery import setup as delivery_setup
 
     period = parse_period(args.period) if args.period else None
@@ -32,11 +32,16 @@ def run_alerts(app: App, args: argparse.Namespace) -> int:
         delivery_setup.directory(app.settings),
         setup.policy(app.settings),
     )
+    from sqlalchemy.exc import IntegrityError
+
     session = app.sessions()()
     try:
         result = evaluate(session, app.schemes, rules, people, policy, utcnow(), period)
         rows = [_delivery_row(d) for d in result.deliveries]
         session.rollback() if args.dry_run else session.commit()
+    except IntegrityError:  # the same alert recorded meanwhile by another evaluation
+        print(f"dvcwatch: alerts: {CONCURRENT_EVALUATION}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         session.close()
     changes = [{"alert": t.fingerprint, "change": str(t.kind)} for t in result.transitions]
