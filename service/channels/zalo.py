@@ -216,13 +216,22 @@ class ZaloChannel(BotChannel):
             error.address = recipient.address
             raise
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            detail = scrub(f"{type(error).__name__}: {error}", self._token)
+            detail = scrub(self._said(error), self._token)
             raise TransientDeliveryError(detail, address=recipient.address) from None
         except httpx.HTTPError as error:
-            detail = scrub(f"{type(error).__name__}: {error}", self._token)
+            detail = scrub(self._said(error), self._token)
             raise UncertainDeliveryError(
                 f"{detail}: maybe delivered", address=recipient.address
             ) from None
+
+    def _said(self, error: Exception) -> str:
+        """ "ReadTimeout: no answer within 30 s": httpx's timeouts have no words of their own."""
+        import httpx
+
+        words = str(error).strip()
+        if not words and isinstance(error, httpx.TimeoutException):
+            words = f"no answer within {self.timeout_seconds:g} s"
+        return f"{type(error).__name__}: {words}" if words else type(error).__name__
 
     async def _call(self, method: str, body: dict[str, Any], read_timeout: float | None) -> Any:
         """One API call; the answer's `result`, or the classified error of the API's JSON.
