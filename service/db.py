@@ -77,6 +77,10 @@ def make_engine(url: str) -> Engine:
         raise DatabaseUrlError(
             f"database URL {safe_url(url)!r}: the password holds an '@': write it as %40"
         )
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise DatabaseUrlError(
+            f"database URL {safe_url(url)!r}: port {parsed.port} is not a port (1-65535)"
+        )
     try:
         parsed.get_dialect()
     except NoSuchModuleError:

@@ -94,6 +94,8 @@ NOTICE = ("notice", "--db", "{db}", "--config", "{config}", "--out", "{tmp}/noti
 MISTAKES = [
     Mistake("misspelt database kind", ("status", "--db", "sqllite:///x.db"), 2, "sqllite"),
     Mistake("not a URL", ("status", "--db", "notaurl"), 2, "'notaurl' is not valid"),
+    Mistake("a port past 65535", ("status", "--db", "postgresql+psycopg://u@127.0.0.1:99999/x"), 2,
+            "port 99999 is not a port (1-65535)"),
     Mistake("PostgreSQL port where nothing listens", ("status", "--db",
         "postgresql+psycopg://dvcwatch:s3cret@127.0.0.1:1/x"), 1, "Connection refused"),
     Mistake("database under a plain file", ("status", "--db", "sqlite:///{tmp}/plain-file/x.db"), 1,
