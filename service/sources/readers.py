@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -119,14 +120,16 @@ _WORKBOOK_ERRORS = (
 
 
 def _sheet_records(path: Path, reached: list[int]) -> Iterator[Record]:
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # see _quietly
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         if not workbook.worksheets:
             raise file_problem(path, "has no sheet")
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared size may lie
         # One column past the limit: a filled cell there is named, not silently dropped.
-        rows = sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS + 1)
+        rows = _quietly(sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS + 1))
         header = column_names(next(rows, ()), path, "row")
         reached[0] = 1
         for number, values in enumerate(rows, start=2):
@@ -137,6 +140,21 @@ def _sheet_records(path: Path, reached: list[int]) -> Iterator[Record]:
                 yield _table_record(number, "row", header, values)
     finally:
         workbook.close()
+
+
+def _quietly(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """`rows`, each read with warnings ignored. openpyxl warns on stderr about what it
+    drops or cannot place (defined names of a missing sheet, an unsupported extension, a
+    date cell out of range, which it reads as an error value): that is no message for
+    the operator, and a cell it concerns is checked like any other. Caught around each
+    row, never across a `yield`, so the caller's own warnings are untouched."""
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            row = next(rows, None)
+        if row is None:
+            return
+        yield row
 
 
 def _first_line(error: BaseException) -> str:

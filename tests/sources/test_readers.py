@@ -1,0 +1,75 @@
+"""Reading a workbook: what openpyxl warns about or cannot read is one line naming the file."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from service.app import App
+from service.sources.interchange import InterchangeError, read_interchange
+from tests.conftest import PROJECT
+from tests.sources.hostile import COLUMNS, rewrite_member, table, write_xlsx
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(InterchangeError) as raised:
+        read_interchange(path)
+    return [str(problem) for problem in raised.value.problems]
+
+
+def sheetless_with_print_titles(path: Path) -> None:
+    """A workbook whose only sheet was removed from workbook.xml, its print titles left:
+    openpyxl warns "Defined names for sheet index 0 cannot be located"."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(COLUMNS))
+    sheet.print_title_rows = "1:1"
+    workbook.save(path)
+    rewrite_member(
+        path, "xl/workbook.xml", lambda xml: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", xml)
+    )
+
+
+def test_no_library_warning_escapes_reading_a_workbook_without_a_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "table.xlsx"
+    sheetless_with_print_titles(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert problems_of(path) == ["has no sheet"]
+
+
+def test_a_date_cell_out_of_range_is_a_bad_cell_not_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "table.xlsx"
+    write_xlsx([dict(row) for row in table()])(path)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["H2"] = 99_999_999_999
+    sheet["H2"].number_format = "yyyy-mm-dd"
+    workbook.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert problems_of(path) == ['row 2, column value: "#VALUE!" is not a number']
+
+
+def test_the_command_prints_one_line_for_a_workbook_without_a_sheet(
+    app: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "table.xlsx"
+    sheetless_with_print_titles(path)
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text("", encoding="utf-8")
+    command = [sys.executable, "-m", "service.cli", "import", str(path), "--config", str(config)]
+    command += ["--db", app.settings.database.url]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"dvcwatch: nothing imported: {path}: has no sheet\n",
+    )
