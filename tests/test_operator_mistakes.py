@@ -180,6 +180,9 @@ MISTAKES = [
         "no 766 figures for 2026-05"),
     Mistake("a set with no figures", (*NOTICE, "--all", "--parent", "H44", "--period", "2026-05"),
         1, "no 766 figures of the units of H44 for 2026-05"),
+    Mistake("a commune as a set", (*NOTICE, "--all", "--parent", "H44.116", "--period", "2026-08"),
+        2, "--parent H44.116: no unit lies under it, so it heads no set; for its own notice use "
+        "--unit H44.116"),
     Mistake("a year for a Công văn", (*NOTICE, "--unit", "H44.116", "--period", "2026"), 2,
         "--period 2026"),
     Mistake("notice format unknown", (*NOTICE, "--unit", "H44.116", "--period", "2026-08", "--to",

@@ -90,6 +90,7 @@ def _run_all(
     if args.kind != "congvan":
         raise UsageError("--all writes Công văn (--kind congvan); a Báo cáo is one per set")
     _known_unit(app, "--parent", args.parent)
+    _has_units(app, args.parent)
     with app.sessions()() as session:
         members = set_members(session, app.schemes, args.scheme, args.parent, period)
     if not members:
@@ -197,6 +198,18 @@ def _formats(app: App, args: argparse.Namespace) -> tuple[str, ...]:
         shown = ", ".join(repr(u) for u in unknown) or "an empty name"
         raise UsageError(f"--to {args.to!r}: unknown format {shown}: use docx, html, pdf")
     return formats
+
+
+def _has_units(app: App, code: str) -> None:
+    """A --parent must head a set: a commune or an agency has no units under it."""
+    parents = select(Unit.id).where(Unit.code == code)
+    with app.sessions()() as session:
+        child = session.scalar(select(Unit.id).where(Unit.parent_id.in_(parents)).limit(1))
+    if child is None:
+        raise UsageError(
+            f"--parent {code}: no unit lies under it, so it heads no set; "
+            f"for its own notice use --unit {code}"
+        )
 
 
 def _known_unit(app: App, option: str, code: str) -> None:
