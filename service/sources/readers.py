@@ -252,4 +252,29 @@ READERS = {".csv": csv_records, ".xlsx": xlsx_records, ".json": json_records}
 def records(path: Path) -> Iterable[Record]:
     """The records of a `.csv`, `.xlsx` or `.json` file (see the module docstring)."""
     limits.check_file(path)
+    _check_form(path)
     return READERS[path.suffix.lower()](path)
+
+
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or an empty zip's directory
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003, and any password-protected workbook
+
+
+def _check_form(path: Path) -> None:
+    """InterchangeError when the file's first bytes say it is another form than its name
+    (a workbook named .csv or .json, text named .xlsx, an old or encrypted workbook), said
+    as such rather than as whatever the reader of the named form would fail with."""
+    with path.open("rb") as handle:
+        start = handle.read(len(_OLE))
+    suffix = path.suffix.lower()
+    if start.startswith(_OLE):
+        reason = "is an Excel 97-2003 (.xls) or password-protected workbook"
+        raise file_problem(path, f"{reason}: save it in Excel, unprotected, as .xlsx")
+    if suffix == ".xlsx" and not start.startswith(_ZIP):
+        if not start:
+            raise file_problem(path, "is an empty file, not an Excel workbook")
+        reason = "is not an Excel workbook (.xlsx is a zip): a CSV table must be named .csv"
+        raise file_problem(path, f"{reason}, a JSON one .json")
+    if suffix != ".xlsx" and start.startswith(_ZIP):
+        form = "CSV" if suffix == ".csv" else "JSON"
+        raise file_problem(path, f"is an Excel workbook (a zip), not a {form} table: name it .xlsx")

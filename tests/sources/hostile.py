@@ -374,7 +374,7 @@ def xlsx_cases() -> Iterator[Case]:
     numeric = [dict(row, value=float(str(row["value"]))) for row in rows]
     numeric[0]["value"] = 4242.5  # a marker to replace in the sheet's XML
     marker = b"<v>4242.5</v>"
-    yield Case("xlsx-not-a-zip", ".xlsx", write_bytes(_csv().encode()), "not a readable Excel workbook")  # fmt: skip
+    yield Case("xlsx-not-a-zip", ".xlsx", write_bytes(_csv().encode()), "is not an Excel workbook")  # fmt: skip
     yield Case("xlsx-empty-zip", ".xlsx", lambda p: zipfile.ZipFile(p, "w").close(), "not a readable Excel workbook")  # fmt: skip
     yield Case("xlsx-truncated", ".xlsx", lambda p: (write_xlsx(rows)(p), p.write_bytes(p.read_bytes()[:3000])), "not a readable Excel workbook")  # type: ignore[func-returns-value]  # fmt: skip
     yield Case("xlsx-shared-strings-400-mb", ".xlsx", shared_strings_bomb, "part xl/sharedStrings.xml")  # fmt: skip

@@ -292,7 +292,7 @@ def test_a_file_named_xlsx_that_is_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "table.xlsx"
     path.write_text("scheme,period\n", encoding="utf-8")
     [problem] = problems_of(path)
-    assert problem.startswith("not a readable Excel workbook")
+    assert problem.startswith("is not an Excel workbook (.xlsx is a zip): a CSV table must be")
 
 
 def write_json(tmp_path: Path, items: object) -> Path:

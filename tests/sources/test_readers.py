@@ -14,7 +14,7 @@ import pytest
 from service.app import App
 from service.sources.interchange import InterchangeError, read_interchange
 from tests.conftest import PROJECT
-from tests.sources.hostile import COLUMNS, rewrite_member, table, write_xlsx
+from tests.sources.hostile import COLUMNS, csv_text, rewrite_member, table, write_xlsx
 
 
 def problems_of(path: Path) -> list[str]:
@@ -73,3 +73,44 @@ def test_the_command_prints_one_line_for_a_workbook_without_a_sheet(
         2,
         f"dvcwatch: nothing imported: {path}: has no sheet\n",
     )
+
+
+def csv_bytes() -> bytes:
+    return csv_text(table()).encode()
+
+
+def xlsx_bytes(tmp_path: Path) -> bytes:
+    write_xlsx([dict(row) for row in table()])(tmp_path / "real.xlsx")
+    return (tmp_path / "real.xlsx").read_bytes()
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+OLD_OR_LOCKED = (
+    "is an Excel 97-2003 (.xls) or password-protected workbook: "
+    "save it in Excel, unprotected, as .xlsx"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("table.csv", "xlsx", "is an Excel workbook (a zip), not a CSV table: name it .xlsx"),
+        ("table.json", "xlsx", "is an Excel workbook (a zip), not a JSON table: name it .xlsx"),
+        (
+            "table.xlsx",
+            "csv",
+            "is not an Excel workbook (.xlsx is a zip): a CSV table must be named .csv, "
+            "a JSON one .json",
+        ),
+        ("table.xlsx", "empty", "is an empty file, not an Excel workbook"),
+        ("table.xlsx", "ole", OLD_OR_LOCKED),
+        ("table.csv", "ole", OLD_OR_LOCKED),
+    ],
+)
+def test_a_file_of_another_form_than_its_name_says_so(
+    tmp_path: Path, name: str, content: str, problem: str
+) -> None:
+    data = {"csv": csv_bytes(), "xlsx": xlsx_bytes(tmp_path), "empty": b"", "ole": OLE}
+    path = tmp_path / name
+    path.write_bytes(data[content])
+    assert problems_of(path) == [problem]
