@@ -93,6 +93,31 @@ def changes2(
     return changes
 
 
+def whole_cents(
+    values: Mapping[str, Number | None], codes: Iterable[str]
+) -> tuple[int, ...] | None:
+    """The figures `codes` of `values` in whole cents (68.11 → 6811), when every one is a
+    float of whole cents, as the portal publishes them; None when one is missing, not a
+    float, has more decimals or is beyond ±10¹³ points.
+
+    Such cents are exactly the decimals as written (a decimal of at most 15 digits is the
+    only one of them its float stands for), so integers can stand for the decimals: they
+    compare, sum and subtract as `to_decimal`, `round_half_up` and `change2` would (whole
+    cents need no rounding). The analysis of a history reads each unit once per period
+    this way, instead of each figure as decimals or floats in every step."""
+    cents = []
+    for code in codes:
+        value = values.get(code)
+        if type(value) is not float or not -_WHOLE_LIMIT < value < _WHOLE_LIMIT:
+            return None
+        whole = round(value * 100)
+        if whole / 100 != value:
+            return None
+        cents.append(whole)
+    return tuple(cents)
+
+
+_WHOLE_LIMIT = 1e13  # points: whole cents of at most 15 digits
 _NEAR_HALF = 1e-6  # of a cent: far above the float error of figures below _FLOAT_EXACT
 _AWAY_FROM_HALF = 0.5 - _NEAR_HALF  # the float difference is this close to a whole cent
 _FLOAT_EXACT = 1e9  # cents: up to 10⁷ points a float difference errs by under 10⁻⁸ cent

@@ -20,13 +20,21 @@ from service import indicators
 from service.figures import AXES, COUNT_CODES
 from service.indicators import NATIONAL, Count
 from service.scoring.changes import score_change
-from service.scoring.decimals import changes2, round2, to_decimal
+from service.scoring.decimals import changes2, round2, to_decimal, whole_cents
 from service.scoring.effort import what_it_takes
-from service.scoring.ranks import Rank, axis_average, competition_ranks, rank_change
+from service.scoring.ranks import (
+    Rank,
+    axis_average,
+    competition_places,
+    competition_ranks,
+    rank_change,
+)
 from service.scoring.rows import identity
 from service.snapshots import StoredUnit
 
 _CHANGED = (*AXES, "TOTAL")  # the figures whose change a unit's analysis gives
+_TOTAL = len(AXES)  # the total's place in `_CHANGED` (and in a unit's `_Period.cents`)
+Cents = tuple[int, ...]  # a unit's `_CHANGED` figures in whole cents
 RANK_NOTE = "ties share a rank and the next rank is skipped (1, 2, 2, 4)"
 #: what-it-takes indicator → (figure holding numerator/denominator, figure holding the score).
 EFFORT_FIGURES = {
@@ -95,7 +103,9 @@ def analyse_periods(periods: Iterable[Sequence[StoredUnit]]) -> Iterator[list[Un
 
 class _Period:
     """One period's snapshots as an analysis reads them, each part computed once: the
-    units by id (the last snapshot of an id counts, as the previous period) and the ranks."""
+    units by id (the last snapshot of an id counts, as the previous period), their sets,
+    their figures in whole cents and the ranks. A period is analysed as the current one,
+    then read again as the previous one of the next."""
 
     def __init__(self, units: Sequence[StoredUnit]) -> None:
         self.units = units
@@ -105,41 +115,72 @@ class _Period:
         return {u.unit_id: u for u in self.units}
 
     @cached_property
+    def unique(self) -> bool:
+        """No id repeats: `by_id`, `sets` and `cents` hold every unit."""
+        return len(self.by_id) == len(self.units)
+
+    @cached_property
+    def sets(self) -> dict[tuple[int | None, str], list[StoredUnit]]:
+        """The comparison sets of the units by id (provinces in sets of their own)."""
+        return _sets(list(self.by_id.values()))
+
+    @cached_property
+    def cents(self) -> dict[int, Cents | None]:
+        """Each unit's (by id) `_CHANGED` figures in whole cents, None where one is not a
+        published figure (`whole_cents`): the integers ranks, averages and changes take
+        where every figure they read has them, and decimals take otherwise."""
+        return {unit_id: whole_cents(u.values, _CHANGED) for unit_id, u in self.by_id.items()}
+
+    @cached_property
     def previous_ranks(self) -> dict[int, Rank]:
         """The ranks the next period compares with: of every unit (by id)."""
-        return _ranks(list(self.by_id.values()))
+        return _ranks(list(self.by_id.values()), self.sets.values(), self.cents)
 
     @cached_property
     def ranks(self) -> dict[int, Rank]:
         """The ranks of the units other than provinces. Sets never mix groups, so when no
         id repeats these are `previous_ranks` (provinces aside), computed once."""
-        if len(self.by_id) == len(self.units):
+        if self.unique:
             return self.previous_ranks
-        return _ranks([u for u in self.units if u.group != "PROVINCE"])
+        units = [u for u in self.units if u.group != "PROVINCE"]
+        return _ranks(units, _sets(units).values(), {})
 
 
 def _analyse(data: NationalInput, period: _Period, before_period: _Period) -> list[UnitAnalysis]:
     units = [u for u in data.current if u.group != "PROVINCE"]
-    before = before_period.by_id
+    before, before_cents = before_period.by_id, before_period.cents
     ranks, previous_ranks = period.ranks, before_period.previous_ranks
-    below = _below_average(units)
-    earlier, results = data.previous_snapshot, []
+    if period.unique:  # the period's sets and cents are those of `units` (and provinces)
+        cents = period.cents
+        sets = [members for (_, group), members in period.sets.items() if group != "PROVINCE"]
+    else:
+        cents, sets = {}, list(_sets(units).values())
+    below = _below_average(sets, cents)
+    earlier, results, order = data.previous_snapshot, [], []
     for unit in units:
-        previous = before.get(unit.unit_id)
+        unit_id = unit.unit_id
+        previous = before.get(unit_id)
         if previous is not None and previous.source != unit.source:
             previous = None
-        rank = ranks[unit.unit_id]
-        values = unit.values
+        rank = ranks[unit_id]
+        axis_deltas: dict[str, float | None]
         if previous is None:
             old_place = None
             total_delta = None
             axis_deltas = dict.fromkeys(AXES)
         else:
-            old_rank = previous_ranks.get(unit.unit_id)
+            old_rank = previous_ranks.get(unit_id)
             old_place = old_rank.rank if old_rank else None
-            old = previous.values
-            axis_deltas = changes2(values, old, _CHANGED)
-            total_delta = axis_deltas.pop("TOTAL")
+            now, old = cents.get(unit_id), before_cents.get(unit_id)
+            if now and old:  # whole cents: a change needs no rounding (`whole_cents`)
+                total_delta = (now[_TOTAL] - old[_TOTAL]) / 100
+                axis_deltas = {  # the axes: `now` and `old` end with the total
+                    axis: (a - b) / 100 for axis, a, b in zip(AXES, now, old, strict=False)
+                }
+            else:
+                axis_deltas = changes2(unit.values, previous.values, _CHANGED)
+                total_delta = axis_deltas.pop("TOTAL")
+        order.append((unit.parent_code or "", unit.group, rank.rank or 10**9, unit.label))
         results.append(
             UnitAnalysis(
                 unit=unit,
@@ -149,16 +190,12 @@ def _analyse(data: NationalInput, period: _Period, before_period: _Period) -> li
                 rank=rank,
                 previous_rank=old_place,
                 rank_change=rank_change(old_place, rank.rank),
-                below_average=tuple(below.get(unit.unit_id, ())),
+                below_average=tuple(below.get(unit_id, ())),
                 total_delta_since_snapshot=_since_snapshot(unit, earlier) if earlier else None,
             )
         )
-    return sorted(results, key=_set_order)
-
-
-def _set_order(result: UnitAnalysis) -> tuple[str, str, int, str]:
-    unit = result.unit
-    return (unit.parent_code or "", unit.group, result.rank.rank or 10**9, unit.label)
+    # in rank order within each set: parent, group, rank (unranked last), label
+    return [results[i] for i in sorted(range(len(results)), key=order.__getitem__)]
 
 
 def national_rows(data: NationalInput, scale: int = 100) -> list[dict[str, Any]]:
@@ -235,15 +272,30 @@ def what_it_takes_rows(unit: StoredUnit) -> list[dict[str, Any]]:
     return rows
 
 
-def _ranks(units: Sequence[StoredUnit]) -> dict[int, Rank]:
-    """Ranks computed within each set; a unit whose set dvcwatch does not hold (an imported
-    table with its own RANK and set size) keeps the rank it reported."""
+def _ranks(
+    units: Sequence[StoredUnit],
+    sets: Iterable[Sequence[StoredUnit]],
+    cents: Mapping[int, Cents | None],
+) -> dict[int, Rank]:
+    """Ranks computed within each set of `units` (`sets`); a unit whose set dvcwatch does
+    not hold (an imported table with its own RANK and set size) keeps the rank it reported.
+    A set whose ids are all in `cents` (none repeats) is ranked on the integers."""
     ranks: dict[int, Rank] = {}
-    for members in _sets(units).values():
-        totals = {str(u.unit_id): u.values.get("TOTAL") for u in members}
-        ranks.update({int(key): rank for key, rank in competition_ranks(totals).items()})
+    for members in sets:
+        totals = [row[_TOTAL] for u in members if (row := cents.get(u.unit_id))]
+        if len(totals) == len(members):
+            places = competition_places(totals)
+            ranks.update(
+                {
+                    u.unit_id: Rank(str(u.unit_id), u.values["TOTAL"], place, len(totals), tied)
+                    for u, (place, tied) in zip(members, places, strict=True)
+                }
+            )
+            continue
+        named = {str(u.unit_id): u.values.get("TOTAL") for u in members}
+        ranks.update({int(key): rank for key, rank in competition_ranks(named).items()})
     for unit in units:
-        reported = _reported_rank(unit)
+        reported = _reported_rank(unit) if "RANK" in unit.figures else None
         if reported is None:
             continue
         held = ranks[unit.unit_id].rank_of or 0
@@ -260,9 +312,22 @@ def _reported_rank(unit: StoredUnit) -> Rank | None:
     return Rank(str(unit.unit_id), unit.values.get("TOTAL"), int(figure.value), of, False)
 
 
-def _below_average(units: Sequence[StoredUnit]) -> dict[int, list[str]]:
+def _below_average(
+    sets: Iterable[Sequence[StoredUnit]], cents: Mapping[int, Cents | None]
+) -> dict[int, list[str]]:
+    """Each unit's axes below its set's average (`_below`), in the order of `AXES`. A set
+    whose ids are all in `cents` (none repeats) is read at once, in whole cents."""
     below: dict[int, list[str]] = defaultdict(list)
-    for members in _sets(units).values():
+    for members in sets:
+        rows = [row for u in members if (row := cents.get(u.unit_id))]
+        if len(rows) == len(members):
+            shown = [_shown_average(sum(column), len(rows)) for column in zip(*rows, strict=True)]
+            for unit, row in zip(members, rows, strict=True):  # the total (last) left out
+                below_axes = zip(AXES, row, shown, strict=False)
+                axes = [axis for axis, whole, average in below_axes if whole < average]
+                if axes:
+                    below[unit.unit_id] = axes
+            continue
         for axis in AXES:
             scores = {u.unit_id: v for u in members if (v := u.values.get(axis)) is not None}
             for unit_id in _below(axis, scores):
@@ -283,9 +348,13 @@ def _below(axis: str, scores: dict[int, float]) -> Iterable[int]:
         cents[unit_id] = whole
     if not cents:
         return ()
-    total, count = sum(cents.values()), len(cents)
-    shown = (2 * abs(total) + count) // (2 * count) * (1 if total >= 0 else -1)
+    shown = _shown_average(sum(cents.values()), len(cents))
     return [unit_id for unit_id, whole in cents.items() if whole < shown]
+
+
+def _shown_average(total: int, count: int) -> int:
+    """The average of `count` scores summing to `total` cents, rounded half up to a cent."""
+    return (2 * abs(total) + count) // (2 * count) * (1 if total >= 0 else -1)
 
 
 def _sets(units: Sequence[StoredUnit]) -> dict[tuple[int | None, str], list[StoredUnit]]:

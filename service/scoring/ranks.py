@@ -17,7 +17,7 @@ points were added in.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, NamedTuple, TypeVar
@@ -68,6 +68,17 @@ def competition_ranks(totals: Mapping[str, Number | None]) -> dict[str, Rank]:
         if total is None:
             ranks[unit] = Rank(unit, None, None, len(published), False)
     return ranks
+
+
+def competition_places(cents: Sequence[int]) -> list[tuple[int, bool]]:
+    """Each total's place and whether another total shares it, in the order given, for
+    totals already rounded to whole cents: `competition_ranks` without decimals, for the
+    totals of a set that are all published figures (`decimals.whole_cents`)."""
+    first_position: dict[int, int] = {}
+    for position, total in enumerate(sorted(cents, reverse=True), start=1):
+        first_position.setdefault(total, position)
+    sharing = Counter(cents)
+    return [(first_position[total], sharing[total] > 1) for total in cents]
 
 
 def rank_change(previous_rank: int | None, current_rank: int | None) -> int | None:

@@ -5,8 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from service.scoring.decimals import as_float, round2, round_half_up, to_decimal, within
+from service.scoring.decimals import (
+    as_float,
+    change2,
+    round2,
+    round_half_up,
+    to_decimal,
+    whole_cents,
+    within,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +66,37 @@ def test_a_difference_equal_to_the_tolerance_is_within_it(
 def test_rows_carry_floats_of_the_decimals() -> None:
     assert as_float(Decimal("75.67")) == 75.67
     assert as_float(None) is None
+
+
+# Whole cents up to and beyond the 15 digits `whole_cents` takes, and any float at all.
+cents_written = st.integers(-(10**16), 10**16).map(lambda n: n / 100)
+any_float = st.one_of(
+    cents_written, st.floats(), st.integers(-(10**6), 10**6).map(lambda n: n / 1000)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_float)
+def test_whole_cents_are_the_written_decimal_or_nothing(value: float) -> None:
+    cents = whole_cents({"A": value}, ["A"])
+    if cents is not None:
+        assert Decimal(cents[0]) / 100 == to_decimal(value) == round_half_up(value)
+    elif abs(value) < 1e13:  # a finite figure of whole cents is never left out
+        assert to_decimal(value) != round_half_up(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cents_written, cents_written)
+def test_a_change_of_whole_cents_is_their_difference(now: float, before: float) -> None:
+    """What the analysis of a history takes for `change2` where both figures have cents."""
+    (a, b) = (whole_cents({"A": now}, "A"), whole_cents({"A": before}, "A"))
+    if a is not None and b is not None:
+        assert repr((a[0] - b[0]) / 100) == repr(change2(now, before))
+
+
+def test_whole_cents_need_every_figure_a_float() -> None:
+    assert whole_cents({"A": 68.11, "B": 7.0}, ["A", "B"]) == (6811, 700)
+    assert whole_cents({"A": 68.11}, ["A", "B"]) is None
+    assert whole_cents({"A": 68.11, "B": None}, ["A", "B"]) is None
+    assert whole_cents({"A": 68.11, "B": 7}, ["A", "B"]) is None
+    assert whole_cents({"A": 68.115}, ["A"]) is None

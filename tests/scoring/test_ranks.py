@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from service.scoring.ranks import Rank, competition_ranks, province_averages, rank_change
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.scoring.ranks import (
+    Rank,
+    competition_places,
+    competition_ranks,
+    province_averages,
+    rank_change,
+)
 
 
 def test_ties_share_a_rank_and_skip_the_next() -> None:
@@ -79,3 +88,11 @@ def test_a_unit_at_the_average_is_not_below_it_despite_float_sums() -> None:
     # (0.1 + 0.2 + 0.3) / 3 is 0.20000000000000004 in floats
     averages = province_averages({"A": {"X": 0.1}, "B": {"X": 0.2}, "C": {"X": 0.3}})
     assert averages["X"].below == ("A",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(8000, 8004), st.integers(-(10**6), 10**6)), max_size=30))
+def test_places_in_whole_cents_are_the_competition_ranks_of_their_decimals(cents) -> None:
+    ranks = competition_ranks({str(i): whole / 100 for i, whole in enumerate(cents)})
+    expected = [(ranks[str(i)].rank, ranks[str(i)].tied) for i in range(len(cents))]
+    assert competition_places(cents) == expected
