@@ -32,10 +32,8 @@ TITLES = {
     "rank": "thứ hạng giảm",
     "band": "điểm dưới ngưỡng",
 }
-SEE_MORE = (
-    "Xem từng đơn vị: gửi /status kèm mã, ví dụ /status {code}. "
-    "Danh sách đầy đủ: bảng tính Excel kết quả đánh giá."
-)
+#: Only what the person can do from the chat: no spreadsheet reaches them through it.
+SEE_MORE = "Xem từng đơn vị: gửi /status kèm mã, ví dụ /status {code}."
 _MARKER = re.compile(r"^[^\wÀ-ỹ]+")  # the line's emoji and spaces
 
 

@@ -170,6 +170,8 @@ def test_ranked_by_magnitude_then_by_the_lowest_score_with_a_few_per_level():
     assert [line.split("</b>")[0][-3:] for line in lines[5:9]] == ["C02", "C05", "C08", "C11"]
     assert len([line for line in lines if line[:1].isdigit()]) == 3 + 10
     assert "và 6 đơn vị khác." in text
+    # only what the chat itself offers: no spreadsheet reaches the person through it
+    assert lines[-1] == "Xem từng đơn vị: gửi /status kèm mã, ví dụ /status A0."
 
 
 def test_a_summary_is_sent_again_only_when_its_text_changes(evaluate_at, sessions):
