@@ -24,18 +24,23 @@ DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
 REVOKED = "777000111:AAThisTokenWasRevokedAndMustNeverBePrinted"
 
 
+def deliver_command(app, tmp_path: Path, base_url: str, token: str) -> tuple[list[str], dict]:
+    """`dvcwatch deliver` through Telegram at `base_url` with `token`, the console off."""
+    config = tmp_path / "dvcwatch.toml"
+    config.write_text(
+        "[channels]\nconsole = false\n[channels.telegram]\nenabled = true\n"
+        f'base_url = "{base_url}"\n',
+        encoding="utf-8",
+    )
+    command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
+    return command, {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": token}
+
+
 def test_a_rejected_token_is_one_clear_line_never_the_token_and_nothing_is_lost(app, tmp_path):
     for number in range(3):
         queue(app.sessions(), person=f"p{number}", address=str(100000020 + number))
     with FakeTelegram() as telegram:
-        config = tmp_path / "dvcwatch.toml"
-        config.write_text(
-            f"[channels]\nconsole = false\n[channels.telegram]\nenabled = true\n"
-            f'base_url = "{telegram.base_url}"\n',
-            encoding="utf-8",
-        )
-        command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
-        env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": REVOKED}
+        command, env = deliver_command(app, tmp_path, telegram.base_url, REVOKED)
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         sends = telegram.calls("sendMessage")
     output = done.stdout + done.stderr
@@ -104,14 +109,7 @@ def test_a_channel_that_cannot_be_reached_fails_the_pass_and_keeps_every_message
     server = ThreadingHTTPServer(("127.0.0.1", 0), _NotTheBotApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = _closed_port() if answer == "nothing listens" else server.server_address[1]
-    config = tmp_path / "dvcwatch.toml"
-    config.write_text(
-        "[channels]\nconsole = false\n[channels.telegram]\nenabled = true\n"
-        f'base_url = "http://127.0.0.1:{port}/bot"\n',
-        encoding="utf-8",
-    )
-    command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
-    env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": REVOKED}
+    command, env = deliver_command(app, tmp_path, f"http://127.0.0.1:{port}/bot", REVOKED)
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     finally:
@@ -142,14 +140,7 @@ def test_a_message_in_flight_when_deliver_stopped_is_listed_by_status_at_once(ap
     queue(app.sessions(), person="lan", address="100000020")
     with FakeTelegram() as telegram:
         telegram.fail("sendMessage", "hold")
-        config = tmp_path / "dvcwatch.toml"
-        config.write_text(
-            f"[channels]\nconsole = false\n[channels.telegram]\nenabled = true\n"
-            f'base_url = "{telegram.base_url}"\n',
-            encoding="utf-8",
-        )
-        command = [DVCWATCH, "deliver", "--db", app.settings.database.url, "--config", str(config)]
-        env = {**os.environ, "DVCWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN}
+        command, env = deliver_command(app, tmp_path, telegram.base_url, DEFAULT_TOKEN)
         sender = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             wait_until(lambda: telegram.calls("sendMessage"), "the message's request at Telegram")
