@@ -21,10 +21,11 @@ import json
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import openpyxl
 from openpyxl.utils import get_column_letter
@@ -101,60 +102,57 @@ def _next_csv(reader: Iterator[list[str]], path: Path, line: int) -> list[str] |
 
 def xlsx_records(path: Path) -> Iterator[Record]:
     limits.check_workbook(path)
-    reached = [0]  # the last row read whole, to place a cell openpyxl cannot read
-    try:
-        yield from _sheet_records(path, reached)
-    except InterchangeError:
-        raise
-    except _WORKBOOK_ERRORS as error:
-        # openpyxl reports a malformed part with whatever its parser raised.
-        reason = f"not a readable Excel workbook: {_first_line(error)}"
-        place = f"row {reached[0] + 1}"
-        raise InterchangeError(path, [Problem(place, None, reason)]) from None
-
-
-_WORKBOOK_ERRORS = (
-    KeyError, IndexError, TypeError, AttributeError, SyntaxError, EOFError, ValueError,
-    zlib.error, zipfile.BadZipFile, InvalidFileException,
-)  # fmt: skip
-
-
-def _sheet_records(path: Path, reached: list[int]) -> Iterator[Record]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # see _quietly
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    load = partial(openpyxl.load_workbook, path, read_only=True, data_only=True)
+    workbook = _from_openpyxl(path, None, load)
     try:
         if not workbook.worksheets:
             raise file_problem(path, "has no sheet")
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # type: ignore[union-attr]  # a declared size may lie
         # One column past the limit: a filled cell there is named, not silently dropped.
-        rows = _quietly(sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS + 1))
+        rows = _sheet_rows(path, sheet.iter_rows(values_only=True, max_col=limits.MAX_COLUMNS + 1))
         header = column_names(next(rows, ()), path, "row")
-        reached[0] = 1
         for number, values in enumerate(rows, start=2):
             # Every row counts, empty ones too: a sheet may number its one row 10⁹.
             _counted(number - 2, path, f"row {number}")
-            reached[0] = number
             if values.count(None) < len(values) and any(_filled(value) for value in values):
                 yield _table_record(number, "row", header, values)
     finally:
         workbook.close()
 
 
-def _quietly(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
-    """`rows`, each read with warnings ignored. openpyxl warns on stderr about what it
-    drops or cannot place (defined names of a missing sheet, an unsupported extension, a
-    date cell out of range, which it reads as an error value): that is no message for
-    the operator, and a cell it concerns is checked like any other. Caught around each
-    row, never across a `yield`, so the caller's own warnings are untouched."""
-    while True:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            row = next(rows, None)
+def _sheet_rows(path: Path, rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """The sheet's rows, from row 1 (an empty row is one of Nones), each read through
+    `_from_openpyxl` at its place."""
+    for number in itertools.count(1):
+        row = _from_openpyxl(path, f"row {number}", partial(next, rows, None))
         if row is None:
             return
         yield row
+
+
+_T = TypeVar("_T")
+_WORKBOOK_ERRORS = (
+    KeyError, IndexError, TypeError, AttributeError, SyntaxError, EOFError, ValueError,
+    zlib.error, zipfile.BadZipFile, InvalidFileException,
+)  # fmt: skip
+
+
+def _from_openpyxl(path: Path, place: str | None, call: Callable[[], _T]) -> _T:
+    """`call()`, a call into openpyxl, with its warnings ignored and its failures said as
+    the workbook's, at `place`. openpyxl warns on stderr about what it drops or cannot
+    place (defined names of a missing sheet, an extension, a date cell out of range, which
+    it reads as an error value): no message for the operator, and a cell it concerns is
+    checked like any other. A malformed part fails with whatever its parser raised. Only
+    openpyxl's calls are caught so: an error of dvcwatch's own is never taken for a
+    damaged file, and warnings are never ignored across a `yield`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return call()
+    except _WORKBOOK_ERRORS as error:
+        reason = f"not a readable Excel workbook: {_first_line(error)}"
+        raise InterchangeError(path, [Problem(place, None, reason)]) from None
 
 
 def _first_line(error: BaseException) -> str:

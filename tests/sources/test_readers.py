@@ -6,12 +6,15 @@ import re
 import subprocess
 import sys
 import warnings
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from service.app import App
+from service.sources import readers
 from service.sources.interchange import InterchangeError, read_interchange
 from tests.conftest import PROJECT
 from tests.sources.hostile import COLUMNS, csv_text, rewrite_member, table, write_xlsx
@@ -114,3 +117,39 @@ def test_a_file_of_another_form_than_its_name_says_so(
     path = tmp_path / name
     path.write_bytes(data[content])
     assert problems_of(path) == [problem]
+
+
+def test_an_error_of_dvcwatch_s_own_is_not_taken_for_a_damaged_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "table.xlsx"
+    write_xlsx([dict(row) for row in table()])(path)
+
+    def broken(*args: object) -> list[str]:
+        raise TypeError("a bug in dvcwatch")
+
+    monkeypatch.setattr(readers, "column_names", broken)
+    with pytest.raises(TypeError, match="a bug in dvcwatch"):
+        read_interchange(path)
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def without_tail(xml: bytes, cut: int) -> Callable[[bytes], bytes]:
+    return lambda _: xml[:cut]
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_a_sheet_cut_short_is_unreadable_at_the_row_it_ends_in(tmp_path: Path, number: int) -> None:
+    """Cut at every 20th byte of the row: never 'a required column is missing'."""
+    path = tmp_path / "table.xlsx"
+    write_xlsx([dict(row) for row in table()])(path)
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(SHEET)
+    start = xml.index(b'<row r="%d"' % number)
+    end = xml.index(b"</row>", start) + len(b"</row>")
+    for cut in range(start + 1, end - 1, 20):
+        rewrite_member(path, SHEET, without_tail(xml, cut))
+        [problem] = problems_of(path)
+        assert problem.startswith(f"row {number}: not a readable Excel workbook: "), cut
