@@ -88,24 +88,33 @@ def _value_problems(row: InterchangeRow, bound: Bound) -> list[Problem]:
     value, maximum, name = row.value, row.max, row.indicator
     assert isinstance(value, float)
     if bound.whole and not value.is_integer():
-        return [_problem(row, "value", f"{value:g} is not a whole number: {name} is a count")]
+        return [_problem(row, "value", f"{_n(value)} is not a whole number: {name} is a count")]
     if value < 0:
-        return [_problem(row, "value", f"{value:g} is negative: {name} is at least 0")]
+        return [_problem(row, "value", f"{_n(value)} is negative: {name} is at least 0")]
     if name == RANK:
         if maximum is not None and not (maximum.is_integer() and value <= maximum):
-            reason = f"{maximum:g} is not the size of a set ranked {value:g}"
+            reason = f"{_n(maximum)} is not the size of a set ranked {_n(value)}"
             return [_problem(row, "max", reason)]
         return []
     if maximum is not None and bound.maximum is not None:
         if bound.exact and maximum != bound.maximum:
-            return [_problem(row, "max", f"{maximum:g} is not {name}'s maximum {bound.maximum:g}")]
+            reason = f"{_n(maximum)} is not {name}'s maximum {_n(bound.maximum)}"
+            return [_problem(row, "max", reason)]
         if maximum > bound.maximum:
-            reason = f"{maximum:g} is above {bound.maximum:g}, the most {name} can be"
+            reason = f"{_n(maximum)} is above {_n(bound.maximum)}, the most {name} can be"
             return [_problem(row, "max", reason)]
     ceiling = maximum if maximum is not None and not bound.exact else bound.maximum
     if ceiling is not None and value > ceiling:
-        return [_problem(row, "value", f"{value:g} is outside 0-{ceiling:g}, the range of {name}")]
+        reason = f"{_n(value)} is outside 0-{_n(ceiling)}, the range of {name}"
+        return [_problem(row, "value", reason)]
     return []
+
+
+def _n(number: float) -> str:
+    """A number as the file most likely wrote it: 1234567, not %g's 1.23457e+06."""
+    if number.is_integer() and abs(number) < 1e16:
+        return str(int(number))
+    return repr(number)
 
 
 def _words_problems(row: InterchangeRow) -> list[Problem]:
@@ -120,13 +129,13 @@ def _words_problems(row: InterchangeRow) -> list[Problem]:
 
 def _ratio_problems(row: InterchangeRow) -> list[Problem]:
     found = [
-        _problem(row, column, f"{number:g} is not a whole number of dossiers")
+        _problem(row, column, f"{_n(number)} is not a whole number of dossiers")
         for column, number in (("numerator", row.numerator), ("denominator", row.denominator))
         if number is not None and not number.is_integer()
     ]
     numerator, denominator = row.numerator, row.denominator
     if not found and numerator is not None and denominator is not None and numerator > denominator:
-        reason = f"{numerator:g} is more than the denominator {denominator:g}"
+        reason = f"{_n(numerator)} is more than the denominator {_n(denominator)}"
         found.append(_problem(row, "numerator", reason))
     return found
 
