@@ -114,7 +114,8 @@ def test_a_reported_total_that_does_not_add_up_is_listed(app, cli, tmp_path, cap
     [
         ("TUACHUA,TDGQ,30,30", "TUACHUA,TDGQ,ba mươi,30", 'line 5, column value: "ba mươi"'),
         ("TUACHUA,TDGQ,30,30", "TUACHUA,TDGQ,31,30", "31 is outside 0-30"),
-        ("TUACHUA,TDGQ,30,30", "TUACHUA,TDGQ,1234567,30", "1234567 is outside 0-30"),  # not 1.23457e+06
+        # as written, not %g's 1.23457e+06
+        ("TUACHUA,TDGQ,30,30", "TUACHUA,TDGQ,1234567,30", "1234567 is outside 0-30"),
         ("TUACHUA,TDGQ,30,30", "TUACHUA,TDGQ,30,25", "25 is not TDGQ's maximum 30"),
         ("TUACHUA,TDGQ,30,30", "TUACHUA,TDGQ.9,30,30", "'TDGQ.9' is not an indicator"),
         ("TUACHUA,TDGQ,30,30", "TUACHUA,CKMB.3,30,30", "line 5"),
