@@ -24,7 +24,7 @@ from service.scoring.decimals import changes2, round2, to_decimal, whole_cents
 from service.scoring.effort import what_it_takes
 from service.scoring.ranks import (
     Rank,
-    axis_average,
+    axes_below_average,
     competition_places,
     competition_ranks,
     rank_change,
@@ -155,7 +155,7 @@ def _analyse(data: NationalInput, period: _Period, before_period: _Period) -> li
         sets = [members for (_, group), members in period.sets.items() if group != "PROVINCE"]
     else:
         cents, sets = {}, list(_sets(units).values())
-    below = _below_average(sets, cents)
+    below = axes_below_average(sets, cents)
     earlier, results, order = data.previous_snapshot, [], []
     for unit in units:
         unit_id = unit.unit_id
@@ -310,51 +310,6 @@ def _reported_rank(unit: StoredUnit) -> Rank | None:
         return None
     of = int(figure.max_value) if figure.max_value is not None else None
     return Rank(str(unit.unit_id), unit.values.get("TOTAL"), int(figure.value), of, False)
-
-
-def _below_average(
-    sets: Iterable[Sequence[StoredUnit]], cents: Mapping[int, Cents | None]
-) -> dict[int, list[str]]:
-    """Each unit's axes below its set's average (`_below`), in the order of `AXES`. A set
-    whose ids are all in `cents` (none repeats) is read at once, in whole cents."""
-    below: dict[int, list[str]] = defaultdict(list)
-    for members in sets:
-        rows = [row for u in members if (row := cents.get(u.unit_id))]
-        if len(rows) == len(members):
-            shown = [_shown_average(sum(column), len(rows)) for column in zip(*rows, strict=True)]
-            for unit, row in zip(members, rows, strict=True):  # the total (last) left out
-                below_axes = zip(AXES, row, shown, strict=False)
-                axes = [axis for axis, whole, average in below_axes if whole < average]
-                if axes:
-                    below[unit.unit_id] = axes
-            continue
-        for axis in AXES:
-            scores = {u.unit_id: v for u in members if (v := u.values.get(axis)) is not None}
-            for unit_id in _below(axis, scores):
-                below[unit_id].append(axis)
-    return below
-
-
-def _below(axis: str, scores: dict[int, float]) -> Iterable[int]:
-    """The units of `axis_average(axis, scores).below`. Scores as the portal publishes them
-    (floats of whole cents) are compared in cents: the average, rounded half up to a cent,
-    is (2 x sum + n) // 2n of the integer sum (the decimal average, to its 28 digits, could
-    round otherwise only for a set of over 10^20 units). Any other score: as decimals."""
-    cents = {}
-    for unit_id, score in scores.items():
-        whole = round(score * 100) if type(score) is float and -1e13 < score < 1e13 else None
-        if whole is None or whole / 100 != score:
-            return axis_average(axis, scores).below
-        cents[unit_id] = whole
-    if not cents:
-        return ()
-    shown = _shown_average(sum(cents.values()), len(cents))
-    return [unit_id for unit_id, whole in cents.items() if whole < shown]
-
-
-def _shown_average(total: int, count: int) -> int:
-    """The average of `count` scores summing to `total` cents, rounded half up to a cent."""
-    return (2 * abs(total) + count) // (2 * count) * (1 if total >= 0 else -1)
 
 
 def _sets(units: Sequence[StoredUnit]) -> dict[tuple[int | None, str], list[StoredUnit]]:

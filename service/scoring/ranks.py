@@ -16,13 +16,15 @@ points were added in.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, NamedTuple, TypeVar
 
+from service.figures import AXES
 from service.scoring.decimals import Number, round_half_up, to_decimal
+from service.snapshots import StoredUnit
 
 
 class Rank(NamedTuple):
@@ -136,3 +138,50 @@ def axis_average(axis: str, values: Mapping[K, Number]) -> AxisAverage[K]:
     # round_half_up reads a float as its decimal: the same as rounding the decimal
     below = tuple(unit for unit, value in values.items() if round_half_up(value) < shown_average)
     return AxisAverage(axis, average, len(values), below)
+
+
+def axes_below_average(
+    sets: Iterable[Sequence[StoredUnit]], cents: Mapping[int, tuple[int, ...] | None]
+) -> dict[int, list[str]]:
+    """Each unit's axes below its set's average (`_below`), in the order of `AXES`. `cents`
+    holds units' figures in whole cents (`decimals.whole_cents`) by id, the axes first in
+    the order of `AXES` (any figure after them, such as the total, is not compared). A set
+    whose ids are all in `cents` (none repeats) is read at once, in whole cents."""
+    below: dict[int, list[str]] = defaultdict(list)
+    for members in sets:
+        rows = [row for u in members if (row := cents.get(u.unit_id))]
+        if len(rows) == len(members):
+            shown = [_shown_average(sum(column), len(rows)) for column in zip(*rows, strict=True)]
+            for unit, row in zip(members, rows, strict=True):  # the total (last) left out
+                below_axes = zip(AXES, row, shown, strict=False)
+                axes = [axis for axis, whole, average in below_axes if whole < average]
+                if axes:
+                    below[unit.unit_id] = axes
+            continue
+        for axis in AXES:
+            scores = {u.unit_id: v for u in members if (v := u.values.get(axis)) is not None}
+            for unit_id in _below(axis, scores):
+                below[unit_id].append(axis)
+    return below
+
+
+def _below(axis: str, scores: dict[int, float]) -> Iterable[int]:
+    """The units of `axis_average(axis, scores).below`. Scores as the portal publishes them
+    (floats of whole cents) are compared in cents: the average, rounded half up to a cent,
+    is (2 x sum + n) // 2n of the integer sum (the decimal average, to its 28 digits, could
+    round otherwise only for a set of over 10^20 units). Any other score: as decimals."""
+    cents = {}
+    for unit_id, score in scores.items():
+        whole = round(score * 100) if type(score) is float and -1e13 < score < 1e13 else None
+        if whole is None or whole / 100 != score:
+            return axis_average(axis, scores).below
+        cents[unit_id] = whole
+    if not cents:
+        return ()
+    shown = _shown_average(sum(cents.values()), len(cents))
+    return [unit_id for unit_id, whole in cents.items() if whole < shown]
+
+
+def _shown_average(total: int, count: int) -> int:
+    """The average of `count` scores summing to `total` cents, rounded half up to a cent."""
+    return (2 * abs(total) + count) // (2 * count) * (1 if total >= 0 else -1)
