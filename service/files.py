@@ -13,8 +13,10 @@ temporary name.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -110,6 +112,33 @@ def _create_partial(path: Path) -> tuple[int, Path]:
     raise FileExistsError(f"no free temporary name next to {path}")
 
 
+#: What a killed writer leaves: `write_atomic`'s `.<name>.<token>.part` files and
+#: `Together`'s `.<token>.part` folders.
+_LEFT_BY_A_KILL = re.compile(r"^\.(?:.*\.)?[0-9a-f]{12}\.part$")
+#: Older than this, such a leftover is no live writer's (a notice takes minutes at most).
+STALE = dt.timedelta(hours=1)
+
+
+def sweep_stale(folder: Path, now: dt.datetime | None = None) -> int:
+    """Remove what killed writers left in `folder` (hidden temporaries older than `STALE`,
+    never following a link); returns how many. A live writer's are younger: left alone."""
+    limit = (now or dt.datetime.now(dt.UTC)).timestamp() - STALE.total_seconds()
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not _LEFT_BY_A_KILL.match(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime >= limit:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
 class Together:
     """Files that are all in `folder` or none is: each is written whole into a hidden
     folder inside it (`.<token>.part`, which a name such as `v2.*` never matches), and
@@ -118,7 +147,8 @@ class Together:
     A failure before `place` (a full disk, a kill) leaves none of them under its name;
     if one cannot be moved, those moved are removed again, and `remove` takes them away
     when what follows fails (e.g. the archive's transaction). The hidden folder goes
-    when the block ends.
+    when the block ends; entering the block sweeps what killed writers left in `folder`
+    (`sweep_stale`).
     """
 
     def __init__(self, folder: Path) -> None:
@@ -128,6 +158,7 @@ class Together:
 
     def __enter__(self) -> Together:
         _make_folder(self.folder)
+        sweep_stale(self.folder)
         try:
             self.staging.mkdir()
         except OSError as exc:

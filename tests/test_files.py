@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 
 import pytest
 
+from service import files
 from service.files import MissingFolder, Together, write_atomic
 
 
@@ -101,3 +103,32 @@ def test_files_placed_are_taken_away_when_what_follows_fails(tmp_path: Path) -> 
         together.place()
         raise RuntimeError("the archive's transaction failed")
     assert os.listdir(tmp_path) == []
+
+
+def test_what_killed_writers_left_is_swept_and_nothing_else(tmp_path: Path) -> None:
+    """Hidden `.part` folders and files older than an hour go; a live writer's (younger),
+    a version's files and whatever a planted link points to stay."""
+    folder = tmp_path / "congvan-H44.116-2026-08"
+    folder.mkdir()
+    old = time.time() - files.STALE.total_seconds() - 60
+    staged = folder / ".0123456789ab.part"
+    staged.mkdir()
+    (staged / "v1.docx").write_bytes(b"half")
+    partial = folder / ".v1.html.ba9876543210.part"
+    partial.write_bytes(b"half")
+    live = folder / ".abcdefabcdef.part"
+    live.mkdir()
+    signed = folder / "v1.docx"
+    signed.write_bytes(b"signed")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_bytes(b"keep")
+    planted = folder / ".fedcbafedcba.part"
+    planted.symlink_to(elsewhere, target_is_directory=True)
+    for path in (staged, partial, signed, planted):
+        os.utime(path, (old, old), follow_symlinks=False)
+    assert files.sweep_stale(folder) == 3
+    assert sorted(p.name for p in folder.iterdir()) == [".abcdefabcdef.part", "v1.docx"]
+    assert (elsewhere / "keep").read_bytes() == b"keep"
+    with files.Together(folder) as together:  # a notice written there sweeps it too
+        assert together.staging.exists()
