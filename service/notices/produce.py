@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from service.clock import utcnow
@@ -117,6 +117,7 @@ def write_notice(
     problem = period_problem(request.kind, request.scheme, request.period)
     if problem:
         raise NoticeError(problem)
+    _one_writer(session, request)
     archived = _archived(session, request)
     complete = {w.format for w in archived if w.path.exists()} >= set(formats)
     if archived and complete and not force:
@@ -131,6 +132,18 @@ def write_notice(
             _archive(session, request, path, version, snapshots)
     files = [Written(p, p.suffix.lstrip("."), _sha256(p), version, True) for p in written]
     return Outcome(files, problem)
+
+
+def _one_writer(session: Session, request: Request) -> None:
+    """On PostgreSQL, wait (until the transaction ends) for any other process writing the
+    same notice: it then reads that one's archive, and says "already written" instead of
+    writing the same notice again as the next version. SQLite holds its one write lock
+    from the archive's insert only; two processes there can still both write."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    name = f"notice:{request.kind}:{request.scheme}:{request.unit}:{request.period}"
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _free_version(folder: Path, version: int) -> int:

@@ -7,14 +7,21 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
+from service.config import NoticeSettings
 from service.notices.models import NoticeFile
+from service.notices.produce import Outcome, Request, write_notice
+from service.periods import Period
 from tests.conftest import PROJECT
 from tests.notices.test_produce import seed_004_table
 from tests.test_files import full_disk
+from tests.test_shared_rows import Paused
+from tests.waiting import PATIENCE, wait_until
 
 NOTICE = ("notice", "--unit", "BINHTHANH", "--period", "2024-09", "--to", "docx,html")
 #: `dvcwatch` that kills itself (SIGKILL: no handler runs) when the .html is flushed.
@@ -77,3 +84,39 @@ def test_a_run_killed_between_the_docx_and_the_html_leaves_no_version(cli, app, 
     assert cli(*NOTICE, "--out", str(out)) == 0
     assert capsys.readouterr().out.split() == [f"{folder}/v1.docx", f"{folder}/v1.html"]
     assert archived(app) == [("docx", 1), ("html", 1)]
+
+
+def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path):
+    """A notice written by hand while the monthly job writes it (PostgreSQL, two
+    processes): the second waits for the first, then finds it archived ("already
+    written") instead of writing the same notice again as v2."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("two writers at once need PostgreSQL (SQLite has one writer)")
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    request = Request("congvan", "BINHTHANH", Period.parse("2024-09"))
+    settings = NoticeSettings(out_dir=out, formats=("docx",))
+    outcomes: dict[str, Outcome] = {}
+
+    def write(name: str) -> None:
+        with app.sessions().begin() as session:
+            outcomes[name] = write_notice(session, app.schemes, settings, request, out, ("docx",))
+
+    second = threading.Thread(target=write, args=("second",))
+    with Paused(app, "INSERT INTO notice_files", lambda: write("first")):  # placed, uncommitted
+        second.start()
+        wait_until(
+            lambda: _waiting_for_an_advisory_lock(app) or not second.is_alive(),
+            "the second writer to wait for the first, or to end",
+        )
+    second.join(PATIENCE)
+    assert [w.new for w in outcomes["first"].files] == [True]
+    assert [(w.version, w.new) for w in outcomes["second"].files] == [(1, False)]
+    assert versions(out / "congvan-BINHTHANH-2024-09") == ["v1.docx"]
+    assert archived(app) == [("docx", 1)]
+
+
+def _waiting_for_an_advisory_lock(app) -> bool:
+    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    with app.sessions()() as session:
+        return bool(session.scalar(query))
