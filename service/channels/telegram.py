@@ -50,6 +50,7 @@ from service.channels.pacing import BotChannel, RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.tokens import scrub
 from service.clock import utcnow
+from service.urls import shown
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
@@ -197,6 +198,12 @@ class TelegramChannel(BotChannel):
             await self._bot.initialize()
         except tg_error.TelegramError as error:
             failure = classify(error, recipient.address, self._token, self._token_env)
+            if isinstance(failure, ChannelUnauthorized) and self._base_url != DEFAULT_BASE_URL:
+                # the Bot API answers a wrong token with 404: so does any other web server
+                failure = ChannelUnauthorized(
+                    f"{failure} (or {shown(self._base_url)}, channels.telegram.base_url, "
+                    "is not a Bot API server)"
+                )
             if isinstance(failure, UncertainDeliveryError):
                 detail = f"the Bot API did not answer getMe: {scrub(error.message, self._token)}"
                 failure = TransientDeliveryError(detail, address=recipient.address)

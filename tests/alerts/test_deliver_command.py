@@ -40,7 +40,8 @@ def test_a_rejected_token_is_one_clear_line_never_the_token_and_nothing_is_lost(
     for number in range(3):
         queue(app.sessions(), person=f"p{number}", address=str(100000020 + number))
     with FakeTelegram() as telegram:
-        command, env = deliver_command(app, tmp_path, telegram.base_url, REVOKED)
+        base_url = telegram.base_url
+        command, env = deliver_command(app, tmp_path, base_url, REVOKED)
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         sends = telegram.calls("sendMessage")
     output = done.stdout + done.stderr
@@ -48,7 +49,8 @@ def test_a_rejected_token_is_one_clear_line_never_the_token_and_nothing_is_lost(
     assert REVOKED not in output and REVOKED.split(":")[1] not in output
     rejected = [line for line in done.stderr.splitlines() if "rejected the bot token:" in line]
     assert rejected == [
-        "Telegram rejected the bot token: set a new one in DVCWATCH_TELEGRAM_TOKEN; "
+        "Telegram rejected the bot token: set a new one in DVCWATCH_TELEGRAM_TOKEN (or "
+        f"{base_url}, channels.telegram.base_url, is not a Bot API server); "
         "nothing goes through telegram until then"
     ]
     assert done.stderr.splitlines()[-1] == (
@@ -61,7 +63,8 @@ def test_a_rejected_token_is_one_clear_line_never_the_token_and_nothing_is_lost(
     assert statuses == {DeliveryStatus.PENDING}  # kept for when the token is fixed
     assert status_lines(app, "pending on telegram") == [
         "3 pending on telegram since {}: Telegram rejected the bot token: set a new one in "
-        "DVCWATCH_TELEGRAM_TOKEN"
+        f"DVCWATCH_TELEGRAM_TOKEN (or {base_url}, channels.telegram.base_url, is not a Bot API "
+        "server)"
     ]
 
 
@@ -79,10 +82,12 @@ def status_lines(app, marker: str) -> list[str]:
 class _NotTheBotApi(BaseHTTPRequestHandler):
     """A web server at the configured address that is not the Bot API: 200 and HTML."""
 
+    status = 200
+
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         page = b"<html><body>Welcome to nginx!</body></html>"
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(page)))
         self.end_headers()
@@ -154,3 +159,28 @@ def test_a_message_in_flight_when_deliver_stopped_is_listed_by_status_at_once(ap
     assert listed.endswith("the sender stopped during the request: maybe delivered")
     with app.sessions()() as session:
         assert list(session.scalars(select(OutboxMessage.status))) == [DeliveryStatus.UNCERTAIN]
+
+
+class _NotFound(_NotTheBotApi):
+    status = 404
+
+
+def test_a_web_server_answering_404_is_not_only_blamed_on_the_token(app, tmp_path):
+    """The Bot API answers a wrong token with 404, as any web server answers a path it
+    does not have: an operator whose base_url is wrong must not only be told to get a
+    new token."""
+    queue(app.sessions(), person="lan", address="100000020")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/bot"
+    command, env = deliver_command(app, tmp_path, base_url, REVOKED)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert (
+        "Telegram rejected the bot token: set a new one in DVCWATCH_TELEGRAM_TOKEN (or "
+        f"{base_url}, channels.telegram.base_url, is not a Bot API server)" in done.stderr
+    )
