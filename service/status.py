@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.claims import FAILED, OK, JobClaim, Leadership
-from service.clock import to_local
+from service.clock import to_local, utcnow
 from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.models import FetchRun, RunStatus, Snapshot
 from service.output import render
@@ -81,8 +81,10 @@ def _outbox(session: Session) -> dict[str, int]:
 
 
 def _waiting(session: Session) -> list[dict[str, Any]]:
-    """Pending messages that were held back, by channel and why (a rejected token, a
-    channel that could not be reached, a retry's wait), with how many and since when."""
+    """Pending messages due now that were held back, by channel and why (a rejected
+    token, a channel that could not be reached), with how many and since when. Only due
+    ones: a message waiting for quiet hours to end, or for a retry's time, keeps the note
+    of an earlier pass that may no longer hold (the next pass after it is due says)."""
     rows = session.execute(
         select(
             OutboxMessage.channel,
@@ -91,7 +93,9 @@ def _waiting(session: Session) -> list[dict[str, Any]]:
             func.min(OutboxMessage.created_at),
         )
         .where(
-            OutboxMessage.status == DeliveryStatus.PENDING, OutboxMessage.last_error.is_not(None)
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            OutboxMessage.last_error.is_not(None),
+            OutboxMessage.not_before <= utcnow(),
         )
         .group_by(OutboxMessage.channel, OutboxMessage.last_error)
         .order_by(func.min(OutboxMessage.created_at))

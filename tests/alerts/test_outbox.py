@@ -19,6 +19,7 @@ from service.alerts.models import Alert, AlertEvent, EventKind
 from service.channels.pacing import RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
+from service.clock import utcnow
 from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.delivery.outbox import Outbox, SendReport
 from tests.fakes import FakeClock
@@ -375,3 +376,22 @@ def test_status_lists_every_uncertain_message_with_its_recipient_and_alert(sessi
     text = render_report(report, "table")
     assert "Uncertain messages (maybe delivered, never re-sent): 1" in text
     assert f"to lan (telegram {CHAT}), part 1/1" in text
+
+
+def test_status_says_why_due_messages_wait_and_not_of_those_not_due_yet(sessions, telegram):
+    """A rejected token is noted on the channel's pending messages. One of them not due
+    yet (quiet hours) keeps a note that may be stale when it is due: it is not counted
+    until then (the pass that finds it due says again, or sends it)."""
+    from service.status import collect
+
+    queue(sessions, person="lan", address=CHAT)
+    queue(sessions, person="hoa", address="100000002")
+    send(sessions, telegram, Clock(), token="999:a-revoked-token")
+    assert all("rejected the bot token" in str(m.last_error) for m in messages(sessions))
+    with sessions.begin() as session:
+        later = session.get_one(OutboxMessage, messages(sessions)[1].id)
+        later.not_before = utcnow() + dt.timedelta(hours=8)
+    with sessions() as session:
+        [waiting] = collect(session)["waiting"]
+    assert waiting["channel"] == "telegram" and waiting["messages"] == 1
+    assert waiting["reason"].startswith("Telegram rejected the bot token")
