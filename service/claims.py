@@ -150,6 +150,12 @@ def fenced(sessions: sessionmaker[Session], term: int) -> sessionmaker[Session]:
     return maker
 
 
+def unfenced(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions on `sessions`' engine without any fence: only for what a deposed leader
+    may still record of its own (its run's end)."""
+    return sessionmaker(sessions.kw["bind"], **_options(sessions))
+
+
 def _options(sessions: sessionmaker[Session]) -> dict[str, Any]:
     return {key: value for key, value in sessions.kw.items() if key != "bind"}
 

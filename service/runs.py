@@ -4,9 +4,9 @@ A run records its owner: the host, the process id and the process's start time (
 reused pid is not taken for the owner), and a lease it renews with every response it
 archives. A later command closes, as `failed` with kind `abandoned`, every `running` run
 whose owner is a process of this host that no longer exists, and every run whose lease
-has passed, whatever its owner (on another host; frozen; or alive but no longer doing
-it, as a leader deposed mid-sync that stays on as a standby); the live runs of a
-standby or a concurrent command hold their lease and are left alone.
+has passed when its owner is on another host (frozen, or gone); a live process of this
+host is left alone, however long its exchange (a leader deposed mid-sync closes its own
+run: `sync.sync_province`).
 """
 
 from __future__ import annotations
@@ -122,6 +122,27 @@ def renew(session: Session, run_id: int) -> None:
     )
 
 
+def close_deposed(sessions: sessionmaker[Session], run_id: int, reason: str) -> bool:
+    """Record, through `sessions` (plain, not a leader's fenced ones), that a deposed
+    leader's run ended: its own run's row is all it writes. False if it could not."""
+    try:
+        with sessions.begin() as session:
+            session.execute(
+                update(cast(Table, FetchRun.__table__))
+                .where(FetchRun.id == run_id, FetchRun.status == RunStatus.RUNNING)
+                .values(
+                    status=RunStatus.FAILED,
+                    error_kind="deposed",
+                    error=reason,
+                    finished_at=utcnow(),
+                )
+            )
+    except Exception:  # the database may be what deposed it: the lease closes it then
+        log.warning("run %s could not be closed after its leader was deposed", run_id)
+        return False
+    return True
+
+
 def close_abandoned(sessions: sessionmaker[Session], now: dt.datetime | None = None) -> int:
     """Close every `running` run whose owner is gone or whose lease passed; returns how many."""
     now = now or utcnow()
@@ -151,7 +172,7 @@ def _why_abandoned(run: FetchRun, now: dt.datetime) -> str | None:
     state = alive(owner)
     if state is False:
         return f"its process {owner.host}:{owner.pid} ended without finishing it"
-    if run.lease_until is not None and run.lease_until < now:
+    if state is None and run.lease_until is not None and run.lease_until < now:
         return (
             f"its process {owner.host}:{owner.pid} has not renewed its lease "
             f"since {run.lease_until:%Y-%m-%d %H:%M} UTC"

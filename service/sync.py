@@ -26,6 +26,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service import claims
 from service.claims import Deposed
 from service.clock import utcnow
 from service.config import PortalSettings
@@ -38,7 +39,7 @@ from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, is_code
 from service.portal.client import PortalClient, PortalError
 from service.portal.parse import parse_province, read_identity
 from service.raw_archive import RawArchive
-from service.runs import close_abandoned, start_run
+from service.runs import close_abandoned, close_deposed, start_run
 from service.snapshots import NonFiniteFigure, SnapshotKey, store_snapshots
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,9 @@ def sync_province(
             say,
         )
     except Deposed as exc:  # its sessions are fenced: nothing more it writes would commit
-        log.warning("sync run %s stopped, left for the new leader to close: %s", run_id, exc)
+        reason = f"this process lost the leadership during the sync: {exc}"
+        close_deposed(claims.unfenced(sessions), run_id, reason)
+        log.warning("sync run %s stopped: %s", run_id, reason)
         raise
     except EXPECTED_FAILURES as exc:
         archive.finish()  # before the failure is recorded
@@ -185,6 +188,7 @@ def _sync(
             result += store_snapshots(session, key, [own], None, run_id)
         run = session.get_one(FetchRun, run_id)
         run.status, run.finished_at = RunStatus.OK, utcnow()
+        run.error_kind = run.error = None  # closed meanwhile as abandoned: it did finish
         run.units_seen, run.snapshots_written = len(parsed.units), result.written
     return SyncOutcome(
         run_id,
