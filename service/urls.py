@@ -15,13 +15,19 @@ HIDDEN = "***"
 def web_address(value: str) -> str:
     """`value` if it is an http(s) address with a host, a valid port and no query or
     fragment (paths are added after it), else ValueError saying which."""
+    if any(mark in _userinfo(value) for mark in "/?#"):
+        raise ValueError(
+            "its user or password holds a '/', '?' or '#': write it %-encoded (%2F, %3F, %23)"
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("not a web address (expected http(s)://HOST[:PORT])")
     try:
-        parts.port  # noqa: B018  (raises on a port that is not a number or out of range)
+        port = parts.port  # raises on a port that is not a number or out of range
     except ValueError:
-        raise ValueError("its port is not a number from 0 to 65535") from None
+        port = 0
+    if port == 0:
+        raise ValueError("its port is not a number from 1 to 65535")
     if parts.query or parts.fragment or value.rstrip().endswith(("?", "#")):
         raise ValueError(
             "an address with a query (?…) or a fragment (#…) cannot have paths added "
@@ -31,20 +37,32 @@ def web_address(value: str) -> str:
 
 
 def shown(url: str) -> str:
-    """`url` as a message may show it: its user and password, query and fragment hidden."""
+    """`url` as a message may show it: its user and password, query and fragment hidden
+    (a password holding a raw '/', '?' or '#' is hidden whole too)."""
+    user = _userinfo(url)
+    if user:
+        url = url.replace(f"{user}@", f"{HIDDEN}@", 1)
     parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{HIDDEN}@{netloc.rpartition('@')[2]}"
     query, fragment = (HIDDEN if part else "" for part in (parts.query, parts.fragment))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
 
 
 def without_secrets(text: str, url: str) -> str:
-    """`text` with `url`'s user, password, query and fragment hidden wherever they appear."""
+    """`text` with `url`'s user, password, query and fragment hidden wherever they appear
+    (the user and password first: a raw '#' in a password starts no fragment)."""
+    user = _userinfo(url)
+    if user:
+        text = text.replace(user, HIDDEN)
+        url = url.replace(f"{user}@", "", 1)
     parts = urlsplit(url)
-    user = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    secrets = [user, parts.query, parts.fragment]
-    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+    for secret in sorted(filter(None, [parts.query, parts.fragment]), key=len, reverse=True):
         text = text.replace(secret, HIDDEN)
     return text
+
+
+def _userinfo(url: str) -> str:
+    """What stands before the host's "@" ("user:password"), or "". Read up to the last
+    "@" of the address, not by `urlsplit`, which ends the host at a raw '/', '?' or '#'
+    that a password may hold: that would leave the password in the "path" it shows."""
+    _, scheme, rest = url.partition("://")
+    return rest.rpartition("@")[0] if scheme and "@" in rest else ""
