@@ -29,6 +29,7 @@ from typing import TypeVar
 from service.channels.base import (
     Channel,
     ChannelLimits,
+    DeliveryError,
     Recipient,
     TransientDeliveryError,
     UncertainDeliveryError,
@@ -137,6 +138,8 @@ class PacedChannel(Channel):
         self._holding: set[str] = set()  # addresses whose turn a caller holds
         self._checking = asyncio.Lock()
         self._ready = False
+        self._failed_checks = 0  # how many checks failed, and the last one's error
+        self._last_failure: DeliveryError | None = None
 
     @abc.abstractmethod
     async def _check(self, recipient: Recipient) -> None:
@@ -168,15 +171,28 @@ class PacedChannel(Channel):
 
     async def _ready_to_send(self, recipient: Recipient) -> None:
         """Checks the credentials once. Nothing of a message has left yet, so any
-        failure here proves it undelivered."""
+        failure here proves it undelivered. Callers that waited while a check failed
+        share its failure: one unreachable API costs one check, not one per address."""
+        failed_before = self._failed_checks
         async with self._checking:
             if self._ready:
                 return
+            if self._failed_checks != failed_before and self._last_failure is not None:
+                raise self._last_failure
             try:
                 await self._check(recipient)
             except UncertainDeliveryError as error:
-                raise TransientDeliveryError(error.detail, address=recipient.address) from None
-            self._ready = True
+                failure: DeliveryError = TransientDeliveryError(
+                    error.detail, address=recipient.address
+                )
+            except DeliveryError as error:
+                failure = error
+            else:
+                self._ready = True
+                return
+            self._failed_checks += 1
+            self._last_failure = failure
+            raise failure from None
 
 
 class BotChannel(PacedChannel):

@@ -83,9 +83,11 @@ class _NotTheBotApi(BaseHTTPRequestHandler):
     """A web server at the configured address that is not the Bot API: 200 and HTML."""
 
     status = 200
+    asked: list[str] = []  # the paths asked, in order (one server per test)
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.asked.append(self.path)
         page = b"<html><body>Welcome to nginx!</body></html>"
         self.send_response(self.status)
         self.send_header("Content-Type", "text/html")
@@ -111,6 +113,7 @@ def test_a_channel_that_cannot_be_reached_fails_the_pass_and_keeps_every_message
     pending, never `uncertain` (nothing was sent: getMe failed); no library traceback."""
     for number in range(3):
         queue(app.sessions(), person=f"p{number}", address=str(100000020 + number))
+    _NotTheBotApi.asked.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _NotTheBotApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = _closed_port() if answer == "nothing listens" else server.server_address[1]
@@ -134,7 +137,10 @@ def test_a_channel_that_cannot_be_reached_fails_the_pass_and_keeps_every_message
         statuses = list(session.scalars(select(OutboxMessage.status)))
     assert statuses == [DeliveryStatus.PENDING] * 3
     [waiting] = status_lines(app, "pending on telegram")
-    assert waiting.startswith("3 pending on telegram since {}: 100000020: ")
+    assert waiting.startswith("3 pending on telegram since {}: ")
+    assert "100000020" not in waiting  # the channel's reason, not the first person's
+    if answer == "not the Bot API":  # the three waited for one check, not one each
+        assert [path.rsplit("/", 1)[-1] for path in _NotTheBotApi.asked] == ["getMe"]
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
