@@ -193,14 +193,19 @@ def run_import(app: App, args: argparse.Namespace) -> int:
 
 
 def run_status(app: App, args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
     from service import status as status_report
     from service.clock import utcnow
     from service.delivery import outcomes
     from service.runs import close_abandoned
 
     close_abandoned(app.sessions())  # a run whose process is gone is not "running"
-    with app.sessions().begin() as session:  # nor is a message its stopped sender held
-        outcomes.stopped_senders(session, utcnow() - outcomes.SEND_LEASE)
+    try:
+        with app.sessions().begin() as session:  # nor is a message its stopped sender held
+            outcomes.stopped_senders(session, utcnow() - outcomes.SEND_LEASE)
+    except OperationalError:  # SQLite: a sender wrote meanwhile; the outbox settles them
+        pass
     with app.sessions()() as session:
         report = status_report.collect(session)
     print(status_report.render_report(report, args.format))

@@ -256,7 +256,7 @@ class Outbox:
             except DeliveryError as error:  # the channel could not start: nothing claimed
                 if not isinstance(error, ChannelUnauthorized):
                     _count(report.unreached, due.channel, len(messages) - index)
-                    report.unreached_why.setdefault(due.channel, str(error))
+                    report.unreached_why.setdefault(due.channel, error.detail)
                 self._not_ready(channel, due.channel, error)
                 return
             if not settled:
@@ -325,8 +325,8 @@ class Outbox:
         if name in self._stopped:
             return
         self._stopped.add(name)
-        with self.sessions.begin() as session:  # for `dvcwatch status`
-            outcomes.waiting(session, name, str(error))
+        with self.sessions.begin() as session:  # for `dvcwatch status`: the channel's, no address's
+            outcomes.waiting(session, name, error.detail, self.clock())
         if not isinstance(error, ChannelUnauthorized):
             log.warning("%s is unavailable in this pass: %s", name, error)
             return

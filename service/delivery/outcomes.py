@@ -13,9 +13,9 @@ import datetime as dt
 import os
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.orm import Session
 
 from service.clock import utcnow
@@ -92,11 +92,12 @@ def stopped_senders(session: Session, stale: dt.datetime) -> int:
             in_flight, (OutboxMessage.claimed_at < stale) | OutboxMessage.claimed_by.in_(dead)
         )
     ).all()
-    for row in rows:
-        uncertain(
-            session, Claimed.of(row), "the sender stopped during the request: maybe delivered"
+    settled = 0
+    for row in rows:  # only if still `sending`: a live sender's answer may have come since
+        settled += _settle(
+            session, Claimed.of(row), DeliveryStatus.UNCERTAIN, STOPPED_SENDER, still_sending=True
         )
-    return len(rows)
+    return settled
 
 
 def _dead_here(worker: str) -> bool:
@@ -113,12 +114,17 @@ def _dead_here(worker: str) -> bool:
     return False
 
 
-def waiting(session: Session, channel: str, reason: str) -> None:
-    """Say on `channel`'s pending messages why they wait (its token was rejected, it
-    could not be reached): `dvcwatch status` shows it until they go."""
+def waiting(session: Session, channel: str, reason: str, now: dt.datetime) -> None:
+    """Say on `channel`'s messages due at `now` why they wait (its token was rejected, it
+    could not be reached): `dvcwatch status` shows it until they go. Those not due yet
+    (quiet hours, a retry's time) keep their own reason."""
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.channel == channel, OutboxMessage.status == DeliveryStatus.PENDING)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            OutboxMessage.not_before <= now,
+        )
         .values(last_error=reason)
     )
 
@@ -215,14 +221,24 @@ def migrated(session: Session, message: Claimed, new_address: str, now: dt.datet
 
 
 def _settle(
-    session: Session, message: Claimed, status: DeliveryStatus, error: str | None, **values: object
-) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id)
-        .values(status=status, last_error=error, attempts=message.attempts + 1, **values)
+    session: Session,
+    message: Claimed,
+    status: DeliveryStatus,
+    error: str | None,
+    still_sending: bool = False,
+    **values: object,
+) -> int:
+    """Settle `message` (only if it is still `sending`, when asked); 1 if it was, else 0."""
+    row = update(OutboxMessage).where(OutboxMessage.id == message.id)
+    if still_sending:
+        row = row.where(OutboxMessage.status == DeliveryStatus.SENDING)
+    changed = session.execute(
+        row.values(status=status, last_error=error, attempts=message.attempts + 1, **values)
     )
+    if not cast(CursorResult[Any], changed).rowcount:
+        return 0
     session.execute(_deliveries_of(message).values(status=status, last_error=error))
+    return 1
 
 
 def _deliveries_of(message: Claimed) -> Update:
