@@ -26,8 +26,9 @@ PRIORITIES = {
 }
 #: Libraries whose INFO lines say nothing an operator acts on.
 CHATTY = ("apscheduler", "alembic", "httpx", "telegram")
-#: The loggers of dvcwatch's own code: a traceback of theirs is a bug, and is kept.
-OWN = "dvcwatch"
+#: The loggers of dvcwatch's own code (named "dvcwatch.…" or by module) and asyncio's
+#: (a task of ours that failed): a traceback of theirs is a bug, and is kept.
+OWN = ("dvcwatch", "service.", "jobs.", "bench.", "asyncio")
 _FOLDED_CHARS = 300
 
 

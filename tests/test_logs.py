@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from service import logs
+from service.logs import fold_library_tracebacks
 
 
 @pytest.fixture
@@ -62,3 +65,27 @@ def test_a_stream_without_a_file_is_never_the_journal(restore_logging):
     import io
 
     assert not logs.writes_to_journal(io.StringIO(), {"JOURNAL_STREAM": "1:2"})
+
+
+@pytest.mark.parametrize(
+    ("logger", "folded"),
+    [("telegram.ext.Updater", True), ("httpx", True), ("service.sync", False),
+     ("dvcwatch.bot", False), ("jobs.scheduler", False), ("asyncio", False)],
+)  # fmt: skip
+def test_a_librarys_traceback_is_one_line_and_ours_is_kept(logger, folded):
+    """A library's traceback (python-telegram-bot's for an answer that is not JSON) is
+    its message and the exception's first line; ours is a bug and keeps its traceback."""
+    fold_library_tracebacks()
+    try:
+        json.loads("<html>")
+    except ValueError:
+        record = logging.getLogger(logger).makeRecord(
+            logger, logging.ERROR, __file__, 1, "Can not load invalid JSON data", (),
+            sys.exc_info(),
+        )  # fmt: skip
+    assert (record.exc_info is None) is folded
+    if folded:
+        assert record.getMessage() == (
+            "Can not load invalid JSON data (JSONDecodeError: Expecting value: line 1 column 1 "
+            "(char 0))"
+        )
