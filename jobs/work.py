@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.plan import Due
 from service import claims
 from service.alerts import setup
-from service.alerts.engine import CONCURRENT_EVALUATION, evaluate
+from service.alerts.engine import CONCURRENT_EVALUATION, evaluate, lost_a_race
 from service.alerts.lines import alert_lines
 from service.app import App
 from service.channels.base import Channel
@@ -146,7 +146,9 @@ def evaluate_alerts(context: Context, provinces: set[str] | None = None) -> int:
                 provinces=provinces,
             )
             return len(result.deliveries)
-    except IntegrityError:  # a manual `dvcwatch alerts` recorded them first: it judged all
+    except IntegrityError as exc:  # a manual `dvcwatch alerts` recorded them first
+        if not lost_a_race(exc):
+            raise
         log.warning("alert evaluation skipped: %s", CONCURRENT_EVALUATION)
         return 0
 

@@ -295,14 +295,18 @@ def test_an_evaluation_that_lost_a_race_to_another_says_so_in_one_line(
     config = alerting_config(tmp_path)
     synced_august(db_url, config, simulator)
     capsys.readouterr()
-    duplicate = Exception('duplicate key value violates unique constraint "alerts_fingerprint_key"')
+    refusal = Exception('duplicate key value violates unique constraint "alerts_fingerprint_key"')
 
     def raced(*_args: object, **_kwargs: object) -> None:
-        raise IntegrityError("INSERT INTO alerts (fingerprint, ...)", {}, duplicate)
+        raise IntegrityError("INSERT INTO alerts (fingerprint, ...)", {}, refusal)
 
     monkeypatch.setattr(engine, "evaluate", raced)
     assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 1
     assert capsys.readouterr().err == f"dvcwatch: alerts: {engine.CONCURRENT_EVALUATION}\n"
+    refusal = Exception("NOT NULL constraint failed: alerts.rule_id")  # a bug, not a race
+    assert main(dvcwatch("alerts", db_url=db_url, config=config)) == 1
+    said = capsys.readouterr().err
+    assert "NOT NULL constraint failed" in said and "another evaluation" not in said
 
 
 def test_alerts_dry_run_prints_what_the_person_reads(db_url, simulator, tmp_path, capsys):

@@ -47,6 +47,14 @@ from service.scoring.report import national_analysis
 from service.shared_rows import chunks
 from service.snapshots import latest_units
 
+
+def lost_a_race(error: Exception) -> bool:
+    """Whether a unique key refused an alert or a delivery another evaluation recorded
+    first (the only unique keys two evaluations can both insert), not another bug."""
+    words = str(getattr(error, "orig", error))
+    return "fingerprint" in words or "idempotency_key" in words
+
+
 #: What an evaluation that lost a race says (its insert of an alert met another's).
 CONCURRENT_EVALUATION = (
     "another evaluation (the service's, or a second `dvcwatch alerts`) recorded the same "

@@ -15,7 +15,12 @@ from service.commands.common import EXIT_FAILED, EXIT_OK, UsageError, parse_peri
 
 def run_alerts(app: App, args: argparse.Namespace) -> int:
     from service.alerts import setup
-    from service.alerts.engine import CONCURRENT_EVALUATION, evaluate, latest_period
+    from service.alerts.engine import (
+        CONCURRENT_EVALUATION,
+        evaluate,
+        latest_period,
+        lost_a_race,
+    )
     from service.delivery import setup as delivery_setup
 
     period = parse_period(args.period) if args.period else None
@@ -39,7 +44,9 @@ def run_alerts(app: App, args: argparse.Namespace) -> int:
         result = evaluate(session, app.schemes, rules, people, policy, utcnow(), period)
         rows = [_delivery_row(d) for d in result.deliveries]
         session.rollback() if args.dry_run else session.commit()
-    except IntegrityError:  # the same alert recorded meanwhile by another evaluation
+    except IntegrityError as exc:  # the same alert recorded meanwhile by another evaluation
+        if not lost_a_race(exc):
+            raise
         print(f"dvcwatch: alerts: {CONCURRENT_EVALUATION}", file=sys.stderr)
         return EXIT_FAILED
     finally:
