@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -99,6 +101,18 @@ class _NotTheBotApi(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A web server of `handler` on 127.0.0.1 while the block runs; its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _closed_port() -> int:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
@@ -114,15 +128,10 @@ def test_a_channel_that_cannot_be_reached_fails_the_pass_and_keeps_every_message
     for number in range(3):
         queue(app.sessions(), person=f"p{number}", address=str(100000020 + number))
     _NotTheBotApi.asked.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotTheBotApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = _closed_port() if answer == "nothing listens" else server.server_address[1]
-    command, env = deliver_command(app, tmp_path, f"http://127.0.0.1:{port}/bot", REVOKED)
-    try:
+    with serving(_NotTheBotApi) as served:
+        port = _closed_port() if answer == "nothing listens" else served
+        command, env = deliver_command(app, tmp_path, f"http://127.0.0.1:{port}/bot", REVOKED)
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert REVOKED.split(":")[1].lower() not in (done.stdout + done.stderr).lower()
     assert "maybe delivered" not in done.stderr
@@ -176,15 +185,10 @@ def test_a_web_server_answering_404_is_not_only_blamed_on_the_token(app, tmp_pat
     does not have: an operator whose base_url is wrong must not only be told to get a
     new token."""
     queue(app.sessions(), person="lan", address="100000020")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base_url = f"http://127.0.0.1:{server.server_address[1]}/bot"
-    command, env = deliver_command(app, tmp_path, base_url, REVOKED)
-    try:
+    with serving(_NotFound) as port:
+        base_url = f"http://127.0.0.1:{port}/bot"
+        command, env = deliver_command(app, tmp_path, base_url, REVOKED)
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert (
         "Telegram rejected the bot token: set a new one in DVCWATCH_TELEGRAM_TOKEN (or "
