@@ -4,10 +4,14 @@ operators' alerts in Vietnamese, their technical detail quoted briefly."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from sqlalchemy import select
 
 from service.alerts.engine import Policy, evaluate
 from service.alerts.messages import DETAIL_CHARS, alert_line
+from service.alerts.models import Alert
 from service.alerts.rules import Rule
 from service.alerts.summary_text import summary_label
 from service.calendar import WorkCalendar
@@ -105,6 +109,33 @@ address = "100000010"
 """
 
 
+def blocked_sync(scope: str) -> FetchRun:
+    """A sync of `scope` the portal refused, never one that succeeded (stale too)."""
+    return FetchRun(
+        job="sync",
+        scope=scope,
+        period="2026-08",
+        status="blocked",
+        finished_at=NOW,
+        error_kind="blocked",
+        error="service-results: HTTP 403: the portal refused the request",
+    )
+
+
+def operators_digest(sessions, tmp_path: Path, rules: list[Rule]) -> tuple[str, list[str]]:
+    """Evaluate `rules` for the operator of `OPERATORS` and send: the one message as the
+    fake Telegram received it (its visible text) and its buttons."""
+    (tmp_path / "directory.toml").write_text(OPERATORS, encoding="utf-8")
+    directory = load_directory(tmp_path / "directory.toml")
+    with sessions.begin() as session:
+        evaluate(session, None, rules, directory, Policy(WorkCalendar()), NOW)  # type: ignore[arg-type]
+    with FakeTelegram() as telegram:
+        assert send(sessions, telegram, Clock()).sent == 1
+        [call] = telegram.calls("sendMessage")
+    keyboard = call.params["reply_markup"]["inline_keyboard"]
+    return visible_text(call.params["text"]), [b["text"] for row in keyboard for b in row]
+
+
 def test_an_operators_digest_heads_each_alert_and_gives_each_button_its_own_name(
     sessions, tmp_path
 ):
@@ -112,17 +143,7 @@ def test_an_operators_digest_heads_each_alert_and_gives_each_button_its_own_name
     one digest through the fake Telegram: the address's alert is headed by the directory
     (never "Dữ liệu None"), and no two "Đã tiếp nhận" buttons read the same."""
     with sessions.begin() as session:
-        session.add(
-            FetchRun(
-                job="sync",
-                scope="H44",
-                period="2026-08",
-                status="blocked",
-                finished_at=NOW,
-                error_kind="blocked",
-                error="service-results: HTTP 403: the portal refused the request",
-            )
-        )
+        session.add(blocked_sync("H44"))
         session.add(
             ChannelAddress(
                 person_id="lan",
@@ -133,19 +154,11 @@ def test_an_operators_digest_heads_each_alert_and_gives_each_button_its_own_name
                 reason="chat_not_found",
             )
         )
-    (tmp_path / "directory.toml").write_text(OPERATORS, encoding="utf-8")
-    directory = load_directory(tmp_path / "directory.toml")
-    with sessions.begin() as session:
-        evaluate(session, None, OPERATOR_RULES, directory, Policy(WorkCalendar()), NOW)  # type: ignore[arg-type]
-    with FakeTelegram() as telegram:
-        assert send(sessions, telegram, Clock()).sent == 1
-        [call] = telegram.calls("sendMessage")
-    text = visible_text(call.params["text"])
+    text, buttons = operators_digest(sessions, tmp_path, OPERATOR_RULES)
     assert "None" not in text and "chat_not_found" not in text
     assert "\nDữ liệu H44\n⚠️ Chưa đồng bộ được số liệu H44 từ Cổng DVCQG lần nào" in text
     assert "\n⚠️ Cổng DVCQG chặn việc đồng bộ số liệu H44 (mã 403, 429" in text
     assert "\nDanh bạ nhận cảnh báo\n⚠️ Không gửi được tin tới «lan» trong danh bạ" in text
-    buttons = [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
     assert len(buttons) == len(set(buttons)) == 3 and "Đã tiếp nhận: danh bạ" in buttons
     assert all(b.startswith("Đã tiếp nhận: H44 dữ liệu (số ") for b in buttons if "H44" in b)
 
@@ -163,30 +176,17 @@ def test_an_operators_alert_names_the_province_as_officials_do(sessions, tmp_pat
                 unit_group="PROVINCE",
             )
         )
-        session.add(
-            FetchRun(
-                job="sync",
-                scope=department_id,
-                period="2026-08",
-                status="blocked",
-                finished_at=NOW,
-                error_kind="blocked",
-                error="service-results: HTTP 403: the portal refused the request",
-            )
-        )
-    (tmp_path / "directory.toml").write_text(OPERATORS, encoding="utf-8")
-    directory = load_directory(tmp_path / "directory.toml")
-    with sessions.begin() as session:
-        evaluate(session, None, OPERATOR_RULES[:2], directory, Policy(WorkCalendar()), NOW)  # type: ignore[arg-type]
-    with FakeTelegram() as telegram:
-        assert send(sessions, telegram, Clock()).sent == 1
-        [call] = telegram.calls("sendMessage")
-    text = visible_text(call.params["text"])
+        session.add(blocked_sync(department_id))
+    text, buttons = operators_digest(sessions, tmp_path, OPERATOR_RULES[:2])
     assert "\nDữ liệu tỉnh Phú Thọ (H44)\n⚠️ Chưa đồng bộ được số liệu tỉnh Phú Thọ (H44) từ" in text
     assert "⚠️ Cổng DVCQG chặn việc đồng bộ số liệu tỉnh Phú Thọ (H44) (mã 403" in text
     assert department_id not in text
-    buttons = [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
-    assert all(department_id not in b for b in buttons), buttons
+    assert sorted(buttons) == [
+        "Đã tiếp nhận: H44 dữ liệu (số 1)",
+        "Đã tiếp nhận: H44 dữ liệu (số 2)",
+    ]
+    with sessions() as session:  # the code, by which a province's office is found
+        assert set(session.scalars(select(Alert.province_code))) == {"H44"}
 
 
 @pytest.mark.parametrize(
