@@ -171,6 +171,11 @@ class TransientDeliveryError(DeliveryError):
 class UncertainDeliveryError(DeliveryError):
     """The request may have reached the service and been acted on: maybe delivered."""
 
+    def unsent(self) -> str:
+        """What it says of a request known to have carried no message (a token's check):
+        its detail without the closing "maybe delivered"."""
+        return self.detail.removesuffix(": maybe delivered")
+
 
 class ChannelUnauthorized(DeliveryError):
     """The service rejected our credentials. Its text says where to set new ones and

@@ -181,9 +181,10 @@ class PacedChannel(Channel):
                 raise self._last_failure
             try:
                 await self._check(recipient)
-            except UncertainDeliveryError as error:
+            except UncertainDeliveryError as error:  # the check carries no message
                 failure: DeliveryError = TransientDeliveryError(
-                    error.detail, address=recipient.address
+                    f"no answer it could read to the check of its token: {error.unsent()}",
+                    address=recipient.address,
                 )
             except DeliveryError as error:
                 failure = error

@@ -192,8 +192,8 @@ class TelegramChannel(BotChannel):
             raise classify(error, recipient.address, self._token, self._token_env) from None
 
     async def _check(self, recipient: Recipient) -> None:
-        """The token, by getMe. It sends nobody anything: an answer that cannot be read is
-        a channel not ready, never a message that may have arrived."""
+        """The token, by getMe (an answer it cannot read is a channel not ready:
+        `PacedChannel._ready_to_send`)."""
         try:
             await self._bot.initialize()
         except tg_error.TelegramError as error:
@@ -204,9 +204,6 @@ class TelegramChannel(BotChannel):
                     f"{failure} (or {shown(self._base_url)}, channels.telegram.base_url, "
                     "is not a Bot API server)"
                 )
-            if isinstance(failure, UncertainDeliveryError):
-                detail = f"the Bot API did not answer getMe: {scrub(error.message, self._token)}"
-                failure = TransientDeliveryError(detail, address=recipient.address)
             raise failure from None
 
     def _max_chars(self) -> int:

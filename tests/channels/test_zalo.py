@@ -166,3 +166,14 @@ def test_replies_are_read_from_get_updates(zalo):
 def test_a_zalo_address_is_a_chat_id(address):
     with pytest.raises(ValueError, match="not a Zalo chat id"):
         check_address(address)
+
+
+def test_a_check_of_the_token_answered_by_no_api_is_not_ready_never_maybe_delivered(zalo):
+    """getMe carries no message: an answer that is not the API's (a proxy's page) leaves
+    the channel not ready to send (transient), not a message that may have arrived."""
+    zalo.fail("getMe", "proxy_error")
+    with pytest.raises(TransientDeliveryError) as raised:
+        run(zalo, lambda c: c.send(LAN, Message("x")))
+    said = str(raised.value)
+    assert "no answer it could read to the check of its token: HTTP 502" in said
+    assert "maybe delivered" not in said and zalo.calls("sendMessage") == []
