@@ -104,7 +104,7 @@ def _create_partial(path: Path) -> tuple[int, Path]:
     it lets the umask decide who may read the finished file."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
     for _ in range(16):
-        partial = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+        partial = path.parent / _hidden(f"{path.name}.")
         try:
             return os.open(partial, flags, 0o666), partial
         except FileExistsError:
@@ -113,8 +113,14 @@ def _create_partial(path: Path) -> tuple[int, Path]:
 
 
 #: What a killed writer leaves: `write_atomic`'s `.<name>.<token>.part` files and
-#: `Together`'s `.<token>.part` folders.
-_LEFT_BY_A_KILL = re.compile(r"^\.(?:.*\.)?[0-9a-f]{12}\.part$")
+#: `Together`'s `.<token>.part` folders, both named by `_hidden`.
+_TOKEN_BYTES = 6
+_LEFT_BY_A_KILL = re.compile(rf"^\.(?:.*\.)?[0-9a-f]{{{2 * _TOKEN_BYTES}}}\.part$")
+
+
+def _hidden(prefix: str = "") -> str:
+    """A new hidden temporary name, ".<prefix><token>.part", that `sweep_stale` knows."""
+    return f".{prefix}{secrets.token_hex(_TOKEN_BYTES)}.part"
 #: Older than this, such a leftover is no live writer's (a notice takes minutes at most).
 STALE = dt.timedelta(hours=1)
 
@@ -153,7 +159,7 @@ class Together:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.staging = folder / f".{secrets.token_hex(6)}.part"
+        self.staging = folder / _hidden()
         self.placed: list[Path] = []
 
     def __enter__(self) -> Together:

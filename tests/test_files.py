@@ -125,9 +125,11 @@ def test_what_killed_writers_left_is_swept_and_nothing_else(tmp_path: Path) -> N
     (elsewhere / "keep").write_bytes(b"keep")
     planted = folder / ".fedcbafedcba.part"
     planted.symlink_to(elsewhere, target_is_directory=True)
-    for path in (staged, partial, signed, planted):
+    killed = Together(folder).staging  # named as a real staging folder is
+    killed.mkdir()
+    for path in (staged, partial, signed, planted, killed):
         os.utime(path, (old, old), follow_symlinks=False)
-    assert files.sweep_stale(folder) == 3
+    assert files.sweep_stale(folder) == 4
     assert sorted(p.name for p in folder.iterdir()) == [".abcdefabcdef.part", "v1.docx"]
     assert (elsewhere / "keep").read_bytes() == b"keep"
     with files.Together(folder) as together:  # a notice written there sweeps it too
