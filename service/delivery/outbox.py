@@ -231,7 +231,7 @@ class Outbox:
         for index, due in enumerate(messages):
             channel = self.channels.get(due.channel)
             if channel is None:  # not enabled here: another instance may send it
-                report.waiting[due.channel] = report.waiting.get(due.channel, 0) + len(messages)
+                _count(report.waiting, due.channel, len(messages))
                 return
             if due.channel in self._stopped:
                 if due.channel not in self._rejected:
