@@ -10,8 +10,6 @@ alive, the answer that finally came is the better record.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
+from service.runs import Owner, alive
 
 if TYPE_CHECKING:  # `dvcwatch status` settles stopped senders without the channels' models
     from service.channels.base import PermanentDeliveryError, Receipt
@@ -103,15 +102,7 @@ def stopped_senders(session: Session, stale: dt.datetime) -> int:
 def _dead_here(worker: str) -> bool:
     """True when `worker` ("host:pid") names a process of this host that has ended."""
     host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # it exists, owned by someone else
-        return False
-    return False
+    return pid.isdigit() and alive(Owner(host, int(pid), None)) is False
 
 
 def waiting(session: Session, channel: str, reason: str, now: dt.datetime) -> None:
