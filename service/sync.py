@@ -35,7 +35,7 @@ from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Unit, UnitGroup
 from service.periods import Period
 from service.portal.api import PROVINCE_ENDPOINTS, SERVICE_RESULTS
-from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, is_code
+from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, as_text, is_code
 from service.portal.client import PortalClient, PortalError
 from service.portal.parse import parse_province, read_identity
 from service.raw_archive import RawArchive
@@ -230,7 +230,7 @@ def resolve_province(
             return Province(department_id, code, name)
     if _UUID.match(ref):
         return Province(ref, None, "")
-    codes = sorted(str(row.get("departmentCode"))[:CODE_LENGTH] for row in rows)
+    codes = sorted(as_text(row.get("departmentCode"), CODE_LENGTH) for row in rows)
     raise UnknownProvince(
         f"province {ref!r} is not in the portal's list of {len(codes)} provinces "
         f"({', '.join(codes[:5])}{', ...' if len(codes) > 5 else ''})"

@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+
+import orjson
 
 #: Codes and ids (`departmentCode`, `departmentId`, metric codes) are stored in
 #: 64-character columns and become parts of file names: one word, no separators.
@@ -54,18 +57,43 @@ class NonFinite:
         return self.text
 
 
-#: Where a JSON number may be too large for a float: an exponent of three digits or
-#: more, or 200 digits in a row (beyond 10^308 with an exponent of at most 99).
-_MAY_OVERFLOW = re.compile(rb"[eE][+-]?[0-9]{3}|[0-9]{200}")
+_NESTED = reprlib.Repr()
+_NESTED.maxlevel = 3
+
+
+def shown(value: object, width: int = 60) -> str:
+    """`value` as a problem names it: its repr cut to `width` characters, a list or an
+    object to three levels (a body may nest hundreds deep, past `repr`'s own limit)."""
+    return (_NESTED.repr(value) if isinstance(value, list | dict) else repr(value))[:width]
+
+
+def as_text(value: object, width: int) -> str:
+    """A text as it is, anything else as `shown`, cut to `width` characters."""
+    return value[:width] if isinstance(value, str) else shown(value, width)
+
+
+#: A run of digits longer than any 64-bit integer: orjson reads such an integer as a float.
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
 
 
 def read_json(body: bytes) -> Any:
     """The JSON value of `body`, non-finite numbers as `NonFinite`; ValueError if the
-    body is not JSON (or nests too deeply to read). Each number with a fraction or an
-    exponent is checked one by one only in a body where one may overflow."""
-    parse_float = _finite_float if _MAY_OVERFLOW.search(body) else None
+    body is not JSON (or nests too deeply to read).
+
+    orjson reads a well-formed body (a national sync's 21 MB in half the time of
+    `json`) and refuses what it cannot read exactly as `json` would: NaN or
+    Infinity, a number beyond a float's range, a byte order mark, a lone
+    surrogate. Those bodies, and those holding an integer too long for 64 bits,
+    are read by `json`, each number with a fraction or an exponent checked, so
+    that a figure no float holds is named where it is instead of the whole body
+    failing."""
+    if not _LONG_DIGITS.search(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # read again below: a value orjson refuses, or json's words for the error
     try:
-        return json.loads(body, parse_constant=NonFinite, parse_float=parse_float)
+        return json.loads(body, parse_constant=NonFinite, parse_float=_finite_float)
     except RecursionError:
         raise ValueError("nested too deeply") from None
 
@@ -177,7 +205,7 @@ class RecordReader:
         if value is None and not required:
             return ""
         if not isinstance(value, str) or not value.strip():
-            self.problem(unit, key, f"expected a non-empty string, got {value!r:.60}")
+            self.problem(unit, key, f"expected a non-empty string, got {shown(value)}")
             return ""
         return value if self._fits(unit, key, value, limit, _CONTROL) else ""
 
@@ -205,7 +233,7 @@ class RecordReader:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            self.problem(unit, key, f"expected a string, got {value!r:.60}")
+            self.problem(unit, key, f"expected a string, got {shown(value)}")
             return None
         return value if self._fits(unit, key, value, limit, _CONTROL_BUT_LINES) else None
 
@@ -253,12 +281,12 @@ class RecordReader:
             self.problem(unit, key, f"expected a finite number, got {value!r}")
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(unit, key, f"expected a number, got {value!r:.60}")
+            self.problem(unit, key, f"expected a number, got {shown(value)}")
             return None
         if abs(value) > MAX_MAGNITUDE:
             digits = str(value)
-            shown = digits if len(digits) <= 20 else f"{digits[:12]}... ({len(digits)} characters)"
-            self.problem(unit, key, f"{shown} is out of range (beyond 10^15)")
+            text = digits if len(digits) <= 20 else f"{digits[:12]}... ({len(digits)} characters)"
+            self.problem(unit, key, f"{text} is out of range (beyond 10^15)")
             return None
         return self._in_range(unit, key, float(value), kind)
 

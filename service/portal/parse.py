@@ -27,7 +27,9 @@ from service.portal.checks import (
     ParseError,
     ParseProblem,
     RecordReader,
+    as_text,
     plain_numbers,
+    shown,
 )
 
 
@@ -116,7 +118,7 @@ def _read_children(reader: RecordReader, children: list[Any]) -> dict[str, _Node
     nodes: dict[str, _Node] = {}
     for index, record in enumerate(children, start=1):
         if not isinstance(record, dict):
-            reader.problem(f"#{index}", "-", f"expected an object, got {record!r:.60}")
+            reader.problem(f"#{index}", "-", f"expected an object, got {shown(record)}")
             continue
         node = _read_node(reader, record, is_root=False)
         if node.department_id in nodes:
@@ -129,7 +131,7 @@ def _read_children(reader: RecordReader, children: list[Any]) -> dict[str, _Node
 def read_identity(reader: RecordReader, record: dict[str, Any]) -> tuple[str, str | None, str]:
     """A unit record's checked `departmentId`, `departmentCode` (None if absent) and
     `departmentName`; a refused field is "" (or None) and a problem in `reader`."""
-    department_id = reader.code(record, "departmentId", f"#{str(record.get('stt', '?')):.12}")
+    department_id = reader.code(record, "departmentId", f"#{as_text(record.get('stt', '?'), 12)}")
     name = reader.text(record, "departmentName", department_id or "?")
     code = reader.code(record, "departmentCode", f"{department_id} ({name})", required=False)
     return department_id, code or None, name
@@ -177,7 +179,7 @@ def _read_metrics(
     codes: set[str] = set()
     for metric in metrics:
         if not isinstance(metric, dict):
-            reader.problem(unit, "metrics", f"expected an object, got {metric!r:.60}")
+            reader.problem(unit, "metrics", f"expected an object, got {shown(metric)}")
             continue
         code = reader.code(metric, "code", unit)
         if not code:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from service.portal.checks import (
     NonFinite,
     ParseError,
     RecordReader,
+    _finite_float,
     is_code,
     plain_numbers,
     read_json,
@@ -229,3 +231,77 @@ def test_numbers_read_together_are_what_each_reading_says(values):
     elif together is not None:
         assert together == one_by_one
         assert [type(v) for v in together] == [type(v) for v in one_by_one]
+
+
+_json_documents = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**25), max_value=10**25),
+        st.floats(),  # NaN and the infinities are written as json writes them
+        st.text(),  # lone surrogates included
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=12,
+)
+
+
+def _slow_read(body: bytes) -> Any:
+    """What `read_json` returned before orjson: `json` with every float checked."""
+    return json.loads(body, parse_constant=NonFinite, parse_float=_finite_float)
+
+
+@settings(max_examples=500)
+@given(
+    value=_json_documents,
+    numbers=st.lists(_number_texts, max_size=3),
+    ascii_only=st.booleans(),
+    bom=st.booleans(),
+)
+@example(value=[10**19, 2**64, -(2**63) - 1], numbers=[], ascii_only=True, bom=False)
+@example(value={"a": 1}, numbers=["1e400", "-0.0", "1" * 25], ascii_only=True, bom=True)
+def test_json_is_read_as_json_reads_it_with_every_number_checked(value, numbers, ascii_only, bom):
+    """orjson reads what it can; any body reads to the same values, of the same types, as
+    `json` with each float checked did (an integer beyond 64 bits stays an integer,
+    1e400 is `NonFinite`), and a body `json` refuses is refused."""
+    text = json.dumps([value, *[f"@{n}@" for n in numbers]], ensure_ascii=ascii_only)
+    for number in numbers:
+        text = text.replace(f'"@{number}@"', number)
+    body = ("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass")
+    try:
+        expected: Any = _slow_read(body)
+    except ValueError as exc:
+        expected = ("refused", type(exc))
+    try:
+        got: Any = read_json(body)
+    except ValueError as exc:
+        got = ("refused", type(exc))
+    assert repr(got) == repr(expected)  # -0.0, int vs float, NonFinite's text all show
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [300, 1010, 1023])
+def test_a_field_nested_hundreds_deep_is_one_named_problem(depth):
+    """orjson reads up to 1,024 levels, more than `repr` can show: a problem shows three."""
+    deep = ("[" * depth + "1" + "]" * depth).encode()
+    record = read_json(b'{"n": ' + deep + b', "departmentId": ' + deep + b', "stt": ' + deep + b"}")
+    reader = RecordReader("service-results")
+    assert reader.number(record, "n", UNIT) is None
+    assert read_identity(reader, record) == ("", None, "")
+    assert [problem.message for problem in reader.problems] == [
+        "expected a number, got [[[[...]]]]",
+        "expected a non-empty string, got [[[[...]]]]",
+        "missing",  # departmentName
+    ]
+    assert reader.problems[1].unit == "#[[[[...]]]]"  # the record's `stt`, cut to 12
+
+
+def test_a_body_nested_deeper_than_json_reads_is_refused():
+    with pytest.raises(ValueError, match="nested too deeply"):
+        read_json(b"[" * 5000 + b"]" * 5000)
