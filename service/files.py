@@ -121,6 +121,8 @@ _LEFT_BY_A_KILL = re.compile(rf"^\.(?:.*\.)?[0-9a-f]{{{2 * _TOKEN_BYTES}}}\.part
 def _hidden(prefix: str = "") -> str:
     """A new hidden temporary name, ".<prefix><token>.part", that `sweep_stale` knows."""
     return f".{prefix}{secrets.token_hex(_TOKEN_BYTES)}.part"
+
+
 #: Older than this, such a leftover is no live writer's (a notice takes minutes at most).
 STALE = dt.timedelta(hours=1)
 
