@@ -72,8 +72,11 @@ def as_text(value: object, width: int) -> str:
     return value[:width] if isinstance(value, str) else shown(value, width)
 
 
-#: A run of digits longer than any 64-bit integer: orjson reads such an integer as a float.
-_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+#: Every digit a "0", every other byte a space: a run of 20 digits (longer than any
+#: 64-bit integer, which orjson would read as a float) is then a plain substring, found
+#: ten times quicker than by a regular expression over a national sync's 21 MB.
+_DIGITS_ONLY = bytes(0x30 if byte in b"0123456789" else 0x20 for byte in range(256))
+_LONG_DIGITS = b"0" * 20
 
 
 def read_json(body: bytes) -> Any:
@@ -87,7 +90,7 @@ def read_json(body: bytes) -> Any:
     are read by `json`, each number with a fraction or an exponent checked, so
     that a figure no float holds is named where it is instead of the whole body
     failing."""
-    if not _LONG_DIGITS.search(body):
+    if _LONG_DIGITS not in body.translate(_DIGITS_ONLY):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
