@@ -4,10 +4,14 @@ A response's metadata is a `RawResponse` row; its bytes are a `RawBody` named by
 their SHA-256, stored once however many runs receive the same answer (a second
 identical sync adds a few hundred bytes of metadata, not another copy).
 
-Each response is committed as it arrives, before anything is parsed, with the
-run's lease: a run that fails later, or a process killed mid-sync, keeps what it
-received. (Committing in batches saved a few tenths of a second of a national sync
-with no pause between requests, and cost a killed process its evidence.)
+A run's answers are committed before the client next waits (its polite pause
+between requests, a backoff) and, at the latest, when the run has received them
+all (`finish`), before anything parses their figures or records a failure: a run
+that fails keeps its evidence. With the portal's pause (seconds, by default) that
+is each answer during the pause after it, so a process killed mid-sync keeps all
+but the answer in hand; with no pause (a local mirror, the benchmarks) a
+province's seven answers are one transaction instead of seven, and a process
+killed mid-province keeps none of that province's answers (never a snapshot).
 
 A run whose answers are all, byte for byte, those of the previous run of the same
 job, scope and period (same requests, statuses, content types, bodies; the
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Mapping
 from typing import cast
 
 from sqlalchemy import Table, delete, exists, insert, select
@@ -36,28 +41,50 @@ _BODIES = cast(Table, RawBody.__table__)
 
 
 class RawArchive:
-    """Keeps every response of a run as it arrives (see module doc)."""
+    """Keeps every response of a run (see module doc): `receive` holds one, `commit`
+    writes those held, `finish` writes the rest and ends the run's archive."""
 
     def __init__(self, sessions: sessionmaker[Session], run_id: int) -> None:
         self.sessions = sessions
         self.run_id = run_id
+        self._held: list[PortalResponse] = []
 
     def __call__(self, response: PortalResponse) -> None:
-        row = _metadata(self.run_id, response)
-        with self.sessions.begin() as session:  # one commit per response
-            session.execute(insert(_RESPONSES), row)  # a write first (`shared_rows`)
-            keep_body(session, str(row["body_sha256"]), response.body)
-            renew(session, self.run_id)
+        """Keep `response` now, in a transaction of its own."""
+        self.receive(response)
+        self.commit()
+
+    def receive(self, response: PortalResponse) -> None:
+        self._held.append(response)
+
+    def commit(self) -> None:
+        """Write the responses received since the last commit, in one transaction."""
+        if self._held:
+            with self.sessions.begin() as session:
+                self._write(session)
+            self._held = []  # only once committed: a failed commit keeps them held
 
     def finish(self) -> None:
-        """The run receives nothing more: if its answers were exactly the previous
-        run's, name that run instead of keeping a copy of their rows."""
+        """The run receives nothing more: write what it holds and, if its answers were
+        exactly the previous run's, name that run instead of keeping a copy of their rows."""
         with self.sessions.begin() as session:
+            self._write(session)
             own = answers_of(session, self.run_id)
             repeated = _repeated(session, self.run_id, own) if own else None
             if repeated is not None:
                 session.execute(delete(RawResponse).where(RawResponse.fetch_run_id == self.run_id))
                 session.get_one(FetchRun, self.run_id).answers_as_run = repeated
+        self._held = []
+
+    def _write(self, session: Session) -> None:
+        """The held responses' rows and bodies, in `session`'s transaction."""
+        if not self._held:
+            return
+        rows = [_metadata(self.run_id, response) for response in self._held]
+        session.execute(insert(_RESPONSES), rows)  # a write first (`shared_rows`)
+        bodies = {str(row["body_sha256"]): r.body for row, r in zip(rows, self._held, strict=True)}
+        keep_bodies(session, bodies)
+        renew(session, self.run_id)
 
 
 def answers_of(session: Session, run_id: int) -> list[RawResponse]:
@@ -118,14 +145,21 @@ def _metadata(run_id: int, response: PortalResponse) -> dict[str, object]:
     }
 
 
-def keep_body(session: Session, digest: str, body: bytes) -> None:
-    """Store `body` under `digest` unless it is there already, and hold it until the
-    transaction ends (`shared_rows`: a housekeeping pass cannot take it away under the
-    response that names it). Compressed only when missing."""
-    if held(session, _BODIES, [digest]):
-        return
-    row = {"sha256": digest, "body": zlib.compress(body), "size": len(body)}
-    insert_and_hold(session, _BODIES, {digest: row})
+def keep_bodies(session: Session, bodies: Mapping[str, bytes]) -> None:
+    """Store each body under its digest unless it is there already, and hold them all
+    until the transaction ends (`shared_rows`: a housekeeping pass cannot take one away
+    under the response that names it). Compressed only when missing."""
+    missing = set(bodies) - held(session, _BODIES, bodies)
+    rows = {
+        digest: {
+            "sha256": digest,
+            "body": zlib.compress(bodies[digest]),
+            "size": len(bodies[digest]),
+        }
+        for digest in sorted(missing)
+    }
+    if rows:
+        insert_and_hold(session, _BODIES, rows)
 
 
 def body_of(session: Session, response: RawResponse) -> bytes:
@@ -142,4 +176,10 @@ def drop_unreferenced_bodies(session: Session) -> int:
     return delete_unheld(session, _BODIES, ~named)
 
 
-__all__ = ["RawArchive", "answers_of", "body_of", "drop_unreferenced_bodies", "keep_body"]
+__all__ = [
+    "RawArchive",
+    "answers_of",
+    "body_of",
+    "drop_unreferenced_bodies",
+    "keep_bodies",
+]

@@ -1,8 +1,8 @@
 """Sync one province-period of the national index from the portal into snapshots.
 
 The run is recorded first (so even a crash leaves a trace), every response is
-archived raw as it arrives, before anything is parsed (`raw_archive.RawArchive`),
-and the snapshots are written in one transaction
+archived raw, committed in the client's pauses and before anything is parsed
+(`raw_archive.RawArchive`), and the snapshots are written in one transaction
 together with the run's success, only after all seven datasets were fetched
 and parsed. Any failure stores no snapshot and records the reason and its
 kind: blocked, unavailable, bad_response, deadline (the run's own), parse,
@@ -127,7 +127,7 @@ def sync_province(
     close_abandoned(sessions)
     run_id = start_run(sessions, "sync", province_ref[:SCOPE_LENGTH], str(period))
     archive = RawArchive(sessions, run_id)
-    client = PortalClient(settings, archive, session=http)
+    client = PortalClient(settings, archive.receive, session=http, before_wait=archive.commit)
     try:
         return _sync(
             sessions,

@@ -19,6 +19,7 @@ from service.app import App
 from service.cli import main
 from service.config import Settings
 from service.models import FetchRun, RawResponse, Snapshot
+from service.raw_archive import answers_of
 from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator, ReplaySource
 from tests.conftest import PHU_THO
 from tests.waiting import PATIENCE, Gate, wait_until
@@ -157,16 +158,22 @@ def counts(db_url: str) -> tuple[int, int]:
 
 
 def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simulator):
-    """SIGKILL mid-sync: no snapshot half written, and the next command closes the dead
-    process's run; a concurrent live run is left alone, and SIGTERM records it interrupted."""
+    """SIGKILL mid-sync: no snapshot half written, the answers committed in the portal's
+    pauses are kept, and the next command closes the dead process's run; a concurrent
+    live run is left alone, and SIGTERM records it interrupted with the answers it held."""
     main(dvcwatch("db", "upgrade", db_url=db_url, config=config))
     command = [DVCWATCH, *sync_august(db_url, config, simulator)]
+    no_pause = config.read_text(encoding="utf-8")
+    paused = no_pause.replace("pause_seconds = [0, 0]", "pause_seconds = [0.001, 0.001]")
+    config.write_text(paused, encoding="utf-8")  # a pause between requests, as in production
     killed = _stuck_sync(command, simulator, 1)
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=PATIENCE)
     snapshots, raw = counts(db_url)
-    assert snapshots == 0 and raw >= 5  # the evidence is kept, no snapshot is half written
+    assert snapshots == 0 and raw >= 5  # each answer was committed in the pause after it
+    config.write_text(no_pause, encoding="utf-8")  # answers committed together, before parsing
     live = _stuck_sync(command, simulator, 2)
+    assert _answers_kept(db_url) == [raw, 0]  # the live run holds its answers uncommitted
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=PATIENCE)
     assert rerun.returncode == 0, rerun.stderr
     assert counts(db_url)[0] == 164
@@ -183,6 +190,17 @@ def test_killing_a_sync_midway_leaves_no_partial_snapshot(db_url, config, simula
         ("failed", "interrupted"),
         ("ok", None),
     ]
+    assert _answers_kept(db_url)[:2] == [raw, raw]  # held, then committed when recorded
+
+
+def _answers_kept(db_url: str) -> list[int]:
+    """The number of answers each run kept (`answers_of`), in the runs' order."""
+    app = App(Settings.model_validate({"database": {"url": db_url}}))
+    with app.sessions()() as session:
+        runs = session.scalars(select(FetchRun.id).order_by(FetchRun.id)).all()
+        kept = [len(answers_of(session, run)) for run in runs]
+    app.engine.dispose()
+    return kept
 
 
 def _stuck_sync(

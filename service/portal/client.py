@@ -7,7 +7,8 @@ once (`PortalBlocked`). Every read is bounded (`transport`): a deadline per
 request and one for the client's whole run, a decompressed size limit and a
 redirect limit. Every response, good or bad, is handed to the `archive`
 callback before anything reads it, so the raw evidence is kept whatever
-happens next; an answer over the size limit is archived as its first
+happens next (`before_wait` lets the archive commit in the client's pauses);
+an answer over the size limit is archived as its first
 `ARCHIVED_PREFIX_BYTES` with a note saying so.
 """
 
@@ -111,10 +112,13 @@ class PortalClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        before_wait: Callable[[], None] = lambda: None,
     ) -> None:
-        """The run's deadline starts now (`settings.run_deadline_seconds` on `clock`)."""
+        """The run's deadline starts now (`settings.run_deadline_seconds` on `clock`).
+        `before_wait` is called before each pause or backoff (the archive commits then)."""
         self.settings = settings
         self.archive = archive
+        self._before_wait = before_wait
         self.session = session or requests.Session()
         self.session.headers.update(self._headers())
         self._sleep = sleep
@@ -181,6 +185,7 @@ class PortalClient:
         """Sleep, unless the run's deadline would pass first."""
         if self._clock() + seconds >= self._run_ends:
             raise self._run_deadline(endpoint, url)
+        self._before_wait()
         self._sleep(seconds)
 
     def _run_deadline(self, endpoint: str, url: str) -> PortalRunDeadline:
