@@ -62,9 +62,12 @@ _NESTED.maxlevel = 3
 
 
 def shown(value: object, width: int = 60) -> str:
-    """`value` as a problem names it: its repr cut to `width` characters, a list or an
-    object to three levels (a body may nest hundreds deep, past `repr`'s own limit)."""
-    return (_NESTED.repr(value) if isinstance(value, list | dict) else repr(value))[:width]
+    """`value` as a problem names it: its repr cut to `width` characters, or, for a value
+    nested past what `repr` can show (orjson reads 1,024 levels), to three levels."""
+    try:
+        return repr(value)[:width]
+    except RecursionError:
+        return _NESTED.repr(value)[:width]
 
 
 def as_text(value: object, width: int) -> str:

@@ -286,7 +286,7 @@ def _nested(depth: int) -> list[Any]:
     return value
 
 
-@pytest.mark.parametrize("depth", [300, 1010, 1023])
+@pytest.mark.parametrize("depth", [1010, 1023])
 def test_a_field_nested_hundreds_deep_is_one_named_problem(depth):
     """orjson reads up to 1,024 levels, more than `repr` can show: a problem shows three."""
     deep = ("[" * depth + "1" + "]" * depth).encode()
