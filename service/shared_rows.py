@@ -7,21 +7,28 @@ housekeeping), and neither sees what the other has not committed, so a writer co
 point at a row a deletion is taking away: the snapshot's insert then fails on its
 foreign key, and a raw response, which has none, is left without its body.
 
-So a writer holds every row it points at (`insert_and_hold`): on PostgreSQL a
-`FOR KEY SHARE` lock until its transaction ends, and a row a deletion took first is
-inserted again once that deletion commits; deletions pass held rows by
-(`delete_unheld`: `FOR UPDATE SKIP LOCKED`), to be taken at a later pass. On SQLite a
-transaction that has written is the only writer until it ends, so a writer's first
-statement must be a write (`RawArchive` inserts the response row before its body).
+So a writer holds every row it points at (`insert_and_hold`) until its transaction
+ends. On PostgreSQL a row it inserted itself is held by being invisible to every other
+transaction until then; one that was there already takes a `FOR KEY SHARE` lock, and a
+row a deletion took first is inserted again once that deletion commits; deletions pass
+held rows by (`delete_unheld`: `FOR UPDATE SKIP LOCKED`), to be taken at a later pass.
+On SQLite a transaction that has written is the only writer until it ends, so a
+writer's first statement must be a write (`RawArchive` inserts the response row before
+its body).
+
+On PostgreSQL the rows of a writer go in one statement however many they are
+(`unnest_insert`, also for the rows that point at them: `insert_rows`): a national sync
+stores thousands, and an executemany costs a round trip and its parameters' adaptation
+per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, ColumnElement, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, ColumnElement, CursorResult, Table, delete, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -40,6 +47,42 @@ def chunks(items: Iterable[T]) -> Iterator[list[T]]:
         yield batch
 
 
+def on_postgresql(session: Session) -> bool:
+    return session.connection().dialect.name == "postgresql"
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (all with the same columns) into `table` in the session's transaction."""
+    if rows and on_postgresql(session):
+        unnest_insert(session, table, rows)
+    elif rows:
+        session.execute(table.insert(), list(rows))
+
+
+def unnest_insert(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], tail: str = ""
+) -> CursorResult[Any]:
+    """PostgreSQL: one `INSERT .. SELECT` of `rows` (all with the same columns, at least
+    one) into `table`, in their order, from one array per column; `tail` ends the
+    statement (`ON CONFLICT DO NOTHING`, `RETURNING id`)."""
+    connection = session.connection()
+    preparer = connection.dialect.identifier_preparer
+    names = list(rows[0])
+    arrays = ", ".join(
+        f"%({name})b::{table.c[name].type.compile(connection.dialect)}[]" for name in names
+    )
+    columns = ", ".join(map(preparer.quote, names))
+    statement = (
+        f"INSERT INTO {preparer.format_table(table)} ({columns})"
+        f" SELECT {columns} FROM unnest({arrays})"
+        f" WITH ORDINALITY AS given({columns}, n) ORDER BY n {tail}"
+    )
+    # Sent by psycopg in binary (`%b`): its text form escapes every quote of a figure
+    # set's JSON in Python, slower than the whole insert.
+    arrays_of = {name: [row[name] for row in rows] for name in names}
+    return connection.exec_driver_sql(statement, arrays_of)
+
+
 def held(session: Session, table: Table, keys: Iterable[str]) -> set[str]:
     """Those of `keys` that `table` (by its one-column primary key) holds, each kept
     from deletion until the transaction ends."""
@@ -55,13 +98,22 @@ def insert_and_hold(session: Session, table: Table, rows: Mapping[str, Mapping[s
     """Store the `rows` (by primary key) that `table` lacks and hold every one of them
     (see module doc); a row stored meanwhile by another writer is left as it is: same
     name, same content."""
-    connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     missing = dict(rows)
     while missing:
-        connection.execute(dialect.insert(table).on_conflict_do_nothing(), list(missing.values()))
-        kept = held(session, table, missing)
+        inserted = _insert_missing(session, table, list(missing.values()))
+        kept = inserted | held(session, table, missing.keys() - inserted)
         missing = {key: row for key, row in missing.items() if key not in kept}
+
+
+def _insert_missing(session: Session, table: Table, rows: list[Mapping[str, Any]]) -> set[str]:
+    """Insert those of `rows` that `table` lacks; the keys of those inserted on PostgreSQL,
+    which need no lock: no other transaction sees them before this one ends (none on
+    SQLite, where a writer is the only one and `held` costs a read)."""
+    if not on_postgresql(session):
+        session.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+        return set()
+    tail = f"ON CONFLICT DO NOTHING RETURNING {_key(table).name}"
+    return set(unnest_insert(session, table, rows, tail).scalars())
 
 
 def delete_unheld(session: Session, table: Table, where: ColumnElement[bool]) -> int:
