@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from service.clock import utcnow
 from service.figures import FigureValue, UnitRecord, fields_of, figure_set, figures_of_set
 from service.models import FigureSet, Snapshot, Unit, UnitGroup
-from service.shared_rows import chunks, insert_and_hold
+from service.shared_rows import chunks, insert_and_hold, insert_rows, on_postgresql, unnest_insert
 
 _NUMBERS = ("value", "max_value", "numerator", "denominator", "ratio")
 
@@ -142,7 +142,7 @@ def store_snapshots(
         )
     if rows:
         _insert_figure_sets(session, new_sets)
-        session.execute(insert(_table(Snapshot)), rows)
+        insert_rows(session, _table(Snapshot), rows)
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
 
 
@@ -196,10 +196,7 @@ def upsert_units(
     fresh = list({id(row): row for row in rows if row.id is None}.values())
     if fresh:
         values = [{**row.columns(), "first_seen": now, "last_seen": now} for row in fresh]
-        inserted = session.scalars(
-            insert(units).returning(units.c.id, sort_by_parameter_order=True), values
-        )
-        for row, unit_id in zip(fresh, inserted.all(), strict=True):
+        for row, unit_id in zip(fresh, _insert_units(session, values), strict=True):
             row.id, row.changed = unit_id, False
     changed = list({id(row): row for row in rows if row.changed}.values())
     if changed:
@@ -207,9 +204,21 @@ def upsert_units(
             update(units).where(units.c.id == bindparam("unit_id")),
             [{"unit_id": row.id, **row.columns()} for row in changed],
         )
-    for chunk in chunks(sorted({row.id for row in rows if row.id is not None})):
+    seen = sorted({cast(int, row.id) for row in rows} - {cast(int, row.id) for row in fresh})
+    for chunk in chunks(seen):
         session.execute(update(units).where(units.c.id.in_(chunk)).values(last_seen=now))
     return [int(cast(int, row.id)) for row in rows]
+
+
+def _insert_units(session: Session, values: list[dict[str, object]]) -> list[int]:
+    """The ids of the new units `values`, in their order."""
+    units = _table(Unit)
+    if not on_postgresql(session):
+        statement = insert(units).returning(units.c.id, sort_by_parameter_order=True)
+        return list(session.scalars(statement, values))
+    # Ids are drawn as the rows are inserted, in the order of the SELECT: the ascending
+    # ids are the rows' in order (as SQLAlchemy's own insertmanyvalues relies on).
+    return sorted(unnest_insert(session, units, values, "RETURNING id").scalars())
 
 
 @dataclass

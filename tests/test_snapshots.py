@@ -250,3 +250,35 @@ def test_a_units_fingerprint_is_the_one_stored_snapshots_were_written_with(figur
     ).hexdigest()
     assert content_sha256(tuple(figures)) == stored
     assert content_sha256(tuple(reversed(figures))) == stored
+
+
+def test_many_new_units_of_one_input_each_keep_their_own_name_and_figures(sessions):
+    """New units are inserted together (on PostgreSQL in one statement, their ids
+    matched back by order): none may get another's figures or name."""
+
+    def input_of(numbers: range) -> list[UnitRecord]:
+        return [
+            UnitRecord(
+                None if n % 3 == 0 else f"unit-{n}",  # some known by their code only
+                f"H99.{n:03}",
+                f"UBND xã {n}",
+                "COMMUNE",
+                (FigureValue("TOTAL", "total", float(n), 100.0),),
+            )
+            for n in numbers
+        ]
+
+    day = SnapshotKey("portal-766", "766", "2026-08", dt.date(2026, 8, 20), "running")
+    for key, numbers in ((day, range(1, 40)), (KEY, range(20, 70))):  # known and new mixed
+        with sessions.begin() as session:
+            store_snapshots(session, key, input_of(numbers), PROVINCE)
+    with sessions() as session:
+        stored = {
+            u.code: (u.name, u.values["TOTAL"], u.parent_code, u.as_of)
+            for u in latest_units(session, "766", "2026-08")
+        }
+    assert stored == {
+        f"H99.{n:03}": (f"UBND xã {n}", float(n), "H99", KEY.as_of if n >= 20 else day.as_of)
+        for n in range(1, 70)
+    }
+    assert count(sessions, Unit) == 70
