@@ -40,7 +40,7 @@ from service.models import RawBody, RawResponse
 from service.periods import Period
 from service.portal.api import API_PREFIX, SERVICE_RESULTS
 from service.portal.client import PortalClient
-from service.sync import ProvinceListing, sync_province
+from service.sync import sync_provinces
 
 PROVINCES, COMMUNES, AGENCIES = 34, 3321, 700
 
@@ -77,16 +77,15 @@ def province_codes(portal: PortalSettings, period: Period) -> list[str]:
 def sync_all(
     app: App, portal: PortalSettings, codes: list[str], period: Period
 ) -> tuple[float, int, int]:
-    """One run over every province, as `dvcwatch sync` makes it (one province list)."""
+    """One run over every province, as `dvcwatch sync` makes it (`sync_provinces`: one
+    province list, each province's answers read in a second process)."""
     sessions = app.sessions()
     today = dt.date.today()
-    listing = ProvinceListing()
     started = time.perf_counter()
     units = written = 0
-    for code in codes:
-        outcome = sync_province(sessions, portal, code, period, today, listing=listing)
+    for outcome in sync_provinces(sessions, portal, codes, period, today):
         if outcome.error:
-            raise SystemExit(f"{code}: {outcome.error}")
+            raise SystemExit(f"{outcome.scope}: {outcome.error}")
         units += outcome.units
         written += outcome.written
     return time.perf_counter() - started, units, written

@@ -104,14 +104,18 @@ def store_snapshots(
     records: Sequence[UnitRecord],
     parent: UnitRecord | None = None,
     fetch_run_id: int | None = None,
+    sets: Sequence[tuple[str, str]] | None = None,
 ) -> StoreResult:
     """Write the snapshots of `records` (children of `parent`, if given); see module doc.
 
-    Raises `NonFiniteFigure` (having written nothing) if a figure is NaN or infinite.
+    `sets`: the records' `figure_sets`, where the caller made them (a sync, in its
+    second process, with the parent's); else they are made here. Raises
+    `NonFiniteFigure` (having written nothing) if a figure is NaN or infinite.
     """
-    if parent is not None:
-        _figure_set(parent)  # refuses a parent's NaN before anything is written
-    sets = [_figure_set(record) for record in records]
+    if sets is None:
+        if parent is not None:
+            _figure_set(parent)  # refuses a parent's NaN before anything is written
+        sets = figure_sets(records)
     parent_id = upsert_units(session, [parent], None)[0] if parent else None
     unit_ids = upsert_units(session, records, parent_id)
     stored = _stored_intervals(session, key, unit_ids)
@@ -144,6 +148,12 @@ def store_snapshots(
         _insert_figure_sets(session, new_sets)
         insert_rows(session, _table(Snapshot), rows)
     return StoreResult(written=len(rows), unchanged=len(records) - len(rows), revised=revised)
+
+
+def figure_sets(records: Sequence[UnitRecord]) -> list[tuple[str, str]]:
+    """Each record's fingerprint and canonical figures (`figures.figure_set`), as stored;
+    `NonFiniteFigure` naming the first NaN or infinity."""
+    return [_figure_set(record) for record in records]
 
 
 def _insert_figure_sets(session: Session, sets: dict[str, str]) -> None:

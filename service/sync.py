@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from sqlalchemy import select
@@ -36,11 +36,12 @@ from service.models import FetchRun, RunStatus, Unit, UnitGroup
 from service.periods import Period
 from service.portal.api import PROVINCE_ENDPOINTS, SERVICE_RESULTS
 from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, as_text, is_code
-from service.portal.client import PortalClient, PortalError
+from service.portal.client import READ_STATUS, PortalClient, PortalError, PortalResponse, joined
 from service.portal.parse import parse_province, read_identity
 from service.raw_archive import RawArchive
 from service.runs import close_abandoned, close_deposed, start_run
-from service.snapshots import NonFiniteFigure, SnapshotKey, store_snapshots
+from service.second_process import SecondProcess
+from service.snapshots import NonFiniteFigure, SnapshotKey, figure_sets, store_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,55 @@ def snapshot_key(period: Period, today: dt.date) -> SnapshotKey:
     return SnapshotKey(SOURCE, NATIONAL, str(period), today, "running")
 
 
+@dataclass(frozen=True)
+class Answers:
+    """What the portal answered for one province: the seven datasets, read, and the
+    bodies they were read from (each endpoint's pages in order)."""
+
+    province: Province
+    datasets: dict[str, Any]
+    bodies: dict[str, list[bytes]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A province's answers checked and read: its units (without their figures) and the
+    figure set of each (`snapshots.figure_sets`), the province's own last."""
+
+    province: UnitRecord
+    units: tuple[UnitRecord, ...]
+    sets: tuple[tuple[str, str], ...]
+
+
+def prepare(province: Province, datasets: Mapping[str, Any]) -> Prepared:
+    """Check and read a province's datasets (`parse_province`) into what is stored;
+    raises `ParseError` or `NonFiniteFigure`."""
+    parsed = parse_province(province.department_id, datasets)
+    own = UnitRecord(
+        province.department_id,
+        province.code,
+        province.name,
+        UnitGroup.PROVINCE,
+        parsed.province.figures,
+    )
+    records = [*parsed.units, own] if own.figures else list(parsed.units)
+    sets = tuple(figure_sets(records))
+    return Prepared(_bare(own), tuple(map(_bare, parsed.units)), sets)
+
+
+def prepare_answered(answered: tuple[Province, dict[str, list[bytes]]]) -> Prepared:
+    """`prepare` from the bodies themselves (in the second process of `sync_provinces`)."""
+    province, bodies = answered
+    return prepare(
+        province, {endpoint: joined(endpoint, pages) for endpoint, pages in bodies.items()}
+    )
+
+
+def _bare(record: UnitRecord) -> UnitRecord:
+    """The record without its figures (they travel as a figure set)."""
+    return UnitRecord(record.department_id, record.code, record.name, record.group)
+
+
 def sync_province(
     sessions: sessionmaker[Session],
     settings: PortalSettings,
@@ -123,83 +173,182 @@ def sync_province(
     is recorded as the run's failure too, then raised: no run is left `running`
     unless the process itself dies. Pass one `listing` to the syncs of one run.
     """
-    say = progress or (lambda _message: None)
-    close_abandoned(sessions)
-    run_id = start_run(sessions, "sync", province_ref[:SCOPE_LENGTH], str(period))
-    archive = RawArchive(sessions, run_id)
-    client = PortalClient(settings, archive.receive, session=http, before_wait=archive.commit)
-    try:
-        return _sync(
-            sessions,
-            client,
-            archive,
-            listing or ProvinceListing(),
-            province_ref,
-            period,
-            today,
-            say,
-        )
-    except Deposed as exc:  # its sessions are fenced: nothing more it writes would commit
-        reason = f"this process lost the leadership during the sync: {exc}"
-        close_deposed(claims.unfenced(sessions), run_id, reason)
-        log.warning("sync run %s stopped: %s", run_id, reason)
-        raise
-    except EXPECTED_FAILURES as exc:
-        archive.finish()  # before the failure is recorded
-        status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
-        _finish_failed(sessions, run_id, status, exc.kind, str(exc))
-        return SyncOutcome(run_id, status, province_ref, str(period), error=str(exc), kind=exc.kind)
-    except BaseException as exc:
-        kind = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "internal"
-        _record_crash(sessions, archive, kind, exc)
-        raise
+    run = _Run(sessions, settings, province_ref, period, today, progress, http, listing)
+    answers = run.guarded(run.fetch)
+    if isinstance(answers, SyncOutcome):
+        return answers
+    prepared = run.guarded(lambda: prepare(answers.province, answers.datasets))
+    if isinstance(prepared, SyncOutcome):
+        return prepared
+    return run.guarded(lambda: run.store(prepared))
 
 
-def _sync(
+def sync_provinces(
     sessions: sessionmaker[Session],
-    client: PortalClient,
-    archive: RawArchive,
-    listing: ProvinceListing,
-    province_ref: str,
+    settings: PortalSettings,
+    province_refs: Sequence[str],
     period: Period,
     today: dt.date,
-    say: Say,
-) -> SyncOutcome:
-    run_id = archive.run_id
-    province = resolve_province(sessions, client, province_ref, period, listing)
-    datasets: dict[str, Any] = {}
-    label = f"{province.code or province_ref} {period}"
-    for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
-        say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
-        datasets[endpoint] = client.fetch_province(endpoint, province.department_id, period)
-    archive.finish()  # every answer is already kept, before anything is read
-    parsed = parse_province(province.department_id, datasets)
-    own = UnitRecord(
-        province.department_id,
-        province.code,
-        province.name,
-        UnitGroup.PROVINCE,
-        parsed.province.figures,
-    )
-    key = snapshot_key(period, today)
-    with sessions.begin() as session:
-        result = store_snapshots(session, key, parsed.units, own, run_id)
-        if own.figures:
-            result += store_snapshots(session, key, [own], None, run_id)
-        run = session.get_one(FetchRun, run_id)
-        run.status, run.finished_at = RunStatus.OK, utcnow()
-        run.error_kind = run.error = None  # closed meanwhile as abandoned: it did finish
-        run.units_seen, run.snapshots_written = len(parsed.units), result.written
-    return SyncOutcome(
-        run_id,
-        RunStatus.OK,
-        province_ref,
-        str(period),
-        len(parsed.units),
-        result.written,
-        result.unchanged,
-        result.revised,
-    )
+    progress: Callable[[int], Say | None] | None = None,
+    http: requests.Session | None = None,
+) -> Iterator[SyncOutcome]:
+    """`sync_province` of each of `province_refs` (one province list for them all), the
+    outcomes in their order; `progress(i)` is told the steps of the i-th.
+
+    With more than one province, a second process (`second_process`) checks and reads
+    each province's answers while this one fetches the next province's, and this one
+    stores each when it is read: the portal still sees one request at a time, and
+    every run is recorded as `sync_province` records it (a run whose answers were
+    being read when another failed by a bug or Ctrl-C ends as that one does).
+    """
+    listing = ProvinceListing()
+    told: Callable[[int], Say | None] = progress or (lambda _index: None)
+    if len(province_refs) < 2:
+        for index, ref in enumerate(province_refs):
+            yield sync_province(sessions, settings, ref, period, today, told(index), http, listing)
+        return
+    with SecondProcess(prepare_answered, (ParseError, NonFiniteFigure), "dvcwatch-read") as reader:
+        reading: _Run | None = None  # the run whose answers the second process reads
+        open_runs: list[_Run] = []
+        try:
+            for index, ref in enumerate(province_refs):
+                run = _Run(sessions, settings, ref, period, today, told(index), http, listing)
+                open_runs.append(run)
+                answers = run.guarded(run.fetch)
+                previous, reading = reading, None
+                read = previous.guarded(reader.receive) if previous else None
+                if not isinstance(answers, SyncOutcome):  # read while the previous is stored
+                    reader.send((answers.province, answers.bodies))
+                    reading = run
+                if previous is not None and read is not None:
+                    yield _stored(previous, read)
+                if isinstance(answers, SyncOutcome):
+                    yield answers
+            if reading is not None:
+                yield _stored(reading, reading.guarded(reader.receive))
+        except BaseException as exc:
+            for run in open_runs:
+                run.end_by(exc)  # those not ended yet, as the run that failed
+            raise
+
+
+def _stored(run: _Run, prepared: Prepared | SyncOutcome) -> SyncOutcome:
+    if isinstance(prepared, SyncOutcome):
+        return prepared
+    return run.guarded(lambda: run.store(prepared))
+
+
+T = TypeVar("T")
+
+
+class _Run:
+    """One province's sync run: recorded, its answers fetched, then stored or failed.
+    Every step goes through `guarded`, which records how the run ended."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: PortalSettings,
+        province_ref: str,
+        period: Period,
+        today: dt.date,
+        progress: Say | None,
+        http: requests.Session | None,
+        listing: ProvinceListing | None,
+    ) -> None:
+        self.sessions = sessions
+        self.ref, self.period, self.today = province_ref, period, today
+        self.say = progress or (lambda _message: None)
+        self.listing = listing or ProvinceListing()
+        self.ended = False
+        close_abandoned(sessions)
+        self.id = start_run(sessions, "sync", province_ref[:SCOPE_LENGTH], str(period))
+        self.archive = RawArchive(sessions, self.id)
+        self.received: list[PortalResponse] = []
+        self.client = PortalClient(
+            settings, self._receive, session=http, before_wait=self.archive.commit
+        )
+
+    def _receive(self, response: PortalResponse) -> None:
+        self.archive.receive(response)
+        self.received.append(response)
+
+    def guarded(self, step: Callable[[], T]) -> T | SyncOutcome:
+        """`step()`, or the outcome of the run it failed; a failure that is not the
+        portal's or its data's is recorded, then raised."""
+        try:
+            return step()
+        except EXPECTED_FAILURES as exc:
+            self.archive.finish()  # before the failure is recorded
+            status = RunStatus.BLOCKED if exc.kind == "blocked" else RunStatus.FAILED
+            _finish_failed(self.sessions, self.id, status, exc.kind, str(exc))
+            self.ended = True
+            return SyncOutcome(
+                self.id, status, self.ref, str(self.period), error=str(exc), kind=exc.kind
+            )
+        except BaseException as exc:
+            self.end_by(exc)
+            raise
+
+    def end_by(self, exc: BaseException) -> None:
+        """Record that the run ended by `exc` (a bug, Ctrl-C, a lost leadership), once."""
+        if self.ended:
+            return
+        self.ended = True
+        if isinstance(exc, Deposed):  # its sessions are fenced: nothing more would commit
+            reason = f"this process lost the leadership during the sync: {exc}"
+            close_deposed(claims.unfenced(self.sessions), self.id, reason)
+            log.warning("sync run %s stopped: %s", self.id, reason)
+            return
+        kind = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "internal"
+        _record_crash(self.sessions, self.archive, kind, exc)
+
+    def fetch(self) -> Answers:
+        """The seven datasets, every answer kept before anything is read."""
+        province = resolve_province(self.sessions, self.client, self.ref, self.period, self.listing)
+        datasets: dict[str, Any] = {}
+        bodies: dict[str, list[bytes]] = {}
+        label = f"{province.code or self.ref} {self.period}"
+        for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
+            self.say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
+            first = len(self.received)
+            datasets[endpoint] = self.client.fetch_province(
+                endpoint, province.department_id, self.period
+            )
+            bodies[endpoint] = [
+                answer.body
+                for answer in self.received[first:]
+                if answer.status == READ_STATUS and answer.error is None
+            ]  # the pages `fetch_province` joined (failed attempts have no such status)
+        self.archive.finish()  # every answer is already kept, before anything is read
+        return Answers(province, datasets, bodies)
+
+    def store(self, prepared: Prepared) -> SyncOutcome:
+        """The snapshots and the run's success, in one transaction."""
+        key = snapshot_key(self.period, self.today)
+        own = prepared.province
+        with self.sessions.begin() as session:
+            units = len(prepared.units)
+            result = store_snapshots(
+                session, key, prepared.units, own, self.id, prepared.sets[:units]
+            )
+            if prepared.sets[units:]:
+                result += store_snapshots(session, key, [own], None, self.id, prepared.sets[units:])
+            run = session.get_one(FetchRun, self.id)
+            run.status, run.finished_at = RunStatus.OK, utcnow()
+            run.error_kind = run.error = None  # closed meanwhile as abandoned: it did finish
+            run.units_seen, run.snapshots_written = units, result.written
+        self.ended = True
+        return SyncOutcome(
+            self.id,
+            RunStatus.OK,
+            self.ref,
+            str(self.period),
+            units,
+            result.written,
+            result.unchanged,
+            result.revised,
+        )
 
 
 def resolve_province(

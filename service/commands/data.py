@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from service.app import App
@@ -33,7 +34,7 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
     from service.commands.progress import Progress
     from service.portal.api import PROVINCE_ENDPOINTS
     from service.portal.checks import is_code
-    from service.sync import ProvinceListing, UnknownProvince, sync_province
+    from service.sync import UnknownProvince, sync_provinces
     from service.urls import shown, web_address
 
     provinces = args.province or [watch.province for watch in app.settings.watch]
@@ -53,21 +54,20 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
     sessions = app.sessions()
     failed = unknown = 0
     steps = len(PROVINCE_ENDPOINTS)
-    listing = ProvinceListing()  # the portal's list of provinces asked once for them all
     with Progress(len(provinces) * steps, f"sync {period}") as progress:
-        for province in provinces:
-            said = 0
+        said = [0] * len(provinces)  # the steps each province's sync told so far
 
+        def told(index: int) -> Callable[[str], None]:
             def show(message: str) -> None:
-                nonlocal said
-                said += 1
+                said[index] += 1
                 progress.advance()
                 progress.step(message)
 
-            outcome = sync_province(
-                sessions, portal, province, period, local_today(), show, listing=listing
-            )
-            progress.advance(max(0, steps - said))
+            return show
+
+        outcomes = sync_provinces(sessions, portal, provinces, period, local_today(), told)
+        for index, (province, outcome) in enumerate(zip(provinces, outcomes, strict=True)):
+            progress.advance(max(0, steps - said[index]))
             if outcome.kind == UnknownProvince.kind:
                 unknown += 1
                 source = "--province" if args.province else "[[watch]]"

@@ -168,6 +168,10 @@ class ParseError(Exception):
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(f"{len(problems)} problem(s) in the portal's answer:\n{shown}{more}")
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[list[ParseProblem]]]:
+        """Pickled with its problems (a second process reads the answers of a sync)."""
+        return ParseError, (self.problems,)
+
 
 @dataclass
 class RecordReader:

@@ -47,6 +47,8 @@ _FIREWALL_MARKERS = ("request rejected", "the requested url was rejected")
 _FIREWALL_PAGE_BYTES = 65_536  # the firewall's page is small; a large HTML page is not it
 #: How much of an answer over the size limit is archived (evidence, not a copy).
 ARCHIVED_PREFIX_BYTES = 1_048_576
+#: The status of every answer the API's envelope is read from (POST: 201 Created).
+READ_STATUS = 201
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,15 @@ def _total_pages(data: Any) -> int:
     return min(pages, MAX_PAGES)
 
 
+def joined(endpoint: str, pages: list[bytes]) -> Any:
+    """The dataset `fetch_province` returned, read again from the bodies of its pages
+    (each already accepted by `read_envelope`)."""
+    data = read_json(pages[0])["data"]
+    for page, body in enumerate(pages[1:], start=2):
+        _join_page(endpoint, data, read_json(body)["data"], page)
+    return data
+
+
 def _join_page(endpoint: str, data: dict[str, Any], more: Any, page: int) -> None:
     """Append page `page`'s units to the first page's list (same shape or a clear error)."""
     key = api.ENDPOINTS[endpoint].list_key
@@ -276,8 +287,8 @@ def read_envelope(endpoint: str, url: str, status: int, body: bytes) -> Any:
         raise PortalBlocked(endpoint, url, f"HTTP {status}: the portal refused the request")
     if status >= 500:
         raise PortalUnavailable(endpoint, url, f"HTTP {status}")
-    if status != 201:
-        raise PortalBadResponse(endpoint, url, f"HTTP {status}, expected 201")
+    if status != READ_STATUS:
+        raise PortalBadResponse(endpoint, url, f"HTTP {status}, expected {READ_STATUS}")
     try:
         envelope = read_json(body)
     except ValueError as exc:

@@ -1,0 +1,193 @@
+"""A sync of several provinces reads each one's answers in a second process while it
+fetches the next: what it stores and records is what syncing them one by one does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service import sync
+from service.app import App
+from service.config import Settings
+from service.models import FetchRun
+from service.periods import Period
+from service.second_process import SecondProcessFailed
+from service.simulator.simulator import Fault, GeneratedSource, PortalSimulator
+from service.snapshots import latest_units
+from service.sync import SyncOutcome, sync_province, sync_provinces
+from tests.conftest import FAST_PORTAL
+from tests.waiting import PATIENCE, Gate, wait_until
+
+AUGUST = Period.parse("2026-08")
+TODAY = dt.date(2026, 9, 10)
+PROVINCES = ["H01", "H02", "H03"]
+
+
+@pytest.fixture
+def portal() -> Iterator[PortalSimulator]:
+    with PortalSimulator(GeneratedSource(seed=7, provinces=3, communes=30, agencies=4)) as running:
+        yield running
+
+
+def all_of(
+    sessions: sessionmaker[Session], portal: PortalSimulator, refs: list[str] = PROVINCES, **kw: Any
+) -> list[SyncOutcome]:
+    settings = FAST_PORTAL.model_copy(update={"base_url": portal.base_url})
+    return list(sync_provinces(sessions, settings, refs, AUGUST, TODAY, **kw))
+
+
+def one_by_one(sessions: sessionmaker[Session], portal: PortalSimulator) -> list[SyncOutcome]:
+    settings = FAST_PORTAL.model_copy(update={"base_url": portal.base_url})
+    return [sync_province(sessions, settings, ref, AUGUST, TODAY) for ref in PROVINCES]
+
+
+def stored(sessions: sessionmaker[Session]) -> dict[str | None, tuple[Any, ...]]:
+    with sessions() as session:
+        return {
+            unit.code: (unit.name, unit.group, unit.parent_code, unit.as_of, unit.figures)
+            for unit in latest_units(session, "766", str(AUGUST))
+        }
+
+
+def runs(sessions: sessionmaker[Session]) -> list[tuple[str, str | None, str]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(FetchRun.status, FetchRun.error_kind, FetchRun.scope).order_by(FetchRun.id)
+        )
+        return [(status, kind, scope) for status, kind, scope in rows]
+
+
+@pytest.fixture
+def other(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A second database, for the same provinces synced one by one."""
+    app = App(Settings.model_validate({"database": {"url": f"sqlite:///{tmp_path / 'b.db'}"}}))
+    app.upgrade()
+    yield app.sessions()
+    app.engine.dispose()
+
+
+def test_provinces_synced_together_are_stored_as_one_by_one(sessions, other, portal):
+    together = all_of(sessions, portal)
+    assert [outcome.status for outcome in together] == ["ok"] * 3
+    asked = len(portal.requests_log)
+    alone = one_by_one(other, portal)
+    assert asked == 1 + 7 * 3  # one province list for the three
+    drop = ("run_id",)
+    assert [_fields(o, drop) for o in together] == [_fields(o, drop) for o in alone]
+    assert stored(sessions) == stored(other) and len(stored(sessions)) == 3 + 30 + 4
+    assert multiprocessing.active_children() == []  # the second process has ended
+
+
+def _fields(outcome: SyncOutcome, drop: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in vars(outcome).items() if key not in drop}
+
+
+def test_a_province_whose_answers_fail_their_checks_fails_alone(sessions, other, portal):
+    """The second process's `ParseError` is the run's, word for word as one by one."""
+    portal.inject(Fault("missing_field", endpoint="transparency", times=1, field="metrics"))
+    together = all_of(sessions, portal)
+    portal.inject(Fault("missing_field", endpoint="transparency", times=1, field="metrics"))
+    alone = one_by_one(other, portal)
+    assert [(o.status, o.kind) for o in together] == [
+        ("failed", "parse"),
+        ("ok", None),
+        ("ok", None),
+    ]
+    assert together[0].error == alone[0].error and "'metrics'" in str(together[0].error)
+    assert [run[:2] for run in runs(sessions)] == [("failed", "parse"), ("ok", None), ("ok", None)]
+    assert stored(sessions) == stored(other)
+
+
+def test_a_bug_in_the_second_process_ends_every_open_run_and_is_raised(
+    sessions, portal, monkeypatch
+):
+    """A bug is a traceback (the other process's, in the message) and no run is left
+    running: the run whose answers were read, and the one fetched meanwhile."""
+    real, calls = sync.parse_province, []
+
+    def broken(province_id: str, datasets: Any) -> Any:
+        calls.append(province_id)  # in the second process: its own list
+        if len(calls) == 2:
+            raise RuntimeError("a bug while reading")
+        return real(province_id, datasets)
+
+    monkeypatch.setattr(sync, "parse_province", broken)
+    settings = FAST_PORTAL.model_copy(update={"base_url": portal.base_url})
+    outcomes: list[SyncOutcome] = []
+    with pytest.raises(SecondProcessFailed, match="RuntimeError: a bug while reading"):
+        for outcome in sync_provinces(sessions, settings, PROVINCES, AUGUST, TODAY):
+            outcomes.append(outcome)
+    assert [o.status for o in outcomes] == ["ok"]
+    assert [run[:2] for run in runs(sessions)] == [
+        ("ok", None),
+        ("failed", "internal"),  # its answers were being read
+        ("failed", "internal"),  # fetched meanwhile, never read
+    ]
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_mid_sync_records_every_open_run_interrupted(sessions, portal):
+    def told(index: int) -> sync.Say:
+        def say(message: str) -> None:
+            if index == 1 and message.startswith("[3/7]"):
+                raise KeyboardInterrupt  # while H01's answers are being read
+
+        return say
+
+    with pytest.raises(KeyboardInterrupt):
+        all_of(sessions, portal, progress=told)
+    assert [run[:2] for run in runs(sessions)] == [
+        ("failed", "interrupted"),
+        ("failed", "interrupted"),
+    ]
+    assert stored(sessions) == {}
+    assert multiprocessing.active_children() == []
+
+
+def test_the_second_process_ends_with_a_killed_sync(tmp_path, portal):
+    """SIGKILL leaves no orphan: the second process reads the end of its pipe and exits."""
+    command = [
+        str(Path(sys.executable).parent / "dvcwatch"),
+        "--db",
+        f"sqlite:///{tmp_path / 'k.db'}",
+    ]
+    subprocess.run([*command, "db", "upgrade"], check=True, capture_output=True)
+    portal.sleep = gate = Gate()
+    portal.inject(Fault("delay", endpoint="dvc-progress-tree", times=1, seconds=60))
+    sync_all = ["sync", "--period", "2026-08", "--portal-url", portal.base_url]
+    for ref in PROVINCES:
+        sync_all += ["--province", ref]
+    killed = subprocess.Popen([*command, *sync_all], stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: gate.held, "the sync to wait on the portal")
+        (second,) = wait_until(lambda: _children(killed.pid), "the sync's second process")
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=PATIENCE)
+        wait_until(lambda: not _alive(second), "the second process to end")
+    finally:
+        gate.open()
+        killed.kill()
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie nobody has reaped yet (PID 1 of a container may not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
