@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from service.periods import Period
-from service.portal.api import period_fields
+from service.portal.api import API_PREFIX, SERVICE_RESULTS, period_fields
 from service.portal.client import (
     PortalBlocked,
     PortalClient,
@@ -111,3 +113,49 @@ def test_period_fields_follow_the_portals_forms():
         "fromDate": "2024-02-01",
         "toDate": "2024-02-29",
     }
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    """A forward proxy that records each request's target and answers 502."""
+    targets: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            targets.append(self.path)
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", targets
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_the_environments_proxy_is_read_once_and_used_for_every_request(
+    proxy, monkeypatch, bypassed
+):
+    """`EnvironmentOnce` reads http_proxy and no_proxy once: every attempt still goes
+    through the proxy they name, or straight to the portal where no_proxy says so."""
+    address, targets = proxy
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", address)
+    if bypassed:
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+    portal = "http://127.0.0.1:9"  # discard: nothing listens there
+    client = PortalClient(FAST_PORTAL.model_copy(update={"base_url": portal}), lambda _r: None)
+    with pytest.raises(PortalUnavailable):
+        client.fetch_provinces(Period.parse("2026-08"))
+    attempts = FAST_PORTAL.retries + 1
+    expected = [] if bypassed else [f"{portal}{API_PREFIX}{SERVICE_RESULTS.name}"] * attempts
+    assert targets == expected
