@@ -15,6 +15,7 @@ mistyped code leaves no "never synced" scope behind for the alerts.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -36,7 +37,14 @@ from service.models import FetchRun, RunStatus, Unit, UnitGroup
 from service.periods import Period
 from service.portal.api import PROVINCE_ENDPOINTS, SERVICE_RESULTS
 from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, as_text, is_code
-from service.portal.client import READ_STATUS, PortalClient, PortalError, PortalResponse, joined
+from service.portal.client import (
+    READ_STATUS,
+    EnvironmentOnce,
+    PortalClient,
+    PortalError,
+    PortalResponse,
+    joined,
+)
 from service.portal.parse import parse_province, read_identity
 from service.raw_archive import RawArchive
 from service.runs import close_abandoned, close_deposed, start_run
@@ -203,10 +211,29 @@ def sync_provinces(
     """
     listing = ProvinceListing()
     told: Callable[[int], Say | None] = progress or (lambda _index: None)
-    if len(province_refs) < 2:
-        for index, ref in enumerate(province_refs):
-            yield sync_province(sessions, settings, ref, period, today, told(index), http, listing)
-        return
+    with contextlib.ExitStack() as stack:
+        if http is None:  # one connection for them all
+            http = stack.enter_context(EnvironmentOnce())
+        if len(province_refs) < 2:
+            for index, ref in enumerate(province_refs):
+                yield sync_province(
+                    sessions, settings, ref, period, today, told(index), http, listing
+                )
+            return
+        yield from _pipelined(sessions, settings, province_refs, period, today, told, http, listing)
+
+
+def _pipelined(
+    sessions: sessionmaker[Session],
+    settings: PortalSettings,
+    province_refs: Sequence[str],
+    period: Period,
+    today: dt.date,
+    told: Callable[[int], Say | None],
+    http: requests.Session,
+    listing: ProvinceListing,
+) -> Iterator[SyncOutcome]:
+    """`sync_provinces` with a second process reading each province's answers."""
     with SecondProcess(prepare_answered, (ParseError, NonFiniteFigure), "dvcwatch-read") as reader:
         reading: _Run | None = None  # the run whose answers the second process reads
         open_runs: list[_Run] = []
