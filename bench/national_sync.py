@@ -12,9 +12,13 @@ Measured in the same run, the floors the sync is compared with:
 - Floor A: the same requests (read back from the raw archive of the first sync)
   sent with a plain `requests.Session` and their answers `json.loads`-ed;
 - Floor B: `json.loads` of the same bodies, already in memory.
+Each of the first sync and Floor A is the best of `ROUNDS` runs (the sync into a
+fresh database each time), taken in turns, so that a moment of a busy machine
+does not decide the ratio; every run's time is printed.
 Targets (issue 15, docs/benchmarks.md): the first sync within 2.5 x Floor A on
 SQLite and 4 x on PostgreSQL, 239 requests for 34 provinces (the province list
-once, then seven a province), peak memory under 150 MB.
+once, then seven a province), peak memory under 150 MB for the syncing process
+and for its second process (`sync.sync_provinces`) each.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import datetime as dt
 import json
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -43,6 +48,8 @@ from service.portal.client import PortalClient
 from service.sync import sync_provinces
 
 PROVINCES, COMMUNES, AGENCIES = 34, 3321, 700
+#: Each time is the best of this many runs: a busy machine slows a run, never speeds it.
+ROUNDS = 3
 
 
 def start_simulator(seed: int) -> tuple[subprocess.Popen[str], str]:
@@ -130,6 +137,15 @@ def floor_b(requests_made: list[tuple[str, dict[str, object], bytes]]) -> float:
     return time.perf_counter() - started
 
 
+def _seconds(times: list[float]) -> str:
+    return ", ".join(f"{time:.2f}" for time in times) + " s"
+
+
+def children_peak_mb() -> float:
+    """The peak resident memory of this process's children that have ended."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def country_arguments(description: str | None) -> argparse.ArgumentParser:
     """The options of a bench on the generated country: --pg, --seed, --period."""
     parser = argparse.ArgumentParser(description=description)
@@ -147,23 +163,30 @@ def main() -> int:
     simulator, url = start_simulator(args.seed)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            db_url = args.db or f"sqlite:///{Path(folder) / 'bench.db'}"
-            if args.pg:
-                db_url = pg_schema_url(args.pg)
             portal = PortalSettings(base_url=url, pause_seconds=(0.0, 0.0))
             codes = province_codes(portal, period)
             warm_up(portal, codes, period, Path(folder) / "warm-up.db")
-            app = App(Settings.model_validate({"database": {"url": db_url}}))
-            app.upgrade()
-            first, units, written = sync_all(app, portal, codes, period)
-            requests_made = archived(app)
-            again, _, rewritten = sync_all(app, portal, codes, period)
-            app.engine.dispose()
-            plain = floor_a(url, requests_made)
-            loads = floor_b(requests_made)
+            firsts: list[float] = []
+            plains: list[float] = []
+            for number in range(1 if args.db else ROUNDS):
+                db_url = args.db or f"sqlite:///{Path(folder) / f'bench-{number}.db'}"
+                if args.pg:
+                    db_url = pg_schema_url(args.pg)
+                app = App(Settings.model_validate({"database": {"url": db_url}}))
+                app.upgrade()
+                first, units, written = sync_all(app, portal, codes, period)
+                firsts.append(first)
+                if number == 0:
+                    requests_made = archived(app)
+                    again, _, rewritten = sync_all(app, portal, codes, period)
+                app.engine.dispose()
+                plains.append(floor_a(url, requests_made))
+            loads = min(floor_b(requests_made) for _ in firsts)
+            second_peak = children_peak_mb()  # the second processes, all ended by now
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)
+    first, plain = min(firsts), min(plains)
     peak = peak_mb()
     print(
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
@@ -181,8 +204,16 @@ def main() -> int:
         f"ratio: {first / plain:.2f} x Floor A (target <= {limit:g}), {first / loads:.1f} x Floor B"
     )
     print(f"same sync again (nothing new, {rewritten} written): {again:.2f} s")
-    print(f"peak memory (RSS of the syncing process): {peak:.0f} MB (target < 150)")
-    met = first <= limit * plain and peak < 150 and len(requests_made) == 1 + 7 * len(codes)
+    print(f"rounds (fresh database each): sync {_seconds(firsts)}, Floor A {_seconds(plains)}")
+    print(
+        f"peak memory (RSS): the syncing process {peak:.0f} MB, its second process "
+        f"{second_peak:.0f} MB (target < 150 each)"
+    )
+    met = (
+        first <= limit * plain
+        and max(peak, second_peak) < 150
+        and len(requests_made) == 1 + 7 * len(codes)
+    )
     label = "PostgreSQL" if database == "postgresql" else "SQLite"
     emit(
         Result(
@@ -193,7 +224,7 @@ def main() -> int:
             first / plain,
             f"<= {limit:g} x Floor A, 239 requests, < 150 MB",
             met,
-            peak,
+            max(peak, second_peak),
             "python -m bench.national_sync" + (" --pg URL" if args.pg else ""),
         )
     )

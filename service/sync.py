@@ -240,17 +240,17 @@ def _pipelined(
         try:
             for index, ref in enumerate(province_refs):
                 run = _Run(sessions, settings, ref, period, today, told(index), http, listing)
-                open_runs.append(run)
-                answers = run.guarded(run.fetch)
+                open_runs = [*(other for other in open_runs if not other.ended), run]
+                fetched: Answers | SyncOutcome | None = run.guarded(run.fetch)
                 previous, reading = reading, None
                 read = previous.guarded(reader.receive) if previous else None
-                if not isinstance(answers, SyncOutcome):  # read while the previous is stored
-                    reader.send((answers.province, answers.bodies))
-                    reading = run
+                if isinstance(fetched, Answers):  # read while the previous is stored
+                    reader.send((fetched.province, fetched.bodies))
+                    reading, fetched = run, None  # its datasets are not needed here
                 if previous is not None and read is not None:
                     yield _stored(previous, read)
-                if isinstance(answers, SyncOutcome):
-                    yield answers
+                if isinstance(fetched, SyncOutcome):
+                    yield fetched
             if reading is not None:
                 yield _stored(reading, reading.guarded(reader.receive))
         except BaseException as exc:
@@ -348,6 +348,7 @@ class _Run:
                 if answer.status == READ_STATUS and answer.error is None
             ]  # the pages `fetch_province` joined (failed attempts have no such status)
         self.archive.finish()  # every answer is already kept, before anything is read
+        self.received = []  # the bodies travel on in `Answers` only
         return Answers(province, datasets, bodies)
 
     def store(self, prepared: Prepared) -> SyncOutcome:
