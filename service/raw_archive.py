@@ -22,10 +22,12 @@ when the run ends (`finish`), its rows give way to that run's id in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import zlib
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 from sqlalchemy import Table, delete, exists, insert, select
@@ -48,6 +50,7 @@ class RawArchive:
         self.sessions = sessions
         self.run_id = run_id
         self._held: list[PortalResponse] = []
+        self._compressed: dict[str, Future[bytes]] = {}  # by digest, made meanwhile
 
     def __call__(self, response: PortalResponse) -> None:
         """Keep `response` now, in a transaction of its own."""
@@ -55,14 +58,20 @@ class RawArchive:
         self.commit()
 
     def receive(self, response: PortalResponse) -> None:
+        """Hold `response` until the next commit; a large body starts being compressed
+        at once, beside whatever this thread does meanwhile (zlib releases the GIL)."""
         self._held.append(response)
+        if len(response.body) >= _COMPRESS_BESIDE_BYTES:
+            digest = hashlib.sha256(response.body).hexdigest()
+            if digest not in self._compressed:
+                self._compressed[digest] = _compressor().submit(zlib.compress, response.body)
 
     def commit(self) -> None:
         """Write the responses received since the last commit, in one transaction."""
         if self._held:
             with self.sessions.begin() as session:
                 self._write(session)
-            self._held = []  # only once committed: a failed commit keeps them held
+            self._held, self._compressed = [], {}  # once committed: a failed commit keeps them
 
     def finish(self) -> None:
         """The run receives nothing more: write what it holds and, if its answers were
@@ -74,7 +83,7 @@ class RawArchive:
             if repeated is not None:
                 session.execute(delete(RawResponse).where(RawResponse.fetch_run_id == self.run_id))
                 session.get_one(FetchRun, self.run_id).answers_as_run = repeated
-        self._held = []
+        self._held, self._compressed = [], {}
 
     def _write(self, session: Session) -> None:
         """The held responses' rows and bodies, in `session`'s transaction."""
@@ -83,7 +92,7 @@ class RawArchive:
         rows = [_metadata(self.run_id, response) for response in self._held]
         session.execute(insert(_RESPONSES), rows)  # a write first (`shared_rows`)
         bodies = {str(row["body_sha256"]): r.body for row, r in zip(rows, self._held, strict=True)}
-        keep_bodies(session, bodies)
+        keep_bodies(session, bodies, self._compressed)
         renew(session, self.run_id)
 
 
@@ -145,21 +154,38 @@ def _metadata(run_id: int, response: PortalResponse) -> dict[str, object]:
     }
 
 
-def keep_bodies(session: Session, bodies: Mapping[str, bytes]) -> None:
+def keep_bodies(
+    session: Session,
+    bodies: Mapping[str, bytes],
+    compressed: Mapping[str, Future[bytes]] | None = None,
+) -> None:
     """Store each body under its digest unless it is there already, and hold them all
     until the transaction ends (`shared_rows`: a housekeeping pass cannot take one away
-    under the response that names it). Compressed only when missing."""
+    under the response that names it). Compressed only when missing, unless
+    `compressed` has it already."""
     missing = set(bodies) - held(session, _BODIES, bodies)
+    compressed = compressed or {}
     rows = {
         digest: {
             "sha256": digest,
-            "body": zlib.compress(bodies[digest]),
-            "size": len(bodies[digest]),
+            "body": compressed[digest].result() if digest in compressed else zlib.compress(body),
+            "size": len(body),
         }
-        for digest in sorted(missing)
+        for digest, body in sorted(bodies.items())
+        if digest in missing
     }
     if rows:
         insert_and_hold(session, _BODIES, rows)
+
+
+#: From this size on, a body is compressed in a thread as soon as it is received.
+_COMPRESS_BESIDE_BYTES = 16_384
+
+
+@functools.cache
+def _compressor() -> ThreadPoolExecutor:
+    """One thread compressing bodies while the archive's thread goes on (made once)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="dvcwatch-zlib")
 
 
 def body_of(session: Session, response: RawResponse) -> bytes:
