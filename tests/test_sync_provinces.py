@@ -113,15 +113,15 @@ def test_a_bug_in_the_second_process_ends_every_open_run_and_is_raised(
 ):
     """A bug is a traceback (the other process's, in the message) and no run is left
     running: the run whose answers were read, and the one fetched meanwhile."""
-    real, calls = sync.parse_province, []
+    real, calls = sync._done, []
 
-    def broken(province_id: str, datasets: Any) -> Any:
-        calls.append(province_id)  # in the second process: its own list
+    def broken(part: Any) -> Any:
+        calls.append(part)  # in the second process: its own list
         if len(calls) == 2:
             raise RuntimeError("a bug while reading")
-        return real(province_id, datasets)
+        return real(part)
 
-    monkeypatch.setattr(sync, "parse_province", broken)
+    monkeypatch.setattr(sync, "_done", broken)  # its part: reading (SQLite), storing (PG)
     settings = FAST_PORTAL.model_copy(update={"base_url": portal.base_url})
     outcomes: list[SyncOutcome] = []
     with pytest.raises(SecondProcessFailed, match="RuntimeError: a bug while reading"):
