@@ -224,11 +224,25 @@ def _insert_units(session: Session, values: list[dict[str, object]]) -> list[int
     """The ids of the new units `values`, in their order."""
     units = _table(Unit)
     if not on_postgresql(session):
+        department_ids = [row["department_id"] for row in values]
+        if all(department_ids):  # a sync's: RETURNING makes SQLAlchemy insert row by row
+            session.execute(insert(units), values)
+            return _ids_by_department(session, department_ids)
         statement = insert(units).returning(units.c.id, sort_by_parameter_order=True)
         return list(session.scalars(statement, values))
     # Ids are drawn as the rows are inserted, in the order of the SELECT: the ascending
     # ids are the rows' in order (as SQLAlchemy's own insertmanyvalues relies on).
     return sorted(unnest_insert(session, units, values, "RETURNING id").scalars())
+
+
+def _ids_by_department(session: Session, department_ids: Sequence[object]) -> list[int]:
+    """The ids of the units with these department ids (each unique), in their order."""
+    units = _table(Unit)
+    ids: dict[object, int] = {}
+    for chunk in chunks(department_ids):
+        query = select(units.c.department_id, units.c.id).where(units.c.department_id.in_(chunk))
+        ids.update((department_id, unit_id) for department_id, unit_id in session.execute(query))
+    return [ids[department_id] for department_id in department_ids]
 
 
 @dataclass
