@@ -8,7 +8,7 @@ and parsed. Any failure stores no snapshot and records the reason and its
 kind: blocked, unavailable, bad_response, deadline (the run's own), parse,
 unknown_province; and, raised after recording, internal (a bug) or
 interrupted. A run records its owner and a lease (`service.runs`); runs of a
-process that is gone are closed before a new one starts. A province the portal
+process that is gone are closed before a sync (of one province or several) starts. A province the portal
 does not list is recorded as a `province-check` run, not a `sync`, so that a
 mistyped code leaves no "never synced" scope behind for the alerts.
 """
@@ -261,6 +261,7 @@ def sync_province(
     is recorded as the run's failure too, then raised: no run is left `running`
     unless the process itself dies. Pass one `listing` to the syncs of one run.
     """
+    close_abandoned(sessions)
     run = _Run(sessions, settings, province_ref, period, today, progress, http, listing)
     answers = run.guarded(run.fetch)
     if isinstance(answers, SyncOutcome):
@@ -320,6 +321,7 @@ def _pipelined(
     listing: ProvinceListing,
 ) -> Iterator[SyncOutcome]:
     """`sync_provinces` with a second process reading each province's answers."""
+    close_abandoned(sessions)  # once for them all
     with SecondProcess(_done, (ParseError, NonFiniteFigure), "dvcwatch-sync") as reader:
         reading: _Run | None = None  # the run whose answers the second process reads
         open_runs: list[_Run] = []
@@ -382,7 +384,6 @@ class _Run:
         self.say = progress or (lambda _message: None)
         self.listing = listing or ProvinceListing()
         self.ended = False
-        close_abandoned(sessions)
         self.id = start_run(sessions, "sync", province_ref[:SCOPE_LENGTH], str(period))
         self.archive = RawArchive(sessions, self.id)
         self.received: list[PortalResponse] = []
