@@ -8,9 +8,10 @@ and parsed. Any failure stores no snapshot and records the reason and its
 kind: blocked, unavailable, bad_response, deadline (the run's own), parse,
 unknown_province; and, raised after recording, internal (a bug) or
 interrupted. A run records its owner and a lease (`service.runs`); runs of a
-process that is gone are closed before a sync (of one province or several) starts. A province the portal
-does not list is recorded as a `province-check` run, not a `sync`, so that a
-mistyped code leaves no "never synced" scope behind for the alerts.
+process that is gone are closed before a sync (of one province or several)
+starts. A province the portal does not list is recorded as a `province-check`
+run, not a `sync`, so that a mistyped code leaves no "never synced" scope behind
+for the alerts.
 """
 
 from __future__ import annotations
@@ -289,12 +290,12 @@ def sync_provinces(
     SQLite it checks and reads the answers and this process stores them; on
     PostgreSQL this process reads them and it stores them, on a connection of its
     own. The portal still sees one request at a time, and every run is recorded as
-    `sync_province` records it. A failure there
-    that is the data's is the run's outcome; a bug there, or here, or Ctrl-C, ends
-    every run still open as it ends the one it hit, except that a province the second
-    process was storing is stored (it finishes the request in hand, and a run that
-    finished is never recorded failed). For commands, not the leader's jobs: the
-    second process's writes pass no leadership fence.
+    `sync_province` records it. A failure there that is the data's is the run's
+    outcome; a bug there, or here, or Ctrl-C, ends every run still open as it ends
+    the one it hit, except that a province the second process was storing is stored
+    (it finishes the request in hand, and a run that finished is never recorded
+    failed). For commands, not the leader's jobs: the second process's writes pass no
+    leadership fence.
     """
     listing = ProvinceListing()
     told: Callable[[int], Say | None] = progress or (lambda _index: None)
@@ -320,7 +321,7 @@ def _pipelined(
     http: requests.Session,
     listing: ProvinceListing,
 ) -> Iterator[SyncOutcome]:
-    """`sync_provinces` with a second process reading each province's answers."""
+    """`sync_provinces` with a second process taking its part of each province."""
     close_abandoned(sessions)  # once for them all
     with SecondProcess(_done, (ParseError, NonFiniteFigure), "dvcwatch-sync") as reader:
         reading: _Run | None = None  # the run whose answers the second process reads
