@@ -1,18 +1,19 @@
 """A second process that runs one function over requests sent to it, in order.
 
 A national sync is CPU-bound in Python: reading a province's answers (checks,
-figures, their fingerprints) takes as long as fetching and storing them. Python
-runs one thread at a time, so `sync.sync_provinces` hands each province's answers
-to a second process and fetches the next province while they are read; the
-portal still sees one request at a time.
+figures, their fingerprints) and storing them take longer than fetching them.
+Python runs one thread at a time, so `sync.sync_provinces` hands a part of each
+province to a second process and fetches the next province meanwhile; the portal
+still sees one request at a time.
 
 The process is forked, so it starts at once with every module already imported,
 and it serves until its pipe closes: when this process ends, however it ends
 (SIGKILL included), the second one reads the end of its pipe and exits. It ignores
-SIGINT (Ctrl-C reaches the whole process group; this process decides) and dies
-quietly on SIGTERM; its garbage collector runs between requests, not during one.
-An exception of a kind the caller expects (`expected`) comes
-back and is raised here as it was raised there; any other is a bug, raised here as
+SIGINT and SIGTERM, which reach the whole process group (Ctrl-C, systemd stopping
+a unit) and are this process's to handle: dying first, it would turn a clean stop
+into a failure here. Its garbage collector runs between requests, not during one.
+An exception of a kind the caller expects (`expected`) comes back and is raised
+here as it was raised there; any other is a bug, raised here as
 `SecondProcessFailed` with the other process's traceback in its message.
 """
 
@@ -107,8 +108,8 @@ def _serve(
 ) -> None:
     """The second process: answer each request until the pipe closes."""
     parents_end.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for meant_for_the_command in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(meant_for_the_command, signal.SIG_IGN)
     # What the fork inherited is never garbage here, and one request makes a few hundred
     # thousand objects without a cycle: the collector would walk the growing heap again
     # and again (a third of reading a national sync). It runs once after each answer.

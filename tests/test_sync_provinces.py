@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
 import signal
 import subprocess
 import sys
@@ -192,6 +193,36 @@ def test_the_second_process_ends_with_a_killed_sync(tmp_path, portal):
     finally:
         gate.open()
         killed.kill()
+
+
+def test_sigterm_to_the_process_group_is_a_clean_stop(tmp_path, portal):
+    """systemd stops a unit by SIGTERM to every process of it: the command stops as one
+    (exit 143, its run `interrupted`, no traceback), its second process with it."""
+    database = f"sqlite:///{tmp_path / 't.db'}"
+    command = [str(Path(sys.executable).parent / "dvcwatch"), "--db", database]
+    subprocess.run([*command, "db", "upgrade"], check=True, capture_output=True)
+    portal.sleep = gate = Gate()
+    portal.inject(Fault("delay", endpoint="dvc-progress-tree", times=1, seconds=60))
+    sync_all = ["sync", "--period", "2026-08", "--portal-url", portal.base_url]
+    for ref in PROVINCES:
+        sync_all += ["--province", ref]
+    stopped = subprocess.Popen(
+        [*command, *sync_all], stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        wait_until(lambda: gate.held, "the sync to wait on the portal")
+        (second,) = wait_until(lambda: _children(stopped.pid), "the sync's second process")
+        os.killpg(stopped.pid, signal.SIGTERM)
+        _, error = stopped.communicate(timeout=PATIENCE)
+        wait_until(lambda: not _alive(second), "the second process to end")
+    finally:
+        gate.open()
+        stopped.kill()
+    assert stopped.returncode == 143, error
+    assert "Traceback" not in error
+    app = App(Settings.model_validate({"database": {"url": database}}))
+    assert runs(app.sessions()) == [("failed", "interrupted", "H01")]
+    app.engine.dispose()
 
 
 def _children(pid: int) -> list[int]:
