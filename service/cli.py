@@ -23,8 +23,6 @@ from service.indicators import NATIONAL
 from service.output import FILE_FORMATS, FORMATS
 
 if TYPE_CHECKING:
-    from sqlalchemy.exc import SQLAlchemyError
-
     from service.app import App
 
 # A command's handler is named, not imported: `dvcwatch --help` (and any one command) loads
@@ -98,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     from service.app import App
     from service.commands.common import EXIT_FAILED, EXIT_USAGE, UsageError
     from service.config import ConfigError, load_settings
-    from service.db import DatabaseError, DatabaseUrlError
+    from service.db import DatabaseError, DatabaseUrlError, failure_line
     from service.files import UnfitPath
     from service.scoring.schemes import SchemeError
 
@@ -115,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"dvcwatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except SQLAlchemyError as exc:
-        print(f"dvcwatch: {_database_failed(url, exc)}", file=sys.stderr)
+        print(f"dvcwatch: {failure_line(url, exc)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         return _reader_went_away()
@@ -154,21 +152,6 @@ def _stopped_by(signum: int) -> int:
         return EXIT_TERMINATED
     print("dvcwatch: interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED
-
-
-def _database_failed(url: str, exc: SQLAlchemyError) -> str:
-    """`database URL: the driver's own words`, no password shown in either (the driver may
-    quote a part of the URL)."""
-    from service.db import hide_secrets, safe_url
-
-    return f"database {safe_url(url)}: {hide_secrets(_first_line(exc), url)}"
-
-
-def _first_line(exc: SQLAlchemyError) -> str:
-    """The driver's own words ("database "x" does not exist"), without SQLAlchemy's links."""
-    original = getattr(exc, "orig", None)
-    text = str(original if original is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _reader_went_away() -> int:

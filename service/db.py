@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import NoSuchModuleError
+from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -63,6 +63,19 @@ def hide_secrets(text: str, url: str) -> str:
     for secret in sorted(secrets, key=len, reverse=True):  # a longer one may hold another
         text = text.replace(secret, HIDDEN)
     return text
+
+
+def failure_line(url: str, exc: SQLAlchemyError) -> str:
+    """`database URL: the driver's own words`, no password shown in either (the driver may
+    quote a part of the URL)."""
+    return f"database {safe_url(url)}: {hide_secrets(_first_line(exc), url)}"
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """The driver's own words ("database "x" does not exist"), without SQLAlchemy's links."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def make_engine(url: str) -> Engine:

@@ -22,19 +22,20 @@ import functools
 import gc
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import requests
 from sqlalchemy import Table, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import claims
 from service.claims import Deposed
 from service.clock import utcnow
 from service.config import PortalSettings
-from service.db import make_engine, session_factory
+from service.db import DatabaseError, failure_line, make_engine, session_factory
 from service.figures import UnitRecord
 from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Unit, UnitGroup
@@ -198,13 +199,17 @@ class StorePrepared:
     answers read, on a connection of its own (`database`: a URL, password included; it
     never leaves the pipe)."""
 
-    database: str
+    database: str = field(repr=False)
     run_id: int
     key: SnapshotKey
     prepared: Prepared
 
     def __call__(self) -> Stored:
-        return store(_sessions_of(self.database), self.run_id, self.key, self.prepared)
+        """Stored; a database failure is a `DatabaseError` of one line (no password)."""
+        try:
+            return store(_sessions_of(self.database), self.run_id, self.key, self.prepared)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(failure_line(self.database, exc)) from None
 
 
 def _done(part: ReadAnswers | StorePrepared) -> Prepared | Stored:
@@ -281,7 +286,7 @@ def sync_provinces(
     today: dt.date,
     progress: Callable[[int], Say | None] | None = None,
     http: requests.Session | None = None,
-) -> Iterator[SyncOutcome]:
+) -> Generator[SyncOutcome, None, None]:
     """`sync_province` of each of `province_refs` (one province list for them all), the
     outcomes in their order; `progress(i)` is told the steps of the i-th.
 
@@ -323,7 +328,8 @@ def _pipelined(
 ) -> Iterator[SyncOutcome]:
     """`sync_provinces` with a second process taking its part of each province."""
     close_abandoned(sessions)  # once for them all
-    with SecondProcess(_done, (ParseError, NonFiniteFigure), "dvcwatch-sync") as reader:
+    expected = (ParseError, NonFiniteFigure, DatabaseError)
+    with SecondProcess(_done, expected, "dvcwatch-sync") as reader:
         reading: _Run | None = None  # the run whose answers the second process reads
         open_runs: list[_Run] = []
         try:
@@ -423,7 +429,8 @@ class _Run:
             close_deposed(claims.unfenced(self.sessions), self.id, reason)
             log.warning("sync run %s stopped: %s", self.id, reason)
             return
-        kind = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "internal"
+        stopped = KeyboardInterrupt | SystemExit | GeneratorExit
+        kind = "interrupted" if isinstance(exc, stopped) else "internal"
         _record_crash(self.sessions, self.archive, kind, exc)
 
     def fetch(self) -> Answers:
@@ -527,6 +534,8 @@ def _record_crash(
     if isinstance(exc, KeyboardInterrupt):
         reason = str(exc) if str(exc) else "Ctrl-C (SIGINT)"
         reason = f"interrupted by {reason}"
+    elif isinstance(exc, GeneratorExit):  # `sync_provinces` closed before this run's turn
+        reason = "the command stopped before this run's outcome was taken"
     else:
         reason = f"{type(exc).__name__}: {exc}"
     try:

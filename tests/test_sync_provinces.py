@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service import sync
 from service.app import App
 from service.config import Settings
+from service.db import DatabaseError
 from service.models import FetchRun
 from service.periods import Period
 from service.second_process import SecondProcessFailed
@@ -237,3 +238,86 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in status
+
+
+def test_a_second_process_killed_mid_sync_leaves_the_rest_to_this_one(
+    sessions, other, portal, caplog
+):
+    """The OOM killer takes the second process while H02 is fetched: its part of H01
+    (read, or stored: the store is idempotent) and of the others is done here, with one
+    warning; everything is stored as one by one stores it."""
+
+    def told(index: int) -> sync.Say:
+        def say(message: str) -> None:
+            if index == 1 and message.startswith("[3/7]"):
+                (second,) = multiprocessing.active_children()
+                os.kill(second.pid, signal.SIGKILL)
+                second.join(PATIENCE)
+
+        return say
+
+    together = all_of(sessions, portal, progress=told)
+    alone = one_by_one(other, portal)
+    assert [outcome.status for outcome in together] == ["ok"] * 3
+    assert stored(sessions) == stored(other)
+    assert [_fields(o, ("run_id",)) for o in together][1:] == [
+        _fields(o, ("run_id",)) for o in alone
+    ][1:]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "killed by signal 9" in warnings[0], warnings
+
+
+def test_a_database_failure_in_the_second_process_is_one_line(sessions, portal, monkeypatch):
+    """On PostgreSQL the second process stores: a database it cannot use is the one line
+    `dvcwatch` prints for a database failure (no password, no traceback), and the runs
+    it ends are recorded with that line."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("the second process stores only on PostgreSQL")
+    engine = sessions.kw["bind"]
+    gone = engine.url.set(database="dvcwatch_no_such_database", password="S3cretPW")
+    missing = gone.render_as_string(hide_password=False)
+    real = sync._sessions_of
+    monkeypatch.setattr(sync, "_sessions_of", lambda _database: real(missing))
+    with pytest.raises(DatabaseError) as failure:
+        all_of(sessions, portal)
+    line = str(failure.value)
+    assert "dvcwatch_no_such_database" in line and "S3cretPW" not in line
+    assert len(line.splitlines()) == 1 and line.startswith("database postgresql")
+    with sessions() as session:
+        errors = session.scalars(select(FetchRun.error).order_by(FetchRun.id)).all()
+    assert errors[0] == f"DatabaseError: {line}"
+    assert [run[:2] for run in runs(sessions)] == [("failed", "internal")] * 2
+
+
+def test_a_command_that_stops_taking_outcomes_records_the_open_run_interrupted(sessions, portal):
+    """The generator closed after H01's outcome (Ctrl-C while a line prints): H02, then
+    with the second process, is `interrupted` (on PostgreSQL that process finishes
+    storing it: `ok`), never a bug."""
+    settings = FAST_PORTAL.model_copy(update={"base_url": portal.base_url})
+    outcomes = sync_provinces(sessions, settings, PROVINCES, AUGUST, TODAY)
+    assert next(outcomes).status == "ok"
+    outcomes.close()
+    second = (
+        ("ok", None)
+        if sessions.kw["bind"].dialect.name == "postgresql"
+        else ("failed", "interrupted")
+    )
+    assert [run[:2] for run in runs(sessions)] == [("ok", None), second]
+    with sessions() as session:
+        reasons = session.scalars(select(FetchRun.error).order_by(FetchRun.id)).all()
+    assert second == ("ok", None) or "the command stopped" in str(reasons[1])
+
+
+def test_a_second_process_left_open_does_not_hold_the_interpreter_at_exit():
+    """multiprocessing's exit handler would wait for ever on a second process that ignores
+    SIGTERM and waits for its pipe: `SecondProcess` closes it first."""
+    script = (
+        "from service.second_process import SecondProcess\n"
+        "second = SecondProcess(len)\n"
+        "second.send(b'abc')\n"
+        "print(second.receive())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=PATIENCE
+    )
+    assert done.returncode == 0 and done.stdout == "3\n", done.stderr

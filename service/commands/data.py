@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -66,21 +67,22 @@ def run_sync(app: App, args: argparse.Namespace) -> int:
             return show
 
         outcomes = sync_provinces(sessions, portal, provinces, period, local_today(), told)
-        for index, (province, outcome) in enumerate(zip(provinces, outcomes, strict=True)):
-            progress.advance(max(0, steps - said[index]))
-            if outcome.kind == UnknownProvince.kind:
-                unknown += 1
-                source = "--province" if args.province else "[[watch]]"
-                progress.line(f"dvcwatch: {source}: {outcome.error}", sys.stderr)
-            elif outcome.error:
-                failed += 1
-                line = f"dvcwatch: sync {province} {period}: {outcome.status}: {outcome.error}"
-                progress.line(line, sys.stderr)
-            else:
-                progress.line(
-                    f"{province} {period}: ok, {outcome.units} units, {outcome.written} new "
-                    f"snapshots ({outcome.revised} revisions), {outcome.unchanged} unchanged"
-                )
+        with contextlib.closing(outcomes):  # here, even if Ctrl-C comes while a line prints
+            for index, (province, outcome) in enumerate(zip(provinces, outcomes, strict=True)):
+                progress.advance(max(0, steps - said[index]))
+                if outcome.kind == UnknownProvince.kind:
+                    unknown += 1
+                    source = "--province" if args.province else "[[watch]]"
+                    progress.line(f"dvcwatch: {source}: {outcome.error}", sys.stderr)
+                elif outcome.error:
+                    failed += 1
+                    line = f"dvcwatch: sync {province} {period}: {outcome.status}: {outcome.error}"
+                    progress.line(line, sys.stderr)
+                else:
+                    progress.line(
+                        f"{province} {period}: ok, {outcome.units} units, {outcome.written} new "
+                        f"snapshots ({outcome.revised} revisions), {outcome.unchanged} unchanged"
+                    )
     return EXIT_USAGE if unknown else EXIT_FAILED if failed else EXIT_OK
 
 

@@ -259,6 +259,8 @@ def _slow_read(body: bytes) -> Any:
     bom=st.booleans(),
 )
 @example(value=[10**19, 2**64, -(2**63) - 1], numbers=[], ascii_only=True, bom=False)
+@example(value=[-(2**63) - 1], numbers=[], ascii_only=True, bom=False)
+@example(value=[-(10**19) + 1, 2**63], numbers=[], ascii_only=True, bom=False)
 @example(value={"a": 1}, numbers=["1e400", "-0.0", "1" * 25], ascii_only=True, bom=True)
 def test_json_is_read_as_json_reads_it_with_every_number_checked(value, numbers, ascii_only, bom):
     """orjson reads what it can; any body reads to the same values, of the same types, as
