@@ -334,7 +334,10 @@ def _pipelined(
         open_runs: list[_Run] = []
         try:
             for index, ref in enumerate(province_refs):
-                run = _Run(sessions, settings, ref, period, today, told(index), http, listing)
+                follows = index > 0
+                run = _Run(
+                    sessions, settings, ref, period, today, told(index), http, listing, follows
+                )
                 open_runs = [*(other for other in open_runs if not other.ended), run]
                 fetched = run.guarded(run.fetch)
                 part = (
@@ -385,7 +388,9 @@ class _Run:
         progress: Say | None,
         http: requests.Session | None,
         listing: ProvinceListing | None,
+        follows: bool = False,
     ) -> None:
+        """`follows`: another province's requests came just before (see `PortalClient`)."""
         self.sessions = sessions
         self.ref, self.period, self.today = province_ref, period, today
         self.say = progress or (lambda _message: None)
@@ -395,7 +400,7 @@ class _Run:
         self.archive = RawArchive(sessions, self.id)
         self.received: list[PortalResponse] = []
         self.client = PortalClient(
-            settings, self._receive, session=http, before_wait=self.archive.commit
+            settings, self._receive, session=http, before_wait=self.archive.commit, follows=follows
         )
 
     def _receive(self, response: PortalResponse) -> None:

@@ -321,3 +321,24 @@ def test_a_second_process_left_open_does_not_hold_the_interpreter_at_exit():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=PATIENCE
     )
     assert done.returncode == 0 and done.stdout == "3\n", done.stderr
+
+
+def test_every_request_but_the_first_follows_a_pause_across_provinces(
+    sessions, portal, monkeypatch
+):
+    """The portal's pause separates one province's last request from the next one's
+    first as it separates the requests of one province."""
+    paused: list[str] = []
+
+    class Counting(sync.PortalClient):
+        def _wait(self, endpoint: str, url: str, seconds: float) -> None:
+            paused.append(endpoint)
+
+    monkeypatch.setattr(sync, "PortalClient", Counting)
+    settings = FAST_PORTAL.model_copy(
+        update={"base_url": portal.base_url, "pause_seconds": (0.0, 0.001)}
+    )
+    outcomes = list(sync_provinces(sessions, settings, PROVINCES, AUGUST, TODAY))
+    assert [outcome.status for outcome in outcomes] == ["ok"] * 3
+    assert len(portal.requests_log) == 1 + 7 * 3
+    assert len(paused) == len(portal.requests_log) - 1

@@ -138,9 +138,12 @@ class PortalClient:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         before_wait: Callable[[], None] = lambda: None,
+        follows: bool = False,
     ) -> None:
         """The run's deadline starts now (`settings.run_deadline_seconds` on `clock`).
-        `before_wait` is called before each pause or backoff (the archive commits then)."""
+        `before_wait` is called before each pause or backoff (the archive commits then).
+        `follows`: another client's requests come just before this one's (the provinces
+        of one `dvcwatch sync`), so its first request is paused before too."""
         self.settings = settings
         self.archive = archive
         self._before_wait = before_wait
@@ -150,7 +153,7 @@ class PortalClient:
         self._rng = rng or random.Random()
         self._clock = clock
         self._run_ends = clock() + settings.run_deadline_seconds
-        self._requests_made = 0
+        self._requests_made = int(follows)  # a pause before each request but a first
 
     def _headers(self) -> dict[str, str]:
         origin = self.settings.base_url.rstrip("/")
