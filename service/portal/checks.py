@@ -165,9 +165,9 @@ class ParseError(Exception):
         if len(problems) == 1:
             super().__init__(f"the portal's answer failed a check: {problems[0]}")
             return
-        shown = "\n".join(f"  - {p}" for p in problems[:20])
+        listed = "\n".join(f"  - {p}" for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} problem(s) in the portal's answer:\n{shown}{more}")
+        super().__init__(f"{len(problems)} problem(s) in the portal's answer:\n{listed}{more}")
 
     def __reduce__(self) -> tuple[type[ParseError], tuple[list[ParseProblem]]]:
         """Pickled with its problems (a second process reads the answers of a sync)."""
