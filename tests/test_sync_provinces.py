@@ -173,18 +173,8 @@ def test_a_run_that_finished_is_never_recorded_failed(sessions, portal):
 
 def test_the_second_process_ends_with_a_killed_sync(tmp_path, portal):
     """SIGKILL leaves no orphan: the second process reads the end of its pipe and exits."""
-    command = [
-        str(Path(sys.executable).parent / "dvcwatch"),
-        "--db",
-        f"sqlite:///{tmp_path / 'k.db'}",
-    ]
-    subprocess.run([*command, "db", "upgrade"], check=True, capture_output=True)
-    portal.sleep = gate = Gate()
-    portal.inject(Fault("delay", endpoint="dvc-progress-tree", times=1, seconds=60))
-    sync_all = ["sync", "--period", "2026-08", "--portal-url", portal.base_url]
-    for ref in PROVINCES:
-        sync_all += ["--province", ref]
-    killed = subprocess.Popen([*command, *sync_all], stderr=subprocess.DEVNULL)
+    command, gate = _held_sync(f"sqlite:///{tmp_path / 'k.db'}", portal)
+    killed = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: gate.held, "the sync to wait on the portal")
         (second,) = wait_until(lambda: _children(killed.pid), "the sync's second process")
@@ -200,16 +190,8 @@ def test_sigterm_to_the_process_group_is_a_clean_stop(tmp_path, portal):
     """systemd stops a unit by SIGTERM to every process of it: the command stops as one
     (exit 143, its run `interrupted`, no traceback), its second process with it."""
     database = f"sqlite:///{tmp_path / 't.db'}"
-    command = [str(Path(sys.executable).parent / "dvcwatch"), "--db", database]
-    subprocess.run([*command, "db", "upgrade"], check=True, capture_output=True)
-    portal.sleep = gate = Gate()
-    portal.inject(Fault("delay", endpoint="dvc-progress-tree", times=1, seconds=60))
-    sync_all = ["sync", "--period", "2026-08", "--portal-url", portal.base_url]
-    for ref in PROVINCES:
-        sync_all += ["--province", ref]
-    stopped = subprocess.Popen(
-        [*command, *sync_all], stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    command, gate = _held_sync(database, portal)
+    stopped = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_until(lambda: gate.held, "the sync to wait on the portal")
         (second,) = wait_until(lambda: _children(stopped.pid), "the sync's second process")
@@ -224,6 +206,19 @@ def test_sigterm_to_the_process_group_is_a_clean_stop(tmp_path, portal):
     app = App(Settings.model_validate({"database": {"url": database}}))
     assert runs(app.sessions()) == [("failed", "interrupted", "H01")]
     app.engine.dispose()
+
+
+def _held_sync(database: str, portal: PortalSimulator) -> tuple[list[str], Gate]:
+    """`dvcwatch sync` of the three provinces into a migrated `database`, and the gate
+    that will hold H01's first slow answer at the portal."""
+    dvcwatch = [str(Path(sys.executable).parent / "dvcwatch"), "--db", database]
+    subprocess.run([*dvcwatch, "db", "upgrade"], check=True, capture_output=True)
+    portal.sleep = gate = Gate()
+    portal.inject(Fault("delay", endpoint="dvc-progress-tree", times=1, seconds=60))
+    command = [*dvcwatch, "sync", "--period", "2026-08", "--portal-url", portal.base_url]
+    for ref in PROVINCES:
+        command += ["--province", ref]
+    return command, gate
 
 
 def _children(pid: int) -> list[int]:
