@@ -49,7 +49,7 @@ class RawArchive:
     def __init__(self, sessions: sessionmaker[Session], run_id: int) -> None:
         self.sessions = sessions
         self.run_id = run_id
-        self._held: list[PortalResponse] = []
+        self._held: list[tuple[PortalResponse, str]] = []  # with the body's sha256
         self._compressed: dict[str, Future[bytes]] = {}  # by digest, made meanwhile
 
     def __call__(self, response: PortalResponse) -> None:
@@ -60,11 +60,10 @@ class RawArchive:
     def receive(self, response: PortalResponse) -> None:
         """Hold `response` until the next commit; a large body starts being compressed
         at once, beside whatever this thread does meanwhile (zlib releases the GIL)."""
-        self._held.append(response)
-        if len(response.body) >= _COMPRESS_BESIDE_BYTES:
-            digest = hashlib.sha256(response.body).hexdigest()
-            if digest not in self._compressed:
-                self._compressed[digest] = _compressor().submit(zlib.compress, response.body)
+        digest = hashlib.sha256(response.body).hexdigest()
+        self._held.append((response, digest))
+        if len(response.body) >= _COMPRESS_BESIDE_BYTES and digest not in self._compressed:
+            self._compressed[digest] = _compressor().submit(zlib.compress, response.body)
 
     def commit(self) -> None:
         """Write the responses received since the last commit, in one transaction."""
@@ -89,9 +88,9 @@ class RawArchive:
         """The held responses' rows and bodies, in `session`'s transaction."""
         if not self._held:
             return
-        rows = [_metadata(self.run_id, response) for response in self._held]
+        rows = [_metadata(self.run_id, response, digest) for response, digest in self._held]
         session.execute(insert(_RESPONSES), rows)  # a write first (`shared_rows`)
-        bodies = {str(row["body_sha256"]): r.body for row, r in zip(rows, self._held, strict=True)}
+        bodies = {digest: response.body for response, digest in self._held}
         keep_bodies(session, bodies, self._compressed)
         renew(session, self.run_id)
 
@@ -138,8 +137,9 @@ def _repeated(session: Session, run_id: int, rows: list[RawResponse]) -> int | N
     return holder
 
 
-def _metadata(run_id: int, response: PortalResponse) -> dict[str, object]:
-    """The `raw_responses` row of a response (its bytes go to `raw_bodies`)."""
+def _metadata(run_id: int, response: PortalResponse, digest: str) -> dict[str, object]:
+    """The `raw_responses` row of a response whose body has the sha256 `digest` (its
+    bytes go to `raw_bodies`)."""
     return {
         "fetch_run_id": run_id,
         "endpoint": response.endpoint,
@@ -148,7 +148,7 @@ def _metadata(run_id: int, response: PortalResponse) -> dict[str, object]:
         "content_type": response.content_type,
         "fetched_at": response.fetched_at,
         "body": None,
-        "body_sha256": hashlib.sha256(response.body).hexdigest(),
+        "body_sha256": digest,
         "body_size": len(response.body),
         "error": response.error,
     }
