@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import orjson
+
 from service import indicators
 
 #: The six axes (trục) of the national index and their maxima (100 in all).
@@ -78,16 +80,39 @@ def fingerprint(rows: list[tuple[object, ...]]) -> str:
 
 def figure_set(rows: list[tuple[object, ...]]) -> tuple[str, str]:
     """The fingerprint and the `canonical_figures` of `fields_of` rows."""
-    canonical = canonical_figures(rows)
-    return hashlib.sha256(canonical.encode()).hexdigest(), canonical
+    canonical = _canonical_bytes(sorted(rows, key=_by_code))
+    return hashlib.sha256(canonical).hexdigest(), canonical.decode()
 
 
 def canonical_figures(rows: list[tuple[object, ...]]) -> str:
     """The rows as one JSON array sorted by code: how a figure set is stored and
-    fingerprinted. ValueError if a number is NaN or infinite."""
-    return json.dumps(
-        sorted(rows, key=_by_code), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    )
+    fingerprinted (`json.dumps`, compact, UTF-8 as it is). ValueError if a number is NaN
+    or infinite."""
+    return _canonical_bytes(sorted(rows, key=_by_code)).decode()
+
+
+#: orjson writes a float below 10^-4 as "0.00001" or "1e-7", where `json` writes "1e-05"
+#: and "1e-07"; every other float, int, string (UTF-8 as it is, the same escapes), null
+#: and nesting of lists it writes as `json` does, six times quicker.
+_NOT_AS_JSON_WRITES = (b"e-", b"0.0000")
+_ORJSON_REFUSES = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _canonical_bytes(ordered: list[tuple[object, ...]]) -> bytes:
+    """`ordered` as `json.dumps` writes it (compact, UTF-8), in bytes. orjson writes it
+    where the answer is certainly the same; otherwise (a float below 10^-4, an integer
+    past 64 bits, a NaN or infinity, which orjson writes as null, or a text holding one
+    of these spellings or "null") `json` does, raising what it raises."""
+    try:
+        written = orjson.dumps(ordered, option=_ORJSON_REFUSES)
+    except orjson.JSONEncodeError:
+        written = b"e-"
+    if not any(spelling in written for spelling in _NOT_AS_JSON_WRITES) and written.count(
+        b"null"
+    ) == sum(row.count(None) for row in ordered):
+        return written  # each null a None: no NaN or infinity became one
+    text = json.dumps(ordered, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode()
 
 
 _NUMBER_FIELDS = tuple(
