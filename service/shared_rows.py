@@ -19,7 +19,8 @@ its body).
 On PostgreSQL the rows of a writer go in one statement however many they are
 (`unnest_insert`, also for the rows that point at them: `insert_rows`): a national sync
 stores thousands, and an executemany costs a round trip and its parameters' adaptation
-per row.
+per row. On SQLite they go in one executemany of tuples (`tuples_insert`), each value
+bound as SQLAlchemy would bind it but each distinct value once.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, ColumnElement, CursorResult, Table, delete, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Column, ColumnElement, CursorResult, Table, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 _CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
+#: The keys of an `IN` list, given when the statement runs (not coerced one by one
+#: into the statement as it is made).
+_KEYS = bindparam("keys", expanding=True)
 
 
 def chunks(items: Iterable[T]) -> Iterator[list[T]]:
@@ -56,7 +59,37 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if rows and on_postgresql(session):
         unnest_insert(session, table, rows)
     elif rows:
-        session.execute(table.insert(), list(rows))
+        tuples_insert(session, table, rows)
+
+
+def tuples_insert(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], tail: str = ""
+) -> None:
+    """SQLite: `rows` (all with the same columns, at least one) into `table`, in their
+    order, by one executemany of tuples; `tail` ends the statement (`ON CONFLICT DO
+    NOTHING`). Each value is bound as its column's type binds it (a date or a time as
+    SQLAlchemy writes it in SQLite), once per distinct value: the rows of one input
+    share their days and times. No column default is filled in: the rows name every
+    column they need. (SQLAlchemy's executemany of dict rows made a parameter of every
+    value of every row, most of the time a national sync spent storing.)"""
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    columns = [[row[name] for row in rows] for name in names]
+    for index, name in enumerate(names):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            bound: dict[Any, Any] = {}
+            columns[index] = [
+                bound[value] if value in bound else bound.setdefault(value, process(value))
+                for value in columns[index]
+            ]
+    preparer = dialect.identifier_preparer
+    statement = (
+        f"INSERT INTO {preparer.format_table(table)} ({', '.join(map(preparer.quote, names))})"
+        f" VALUES ({', '.join('?' * len(names))}) {tail}"
+    )
+    connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
 
 
 def unnest_insert(
@@ -89,8 +122,8 @@ def held(session: Session, table: Table, keys: Iterable[str]) -> set[str]:
     key = _key(table)
     found: set[str] = set()
     for chunk in chunks(sorted(set(keys))):
-        query = select(key).where(key.in_(chunk)).with_for_update(read=True, key_share=True)
-        found.update(session.scalars(query))
+        query = select(key).where(key.in_(_KEYS)).with_for_update(read=True, key_share=True)
+        found.update(session.scalars(query, {"keys": chunk}))
     return found
 
 
@@ -110,7 +143,7 @@ def _insert_missing(session: Session, table: Table, rows: list[Mapping[str, Any]
     which need no lock: no other transaction sees them before this one ends (none on
     SQLite, where a writer is the only one and `held` costs a read)."""
     if not on_postgresql(session):
-        session.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+        tuples_insert(session, table, rows, "ON CONFLICT DO NOTHING")
         return set()
     tail = f"ON CONFLICT DO NOTHING RETURNING {_key(table).name}"
     return set(unnest_insert(session, table, rows, tail).scalars())

@@ -31,9 +31,19 @@ from sqlalchemy.orm import Session, aliased
 from service.clock import utcnow
 from service.figures import FigureValue, UnitRecord, fields_of, figure_set, figures_of_set
 from service.models import FigureSet, Snapshot, Unit, UnitGroup
-from service.shared_rows import chunks, insert_and_hold, insert_rows, on_postgresql, unnest_insert
+from service.shared_rows import (
+    chunks,
+    insert_and_hold,
+    insert_rows,
+    on_postgresql,
+    tuples_insert,
+    unnest_insert,
+)
 
 _NUMBERS = ("value", "max_value", "numerator", "denominator", "ratio")
+#: The keys of an `IN` list, given when the statement runs: a statement made with the
+#: keys in it coerced each of them into a parameter, most of a national sync's storing.
+_KEYS = bindparam("keys", expanding=True)
 
 
 class NonFiniteFigure(ValueError):
@@ -141,8 +151,9 @@ def store_snapshots(
     for chunk in chunks(seen_again):
         session.execute(
             update(Snapshot)
-            .where(Snapshot.id.in_(chunk))
-            .values(last_seen=key.as_of, seen_at=utcnow())
+            .where(Snapshot.id.in_(_KEYS))
+            .values(last_seen=key.as_of, seen_at=utcnow()),
+            {"keys": chunk},
         )
     if rows:
         _insert_figure_sets(session, new_sets)
@@ -216,7 +227,9 @@ def upsert_units(
         )
     seen = sorted({cast(int, row.id) for row in rows} - {cast(int, row.id) for row in fresh})
     for chunk in chunks(seen):
-        session.execute(update(units).where(units.c.id.in_(chunk)).values(last_seen=now))
+        session.execute(
+            update(units).where(units.c.id.in_(_KEYS)).values(last_seen=now), {"keys": chunk}
+        )
     return [int(cast(int, row.id)) for row in rows]
 
 
@@ -226,7 +239,7 @@ def _insert_units(session: Session, values: list[dict[str, object]]) -> list[int
     if not on_postgresql(session):
         department_ids = [row["department_id"] for row in values]
         if all(department_ids):  # a sync's: RETURNING makes SQLAlchemy insert row by row
-            session.execute(insert(units), values)
+            tuples_insert(session, units, values)
             return _ids_by_department(session, department_ids)
         statement = insert(units).returning(units.c.id, sort_by_parameter_order=True)
         return list(session.scalars(statement, values))
@@ -240,8 +253,9 @@ def _ids_by_department(session: Session, department_ids: Sequence[object]) -> li
     units = _table(Unit)
     ids: dict[object, int] = {}
     for chunk in chunks(department_ids):
-        query = select(units.c.department_id, units.c.id).where(units.c.department_id.in_(chunk))
-        ids.update((department_id, unit_id) for department_id, unit_id in session.execute(query))
+        query = select(units.c.department_id, units.c.id).where(units.c.department_id.in_(_KEYS))
+        found = session.execute(query, {"keys": chunk})
+        ids.update((department_id, unit_id) for department_id, unit_id in found)
     return [ids[department_id] for department_id in department_ids]
 
 
@@ -290,11 +304,12 @@ def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, _
     known: dict[str, _UnitRow] = {}
     columns = (Unit.id, Unit.department_id, Unit.code, Unit.name, Unit.unit_group, Unit.parent_id)
     for chunk in chunks(by_department):
-        for row in session.execute(select(*columns).where(Unit.department_id.in_(chunk))):
+        query = select(*columns).where(Unit.department_id.in_(_KEYS))
+        for row in session.execute(query, {"keys": chunk}):
             known[str(row.department_id)] = _UnitRow(*row)
     for chunk in chunks(by_code):
-        query = select(*columns).where(Unit.code.in_(chunk)).order_by(Unit.id)
-        for row in session.execute(query):
+        query = select(*columns).where(Unit.code.in_(_KEYS)).order_by(Unit.id)
+        for row in session.execute(query, {"keys": chunk}):
             known.setdefault(f"code:{row.code}", _UnitRow(*row))
     return known
 
@@ -330,10 +345,10 @@ def _stored_intervals(
             Snapshot.source == key.source,
             Snapshot.scheme == key.scheme,
             Snapshot.period == key.period,
-            Snapshot.unit_id.in_(chunk),
+            Snapshot.unit_id.in_(_KEYS),
         )
         for unit_id, id_, as_of, last_seen, revision, digest, completeness in session.execute(
-            query
+            query, {"keys": chunk}
         ):
             interval = _Interval(id_, as_of, last_seen, revision, digest, completeness)
             found.setdefault(unit_id, []).append(interval)

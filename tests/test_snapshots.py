@@ -9,11 +9,12 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.figures import FIGURE_FIELDS, FigureValue, UnitRecord, content_sha256
-from service.models import FigureSet, Snapshot, Unit
+from service.models import FigureSet, Snapshot, Unit, UnitGroup
+from service.shared_rows import tuples_insert
 from service.snapshots import (
     NonFiniteFigure,
     SnapshotKey,
@@ -282,3 +283,44 @@ def test_many_new_units_of_one_input_each_keep_their_own_name_and_figures(sessio
         for n in range(1, 70)
     }
     assert count(sessions, Unit) == 70
+
+
+def test_rows_inserted_as_tuples_are_stored_as_sqlalchemy_stores_them(sessions):
+    """`tuples_insert` (SQLite's executemany of tuples) binds each value as its column's
+    type does: a time with and without microseconds, a day, a text enum, a null, read
+    back as SQLAlchemy's own insert stores them, byte for byte."""
+    if sessions.kw["bind"].dialect.name != "sqlite":
+        pytest.skip("the executemany of tuples is SQLite's (PostgreSQL: unnest_insert)")
+    units = Unit.__table__
+    times = (dt.datetime(2026, 8, 31, 7, 5, 0), dt.datetime(2026, 8, 31, 7, 5, 0, 120))
+    rows = [
+        {
+            "department_id": f"{how}-{number}",
+            "code": None,
+            "name": "UBND xã Bình Thành",
+            "unit_group": UnitGroup.COMMUNE,
+            "parent_id": None,
+            "first_seen": seen,
+            "last_seen": seen,
+        }
+        for number, seen in enumerate(times)
+        for how in ("orm", "tuples")
+    ]
+    with sessions.begin() as session:
+        session.execute(insert(units), [row for row in rows if row["department_id"][0] == "o"])
+        tuples_insert(session, units, [row for row in rows if row["department_id"][0] == "t"])
+    with sessions() as session:
+        stored = session.execute(
+            text(
+                "SELECT department_id, code, name, unit_group, typeof(unit_group), first_seen,"
+                " last_seen FROM units ORDER BY id"
+            )
+        ).all()
+        read_back = session.execute(select(Unit.first_seen).order_by(Unit.id)).scalars().all()
+    by_how = {how: [row[1:] for row in stored if row[0].startswith(how)] for how in ("o", "t")}
+    assert by_how["t"] == by_how["o"]
+    assert [row[5] for row in by_how["t"]] == [
+        "2026-08-31 07:05:00.000000",
+        "2026-08-31 07:05:00.000120",
+    ]
+    assert read_back == [*times, *times]
