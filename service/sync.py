@@ -232,9 +232,10 @@ class Stored:
 def store(
     sessions: sessionmaker[Session], run_id: int, key: SnapshotKey, prepared: Prepared
 ) -> Stored:
-    """The snapshots and the run's success, in one transaction."""
+    """The snapshots and the run's success, in one transaction (the garbage collector
+    waiting, as in `prepare`)."""
     own, units = prepared.province, len(prepared.units)
-    with sessions.begin() as session:
+    with _collector_waiting(), sessions.begin() as session:
         result = store_snapshots(session, key, prepared.units, own, run_id, prepared.sets[:units])
         if prepared.sets[units:]:
             result += store_snapshots(session, key, [own], None, run_id, prepared.sets[units:])
@@ -439,7 +440,13 @@ class _Run:
         _record_crash(self.sessions, self.archive, kind, exc)
 
     def fetch(self) -> Answers:
-        """The seven datasets, every answer kept before anything is read."""
+        """The seven datasets, every answer kept before anything is read. The garbage
+        collector waits meanwhile, as in `prepare`: decoding a province's answers makes
+        a hundred thousand objects and no cycle."""
+        with _collector_waiting():
+            return self._fetch()
+
+    def _fetch(self) -> Answers:
         province = resolve_province(self.sessions, self.client, self.ref, self.period, self.listing)
         datasets: dict[str, Any] = {}
         bodies: dict[str, list[bytes]] = {}
