@@ -28,14 +28,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, ColumnElement, CursorResult, Table, bindparam, delete, select
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    ColumnElement,
+    CursorResult,
+    Table,
+    bindparam,
+    delete,
+    select,
+)
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 _CHUNK = 500  # keeps IN (...) lists well under every database's parameter limit
-#: The keys of an `IN` list, given when the statement runs (not coerced one by one
-#: into the statement as it is made).
-_KEYS = bindparam("keys", expanding=True)
+#: The keys of an `IN` list, given when the statement runs as `{"keys": [...]}`: a
+#: statement made with its keys in it coerced each into a parameter of its own, most
+#: of the time a national sync spent storing.
+KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
 
 
 def chunks(items: Iterable[T]) -> Iterator[list[T]]:
@@ -122,7 +132,7 @@ def held(session: Session, table: Table, keys: Iterable[str]) -> set[str]:
     key = _key(table)
     found: set[str] = set()
     for chunk in chunks(sorted(set(keys))):
-        query = select(key).where(key.in_(_KEYS)).with_for_update(read=True, key_share=True)
+        query = select(key).where(key.in_(KEYS)).with_for_update(read=True, key_share=True)
         found.update(session.scalars(query, {"keys": chunk}))
     return found
 

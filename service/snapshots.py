@@ -32,6 +32,7 @@ from service.clock import utcnow
 from service.figures import FigureValue, UnitRecord, fields_of, figure_set, figures_of_set
 from service.models import FigureSet, Snapshot, Unit, UnitGroup
 from service.shared_rows import (
+    KEYS,
     chunks,
     insert_and_hold,
     insert_rows,
@@ -41,9 +42,6 @@ from service.shared_rows import (
 )
 
 _NUMBERS = ("value", "max_value", "numerator", "denominator", "ratio")
-#: The keys of an `IN` list, given when the statement runs: a statement made with the
-#: keys in it coerced each of them into a parameter, most of a national sync's storing.
-_KEYS = bindparam("keys", expanding=True)
 
 
 class NonFiniteFigure(ValueError):
@@ -151,7 +149,7 @@ def store_snapshots(
     for chunk in chunks(seen_again):
         session.execute(
             update(Snapshot)
-            .where(Snapshot.id.in_(_KEYS))
+            .where(Snapshot.id.in_(KEYS))
             .values(last_seen=key.as_of, seen_at=utcnow()),
             {"keys": chunk},
         )
@@ -228,7 +226,7 @@ def upsert_units(
     seen = sorted({cast(int, row.id) for row in rows} - {cast(int, row.id) for row in fresh})
     for chunk in chunks(seen):
         session.execute(
-            update(units).where(units.c.id.in_(_KEYS)).values(last_seen=now), {"keys": chunk}
+            update(units).where(units.c.id.in_(KEYS)).values(last_seen=now), {"keys": chunk}
         )
     return [int(cast(int, row.id)) for row in rows]
 
@@ -253,7 +251,7 @@ def _ids_by_department(session: Session, department_ids: Sequence[object]) -> li
     units = _table(Unit)
     ids: dict[object, int] = {}
     for chunk in chunks(department_ids):
-        query = select(units.c.department_id, units.c.id).where(units.c.department_id.in_(_KEYS))
+        query = select(units.c.department_id, units.c.id).where(units.c.department_id.in_(KEYS))
         found = session.execute(query, {"keys": chunk})
         ids.update((department_id, unit_id) for department_id, unit_id in found)
     return [ids[department_id] for department_id in department_ids]
@@ -304,11 +302,11 @@ def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, _
     known: dict[str, _UnitRow] = {}
     columns = (Unit.id, Unit.department_id, Unit.code, Unit.name, Unit.unit_group, Unit.parent_id)
     for chunk in chunks(by_department):
-        query = select(*columns).where(Unit.department_id.in_(_KEYS))
+        query = select(*columns).where(Unit.department_id.in_(KEYS))
         for row in session.execute(query, {"keys": chunk}):
             known[str(row.department_id)] = _UnitRow(*row)
     for chunk in chunks(by_code):
-        query = select(*columns).where(Unit.code.in_(_KEYS)).order_by(Unit.id)
+        query = select(*columns).where(Unit.code.in_(KEYS)).order_by(Unit.id)
         for row in session.execute(query, {"keys": chunk}):
             known.setdefault(f"code:{row.code}", _UnitRow(*row))
     return known
@@ -345,7 +343,7 @@ def _stored_intervals(
             Snapshot.source == key.source,
             Snapshot.scheme == key.scheme,
             Snapshot.period == key.period,
-            Snapshot.unit_id.in_(_KEYS),
+            Snapshot.unit_id.in_(KEYS),
         )
         for unit_id, id_, as_of, last_seen, revision, digest, completeness in session.execute(
             query, {"keys": chunk}
