@@ -50,7 +50,8 @@ from service.portal.client import (
     PortalResponse,
     joined,
 )
-from service.portal.parse import parse_province, read_identity
+from service.portal.parse import ParsedProvince, parse_province, read_identity
+from service.portal.plain import read_plain
 from service.raw_archive import RawArchive
 from service.runs import close_abandoned, close_deposed, start_run
 from service.second_process import SecondProcess
@@ -128,11 +129,10 @@ def snapshot_key(period: Period, today: dt.date) -> SnapshotKey:
 
 @dataclass(frozen=True)
 class Answers:
-    """What the portal answered for one province: the seven datasets, read, and the
-    bodies they were read from (each endpoint's pages in order)."""
+    """What the portal answered for one province: the bodies of the seven datasets
+    (each endpoint's pages in order), every one an answer the client accepted."""
 
     province: Province
-    datasets: dict[str, Any]
     bodies: dict[str, list[bytes]]
 
 
@@ -146,13 +146,19 @@ class Prepared:
     sets: tuple[tuple[str, str], ...]
 
 
-def prepare(province: Province, datasets: Mapping[str, Any]) -> Prepared:
-    """Check and read a province's datasets (`parse_province`) into what is stored;
-    raises `ParseError` or `NonFiniteFigure`. The garbage collector waits meanwhile: a
-    province makes a hundred thousand objects and no cycle, and collecting as they
-    are made took half the time of reading a national sync."""
+def prepare(province: Province, bodies: Mapping[str, list[bytes]]) -> Prepared:
+    """Check and read a province's answers (`bodies`: each endpoint's pages, in order)
+    into what is stored: `plain.read_plain`, else, where a record needs the checks that
+    name a problem, `parse_province`. Raises `ParseError` or `NonFiniteFigure`. The
+    garbage collector waits meanwhile: a province makes a hundred thousand objects and
+    no cycle, and collecting as they are made took half the time of reading a national
+    sync."""
     with _collector_waiting():
-        return _prepare(province, datasets)
+        parsed = read_plain(province.department_id, bodies)
+        if parsed is None:
+            datasets = {endpoint: joined(endpoint, pages) for endpoint, pages in bodies.items()}
+            parsed = parse_province(province.department_id, datasets)
+        return _prepare(province, parsed)
 
 
 @contextlib.contextmanager
@@ -166,8 +172,7 @@ def _collector_waiting() -> Iterator[None]:
             gc.enable()
 
 
-def _prepare(province: Province, datasets: Mapping[str, Any]) -> Prepared:
-    parsed = parse_province(province.department_id, datasets)
+def _prepare(province: Province, parsed: ParsedProvince) -> Prepared:
     own = UnitRecord(
         province.department_id,
         province.code,
@@ -189,8 +194,7 @@ class ReadAnswers:
     bodies: dict[str, list[bytes]]
 
     def __call__(self) -> Prepared:
-        pages = self.bodies.items()
-        return prepare(self.province, {endpoint: joined(endpoint, b) for endpoint, b in pages})
+        return prepare(self.province, self.bodies)
 
 
 @dataclass(frozen=True)
@@ -273,7 +277,7 @@ def sync_province(
     answers = run.guarded(run.fetch)
     if isinstance(answers, SyncOutcome):
         return answers
-    prepared = run.guarded(lambda: prepare(answers.province, answers.datasets))
+    prepared = run.guarded(lambda: prepare(answers.province, answers.bodies))
     if isinstance(prepared, SyncOutcome):
         return prepared
     return run.guarded(lambda: run.store(prepared))
@@ -346,7 +350,7 @@ def _pipelined(
                     if isinstance(fetched, Answers)
                     else fetched
                 )
-                del fetched  # the datasets are not needed any more
+                del fetched  # the bodies are not needed any more
                 previous, reading = reading, None
                 read = previous.guarded(reader.receive) if previous else None
                 if not isinstance(part, SyncOutcome):
@@ -448,15 +452,12 @@ class _Run:
 
     def _fetch(self) -> Answers:
         province = resolve_province(self.sessions, self.client, self.ref, self.period, self.listing)
-        datasets: dict[str, Any] = {}
         bodies: dict[str, list[bytes]] = {}
         label = f"{province.code or self.ref} {self.period}"
         for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
             self.say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
             first = len(self.received)
-            datasets[endpoint] = self.client.fetch_province(
-                endpoint, province.department_id, self.period
-            )
+            self.client.fetch_province(endpoint, province.department_id, self.period)
             bodies[endpoint] = [
                 answer.body
                 for answer in self.received[first:]
@@ -464,7 +465,7 @@ class _Run:
             ]  # the pages `fetch_province` joined (failed attempts have no such status)
         self.archive.finish()  # every answer is already kept, before anything is read
         self.received = []  # the bodies travel on in `Answers` only
-        return Answers(province, datasets, bodies)
+        return Answers(province, bodies)
 
     def store(self, prepared: Prepared) -> SyncOutcome:
         """The snapshots and the run's success, in one transaction."""
@@ -481,7 +482,7 @@ class _Run:
         engine = self.sessions.kw["bind"]
         if engine.dialect.name == "sqlite":
             return ReadAnswers(answers.province, answers.bodies)
-        prepared = prepare(answers.province, answers.datasets)
+        prepared = prepare(answers.province, answers.bodies)
         database = engine.url.render_as_string(hide_password=False)
         return StorePrepared(database, self.id, snapshot_key(self.period, self.today), prepared)
 

@@ -27,9 +27,9 @@ NAME_LENGTH = 255
 MESSAGE_LENGTH = 2000
 #: Beyond 10^15 a float no longer holds every whole number; no real figure is near it.
 MAX_MAGNITUDE = 1e15
-_NOT_IN_A_CODE = re.compile(r"[\s/\\'\"`;\x00-\x1f\x7f-\x9f]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+NOT_IN_A_CODE = re.compile(r"[\s/\\'\"`;\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @lru_cache(maxsize=1 << 16)  # a province's answers name the same ids and codes 7 times
@@ -37,9 +37,7 @@ def is_code(value: str) -> bool:
     """Whether `value` is an identifier: 1-64 characters, no whitespace, path
     separators, quotes, semicolons or control characters, and not only dots."""
     return (
-        0 < len(value) <= CODE_LENGTH
-        and not _NOT_IN_A_CODE.search(value)
-        and bool(value.strip("."))
+        0 < len(value) <= CODE_LENGTH and not NOT_IN_A_CODE.search(value) and bool(value.strip("."))
     )
 
 
@@ -199,7 +197,7 @@ class RecordReader:
             type(value) is str
             and len(value) <= limit
             and value.strip()
-            and not _CONTROL.search(value)
+            and not CONTROL.search(value)
         ):
             return value  # the common case, without the checks that name a problem
         return self.checked_text(record, key, unit, required, limit)
@@ -218,7 +216,7 @@ class RecordReader:
         if not isinstance(value, str) or not value.strip():
             self.problem(unit, key, f"expected a non-empty string, got {shown(value)}")
             return ""
-        return value if self._fits(unit, key, value, limit, _CONTROL) else ""
+        return value if self._fits(unit, key, value, limit, CONTROL) else ""
 
     def code(self, record: dict[str, Any], key: str, unit: str, required: bool = True) -> str:
         """An identifier: at most 64 characters, without whitespace, path separators,
@@ -246,7 +244,7 @@ class RecordReader:
         if not isinstance(value, str):
             self.problem(unit, key, f"expected a string, got {shown(value)}")
             return None
-        return value if self._fits(unit, key, value, limit, _CONTROL_BUT_LINES) else None
+        return value if self._fits(unit, key, value, limit, CONTROL_BUT_LINES) else None
 
     def _fits(self, unit: str, key: str, value: str, limit: int, control: re.Pattern[str]) -> bool:
         if len(value) > limit:

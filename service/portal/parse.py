@@ -41,12 +41,12 @@ def _part_whole(count: indicators.Count) -> tuple[str, str, str | None]:
 
 _LEVEL_GROUPS = {"PROVINCE": UnitGroup.AGENCY, "COMMUNE": UnitGroup.COMMUNE}
 #: metric code → the count that is its (denominator - numerator).
-_SHORTFALL_COUNTS = {
+SHORTFALL_COUNTS = {
     count.portal[0]: count.code
     for count in (indicators.UNSYNCED, indicators.NOT_DIGITISED, indicators.NO_E_RESULT)
 }
 #: payment metric code → (numerator field, denominator field, shortfall count code).
-_PAYMENT_METRICS = {
+PAYMENT_METRICS = {
     "ONLINE_PAYMENT": _part_whole(indicators.NOT_PAID_ONLINE),
     "FEE_FORMALITY_INTEGRATED": ("totalFeeDossierFormality", "totalFeeFormality", None),
     "FEE_FORMALITY_PAID_ONLINE": _part_whole(indicators.FEE_FORMALITY_NOT_PAID_ONLINE),
@@ -60,7 +60,7 @@ class ParsedProvince:
 
 
 @dataclass
-class _Node:
+class Node:
     """What the datasets say about one unit, merged as they are read."""
 
     department_id: str
@@ -69,6 +69,17 @@ class _Node:
     group: str | None = None
     figures: tuple[FigureValue, ...] = ()
 
+    def merge(self, node: Node) -> None:
+        """Fold what one dataset says about the unit into what the others said.
+
+        Figure codes are distinct across endpoints by construction (each axis
+        endpoint brings its own axis and metrics), so figures simply concatenate.
+        """
+        self.name = self.name or node.name
+        self.code = self.code or node.code
+        self.group = self.group or node.group
+        self.figures += node.figures
+
 
 FigureReader = Callable[[RecordReader, dict[str, Any], str, bool], list[FigureValue]]
 
@@ -76,16 +87,25 @@ FigureReader = Callable[[RecordReader, dict[str, Any], str, bool], list[FigureVa
 def parse_province(province_id: str, datasets: Mapping[str, Any]) -> ParsedProvince:
     """Check and merge the seven datasets of one province-period (see module doc)."""
     problems: list[ParseProblem] = []
-    seen: dict[str, dict[str, _Node]] = {}
-    province = _Node(province_id, "")
+    seen: dict[str, dict[str, Node]] = {}
+    province = Node(province_id, "")
     for endpoint in PROVINCE_ENDPOINTS:
         reader = RecordReader(endpoint)
         root, children = _split(reader, datasets.get(endpoint))
         seen[endpoint] = _read_children(reader, children)
         if root is not None and root.get("departmentId") == province_id:
-            _merge(province, _read_node(reader, root, is_root=True))
+            province.merge(read_node(reader, root, is_root=True))
         problems.extend(reader.problems)
-    problems.extend(_presence_problems(seen))
+    return assemble(province, seen, problems)
+
+
+def assemble(
+    province: Node, seen: dict[str, dict[str, Node]], problems: list[ParseProblem]
+) -> ParsedProvince:
+    """The province and its units from what each endpoint's records said (`seen`: the
+    units' nodes by endpoint, in order) and the `problems` found reading them; raises
+    `ParseError` with those and the units' disagreements across the datasets."""
+    problems = [*problems, *_presence_problems(seen)]
     units = _merge_units(seen)
     problems.extend(
         ParseProblem(
@@ -114,13 +134,13 @@ def _split(reader: RecordReader, data: Any) -> tuple[dict[str, Any] | None, list
     return (root if isinstance(root, dict) else None), children
 
 
-def _read_children(reader: RecordReader, children: list[Any]) -> dict[str, _Node]:
-    nodes: dict[str, _Node] = {}
+def _read_children(reader: RecordReader, children: list[Any]) -> dict[str, Node]:
+    nodes: dict[str, Node] = {}
     for index, record in enumerate(children, start=1):
         if not isinstance(record, dict):
             reader.problem(f"#{index}", "-", f"expected an object, got {shown(record)}")
             continue
-        node = _read_node(reader, record, is_root=False)
+        node = read_node(reader, record, is_root=False)
         if node.department_id in nodes:
             reader.problem(_label(node), "departmentId", "the unit appears twice")
         elif node.department_id:
@@ -137,17 +157,21 @@ def read_identity(reader: RecordReader, record: dict[str, Any]) -> tuple[str, st
     return department_id, code or None, name
 
 
-def _read_node(reader: RecordReader, record: dict[str, Any], is_root: bool) -> _Node:
+def read_node(reader: RecordReader, record: dict[str, Any], is_root: bool) -> Node:
     department_id, code, name = read_identity(reader, record)
     unit = f"{code or department_id} ({name})"
     figures = FIGURE_READERS[reader.endpoint](reader, record, unit, is_root)
-    return _Node(department_id, name, code, _group_of(record), tuple(figures))
+    return Node(department_id, name, code, _group_of(record), tuple(figures))
 
 
 def _group_of(record: dict[str, Any]) -> str | None:
-    if record.get("childGroup") in (UnitGroup.AGENCY, UnitGroup.COMMUNE):
-        return str(record["childGroup"])
-    level = record.get("level") or record.get("departmentLevel")
+    return group_of(record.get("childGroup"), record.get("level") or record.get("departmentLevel"))
+
+
+def group_of(child_group: Any, level: Any) -> str | None:
+    """A unit's group from its `childGroup`, else from its level (any JSON values)."""
+    if child_group in (UnitGroup.AGENCY, UnitGroup.COMMUNE):
+        return str(child_group)
     group = _LEVEL_GROUPS.get(str(level))
     return str(group) if group else None
 
@@ -224,10 +248,10 @@ def _metric(
         quality_status=quality_status,
         quality_message=quality_message,
     )
-    if code not in _SHORTFALL_COUNTS:
+    if code not in SHORTFALL_COUNTS:
         return [figure]
     shortfall = reader.difference(where, "numerator", denominator, numerator)
-    return [figure, _count(_SHORTFALL_COUNTS[code], shortfall)]
+    return [figure, _count(SHORTFALL_COUNTS[code], shortfall)]
 
 
 def _read_progress(
@@ -259,7 +283,7 @@ def _read_payment(
     reader: RecordReader, record: dict[str, Any], unit: str, is_root: bool
 ) -> list[FigureValue]:
     figures = [_axis_score(reader, record, unit, is_root)]
-    for code, (part_key, whole_key, shortfall_code) in _PAYMENT_METRICS.items():
+    for code, (part_key, whole_key, shortfall_code) in PAYMENT_METRICS.items():
         part = reader.number(record, part_key, unit, "count")
         whole = reader.number(record, whole_key, unit, "count")
         figures.append(
@@ -307,9 +331,9 @@ def _count(code: str, value: float | None) -> FigureValue:
     return FigureValue(code, FigureKind.COUNT, value)
 
 
-def _presence_problems(seen: dict[str, dict[str, _Node]]) -> list[ParseProblem]:
+def _presence_problems(seen: dict[str, dict[str, Node]]) -> list[ParseProblem]:
     """A unit present in one dataset and missing from another is a problem."""
-    everyone: dict[str, tuple[str, _Node]] = {}
+    everyone: dict[str, tuple[str, Node]] = {}
     for endpoint, nodes in seen.items():
         for department_id, node in nodes.items():
             everyone.setdefault(department_id, (endpoint, node))
@@ -325,30 +349,18 @@ def _presence_problems(seen: dict[str, dict[str, _Node]]) -> list[ParseProblem]:
     return problems
 
 
-def _merge_units(seen: dict[str, dict[str, _Node]]) -> list[_Node]:
-    merged: dict[str, _Node] = {}
+def _merge_units(seen: dict[str, dict[str, Node]]) -> list[Node]:
+    merged: dict[str, Node] = {}
     for nodes in seen.values():
         for department_id, node in nodes.items():
-            target = merged.setdefault(department_id, _Node(department_id, node.name))
-            _merge(target, node)
+            target = merged.setdefault(department_id, Node(department_id, node.name))
+            target.merge(node)
     return list(merged.values())
 
 
-def _merge(target: _Node, node: _Node) -> None:
-    """Fold what one dataset says about a unit into what the others said.
-
-    Figure codes are distinct across endpoints by construction (each axis
-    endpoint brings its own axis and metrics), so figures simply concatenate.
-    """
-    target.name = target.name or node.name
-    target.code = target.code or node.code
-    target.group = target.group or node.group
-    target.figures += node.figures
-
-
-def _record(node: _Node, group: str) -> UnitRecord:
+def _record(node: Node, group: str) -> UnitRecord:
     return UnitRecord(node.department_id, node.code, node.name, group, node.figures)
 
 
-def _label(node: _Node) -> str:
+def _label(node: Node) -> str:
     return f"{node.code or node.department_id} ({node.name})"
