@@ -132,8 +132,8 @@ def read_plain(province_id: str, bodies: Mapping[str, Sequence[bytes]]) -> Parse
             return None
         try:
             decoded = [_DECODERS[endpoint].decode(page).data for page in pages]
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None  # RecursionError: nested deeper than msgspec reads, not orjson
         list_key, root_key = api.ENDPOINTS[endpoint].list_key, api.ENDPOINTS[endpoint].root_key
         units = [unit for page in decoded for unit in getattr(page, list_key)]
         nodes = _nodes(endpoint, units) if _texts_pass(units) else None

@@ -261,3 +261,17 @@ def test_what_the_checks_would_name_is_left_to_them():
     problems = outcome(parsed_by_checks(bodies))
     assert isinstance(problems, list)
     assert any("totalOverdue" in problem and "2.5" in problem for problem in problems)
+
+
+@pytest.mark.parametrize("depth", [200, 990, 1020])
+def test_values_nested_deeper_than_msgspec_reads_are_left_to_the_checks(depth):
+    """msgspec stops at Python's recursion limit, orjson reads 1,024 levels: a value that
+    deep where nothing reads it is the checks' to accept, not a crash."""
+    pages = copy.deepcopy(PAGES)
+    pages[api.TRANSPARENCY.name][0]["data"]["evaluation"][0]["extra"] = "DEEP"
+    bodies = bodies_of(pages)
+    nested = b"[" * depth + b"]" * depth
+    bodies[api.TRANSPARENCY.name][0] = bodies[api.TRANSPARENCY.name][0].replace(b'"DEEP"', nested)
+    expected = parsed_by_checks(bodies)
+    assert isinstance(expected, ParsedProvince)
+    assert read_plain(PROVINCE, bodies) in (None, expected)
