@@ -43,11 +43,9 @@ from service.periods import Period
 from service.portal.api import PROVINCE_ENDPOINTS, SERVICE_RESULTS
 from service.portal.checks import CODE_LENGTH, ParseError, RecordReader, as_text, is_code
 from service.portal.client import (
-    READ_STATUS,
     EnvironmentOnce,
     PortalClient,
     PortalError,
-    PortalResponse,
     joined,
 )
 from service.portal.parse import ParsedProvince, parse_province, read_identity
@@ -243,11 +241,24 @@ def store(
         result = store_snapshots(session, key, prepared.units, own, run_id, prepared.sets[:units])
         if prepared.sets[units:]:
             result += store_snapshots(session, key, [own], None, run_id, prepared.sets[units:])
-        run = session.get_one(FetchRun, run_id)
-        run.status, run.finished_at = RunStatus.OK, utcnow()
-        run.error_kind = run.error = None  # closed meanwhile (abandoned, Ctrl-C): it did finish
-        run.units_seen, run.snapshots_written = units, result.written
+        # Every field written, not only those changed since the row was read: a failure
+        # recorded meanwhile (Ctrl-C, abandoned) is overwritten whole, as it did finish.
+        session.execute(
+            update(_RUNS)
+            .where(_RUNS.c.id == run_id)
+            .values(
+                status=RunStatus.OK,
+                finished_at=utcnow(),
+                error_kind=None,
+                error=None,
+                units_seen=units,
+                snapshots_written=result.written,
+            )
+        )
     return Stored(units, result)
+
+
+_RUNS = cast(Table, FetchRun.__table__)
 
 
 def _bare(record: UnitRecord) -> UnitRecord:
@@ -403,14 +414,13 @@ class _Run:
         self.ended = False
         self.id = start_run(sessions, "sync", province_ref[:SCOPE_LENGTH], str(period))
         self.archive = RawArchive(sessions, self.id)
-        self.received: list[PortalResponse] = []
         self.client = PortalClient(
-            settings, self._receive, session=http, before_wait=self.archive.commit, follows=follows
+            settings,
+            self.archive.receive,
+            session=http,
+            before_wait=self.archive.commit,
+            follows=follows,
         )
-
-    def _receive(self, response: PortalResponse) -> None:
-        self.archive.receive(response)
-        self.received.append(response)
 
     def guarded(self, step: Callable[[], T]) -> T | SyncOutcome:
         """`step()`, or the outcome of the run it failed; a failure that is not the
@@ -444,9 +454,10 @@ class _Run:
         _record_crash(self.sessions, self.archive, kind, exc)
 
     def fetch(self) -> Answers:
-        """The seven datasets, every answer kept before anything is read. The garbage
-        collector waits meanwhile, as in `prepare`: decoding a province's answers makes
-        a hundred thousand objects and no cycle."""
+        """The pages of the seven datasets, every answer kept before anything is read.
+        Each page's envelope is checked without decoding its units (`checked_page`); one
+        that must be decoded whole makes thousands of objects and no cycle, so the
+        garbage collector waits meanwhile, as in `prepare`."""
         with _collector_waiting():
             return self._fetch()
 
@@ -456,15 +467,10 @@ class _Run:
         label = f"{province.code or self.ref} {self.period}"
         for number, endpoint in enumerate(PROVINCE_ENDPOINTS, start=1):
             self.say(f"[{number}/{len(PROVINCE_ENDPOINTS)}] {label}: {endpoint}")
-            first = len(self.received)
-            self.client.fetch_province(endpoint, province.department_id, self.period)
-            bodies[endpoint] = [
-                answer.body
-                for answer in self.received[first:]
-                if answer.status == READ_STATUS and answer.error is None
-            ]  # the pages `fetch_province` joined (failed attempts have no such status)
+            bodies[endpoint] = self.client.fetch_pages(
+                endpoint, province.department_id, self.period
+            )
         self.archive.finish()  # every answer is already kept, before anything is read
-        self.received = []  # the bodies travel on in `Answers` only
         return Answers(province, bodies)
 
     def store(self, prepared: Prepared) -> SyncOutcome:
@@ -571,8 +577,7 @@ def _finish_failed(
     }
     if kind == UnknownProvince.kind:
         values["job"] = "province-check"
-    runs = cast(Table, FetchRun.__table__)
     with sessions.begin() as session:
         session.execute(
-            update(runs).where(runs.c.id == run_id, runs.c.status != RunStatus.OK).values(values)
+            update(_RUNS).where(_RUNS.c.id == run_id, _RUNS.c.status != RunStatus.OK).values(values)
         )

@@ -162,7 +162,7 @@ def test_a_bug_while_reading_keeps_the_answers_and_records_the_run(
     def broken(*_args: object) -> None:
         raise RuntimeError("a bug in the parser")
 
-    monkeypatch.setattr(sync, "parse_province", broken)
+    monkeypatch.setattr(sync, "read_plain", broken)
     settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
     with pytest.raises(RuntimeError):
         sync_province(sessions, settings, "H44", AUGUST, dt.date(2026, 8, 20))

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.leader import take_term
@@ -51,13 +52,13 @@ def test_a_leader_deposed_midway_closes_its_run_and_says_so_in_one_warning(
     closes its own run (its only write, outside the fence): a deposed leader stays alive
     as a standby, so nothing else would."""
     term = take_term(sessions, "old", utcnow())
-    parse = sync_module.parse_province
+    parse = sync_module.read_plain
 
     def taken_over_meanwhile(*args: object, **kwargs: object) -> object:
         take_term(sessions, "new", utcnow())
         return parse(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sync_module, "parse_province", taken_over_meanwhile)
+    monkeypatch.setattr(sync_module, "read_plain", taken_over_meanwhile)
     settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
     caplog.set_level(logging.INFO)
     with pytest.raises(claims.Deposed):
@@ -77,7 +78,7 @@ def test_a_run_closed_meanwhile_that_finishes_is_ok_without_the_closing_error(
 ):
     """Another host closed it (its lease seemed to pass: a frozen VM) while it parsed: it
     did finish, so it is `ok` and says nothing of having been abandoned."""
-    parse = sync_module.parse_province
+    parse = sync_module.read_plain
 
     def closed_meanwhile(*args: object, **kwargs: object) -> object:
         with sessions.begin() as session:
@@ -85,8 +86,43 @@ def test_a_run_closed_meanwhile_that_finishes_is_ok_without_the_closing_error(
                 run.status, run.error_kind, run.error = RunStatus.FAILED, "abandoned", "x"
         return parse(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sync_module, "parse_province", closed_meanwhile)
+    monkeypatch.setattr(sync_module, "read_plain", closed_meanwhile)
     settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
     outcome = sync_province(sessions, settings, "H44", AUGUST, TODAY)
     run = the_run(sessions, outcome.run_id)
     assert (run.status, run.error_kind, run.error) == (RunStatus.OK, None, None)
+
+
+def test_a_failure_recorded_while_the_run_is_being_stored_is_overwritten_whole(sessions, simulator):
+    """A failure committed (Ctrl-C in the other process of `dvcwatch sync`) between the
+    store reading its run and writing its success: the run is `ok` with no error kind
+    left behind. PostgreSQL: there the two write at once (with the run's fields written
+    only where they changed since read, it was `ok` and `interrupted`)."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the failure could not commit meanwhile")
+
+    failed: list[bool] = []
+
+    def fail_it_first(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        success = statement.startswith("UPDATE fetch_runs SET status") and "ok" in str(parameters)
+        if success and not failed:
+            failed.append(True)
+            sync_module._finish_failed(
+                sessions, run_id, RunStatus.FAILED, "interrupted", "Ctrl-C (SIGINT)"
+            )
+
+    settings = FAST_PORTAL.model_copy(update={"base_url": simulator.base_url})
+    run_id = start_run(sessions, "sync", "H44", str(AUGUST))
+    run = sync_module._Run(sessions, settings, "H44", AUGUST, TODAY, None, None, None)
+    run.id = run_id
+    answers = run.fetch()
+    prepared = sync_module.prepare(answers.province, answers.bodies)
+    event.listen(engine, "before_cursor_execute", fail_it_first)
+    try:
+        sync_module.store(sessions, run_id, sync_module.snapshot_key(AUGUST, TODAY), prepared)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_it_first)
+    assert failed  # the failure did come first
+    stored = the_run(sessions, run_id)
+    assert (stored.status, stored.error_kind, stored.error) == (RunStatus.OK, None, None)

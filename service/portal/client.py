@@ -20,9 +20,10 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+import msgspec
 import requests
 from bs4 import BeautifulSoup
 
@@ -101,6 +102,7 @@ class PortalRunDeadline(PortalError):
 
 
 Archive = Callable[[PortalResponse], None]
+T = TypeVar("T")
 
 
 class EnvironmentOnce(requests.Session):
@@ -184,6 +186,19 @@ class PortalClient:
             _join_page(endpoint, data, more, page)
         return data
 
+    def fetch_pages(self, endpoint: str, province_id: str, period: Period) -> list[bytes]:
+        """The bodies of the pages `fetch_province` joins, each checked as it checks them,
+        without decoding the units they list (a sync reads them elsewhere, once:
+        `plain.read_plain`)."""
+        body = self.province_body(endpoint, province_id, period)
+        first = self.posted(endpoint, body, checked_page)
+        pages = [first]
+        for page in range(2, first.total_pages + 1):
+            pages.append(self.posted(endpoint, {**body, api.PAGE: page}, checked_page))
+            if not (first.lists_units and pages[-1].lists_units):
+                raise _no_unit_list(endpoint, page)
+        return [page.body for page in pages]
+
     def fetch_provinces(self, period: Period) -> Any:
         """The 34 provinces (`service-results` for ADMINISTRATIVE_UNIT)."""
         body = {api.SCOPE: api.NATIONAL_SCOPE, **SERVICE_RESULTS.period_fields(period)}
@@ -191,12 +206,19 @@ class PortalClient:
 
     def post(self, endpoint: str, body: dict[str, Any]) -> Any:
         """POST one request and return the envelope's `data`, retrying what may pass."""
+        return self.posted(endpoint, body, read_envelope)
+
+    def posted(
+        self, endpoint: str, body: dict[str, Any], read: Callable[[str, str, int, bytes], T]
+    ) -> T:
+        """POST one request and return what `read` makes of the answer that came whole
+        (`read_envelope`: its `data`), retrying what may pass."""
         url = self.settings.base_url.rstrip("/") + API_PREFIX + endpoint
         attempts = self.settings.retries + 1
         for attempt in range(1, attempts + 1):
             self._pause(endpoint, url)
             try:
-                return self._attempt(endpoint, url, body)
+                return self._attempt(endpoint, url, body, read)
             except PortalUnavailable:
                 if attempt == attempts:
                     raise
@@ -224,7 +246,13 @@ class PortalClient:
             "(portal.run_deadline_seconds) passed",
         )
 
-    def _attempt(self, endpoint: str, url: str, body: dict[str, Any]) -> Any:
+    def _attempt(
+        self,
+        endpoint: str,
+        url: str,
+        body: dict[str, Any],
+        read: Callable[[str, str, int, bytes], T],
+    ) -> T:
         now = self._clock()
         if now >= self._run_ends:
             raise self._run_deadline(endpoint, url)
@@ -244,7 +272,7 @@ class PortalClient:
                 endpoint, body, answer.status, answer.content_type, answer.body, utcnow()
             )
         )
-        return read_envelope(endpoint, url, answer.status, answer.body)
+        return read(endpoint, url, answer.status, answer.body)
 
     def _classify(self, endpoint: str, url: str, failure: ExchangeFailed) -> PortalError:
         """The `PortalError` of a failed exchange: retried only if it may pass."""
@@ -301,8 +329,12 @@ def _join_page(endpoint: str, data: dict[str, Any], more: Any, page: int) -> Non
     key = api.ENDPOINTS[endpoint].list_key
     units = more.get(key) if isinstance(more, dict) else None
     if not isinstance(units, list) or not isinstance(data.get(key), list):
-        raise PortalBadResponse(endpoint, API_PREFIX + endpoint, f"page {page} has no unit list")
+        raise _no_unit_list(endpoint, page)
     data[key].extend(units)
+
+
+def _no_unit_list(endpoint: str, page: int) -> PortalBadResponse:
+    return PortalBadResponse(endpoint, API_PREFIX + endpoint, f"page {page} has no unit list")
 
 
 def read_envelope(endpoint: str, url: str, status: int, body: bytes) -> Any:
@@ -324,6 +356,51 @@ def read_envelope(endpoint: str, url: str, status: int, body: bytes) -> Any:
             endpoint, url, f"not the API envelope {{code: OK, data}}: {body[:120]!r}"
         )
     return envelope["data"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a province's dataset, checked (`checked_page`)."""
+
+    body: bytes
+    total_pages: int  # as the page says (`_total_pages`)
+    lists_units: bool  # its data holds the endpoint's list of units
+
+
+def _peek(endpoint: api.Endpoint) -> msgspec.json.Decoder[Any]:
+    """A decoder of a page of `endpoint` reading only its envelope's `code`, its
+    pagination and where its list of units is (left undecoded)."""
+    data = msgspec.defstruct(
+        f"{endpoint.name}-peeked-data",
+        [("pagination", Any, None), (endpoint.list_key, msgspec.Raw, msgspec.Raw(b"null"))],
+    )
+    return msgspec.json.Decoder(
+        msgspec.defstruct(f"{endpoint.name}-peeked", [("code", Any), ("data", data)])
+    )
+
+
+_PEEKS = {name: _peek(endpoint) for name, endpoint in api.ENDPOINTS.items()}
+
+
+def checked_page(endpoint: str, url: str, status: int, body: bytes) -> Page:
+    """A page as `read_envelope` checks it, with its page count and whether it lists
+    units, without decoding the units: msgspec skips what it is not asked for, in
+    valid JSON of valid UTF-8 (checked too: msgspec does not look inside a string it
+    skips). Anything else is read by `read_envelope`, raising what it raises."""
+    if status == READ_STATUS:
+        try:
+            body.decode()
+            peeked = _PEEKS[endpoint].decode(body)
+        except (UnicodeDecodeError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            peeked = None
+        if peeked is not None and peeked.code == "OK":
+            data = peeked.data
+            units = getattr(data, api.ENDPOINTS[endpoint].list_key)
+            pages = _total_pages({"pagination": data.pagination})
+            return Page(body, pages, bytes(units).startswith(b"["))
+    data = read_envelope(endpoint, url, status, body)
+    units = data.get(api.ENDPOINTS[endpoint].list_key) if isinstance(data, dict) else None
+    return Page(body, _total_pages(data), isinstance(units, list))
 
 
 def looks_like_firewall_page(body: bytes) -> bool:

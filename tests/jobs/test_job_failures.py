@@ -48,7 +48,7 @@ def test_a_bug_inside_a_sync_is_recorded_and_logged_with_its_traceback(
     def broken(*_args, **_kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("service.sync.parse_province", broken)  # stands for any bug
+    monkeypatch.setattr("service.sync.read_plain", broken)  # stands for any bug
     with caplog.at_level(logging.INFO, logger="dvcwatch.jobs"):
         assert work.run_sync(context, due("sync-final", "H01", "2026-08")) is False
     assert claims_of(app)[("sync-final", "H01", "2026-08")] == ("failed", "RuntimeError: a bug")
