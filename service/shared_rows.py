@@ -131,9 +131,10 @@ def held(session: Session, table: Table, keys: Iterable[str]) -> set[str]:
     from deletion until the transaction ends."""
     key = _key(table)
     found: set[str] = set()
+    query = select(key).where(key.in_(KEYS)).with_for_update(read=True, key_share=True)
+    connection = session.connection()
     for chunk in chunks(sorted(set(keys))):
-        query = select(key).where(key.in_(KEYS)).with_for_update(read=True, key_share=True)
-        found.update(session.scalars(query, {"keys": chunk}))
+        found.update(connection.execute(query, {"keys": chunk}).scalars())
     return found
 
 
@@ -149,12 +150,13 @@ def insert_and_hold(session: Session, table: Table, rows: Mapping[str, Mapping[s
 
 
 def _insert_missing(session: Session, table: Table, rows: list[Mapping[str, Any]]) -> set[str]:
-    """Insert those of `rows` that `table` lacks; the keys of those inserted on PostgreSQL,
-    which need no lock: no other transaction sees them before this one ends (none on
-    SQLite, where a writer is the only one and `held` costs a read)."""
+    """Insert those of `rows` that `table` lacks; the keys of those that need no lock: on
+    PostgreSQL those inserted (no other transaction sees them before this one ends), on
+    SQLite all of them (each is there now, inserted or there before, and this
+    transaction, having written, is the only writer until it ends)."""
     if not on_postgresql(session):
         tuples_insert(session, table, rows, "ON CONFLICT DO NOTHING")
-        return set()
+        return {row[_key(table).name] for row in rows}
     tail = f"ON CONFLICT DO NOTHING RETURNING {_key(table).name}"
     return set(unnest_insert(session, table, rows, tail).scalars())
 

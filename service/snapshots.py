@@ -248,11 +248,10 @@ def _insert_units(session: Session, values: list[dict[str, object]]) -> list[int
 
 def _ids_by_department(session: Session, department_ids: Sequence[object]) -> list[int]:
     """The ids of the units with these department ids (each unique), in their order."""
-    units = _table(Unit)
     ids: dict[object, int] = {}
+    connection = session.connection()
     for chunk in chunks(department_ids):
-        query = select(units.c.department_id, units.c.id).where(units.c.department_id.in_(KEYS))
-        found = session.execute(query, {"keys": chunk})
+        found = connection.execute(_IDS_BY_DEPARTMENT, {"keys": chunk})
         ids.update((department_id, unit_id) for department_id, unit_id in found)
     return [ids[department_id] for department_id in department_ids]
 
@@ -300,16 +299,47 @@ def _known_units(session: Session, records: Sequence[UnitRecord]) -> dict[str, _
     by_department = [r.department_id for r in records if r.department_id]
     by_code = [r.code for r in records if not r.department_id and r.code]
     known: dict[str, _UnitRow] = {}
-    columns = (Unit.id, Unit.department_id, Unit.code, Unit.name, Unit.unit_group, Unit.parent_id)
+    connection = session.connection()
     for chunk in chunks(by_department):
-        query = select(*columns).where(Unit.department_id.in_(KEYS))
-        for row in session.execute(query, {"keys": chunk}):
+        for row in connection.execute(_UNITS_BY_DEPARTMENT, {"keys": chunk}):
             known[str(row.department_id)] = _UnitRow(*row)
     for chunk in chunks(by_code):
-        query = select(*columns).where(Unit.code.in_(KEYS)).order_by(Unit.id)
-        for row in session.execute(query, {"keys": chunk}):
+        for row in connection.execute(_UNITS_BY_CODE, {"keys": chunk}):
             known.setdefault(f"code:{row.code}", _UnitRow(*row))
     return known
+
+
+# The writer's reads, made once and run on the session's connection (Core: the ORM's
+# handling of a statement cost more than the statement itself, a few hundred a sync).
+_UNITS = cast(Table, Unit.__table__)
+_SNAPSHOTS = cast(Table, Snapshot.__table__)
+_UNIT_COLUMNS = (
+    _UNITS.c.id,
+    _UNITS.c.department_id,
+    _UNITS.c.code,
+    _UNITS.c.name,
+    _UNITS.c.unit_group,
+    _UNITS.c.parent_id,
+)
+_UNITS_BY_DEPARTMENT = select(*_UNIT_COLUMNS).where(_UNITS.c.department_id.in_(KEYS))
+_UNITS_BY_CODE = select(*_UNIT_COLUMNS).where(_UNITS.c.code.in_(KEYS)).order_by(_UNITS.c.id)
+_IDS_BY_DEPARTMENT = select(_UNITS.c.department_id, _UNITS.c.id).where(
+    _UNITS.c.department_id.in_(KEYS)
+)
+_INTERVALS = select(
+    _SNAPSHOTS.c.unit_id,
+    _SNAPSHOTS.c.id,
+    _SNAPSHOTS.c.as_of,
+    _SNAPSHOTS.c.last_seen,
+    _SNAPSHOTS.c.revision,
+    _SNAPSHOTS.c.content_sha256,
+    _SNAPSHOTS.c.completeness,
+).where(
+    _SNAPSHOTS.c.source == bindparam("source"),
+    _SNAPSHOTS.c.scheme == bindparam("scheme"),
+    _SNAPSHOTS.c.period == bindparam("period"),
+    _SNAPSHOTS.c.unit_id.in_(KEYS),
+)
 
 
 @dataclass(frozen=True)
@@ -330,24 +360,11 @@ def _stored_intervals(
     """Each unit's snapshots of the key's series and period (a few per period: one per
     change, not one per day)."""
     found: dict[int, list[_Interval]] = {}
+    connection = session.connection()
+    series = {"source": key.source, "scheme": key.scheme, "period": key.period}
     for chunk in chunks(unit_ids):
-        query = select(
-            Snapshot.unit_id,
-            Snapshot.id,
-            Snapshot.as_of,
-            Snapshot.last_seen,
-            Snapshot.revision,
-            Snapshot.content_sha256,
-            Snapshot.completeness,
-        ).where(
-            Snapshot.source == key.source,
-            Snapshot.scheme == key.scheme,
-            Snapshot.period == key.period,
-            Snapshot.unit_id.in_(KEYS),
-        )
-        for unit_id, id_, as_of, last_seen, revision, digest, completeness in session.execute(
-            query, {"keys": chunk}
-        ):
+        rows = connection.execute(_INTERVALS, {**series, "keys": chunk})
+        for unit_id, id_, as_of, last_seen, revision, digest, completeness in rows:
             interval = _Interval(id_, as_of, last_seen, revision, digest, completeness)
             found.setdefault(unit_id, []).append(interval)
     return found
