@@ -9,14 +9,15 @@ not written again unless `force` is given; then it becomes a new version.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
@@ -47,6 +48,8 @@ from service.scoring.tt01 import TT01_KIND
 from service.snapshots import StoredUnit, latest_units
 
 HISTORY_MONTHS = 12
+#: `Session.info`'s key of the notice lock file a SQLite transaction holds.
+NOTICE_LOCK = "dvcwatch.notice_lock"
 NATIONAL_TITLE = (
     "Quyết định số 766/QĐ-TTg ngày 23/6/2022 của Thủ tướng Chính phủ phê duyệt Bộ chỉ số chỉ "
     "đạo, điều hành và đánh giá chất lượng phục vụ người dân, doanh nghiệp trong thực hiện thủ "
@@ -135,15 +138,51 @@ def write_notice(
 
 
 def _one_writer(session: Session, request: Request) -> None:
-    """On PostgreSQL, wait (until the transaction ends) for any other process writing the
-    same notice: it then reads that one's archive, and says "already written" instead of
-    writing the same notice again as the next version. SQLite holds its one write lock
-    from the archive's insert only; two processes there can still both write."""
-    if session.get_bind().dialect.name != "postgresql":
+    """Wait (until this transaction ends) for any other process writing a notice of this
+    database: it then reads that one's archive, and says "already written" instead of
+    writing the same notice again as the next version. PostgreSQL holds an advisory lock
+    on the notice; SQLite, whose one write lock comes only with the archive's insert
+    (after the files are placed), a lock on the file `notice_lock_path` names, for every
+    notice of the database (one notice is written at a time there)."""
+    connection = session.connection()  # this transaction: its end releases the lock
+    if connection.dialect.name == "postgresql":
+        name = f"notice:{request.kind}:{request.scheme}:{request.unit}:{request.period}"
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         return
-    name = f"notice:{request.kind}:{request.scheme}:{request.unit}:{request.period}"
-    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    path = notice_lock_path(connection.engine.url.database)
+    if path is not None:
+        _locked_until_the_transaction_ends(session, path)
+
+
+def notice_lock_path(database: str | None) -> Path | None:
+    """The lock file of a SQLite database's notice writers, beside it ("….db-notices.lock");
+    None for a database in memory (one process alone sees it) or named by a `file:` URI."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}-notices.lock")
+
+
+def _locked_until_the_transaction_ends(session: Session, path: Path) -> None:
+    """An exclusive `flock` on `path` (made if missing), released when the session's
+    transaction commits, rolls back or is closed, or when the process ends. A
+    transaction that holds it already (several notices in one) does not wait for itself."""
+    if NOTICE_LOCK in session.info:
+        return
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    except BaseException:
+        handle.close()
+        raise
+    session.info[NOTICE_LOCK] = handle
+
+    def release(_session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and session.info.get(NOTICE_LOCK) is handle:
+            del session.info[NOTICE_LOCK]  # a whole transaction ended, not a savepoint
+            handle.close()  # which releases the lock
+
+    event.listen(session, "after_transaction_end", release)
 
 
 def _free_version(folder: Path, version: int) -> int:

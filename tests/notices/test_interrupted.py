@@ -10,12 +10,11 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, text
 
 from service.config import NoticeSettings
 from service.notices.models import NoticeFile
-from service.notices.produce import Outcome, Request, write_notice
+from service.notices.produce import Outcome, Request, notice_lock_path, write_notice
 from service.periods import Period
 from tests.conftest import PROJECT
 from tests.notices.test_produce import seed_004_table
@@ -87,11 +86,11 @@ def test_a_run_killed_between_the_docx_and_the_html_leaves_no_version(cli, app, 
 
 
 def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path):
-    """A notice written by hand while the monthly job writes it (PostgreSQL, two
-    processes): the second waits for the first, then finds it archived ("already
-    written") instead of writing the same notice again as v2."""
-    if app.engine.dialect.name != "postgresql":
-        pytest.skip("two writers at once need PostgreSQL (SQLite has one writer)")
+    """A notice written by hand while the monthly job writes it: the second waits for
+    the first (PostgreSQL: an advisory lock; SQLite: a file lock beside the database,
+    as SQLite's own write lock comes only with the archive's insert, after the files
+    are placed), then finds it archived ("already written") instead of writing the same
+    notice again as v2."""
     cli("import", str(seed_004_table(tmp_path / "t.csv")))
     out = tmp_path / "out"
     request = Request("congvan", "BINHTHANH", Period.parse("2024-09"))
@@ -106,7 +105,7 @@ def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path):
     with Paused(app, "INSERT INTO notice_files", lambda: write("first")):  # placed, uncommitted
         second.start()
         wait_until(
-            lambda: _waiting_for_an_advisory_lock(app) or not second.is_alive(),
+            lambda: _waiting_for_the_other_writer(app) or not second.is_alive(),
             "the second writer to wait for the first, or to end",
         )
     second.join(PATIENCE)
@@ -116,7 +115,39 @@ def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path):
     assert archived(app) == [("docx", 1)]
 
 
-def _waiting_for_an_advisory_lock(app) -> bool:
-    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-    with app.sessions()() as session:
-        return bool(session.scalar(query))
+def _waiting_for_the_other_writer(app) -> bool:
+    """PostgreSQL: an advisory lock not granted; SQLite: a process waiting for the notice
+    lock file (`/proc/locks` lists a blocked `flock` with "->", by its file's inode)."""
+    if app.engine.dialect.name == "postgresql":
+        query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        with app.sessions()() as session:
+            return bool(session.scalar(query))
+    lock = notice_lock_path(app.engine.url.database)
+    if lock is None or not lock.exists():
+        return False
+    inode = f":{lock.stat().st_ino} "
+    return any("->" in line and inode in line for line in Path("/proc/locks").open())
+
+
+def test_one_transaction_writes_several_notices_without_waiting_for_itself(cli, app, tmp_path):
+    """The demo writes two notices in one transaction: on SQLite the second must not wait
+    for the notice lock its own transaction holds (it would wait for ever)."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    request = Request("congvan", "BINHTHANH", Period.parse("2024-09"))
+    settings = NoticeSettings(out_dir=out, formats=("docx",))
+    outcomes: list[Outcome] = []
+
+    def write_twice() -> None:
+        with app.sessions().begin() as session:
+            for _ in range(2):
+                outcomes.append(
+                    write_notice(session, app.schemes, settings, request, out, ("docx",), True)
+                )
+
+    writer = threading.Thread(target=write_twice, daemon=True)
+    writer.start()
+    writer.join(PATIENCE)
+    assert not writer.is_alive(), "the second notice waits for its own transaction's lock"
+    assert [[(w.version, w.new) for w in o.files] for o in outcomes] == [[(1, True)], [(2, True)]]
+    assert archived(app) == [("docx", 1), ("docx", 2)]
