@@ -62,18 +62,9 @@ def _header_problems(header: list[str], cells: Sequence[object], place: str) -> 
     positions: dict[str, list[int]] = {}
     for index, name in enumerate(header):
         positions.setdefault(name, []).append(index)
-        wrong = name_problem(name)
-        if not name:
-            where = (
-                f"between {header[index - 1]!r} and {header[index + 1]!r}"
-                if index
-                else f"before {header[1]!r}"
-            )
-            yield (
-                f"{_header_cells([index], place)} of the header is empty ({where}): "
-                "name the column (a column of another name is ignored) or delete it"
-            )
-        elif wrong:
+        if not name and (index == 0 or header[index - 1]):  # the first of adjacent empty names
+            yield _empty_names(header, index, place)
+        elif wrong := name_problem(name):
             yield f"the name {name!r} in {_header_cells([index], place)}: {wrong}"
     for name, found in positions.items():
         if name and len(found) > 1:
@@ -82,6 +73,24 @@ def _header_problems(header: list[str], cells: Sequence[object], place: str) -> 
             if len({str(cells[index]) for index in found}) > 1:
                 reason += " (letter case and surrounding spaces do not make another column)"
             yield reason
+
+
+def _empty_names(header: list[str], first: int, place: str) -> str:
+    """The empty names from `first` on, in one problem between the names beside them (the
+    header's last name is not empty)."""
+    end = first
+    while not header[end]:
+        end += 1
+    where = (
+        f"between {header[first - 1]!r} and {header[end]!r}" if first else f"before {header[end]!r}"
+    )
+    cells = _header_cells(range(first, end), place)
+    one = end - first == 1
+    return (
+        f"{cells} of the header {'is' if one else 'are'} empty ({where}): "
+        f"name the {'column' if one else 'columns'} (a column of another name is ignored) "
+        f"or delete {'it' if one else 'them'}"
+    )
 
 
 def _header_cells(indices: Sequence[int], place: str) -> str:

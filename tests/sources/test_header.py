@@ -46,6 +46,20 @@ def write(path: Path, columns: tuple[str, ...]) -> Path:
             "row 1: cell C1 of the header is empty (between 'period' and 'as_of'): "
             "name the column (a column of another name is ignored) or delete it",
         ),
+        (  # adjacent empty names: one problem, between the names beside them
+            _columns("period", "period,,"),
+            "line 1: columns 3 and 4 of the header are empty (between 'period' and 'as_of'): "
+            "name the columns (a column of another name is ignored) or delete them",
+            "row 1: cells C1 and D1 of the header are empty (between 'period' and 'as_of'): "
+            "name the columns (a column of another name is ignored) or delete them",
+        ),
+        (
+            _columns("scheme", ",,,scheme"),
+            "line 1: columns 1, 2 and 3 of the header are empty (before 'scheme'): "
+            "name the columns (a column of another name is ignored) or delete them",
+            "row 1: cells A1, B1 and C1 of the header are empty (before 'scheme'): "
+            "name the columns (a column of another name is ignored) or delete them",
+        ),
         (
             _columns("unit_code", "unit\u200b_code"),
             "line 1: the name 'unit\\u200b_code' in column 4: "
