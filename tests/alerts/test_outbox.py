@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.alerts.lines import alert_lines
@@ -20,6 +20,7 @@ from service.channels.pacing import RateLimiter
 from service.channels.registry import TELEGRAM_LIMITS
 from service.channels.telegram import TelegramChannel
 from service.clock import utcnow
+from service.delivery import outcomes
 from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.delivery.outbox import Outbox, SendReport
 from tests.fakes import FakeClock
@@ -269,6 +270,34 @@ def test_a_dead_sender_of_this_host_is_recovered_at_once_not_after_the_lease(ses
     claimed_by(sessions, f"{socket.gethostname()}:{ended.stdout.strip()}")
     assert Outbox(sessions, {}, "me", Clock(), describe=alert_lines).recover() == 1
     assert messages(sessions)[0].status == DeliveryStatus.UNCERTAIN
+
+
+def test_a_message_answered_while_stopped_senders_looks_stays_sent(app, sessions):
+    """`stopped_senders` finds a message `sending` past its lease, but its sender was only
+    slow: its answer is committed between that read and the settling. The message and its
+    delivery stay `sent`, not `uncertain` (the settling is only of a message still
+    `sending`)."""
+    queue(sessions)
+    claimed_by(sessions, "elsewhere:1")
+    answered = []
+
+    def answer_meanwhile(_conn, _cursor, statement: str, *_args) -> None:
+        if "outbox_messages.claimed_at <" in statement and not answered:
+            answered.append(statement)
+            with sessions.begin() as sender:  # the slow sender's answer arrives
+                sender.execute(update(OutboxMessage).values(status=DeliveryStatus.SENT))
+                sender.execute(update(Delivery).values(status=DeliveryStatus.SENT))
+
+    event.listen(app.engine, "after_cursor_execute", answer_meanwhile)
+    try:
+        with sessions.begin() as session:
+            settled = outcomes.stopped_senders(session, NOW + outcomes.SEND_LEASE * 2)
+    finally:
+        event.remove(app.engine, "after_cursor_execute", answer_meanwhile)
+    assert answered, "stopped_senders read the messages past their lease"
+    assert settled == 0
+    assert [m.status for m in messages(sessions)] == [DeliveryStatus.SENT]
+    assert [d.status for d in deliveries(sessions)] == [DeliveryStatus.SENT]
 
 
 def long_digest(sessions: sessionmaker[Session], count: int = 391) -> None:
