@@ -126,7 +126,9 @@ def _waiting_for_the_other_writer(app) -> bool:
     if lock is None or not lock.exists():
         return False
     inode = f":{lock.stat().st_ino} "
-    return any("->" in line and inode in line for line in Path("/proc/locks").open())
+    return any(
+        "->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines()
+    )
 
 
 def test_one_transaction_writes_several_notices_without_waiting_for_itself(cli, app, tmp_path):
