@@ -27,9 +27,11 @@ NAME_LENGTH = 255
 MESSAGE_LENGTH = 2000
 #: Beyond 10^15 a float no longer holds every whole number; no real figure is near it.
 MAX_MAGNITUDE = 1e15
-NOT_IN_A_CODE = re.compile(r"[\s/\\'\"`;\x00-\x1f\x7f-\x9f]")
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: A lone surrogate (JSON may spell "\ud800") is no character: no text can be stored with
+#: one (its UTF-8 does not exist), so it is refused with the control characters.
+NOT_IN_A_CODE = re.compile(r"[\s/\\'\"`;\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @lru_cache(maxsize=1 << 16)  # a province's answers name the same ids and codes 7 times
@@ -92,7 +94,7 @@ def read_json(body: bytes) -> Any:
     are read by `json`, each number with a fraction or an exponent checked, so
     that a figure no float holds is named where it is instead of the whole body
     failing."""
-    if _LONG_DIGITS not in body.translate(_DIGITS_ONLY):
+    if not has_long_integer(body):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -101,6 +103,13 @@ def read_json(body: bytes) -> Any:
         return json.loads(body, parse_constant=NonFinite, parse_float=_finite_float)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+def has_long_integer(body: bytes) -> bool:
+    """Whether `body` holds a run of 19 digits or more: an integer orjson would read as a
+    float (past 64 bits), or one `json` refuses (past 4,300 digits): `read_json` reads
+    such a body with `json`, and nothing else may read it first."""
+    return _LONG_DIGITS in body.translate(_DIGITS_ONLY)
 
 
 def _finite_float(text: str) -> float | NonFinite:
@@ -250,8 +259,9 @@ class RecordReader:
         if len(value) > limit:
             self.problem(unit, key, f"longer than {limit} characters ({len(value)})")
             return False
-        if control.search(value):
-            self.problem(unit, key, f"contains a control character: {value!r:.60}")
+        if found := control.search(value):
+            what = "a lone surrogate" if found.group() >= "\ud800" else "a control character"
+            self.problem(unit, key, f"contains {what}: {value!r:.60}")
             return False
         return True
 

@@ -32,7 +32,7 @@ from service.config import PortalSettings
 from service.periods import Period
 from service.portal import api
 from service.portal.api import API_PREFIX, PAGE_PATH, SERVICE_RESULTS, period_fields
-from service.portal.checks import read_json
+from service.portal.checks import has_long_integer, read_json
 from service.portal.transport import (
     ACCEPT_ENCODING,
     BodyTooLarge,
@@ -386,8 +386,10 @@ def checked_page(endpoint: str, url: str, status: int, body: bytes) -> Page:
     """A page as `read_envelope` checks it, with its page count and whether it lists
     units, without decoding the units: msgspec skips what it is not asked for, in
     valid JSON of valid UTF-8 (checked too: msgspec does not look inside a string it
-    skips). Anything else is read by `read_envelope`, raising what it raises."""
-    if status == READ_STATUS:
+    skips). Anything else, and a body `read_json` would read with `json` (a long integer,
+    which msgspec skips where `json` may refuse it), is read by `read_envelope`, raising
+    what it raises."""
+    if status == READ_STATUS and not has_long_integer(body):
         try:
             body.decode()
             peeked = _PEEKS[endpoint].decode(body)

@@ -31,6 +31,7 @@ from service.portal.parse import ParsedProvince, parse_province
 from service.portal.plain import read_plain
 from service.simulator.generated import GeneratedSource
 from service.simulator.queries import PortalQuery
+from service.sync import Province, prepare
 
 SOURCE = GeneratedSource(seed=11, provinces=1, communes=2, agencies=1)
 PROVINCE = SOURCE.provinces[0].department.department_id
@@ -205,9 +206,11 @@ def parsed_by_checks(bodies: dict[str, list[bytes]]) -> ParsedProvince | Excepti
 
 
 def outcome(result: ParsedProvince | Exception) -> object:
+    """What a reading gave, as text: a record's repr tells 5 from 5.0 and -0.0 from 0.0,
+    which `==` does not, and which would be stored as other bytes."""
     if isinstance(result, ParseError):
         return [str(problem) for problem in result.problems]
-    return result if isinstance(result, ParsedProvince) else str(result)
+    return repr(result) if isinstance(result, ParsedProvince) else str(result)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -261,6 +264,33 @@ def test_what_the_checks_would_name_is_left_to_them():
     problems = outcome(parsed_by_checks(bodies))
     assert isinstance(problems, list)
     assert any("totalOverdue" in problem and "2.5" in problem for problem in problems)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "key"),
+    [
+        (api.SERVICE_RESULTS.name, "departmentName"),  # a text
+        (api.SERVICE_RESULTS.name, "departmentCode"),  # a code
+        (api.TRANSPARENCY.name, "dataQualityMessage"),  # a note (lines allowed)
+    ],
+)
+def test_a_lone_surrogate_in_a_text_is_a_problem_named_not_a_crash(endpoint, key):
+    """JSON may spell "\\ud800", which no UTF-8 holds: storing it failed with a
+    UnicodeEncodeError (a traceback) after every check had passed."""
+    bodies = bodies_of(PAGES)
+    body = bodies[endpoint][0]
+    named = f'"{key}": "'.encode()
+    if named in body[body.index(b"[") :]:  # the text of a unit, spoiled
+        field = body.index(named, body.index(b"[")) + len(named)
+        bodies[endpoint][0] = body[:field] + b"x\\ud800" + body[field:]
+    else:  # a unit's first metric given the field
+        field = body.index(b'"metrics": [{') + len(b'"metrics": [{')
+        bodies[endpoint][0] = body[:field] + named + b'x\\ud800", ' + body[field:]
+    assert read_plain(PROVINCE, bodies) is None
+    with pytest.raises(ParseError) as raised:
+        prepare(Province(PROVINCE, "H01", "P"), bodies)
+    assert [str(p) for p in raised.value.problems] == outcome(parsed_by_checks(bodies))
+    assert any(key in str(p) and "a lone surrogate" in str(p) for p in raised.value.problems)
 
 
 @pytest.mark.parametrize("depth", [200, 990, 1020])
