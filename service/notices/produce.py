@@ -176,13 +176,15 @@ def _locked_until_the_transaction_ends(session: Session, path: Path) -> None:
         handle.close()
         raise
     session.info[NOTICE_LOCK] = handle
+    if not event.contains(session, "after_transaction_end", _release_notice_lock):
+        event.listen(session, "after_transaction_end", _release_notice_lock)
 
-    def release(_session: Session, transaction: SessionTransaction) -> None:
-        if transaction.parent is None and session.info.get(NOTICE_LOCK) is handle:
-            del session.info[NOTICE_LOCK]  # a whole transaction ended, not a savepoint
-            handle.close()  # which releases the lock
 
-    event.listen(session, "after_transaction_end", release)
+def _release_notice_lock(session: Session, transaction: SessionTransaction) -> None:
+    """A session's listener: the notice lock its transaction held is released when the
+    whole transaction ends (not a savepoint)."""
+    if transaction.parent is None and (handle := session.info.pop(NOTICE_LOCK, None)):
+        handle.close()  # which releases the lock
 
 
 def _free_version(folder: Path, version: int) -> int:

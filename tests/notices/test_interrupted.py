@@ -4,12 +4,14 @@ and the next run writes that version as if nothing had happened."""
 
 from __future__ import annotations
 
+import fcntl
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 
 from service.config import NoticeSettings
@@ -153,3 +155,25 @@ def test_one_transaction_writes_several_notices_without_waiting_for_itself(cli, 
     assert not writer.is_alive(), "the second notice waits for its own transaction's lock"
     assert [[(w.version, w.new) for w in o.files] for o in outcomes] == [[(1, True)], [(2, True)]]
     assert archived(app) == [("docx", 1), ("docx", 2)]
+
+
+def test_a_session_writing_notice_after_notice_releases_the_lock_each_time(cli, app, tmp_path):
+    """One session, a transaction per notice (SQLite's lock file): after each commit the
+    lock is free for another writer, and the session keeps one listener, not one more
+    per notice."""
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("the notice lock file is SQLite's (PostgreSQL: an advisory lock)")
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    request = Request("congvan", "BINHTHANH", Period.parse("2024-09"))
+    settings = NoticeSettings(out_dir=out, formats=("docx",))
+    lock = notice_lock_path(app.engine.url.database)
+    assert lock is not None
+    with app.sessions()() as session:
+        for _ in range(3):
+            write_notice(session, app.schemes, settings, request, out, ("docx",), True)
+            session.commit()
+            with lock.open("a") as other:  # another writer takes it at once, or raises
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert len(session.dispatch.after_transaction_end) == 1
+    assert archived(app) == [("docx", 1), ("docx", 2), ("docx", 3)]
