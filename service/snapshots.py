@@ -147,9 +147,9 @@ def store_snapshots(
         rows[-1]["fetch_run_id"] = fetch_run_id
         new_sets[digest] = canonical
     for chunk in chunks(seen_again):
-        session.execute(
-            update(Snapshot)
-            .where(Snapshot.id.in_(KEYS))
+        session.execute(  # Core, as every statement here: no Snapshot object is refreshed
+            update(_SNAPSHOTS)
+            .where(_SNAPSHOTS.c.id.in_(KEYS))
             .values(last_seen=key.as_of, seen_at=utcnow()),
             {"keys": chunk},
         )

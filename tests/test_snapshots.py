@@ -287,8 +287,8 @@ def test_many_new_units_of_one_input_each_keep_their_own_name_and_figures(sessio
 
 def test_rows_inserted_as_tuples_are_stored_as_sqlalchemy_stores_them(sessions):
     """`tuples_insert` (SQLite's executemany of tuples) binds each value as its column's
-    type does: a time with and without microseconds, a day, a text enum, a null, read
-    back as SQLAlchemy's own insert stores them, byte for byte."""
+    type does: a time with and without microseconds, a text enum, a null, read back as
+    SQLAlchemy's own insert stores them, byte for byte."""
     if sessions.kw["bind"].dialect.name != "sqlite":
         pytest.skip("the executemany of tuples is SQLite's (PostgreSQL: unnest_insert)")
     units = Unit.__table__
@@ -324,3 +324,38 @@ def test_rows_inserted_as_tuples_are_stored_as_sqlalchemy_stores_them(sessions):
         "2026-08-31 07:05:00.000120",
     ]
     assert read_back == [*times, *times]
+
+
+def test_snapshot_rows_inserted_as_tuples_are_stored_as_sqlalchemy_stores_them(sessions):
+    """The same for a snapshot's row: its days (as of, last seen), a revision and a time."""
+    if sessions.kw["bind"].dialect.name != "sqlite":
+        pytest.skip("the executemany of tuples is SQLite's (PostgreSQL: unnest_insert)")
+    digest = "ab" * 32
+    with sessions.begin() as session:
+        session.add(
+            Unit(department_id="u-1", name="UBND xã Bình Thành", unit_group=UnitGroup.COMMUNE)
+        )
+        session.add(FigureSet(sha256=digest, figures="[]"))
+        session.flush()
+        unit_id = session.scalar(select(Unit.id))
+        rows = [
+            {
+                "source": "portal", "scheme": f"{how}-766", "unit_id": unit_id, "period": "2026-08",
+                "as_of": dt.date(2026, 8, 31), "last_seen": dt.date(2026, 9, 1),
+                "revision": 2, "completeness": "running", "content_sha256": digest,
+                "fetch_run_id": None, "created_at": dt.datetime(2026, 9, 1, 7, 5, 0, 120),
+                "seen_at": dt.datetime(2026, 9, 1, 7, 5),
+            }
+            for how in ("orm", "tuples")
+        ]  # fmt: skip
+        session.execute(insert(Snapshot.__table__), rows[:1])
+        tuples_insert(session, Snapshot.__table__, rows[1:])
+    with sessions() as session:
+        stored = session.execute(
+            text(
+                "SELECT scheme, as_of, typeof(as_of), last_seen, revision, typeof(revision),"
+                " created_at, seen_at, fetch_run_id FROM snapshots ORDER BY id"
+            )
+        ).all()
+    assert [row[1:] for row in stored][0] == [row[1:] for row in stored][1]
+    assert stored[1][1:4] == ("2026-08-31", "text", "2026-09-01")
