@@ -121,10 +121,11 @@ class Service:
 
     async def _keep_or_take_lead(self) -> None:
         """Every few seconds: a leader checks its lock, anyone else tries to take it."""
-        if self.leading is not None:
+        leading = self.leading
+        if leading is not None:
             reason = await asyncio.to_thread(self.lock.lost)
-            if reason is not None:
-                await self._step_down(reason, self.leading.term)
+            if reason is not None:  # a refused job may have stepped down meanwhile: its term
+                await self._step_down(reason, leading.term)
             return
         if asyncio.get_running_loop().time() < self.calm_until:
             return
