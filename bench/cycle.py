@@ -13,18 +13,21 @@ is the synced one (the service writes the previous month's notices, after its fi
 sync, on the notices' working day: the same work on the same figures).
 
 Reported: the cycle's wall time, this process's peak memory, and each step's share
-(timed around the service's functions, nothing reimplemented). The floor is Floor A
-of that province, measured in the same run: the sync's requests (read back from the
-raw archive) sent with a plain `requests.Session` and `json.loads`-ed, the best of three.
+(timed around the service's functions, nothing reimplemented). The floor, measured in
+the same run, is what no code removes from such a cycle: Floor A of that province (the
+sync's requests, read back from the raw archive, sent with a plain `requests.Session`
+and `json.loads`-ed, the best of three), plus the messages sent at Telegram's enforced
+rate (30 a second: ~3.3 s a hundred), plus an empty docxtpl render for each notice
+written (`bench.notices.empty_render_ms`, the quieter of two measurements).
 
-The ratio is large by nature: the floor fetches eight answers (~20 ms) while the cycle
-also writes a hundred documents and sends two hundred messages at Telegram's rate (30
-a second: ~3.3 s per hundred, a wait no code removes). The target, 1,000 x Floor A
-(~20 s), is what the steps cost when each does its own work once: the sync and alerts
-~2 s, a Công văn ~0.1 s of rendering each (`bench.notices`), the two outbox drains at
-the rate. Measured first (2026-12-06) at ~2,000 x: each notice scores the province's
-set again, three times (`score_rows` for the notice, its previous month and its
-caption), which is two thirds of the cycle.
+The target, 2.5 x that floor, is the steps' own targets added up: a notice at most 5 x
+its empty render and delivery at 0.85 of the rate come to about 2.2 x the floor, and the
+sync, the alerts and the claims fit in the rest. Until 2026-12-07 the floor was Floor A
+alone (eight answers, 15 to 35 ms) with a target of 1,000 x: the same cycle met it on a
+slower machine (634 x of 35 ms) and missed it on a faster one (1,225 x of 15 ms), as
+most of the cycle is the rate and the documents, not the portal. Measured first
+(2026-12-06) at ~2,000 x Floor A: each notice scored the province's set again, three
+times, which was two thirds of the cycle.
 
 Run with `python -m bench.cycle [--pg URL]`.
 """
@@ -47,7 +50,8 @@ from sqlalchemy import func, select
 
 from bench import Result, emit, peak_mb, pg_schema_url
 from bench.national_sync import archived, floor_a, start_simulator
-from bench.telegram_digest import start_server
+from bench.notices import FLOOR_DOCUMENTS, empty_render_ms
+from bench.telegram_digest import ENFORCED_PER_SECOND, start_server
 from jobs import work
 from jobs.leader import take_term
 from jobs.plan import Due
@@ -63,8 +67,8 @@ from tests.fakes.telegram_server import DEFAULT_TOKEN
 
 PROJECT = Path(__file__).resolve().parent.parent
 PROVINCE = "H01"
-#: cycle ÷ Floor A at most: each step doing its own work once (see above)
-TARGET_RATIO = 1000.0
+#: cycle ÷ its floor at most: the steps' own targets added up (see above)
+TARGET_RATIO = 2.5
 OFFICE_CHAT, FIRST_COMMUNE_CHAT = 1000, 2000
 Result_ = TypeVar("Result_")
 
@@ -216,11 +220,15 @@ def main() -> int:
             requests_made = archived(app)
             app.engine.dispose()
             floors = [floor_a(portal_url, requests_made) for _ in range(3)]
+            (folder / "empty").mkdir()
+            renders = [empty_render_ms(folder / "empty", FLOOR_DOCUMENTS) for _ in range(2)]
     finally:
         for process in (simulator, telegram):
             process.terminate()
             process.wait(timeout=10)
-    floor = min(floors)  # the quietest of three: the floor is milliseconds
+    fetch = min(floors)  # the quietest of three: Floor A is milliseconds
+    rate, render = sent / ENFORCED_PER_SECOND, written * min(renders) / 1000
+    floor = fetch + rate + render
     ratio = wall / floor
     database = "PostgreSQL" if args.pg else "SQLite"
     print(
@@ -228,21 +236,26 @@ def main() -> int:
         f"{len(requests_made)} portal requests, {written} notices written, {sent} messages "
         f"sent; peak memory {peak:.0f} MB"
     )
-    print(f"Floor A (the same requests with plain requests + json.loads): {floor * 1000:.0f} ms")
+    print(
+        f"floor {floor:.2f} s: Floor A (the same requests with plain requests + json.loads) "
+        f"{fetch * 1000:.0f} ms, {sent} messages at {ENFORCED_PER_SECOND:.0f} a second "
+        f"{rate:.2f} s, {written} empty docxtpl renders {render:.2f} s"
+    )
     shares = {**steps.seconds}
     shares["the rest (claims, term, pacing waits outside the steps)"] = wall - sum(shares.values())
     for step, seconds in shares.items():
         print(f"  {step}: {seconds:.2f} s ({100 * seconds / wall:.0f}%)")
-    print(f"ratio: {ratio:.0f} x Floor A (target <= {TARGET_RATIO:.0f})")
+    print(f"ratio: {ratio:.2f} x the floor (target <= {TARGET_RATIO})")
     met = ratio <= TARGET_RATIO and written == len(communes)
     emit(
         Result(
             f"one end-to-end cycle for one province, {database}: sync, alerts, "
             f"{written} notices, {sent} messages to the fake Telegram",
             f"{wall:.2f} s",
-            f"Floor A {floor * 1000:.0f} ms",
+            f"{floor:.2f} s: Floor A {fetch * 1000:.0f} ms + {sent} messages at "
+            f"{ENFORCED_PER_SECOND:.0f}/s {rate:.2f} s + {written} empty renders {render:.2f} s",
             ratio,
-            f"<= {TARGET_RATIO:.0f} x Floor A",
+            f"<= {TARGET_RATIO} x the floor",
             met,
             peak,
             "python -m bench.cycle" + (" --pg URL" if args.pg else ""),
