@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ from service.scoring.book import SchemeBook
 from service.scoring.report import score_rows
 from service.scoring.tt01 import TT01_KIND
 from service.snapshots import StoredUnit, latest_units
+
+log = logging.getLogger(__name__)
 
 HISTORY_MONTHS = 12
 #: `Session.info`'s key of the notice lock file a SQLite transaction holds.
@@ -148,7 +151,12 @@ def _one_writer(session: Session, request: Request) -> None:
     if connection.dialect.name == "postgresql":
         name = f"notice:{request.kind}:{request.scheme}:{request.unit}:{request.period}"
         key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}):
+            log.warning(
+                "another process is writing the %s of %s for %s: waiting for it",
+                request.kind, request.unit, request.period,
+            )  # fmt: skip
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         return
     path = notice_lock_path(connection.engine.url.database)
     if path is not None:
@@ -171,7 +179,13 @@ def _locked_until_the_transaction_ends(session: Session, path: Path) -> None:
         return
     handle = path.open("a")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning(
+                "another process is writing notices of this database (%s): waiting for it", path
+            )
+            fcntl.flock(handle, fcntl.LOCK_EX)
     except BaseException:
         handle.close()
         raise

@@ -5,6 +5,7 @@ and the next run writes that version as if nothing had happened."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import signal
 import subprocess
 import sys
@@ -87,12 +88,13 @@ def test_a_run_killed_between_the_docx_and_the_html_leaves_no_version(cli, app, 
     assert archived(app) == [("docx", 1), ("html", 1)]
 
 
-def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path):
+def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path, caplog):
     """A notice written by hand while the monthly job writes it: the second waits for
     the first (PostgreSQL: an advisory lock; SQLite: a file lock beside the database,
     as SQLite's own write lock comes only with the archive's insert, after the files
-    are placed), then finds it archived ("already written") instead of writing the same
-    notice again as v2."""
+    are placed), saying once that it waits and for what, then finds it archived
+    ("already written") instead of writing the same notice again as v2."""
+    caplog.set_level(logging.INFO, logger="service.notices.produce")
     cli("import", str(seed_004_table(tmp_path / "t.csv")))
     out = tmp_path / "out"
     request = Request("congvan", "BINHTHANH", Period.parse("2024-09"))
@@ -115,6 +117,16 @@ def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path):
     assert [(w.version, w.new) for w in outcomes["second"].files] == [(1, False)]
     assert versions(out / "congvan-BINHTHANH-2024-09") == ["v1.docx"]
     assert archived(app) == [("docx", 1)]
+    waits = [r.getMessage() for r in caplog.records if r.name == "service.notices.produce"]
+    if app.engine.dialect.name == "postgresql":
+        assert waits == [
+            "another process is writing the congvan of BINHTHANH for 2024-09: waiting for it"
+        ]
+    else:
+        lock = notice_lock_path(app.engine.url.database)
+        assert waits == [
+            f"another process is writing notices of this database ({lock}): waiting for it"
+        ]
 
 
 def _waiting_for_the_other_writer(app) -> bool:
