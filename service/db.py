@@ -36,6 +36,9 @@ class DatabaseUrlError(DatabaseError):
     """The database URL itself is wrong: bad input (exit 2), not a failure."""
 
 
+#: How long a SQLite statement waits for another process's write lock before "database
+#: is locked".
+SQLITE_BUSY_SECONDS = 30.0
 KNOWN_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # The password of `scheme://user:password@host`: everything up to the last '@', since an
 # unescaped '@' in a password is a common mistake (and SQLAlchemy then takes the rest for
@@ -109,7 +112,7 @@ def make_engine(url: str) -> Engine:
                 f"database URL {safe_url(url)!r}: the driver for {parsed.drivername!r} is not "
                 f"installed ({exc.name}); expected {KNOWN_URLS}"
             ) from None
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -206,8 +206,8 @@ def run_status(app: App, args: argparse.Namespace) -> int:
     try:
         with app.sessions().begin() as session:  # nor is a message its stopped sender held
             outcomes.stopped_senders(session, utcnow() - outcomes.SEND_LEASE)
-    except OperationalError:  # SQLite: a sender wrote meanwhile; the outbox settles them
-        pass
+    except OperationalError:  # settling is a courtesy: a read-only user, or SQLite's write
+        pass  # lock held past its busy timeout, leaves it to the outbox's next pass
     with app.sessions()() as session:
         report = status_report.collect(session)
     print(status_report.render_report(report, args.format))

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,8 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from service import db
+from service.cli import main
 from service.delivery.models import DeliveryStatus, OutboxMessage
-from tests.alerts.test_outbox import queue
+from tests.alerts.test_outbox import claimed_by, queue
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 from tests.waiting import PATIENCE, wait_until
 
@@ -174,6 +177,36 @@ def test_a_message_in_flight_when_deliver_stopped_is_listed_by_status_at_once(ap
     assert listed.endswith("the sender stopped during the request: maybe delivered")
     with app.sessions()() as session:
         assert list(session.scalars(select(OutboxMessage.status))) == [DeliveryStatus.UNCERTAIN]
+
+
+def test_status_reports_while_another_process_holds_the_write_lock_and_settles_later(
+    app, monkeypatch, capsys
+):
+    """SQLite: `status` would settle a stopped sender's message (it may have arrived)
+    while another process holds the database's one write lock (a long import, a sync).
+    It reports after the busy timeout, the message still `sending`, rather than failing;
+    the next `status`, the lock free, lists it as uncertain."""
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("one write lock for the whole database is SQLite's")
+    queue(app.sessions(), person="lan", address="100000020")
+    claimed_by(app.sessions(), "elsewhere:1")  # its lease passed long ago
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.05)  # not 30 s: the lock never frees
+    status = ["status", "--db", app.settings.database.url]
+    writer = sqlite3.connect(app.engine.url.database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process's write lock, held throughout
+        capsys.readouterr()
+        assert main(status) == 0
+        shown = capsys.readouterr()
+        assert shown.err == ""
+        assert "1 sending" in shown.out
+        assert "Uncertain messages (maybe delivered, never re-sent): none" in shown.out
+    finally:
+        writer.close()
+    assert main(status) == 0
+    shown = capsys.readouterr().out
+    assert "0 sending" in shown
+    assert "Uncertain messages (maybe delivered, never re-sent): 1" in shown
 
 
 class _NotFound(_NotTheBotApi):
