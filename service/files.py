@@ -201,12 +201,15 @@ class Together:
         with self.writing(name) as staged:
             return write_atomic(staged, data)
 
+    def staged_files(self) -> dict[str, Path]:
+        """Each complete staged file by the name it is to have (a temporary of
+        write_atomic's, never complete, is left out)."""
+        return {p.name: p for p in sorted(self.staging.iterdir()) if not p.name.startswith(".")}
+
     def place(self) -> list[Path]:
         """Every staged file moved into `folder` under its name (none, on an error)."""
-        for staged in sorted(self.staging.iterdir()):
-            if staged.name.startswith("."):
-                continue  # a temporary of write_atomic's, never complete
-            target = self.folder / staged.name
+        for name, staged in self.staged_files().items():
+            target = self.folder / name
             try:
                 os.replace(staged, target)
             except OSError as exc:

@@ -99,18 +99,14 @@ def _write_one(
     force: bool,
     after: AfterWrite | None,
 ) -> Item:
-    written: list[Written] = []
-    try:
+    try:  # a failure after the files were placed takes them away (`placing`)
         with sessions.begin() as session:
             outcome: Outcome = write_notice(
                 session, book, settings, request, out_dir, formats, force
             )
-            written = [item for item in outcome.files if item.new]
             if after is not None:
                 after(session, request, outcome.files)
     except BaseException as exc:
-        for item in written:  # their rows were rolled back: they are not a version
-            item.path.unlink(missing_ok=True)
         if isinstance(exc, NoticeError | UnsafeOutputPath):
             # said of the request, not of an option: a batch or a job typed no --unit
             reason = str(exc).removeprefix(f"--unit {request.unit}: ")

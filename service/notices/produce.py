@@ -24,6 +24,7 @@ from service.clock import utcnow
 from service.config import IssuerSettings, NoticeSettings
 from service.files import Together
 from service.indicators import NATIONAL
+from service.notices import placing
 from service.notices.baocao import baocao, members_of_set
 from service.notices.congvan import comparable, congvan
 from service.notices.documents import Issuer, Notice
@@ -114,7 +115,9 @@ def write_notice(
     A version's files are in its folder together or not at all: each is written whole
     into a hidden folder first and moved into place once all are (`files.Together`);
     a failure (a full disk: an `OSError` naming the file) or a kill before then leaves
-    no file named as a version, and one while archiving takes them away again.
+    no file named as a version, and one while archiving (or a transaction that does not
+    commit) takes them away again. A kill after placing, before the commit, leaves them
+    to the next writer of the notice, which takes them away (`placing`).
 
     Files go to a folder of `out_dir` named from sanitised parts (see `paths`);
     `UnsafeOutputPath` when it would resolve elsewhere. Files and folders are
@@ -130,9 +133,12 @@ def write_notice(
         return Outcome([w for w in archived if w.format in formats])
     document, charts, snapshots = _build(session, book, settings, request)
     folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
+    placing.undo_left_behind(session, folder)  # a version a killed writer never archived
     version = _free_version(folder, 1 + max((w.version for w in archived), default=0))
     with Together(folder) as together:
         problem = _render(document, charts, settings, request.kind, together, version, formats)
+        _settled_at_the_end(session)
+        placing.announce(session, folder, together.staged_files())
         written = together.place()
         for path in written:
             _archive(session, request, path, version, snapshots)
@@ -190,14 +196,23 @@ def _locked_until_the_transaction_ends(session: Session, path: Path) -> None:
         handle.close()
         raise
     session.info[NOTICE_LOCK] = handle
-    if not event.contains(session, "after_transaction_end", _release_notice_lock):
-        event.listen(session, "after_transaction_end", _release_notice_lock)
+    _settled_at_the_end(session)
 
 
-def _release_notice_lock(session: Session, transaction: SessionTransaction) -> None:
-    """A session's listener: the notice lock its transaction held is released when the
-    whole transaction ends (not a savepoint)."""
-    if transaction.parent is None and (handle := session.info.pop(NOTICE_LOCK, None)):
+def _settled_at_the_end(session: Session) -> None:
+    """`_transaction_ended` listens to the session (once, however many notices it writes)."""
+    if not event.contains(session, "after_transaction_end", _transaction_ended):
+        event.listen(session, "after_transaction_end", _transaction_ended)
+
+
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    """A session's listener, when the whole transaction ends (not a savepoint): the files
+    it placed go if it did not commit (`placing`), then the notice lock it held is
+    released, in that order (the next writer may place the same names)."""
+    if transaction.parent is not None:
+        return
+    placing.settle_uncommitted(session)
+    if handle := session.info.pop(NOTICE_LOCK, None):
         handle.close()  # which releases the lock
 
 

@@ -4,7 +4,10 @@ and the next run writes that version as if nothing had happened."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
+import json
 import logging
 import signal
 import subprocess
@@ -13,7 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from service.config import NoticeSettings
 from service.notices.models import NoticeFile
@@ -39,6 +42,22 @@ os.fsync = fsync
 from service.cli import main
 sys.exit(main(sys.argv[1:]))
 """
+
+
+#: `dvcwatch` that kills itself once the version's files are placed, before the archive
+#: knows them (its transaction never commits).
+KILLED_AFTER_PLACING = """
+import os, signal, sys
+from service.notices import produce
+produce._archive = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+from service.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def shown(folder: Path) -> list[str]:
+    """What an official browsing the folder sees (hidden files left out)."""
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("."))
 
 
 def versions(folder: Path) -> list[str]:
@@ -72,20 +91,133 @@ def test_a_run_killed_between_the_docx_and_the_html_leaves_no_version(cli, app, 
     cli("import", str(seed_004_table(tmp_path / "t.csv")))
     out = tmp_path / "out"
     folder = out / "congvan-BINHTHANH-2024-09"
-    options = ["--db", app.settings.database.url, "--config", str(tmp_path / "dvcwatch.toml")]
-    killed = subprocess.run(
-        [sys.executable, "-c", KILLED_AT_THE_HTML, *NOTICE, "--out", str(out), *options],
-        cwd=PROJECT,
-        capture_output=True,
-        check=False,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    run_killed(KILLED_AT_THE_HTML, app, tmp_path, out)
     assert versions(folder) == [] and archived(app) == []
 
     capsys.readouterr()
     assert cli(*NOTICE, "--out", str(out)) == 0
     assert capsys.readouterr().out.split() == [f"{folder}/v1.docx", f"{folder}/v1.html"]
     assert archived(app) == [("docx", 1), ("html", 1)]
+
+
+def run_killed(program: str, app, tmp_path: Path, out: Path) -> None:
+    """`dvcwatch notice` run by `program`, which kills itself (SIGKILL) partway."""
+    options = ["--db", app.settings.database.url, "--config", str(tmp_path / "dvcwatch.toml")]
+    killed = subprocess.run(
+        [sys.executable, "-c", program, *NOTICE, "--out", str(out), *options],
+        cwd=PROJECT,
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+
+def killed_after_placing(app, tmp_path: Path, out: Path) -> Path:
+    """The notice's folder after a `dvcwatch notice` killed between placing v1 and
+    committing it: v1's files and their manifest there, the archive empty."""
+    run_killed(KILLED_AFTER_PLACING, app, tmp_path, out)
+    folder = out / "congvan-BINHTHANH-2024-09"
+    assert versions(folder) == ["v1.docx", "v1.html"] and archived(app) == []
+    assert len(list(folder.glob(".placing-*.json"))) == 1
+    return folder
+
+
+def test_a_run_killed_after_placing_its_files_leaves_v1_to_be_written_again(
+    cli, app, tmp_path, capsys, caplog
+):
+    """Killed after its files were in place but before the archive's commit: the files
+    were never archived nor sent. The next run takes them away and writes v1 again, not
+    a v2 beside an unsent v1, and says so."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    folder = killed_after_placing(app, tmp_path, out)
+    capsys.readouterr()
+    assert cli(*NOTICE, "--out", str(out)) == 0
+    assert capsys.readouterr().out.split() == [f"{folder}/v1.docx", f"{folder}/v1.html"]
+    said = [r.getMessage() for r in caplog.records if r.name == "service.notices.placing"]
+    assert said == [f"{folder}: took away 2 file(s) a stopped writer placed and never archived"]
+    assert archived(app) == [("docx", 1), ("html", 1)]
+    assert shown(folder) == ["v1.docx", "v1.html"]  # the killed run's staging goes when stale
+    assert list(folder.glob(".placing-*")) == []
+
+
+def test_a_killed_runs_file_that_an_official_edited_is_kept(cli, app, tmp_path):
+    """The unsent v1.docx was opened and changed before the next run: it is someone's
+    work now. It stays, its unchanged v1.html goes, and the next run writes v2."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    folder = killed_after_placing(app, tmp_path, out)
+    edited = (folder / "v1.docx").read_bytes() + b"edited"
+    (folder / "v1.docx").write_bytes(edited)
+    assert cli(*NOTICE, "--out", str(out)) == 0
+    assert shown(folder) == ["v1.docx", "v2.docx", "v2.html"]
+    assert (folder / "v1.docx").read_bytes() == edited
+    assert archived(app) == [("docx", 2), ("html", 2)]
+
+
+def test_a_manifest_is_acted_on_only_for_its_own_database_and_its_own_folder(cli, app, tmp_path):
+    """A manifest another database's writer left (it may be alive: its own lock is not
+    ours) is left alone, and one naming a file outside its folder removes nothing."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    folder = killed_after_placing(app, tmp_path, out)
+    [manifest] = folder.glob(".placing-*.json")
+    said = json.loads(manifest.read_text())
+    outside = tmp_path / "outside.docx"
+    outside.write_bytes(b"not a notice")
+    hostile = {"../../outside.docx": hashlib.sha256(b"not a notice").hexdigest()}
+    (folder / ".placing-hostile.json").write_text(
+        json.dumps({"database": said["database"], "files": hostile})
+    )
+    said["database"] = "sqlite:////elsewhere/other.db"
+    manifest.write_text(json.dumps(said))
+    assert cli(*NOTICE, "--out", str(out)) == 0
+    assert outside.read_bytes() == b"not a notice"
+    assert versions(folder) == ["v1.docx", "v1.html", "v2.docx", "v2.html"]
+    assert archived(app) == [("docx", 2), ("html", 2)]
+    assert sorted(p.name for p in folder.glob(".placing-*")) == sorted(
+        [".placing-hostile.json", manifest.name]
+    )
+
+
+def test_a_manifest_left_after_its_commit_takes_nothing_archived_away(cli, app, tmp_path):
+    """Killed after the commit, before its manifest went: the files it names are
+    archived (and may have been sent), so they stay; the manifest goes."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    assert cli(*NOTICE, "--out", str(out)) == 0
+    folder = out / "congvan-BINHTHANH-2024-09"
+    placed = {
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in versions(folder)
+    }
+    database = app.engine.url.render_as_string(hide_password=True)
+    (folder / ".placing-left.json").write_text(json.dumps({"database": database, "files": placed}))
+    assert cli(*NOTICE, "--out", str(out), "--force") == 0
+    assert versions(folder) == ["v1.docx", "v1.html", "v2.docx", "v2.html"]
+    assert archived(app) == [("docx", 1), ("html", 1), ("docx", 2), ("html", 2)]
+    assert list(folder.glob(".placing-*")) == []
+
+
+@pytest.mark.parametrize("ends", ["commit", "rollback"])
+def test_a_transaction_that_does_not_commit_takes_its_placed_files_away(cli, app, tmp_path, ends):
+    """A failure after the files were placed (queueing them, the commit itself) rolls
+    the archive back: the files go with it, and the manifest either way."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    request = Request("congvan", "BINHTHANH", Period.parse("2024-09"))
+    settings = NoticeSettings(out_dir=out, formats=("docx", "html"))
+    folder = out / "congvan-BINHTHANH-2024-09"
+    with contextlib.suppress(OSError), app.sessions().begin() as session:
+        write_notice(session, app.schemes, settings, request, out, ("docx", "html"))
+        assert versions(folder) == ["v1.docx", "v1.html"]
+        if ends == "rollback":
+            raise OSError("the recipients could not be queued")
+    assert list(folder.glob(".placing-*")) == []
+    if ends == "commit":
+        assert versions(folder) == ["v1.docx", "v1.html"]
+        assert archived(app) == [("docx", 1), ("html", 1)]
+    else:
+        assert versions(folder) == [] and archived(app) == []
 
 
 def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path, caplog):
@@ -105,11 +237,14 @@ def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path, 
         with app.sessions().begin() as session:
             outcomes[name] = write_notice(session, app.schemes, settings, request, out, ("docx",))
 
+    def waits() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "service.notices.produce"]
+
     second = threading.Thread(target=write, args=("second",))
     with Paused(app, "INSERT INTO notice_files", lambda: write("first")):  # placed, uncommitted
         second.start()
-        wait_until(
-            lambda: _waiting_for_the_other_writer(app) or not second.is_alive(),
+        wait_until(  # it logs that it waits once it has found the lock taken
+            lambda: waits() or not second.is_alive(),
             "the second writer to wait for the first, or to end",
         )
     second.join(PATIENCE)
@@ -117,32 +252,15 @@ def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path, 
     assert [(w.version, w.new) for w in outcomes["second"].files] == [(1, False)]
     assert versions(out / "congvan-BINHTHANH-2024-09") == ["v1.docx"]
     assert archived(app) == [("docx", 1)]
-    waits = [r.getMessage() for r in caplog.records if r.name == "service.notices.produce"]
     if app.engine.dialect.name == "postgresql":
-        assert waits == [
+        assert waits() == [
             "another process is writing the congvan of BINHTHANH for 2024-09: waiting for it"
         ]
     else:
         lock = notice_lock_path(app.engine.url.database)
-        assert waits == [
+        assert waits() == [
             f"another process is writing notices of this database ({lock}): waiting for it"
         ]
-
-
-def _waiting_for_the_other_writer(app) -> bool:
-    """PostgreSQL: an advisory lock not granted; SQLite: a process waiting for the notice
-    lock file (`/proc/locks` lists a blocked `flock` with "->", by its file's inode)."""
-    if app.engine.dialect.name == "postgresql":
-        query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-        with app.sessions()() as session:
-            return bool(session.scalar(query))
-    lock = notice_lock_path(app.engine.url.database)
-    if lock is None or not lock.exists():
-        return False
-    inode = f":{lock.stat().st_ino} "
-    return any(
-        "->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines()
-    )
 
 
 def test_one_transaction_writes_several_notices_without_waiting_for_itself(cli, app, tmp_path):
