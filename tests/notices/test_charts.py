@@ -7,6 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from service.notices.charts import (
@@ -16,6 +18,8 @@ from service.notices.charts import (
     HIGHLIGHT,
     OTHERS,
     SIZE_INCHES,
+    VALUE_STEP,
+    _value_range,
     axes_chart,
     drop_kept_figures,
     place_chart,
@@ -225,3 +229,17 @@ def test_names_under_the_bars_are_legible_and_never_cut_at_the_figures_edge() ->
     assert {
         label.get_fontsize() for label in _place_figure(True, False).plot.get_xticklabels()
     } == {7}
+
+
+@given(st.lists(st.floats(0, 100, allow_nan=False), max_size=12))
+def test_a_trends_value_axis_leaves_room_and_spans_multiples_of_its_step(
+    totals: list[float],
+) -> None:
+    """At least 10 points below the lowest total (never below 0) and above the highest,
+    at multiples of `VALUE_STEP`: units of a province share a few value axes, each drawn
+    once (tests/notices/test_kept_charts.py shows the copies are the axes drawn whole)."""
+    low, high = _value_range(totals)
+    lowest, highest = min(totals, default=10.0), max(totals, default=90.0)
+    assert low == max(0.0, low) and low <= max(0.0, lowest - 10) and low > lowest - 10 - VALUE_STEP
+    assert highest + 10 <= high < highest + 10 + VALUE_STEP
+    assert low % VALUE_STEP == 0 and high % VALUE_STEP == 0
