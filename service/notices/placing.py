@@ -50,7 +50,12 @@ def announce(session: Session, folder: Path, staged: Mapping[str, Path]) -> Path
     files = {name: _sha256(path) for name, path in staged.items()}
     said = {"database": _database(session), "files": files}
     manifest = folder / f"{PREFIX}{secrets.token_hex(8)}{SUFFIX}"
-    write_atomic(manifest, json.dumps(said, sort_keys=True).encode())
+    try:
+        write_atomic(manifest, json.dumps(said, sort_keys=True).encode())
+    except OSError as exc:  # said of the version's first file: the manifest is ours alone
+        if exc.errno is None or not files:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(folder / min(files))) from exc
     session.info.setdefault(PLACING, []).append(manifest)
     if not event.contains(session, "after_commit", _committed):
         event.listen(session, "after_commit", _committed)
@@ -102,21 +107,30 @@ def _undo(manifest: Path, archived: set[str]) -> int:
     removed = 0
     for name, digest in (said["files"] if said else {}).items():
         path = manifest.parent / name
-        if str(path.absolute()) in archived or _sha256_or_none(path) != digest:
-            continue
-        with contextlib.suppress(FileNotFoundError):
+        try:
+            if str(path.absolute()) in archived or _sha256_or_none(path) != digest:
+                continue
             path.unlink()
             removed += 1
-    claimed.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # the others still go; the transaction's end goes on
+            log.warning("%s: not taken away (%s): remove it by hand", path, exc.strerror)
+    with contextlib.suppress(OSError):
+        claimed.unlink()
     return removed
 
 
 def _claim(manifest: Path) -> Path | None:
-    """`manifest` renamed to a name no other settler looks for; None if it is gone."""
+    """`manifest` renamed to a name no other settler looks for; None if it is gone (or
+    cannot be renamed: said, and left)."""
     claimed = manifest.with_name(f".settling-{secrets.token_hex(8)}{SUFFIX}")
     try:
         os.rename(manifest, claimed)
     except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("%s: cannot be settled (%s)", manifest, exc.strerror)
         return None
     return claimed
 
@@ -137,11 +151,11 @@ def _read(manifest: Path) -> dict[str, Any] | None:
 
 
 def _database(session: Session) -> str:
-    """The database whose archive a manifest waits for (a SQLite file by its absolute
-    path; no password)."""
+    """The database whose archive a manifest waits for (a SQLite file by its real path;
+    no password)."""
     url = session.connection().engine.url
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        url = url.set(database=os.path.abspath(url.database))
+        url = url.set(database=os.path.realpath(url.database))
     return url.render_as_string(hide_password=True)
 
 

@@ -126,14 +126,15 @@ def write_notice(
     problem = period_problem(request.kind, request.scheme, request.period)
     if problem:
         raise NoticeError(problem)
-    _one_writer(session, request)
+    locked = _one_writer(session, request)
     archived = _archived(session, request)
     complete = {w.format for w in archived if w.path.exists()} >= set(formats)
     if archived and complete and not force:
         return Outcome([w for w in archived if w.format in formats])
     document, charts, snapshots = _build(session, book, settings, request)
     folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
-    placing.undo_left_behind(session, folder)  # a version a killed writer never archived
+    if locked:  # a version a killed writer never archived (unlocked, it may be alive)
+        placing.undo_left_behind(session, folder)
     version = _free_version(folder, 1 + max((w.version for w in archived), default=0))
     with Together(folder) as together:
         problem = _render(document, charts, settings, request.kind, together, version, formats)
@@ -146,27 +147,36 @@ def write_notice(
     return Outcome(files, problem)
 
 
-def _one_writer(session: Session, request: Request) -> None:
+def _one_writer(session: Session, request: Request) -> bool:
     """Wait (until this transaction ends) for any other process writing a notice of this
     database: it then reads that one's archive, and says "already written" instead of
     writing the same notice again as the next version. PostgreSQL holds an advisory lock
     on the notice; SQLite, whose one write lock comes only with the archive's insert
     (after the files are placed), a lock on the file `notice_lock_path` names, for every
-    notice of the database (one notice is written at a time there)."""
+    notice of the database (one notice is written at a time there). Whether a lock is
+    held (none for a SQLite database in memory or named by a `file:` URI)."""
     connection = session.connection()  # this transaction: its end releases the lock
     if connection.dialect.name == "postgresql":
-        name = f"notice:{request.kind}:{request.scheme}:{request.unit}:{request.period}"
-        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
+        key = notice_lock_key(request)
         if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}):
             log.warning(
                 "another process is writing the %s of %s for %s: waiting for it",
                 request.kind, request.unit, request.period,
             )  # fmt: skip
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-        return
+        return True
     path = notice_lock_path(connection.engine.url.database)
-    if path is not None:
-        _locked_until_the_transaction_ends(session, path)
+    if path is None:
+        return False
+    _locked_until_the_transaction_ends(session, path)
+    return True
+
+
+def notice_lock_key(request: Request) -> int:
+    """PostgreSQL's advisory lock of a notice: of what names its folder and its archive
+    (kind, unit, period), so two writers of one folder always meet."""
+    name = f"notice:{request.kind}:{request.unit}:{request.period}"
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
 
 
 def notice_lock_path(database: str | None) -> Path | None:
@@ -211,9 +221,11 @@ def _transaction_ended(session: Session, transaction: SessionTransaction) -> Non
     released, in that order (the next writer may place the same names)."""
     if transaction.parent is not None:
         return
-    placing.settle_uncommitted(session)
-    if handle := session.info.pop(NOTICE_LOCK, None):
-        handle.close()  # which releases the lock
+    try:
+        placing.settle_uncommitted(session)
+    finally:
+        if handle := session.info.pop(NOTICE_LOCK, None):
+            handle.close()  # which releases the lock
 
 
 def _free_version(folder: Path, version: int) -> int:

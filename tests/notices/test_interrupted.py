@@ -16,11 +16,17 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from service.config import NoticeSettings
 from service.notices.models import NoticeFile
-from service.notices.produce import Outcome, Request, notice_lock_path, write_notice
+from service.notices.produce import (
+    Outcome,
+    Request,
+    notice_lock_key,
+    notice_lock_path,
+    write_notice,
+)
 from service.periods import Period
 from tests.conftest import PROJECT
 from tests.notices.test_produce import seed_004_table
@@ -69,17 +75,24 @@ def archived(app) -> list[tuple[str, int]]:
         return [(f.format, f.version) for f in session.scalars(select(NoticeFile))]
 
 
-def test_a_full_disk_at_the_html_leaves_no_version_and_says_which_file(
-    cli, app, tmp_path, capsys, monkeypatch
+@pytest.mark.parametrize(
+    "full_at, named",
+    [(".html", "v1.html"), (".placing-", "v1.docx")],
+    ids=["the html", "the placing manifest"],
+)
+def test_a_full_disk_leaves_no_version_and_says_which_file(
+    cli, app, tmp_path, capsys, monkeypatch, full_at, named
 ):
+    """The manifest (`placing`) is the first file written into the folder itself: a full
+    disk there is said of the version's first file, as any other, not of a hidden name."""
     cli("import", str(seed_004_table(tmp_path / "t.csv")))
     out = tmp_path / "out"
     folder = out / "congvan-BINHTHANH-2024-09"
     capsys.readouterr()
     with monkeypatch.context() as disk:
-        full_disk(disk, ".html")
+        full_disk(disk, full_at)
         assert cli(*NOTICE, "--out", str(out)) == 1
-    assert capsys.readouterr().err == f"dvcwatch: {folder}/v1.html: No space left on device\n"
+    assert capsys.readouterr().err == f"dvcwatch: {folder}/{named}: No space left on device\n"
     assert list(folder.iterdir()) == [] and archived(app) == []
 
     assert cli(*NOTICE, "--out", str(out)) == 0  # the disk has room again: v1, not v2
@@ -180,6 +193,52 @@ def test_a_manifest_is_acted_on_only_for_its_own_database_and_its_own_folder(cli
     )
 
 
+def test_a_file_that_cannot_be_taken_away_is_said_and_the_lock_still_goes(
+    cli, app, tmp_path, monkeypatch, caplog
+):
+    """A rollback whose placed file cannot be removed (a permission, a read-only disk):
+    the others go, the file is named in a warning, the transaction's own error is the
+    one raised, and the notice lock is released (the next notice does not wait for ever)."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    folder = out / "congvan-BINHTHANH-2024-09"
+    request = Request("congvan", "BINHTHANH", Period.parse("2024-09"))
+    settings = NoticeSettings(out_dir=out, formats=("docx", "html"))
+    real_unlink = Path.unlink
+
+    def unlink(path: Path, missing_ok: bool = False) -> None:
+        if path.name == "v1.docx":
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(RuntimeError, match="queueing failed"), app.sessions().begin() as session:
+        write_notice(session, app.schemes, settings, request, out, ("docx", "html"))
+        raise RuntimeError("queueing failed")
+    monkeypatch.undo()
+    assert versions(folder) == ["v1.docx"] and archived(app) == []
+    said = [r.getMessage() for r in caplog.records if r.name == "service.notices.placing"]
+    assert said == [f"{folder}/v1.docx: not taken away (Permission denied): remove it by hand"]
+    lock = notice_lock_path(app.engine.url.database)
+    if lock is not None:
+        with lock.open("a") as other:  # free at once, or this raises
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_without_a_notice_lock_a_manifest_is_left_to_its_writer(cli, app, tmp_path, monkeypatch):
+    """A SQLite database named by a `file:` URI takes no notice lock: a manifest there
+    may be a live writer's, so it is not settled and its files stay (v2 beside them)."""
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL always holds the notice's lock")
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    folder = killed_after_placing(app, tmp_path, out)
+    monkeypatch.setattr("service.notices.produce.notice_lock_path", lambda database: None)
+    assert cli(*NOTICE, "--out", str(out)) == 0
+    assert versions(folder) == ["v1.docx", "v1.html", "v2.docx", "v2.html"]
+    assert len(list(folder.glob(".placing-*.json"))) == 1
+
+
 def test_a_manifest_left_after_its_commit_takes_nothing_archived_away(cli, app, tmp_path):
     """Killed after the commit, before its manifest went: the files it names are
     archived (and may have been sent), so they stay; the manifest goes."""
@@ -243,8 +302,10 @@ def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path, 
     second = threading.Thread(target=write, args=("second",))
     with Paused(app, "INSERT INTO notice_files", lambda: write("first")):  # placed, uncommitted
         second.start()
-        wait_until(  # it logs that it waits once it has found the lock taken
-            lambda: waits() or not second.is_alive(),
+        wait_until(  # it says so once it found the lock taken, then blocks on it
+            lambda: (
+                (waits() and _blocked_on_the_notice_lock(app, request)) or not second.is_alive()
+            ),
             "the second writer to wait for the first, or to end",
         )
     second.join(PATIENCE)
@@ -261,6 +322,38 @@ def test_two_writers_of_one_notice_at_once_make_one_version(cli, app, tmp_path, 
         assert waits() == [
             f"another process is writing notices of this database ({lock}): waiting for it"
         ]
+
+
+def _blocked_on_the_notice_lock(app, request: Request) -> bool:
+    """PostgreSQL: the notice's advisory lock asked for and not granted (`pg_locks` gives
+    a bigint key as its high and low 32 bits); SQLite: a process waiting for the notice
+    lock file (`/proc/locks` lists a blocked `flock` with "->", by its file's inode)."""
+    if app.engine.dialect.name == "postgresql":
+        key = notice_lock_key(request) & 0xFFFFFFFFFFFFFFFF
+        query = text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND classid = :high AND objid = :low AND objsubid = 1"
+        )
+        with app.sessions()() as session:
+            return bool(session.scalar(query, {"high": key >> 32, "low": key & 0xFFFFFFFF}))
+    lock = notice_lock_path(app.engine.url.database)
+    if lock is None or not lock.exists():
+        return False
+    inode = f":{lock.stat().st_ino} "
+    return any(
+        "->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines()
+    )
+
+
+def test_writers_of_one_folder_share_its_lock_whatever_their_scheme() -> None:
+    """The folder and the archive name a notice by kind, unit and period, so its
+    PostgreSQL lock does too: a provincial Báo cáo and the national one of the same unit
+    and month wait for each other (else the second settled the first's manifest while
+    it was still placing)."""
+    national = Request("baocao", "H44", Period.parse("2026-08"))
+    provincial = Request("baocao", "H44", Period.parse("2026-08"), scheme="provincial:H44")
+    assert notice_lock_key(national) == notice_lock_key(provincial)
+    assert notice_lock_key(national) != notice_lock_key(Request("congvan", "H44", national.period))
 
 
 def test_one_transaction_writes_several_notices_without_waiting_for_itself(cli, app, tmp_path):
