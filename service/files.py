@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import hashlib
 import os
 import re
 import secrets
@@ -90,6 +91,11 @@ def _make_folder(folder: Path) -> None:
             str(folder.parent),
         )
     folder.mkdir(exist_ok=True)
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of the file at `path` (a notice's archive and manifest name files by it)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _naming(exc: OSError, path: Path) -> OSError:

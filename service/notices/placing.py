@@ -19,7 +19,6 @@ a manifest first renames it (`_claim`), so two never act on one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -32,7 +31,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from service.files import write_atomic
+from service.files import sha256_of, write_atomic
 from service.notices.models import NoticeFile
 
 log = logging.getLogger(__name__)
@@ -44,10 +43,11 @@ PLACING = "dvcwatch.notice_placing"
 _VERSION_FILE = re.compile(r"^v[0-9]+\.[a-z]+$")
 
 
-def announce(session: Session, folder: Path, staged: Mapping[str, Path]) -> Path:
+def announce(session: Session, folder: Path, staged: Mapping[str, Path]) -> dict[str, str]:
     """Write the manifest of the files about to be placed in `folder` (`staged`: each
-    name and where it is staged), settled when the session's transaction ends."""
-    files = {name: _sha256(path) for name, path in staged.items()}
+    name and where it is staged), settled when the session's transaction ends; the
+    files' sha256 by name."""
+    files = {name: sha256_of(path) for name, path in staged.items()}
     said = {"database": _database(session), "files": files}
     manifest = folder / f"{PREFIX}{secrets.token_hex(8)}{SUFFIX}"
     try:
@@ -59,7 +59,7 @@ def announce(session: Session, folder: Path, staged: Mapping[str, Path]) -> Path
     session.info.setdefault(PLACING, []).append(manifest)
     if not event.contains(session, "after_commit", _committed):
         event.listen(session, "after_commit", _committed)
-    return manifest
+    return files
 
 
 def settle_uncommitted(session: Session) -> None:
@@ -159,12 +159,8 @@ def _database(session: Session) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _sha256_or_none(path: Path) -> str | None:
     try:
-        return _sha256(path)
+        return sha256_of(path)
     except FileNotFoundError:
         return None

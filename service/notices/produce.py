@@ -139,11 +139,11 @@ def write_notice(
     with Together(folder) as together:
         problem = _render(document, charts, settings, request.kind, together, version, formats)
         _settled_at_the_end(session)
-        placing.announce(session, folder, together.staged_files())
+        digests = placing.announce(session, folder, together.staged_files())
         written = together.place()
         for path in written:
-            _archive(session, request, path, version, snapshots)
-    files = [Written(p, p.suffix.lstrip("."), _sha256(p), version, True) for p in written]
+            _archive(session, request, path, digests[path.name], version, snapshots)
+    files = [Written(p, p.suffix.lstrip("."), digests[p.name], version, True) for p in written]
     return Outcome(files, problem)
 
 
@@ -399,7 +399,7 @@ def _same_notice(request: Request) -> tuple[Any, ...]:
 
 
 def _archive(
-    session: Session, request: Request, path: Path, version: int, snapshots: list[int]
+    session: Session, request: Request, path: Path, sha256: str, version: int, snapshots: list[int]
 ) -> None:
     session.add(
         NoticeFile(
@@ -409,14 +409,10 @@ def _archive(
             format=path.suffix.lstrip("."),
             version=version,
             path=str(path.absolute()),  # found again from any working folder (cron's too)
-            sha256=_sha256(path),
+            sha256=sha256,
             size=path.stat().st_size,
             snapshot_ids=",".join(str(i) for i in sorted(set(snapshots))),
             created_at=utcnow(),
         )
     )
     session.flush()
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
