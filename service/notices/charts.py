@@ -114,6 +114,22 @@ class _Labels:
                 label.xy = labels[index][1]
 
 
+class _Recent(OrderedDict[Hashable, Any]):
+    """The last `limit` drawings of a chart, by what was drawn: made on first use."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        if key not in self:
+            self[key] = make()
+            while len(self) > self.limit:
+                self.popitem(last=False)
+        self.move_to_end(key)
+        return self[key]
+
+
 class _Chart:
     """One kept figure: a single plot with fixed margins (faster than a computed
     layout, and the charts' labels are known: `bottom` leaves room for the
@@ -128,7 +144,7 @@ class _Chart:
         self.plot.set_autoscale_on(False)  # every chart sets its limits from its values
         self.plot.yaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
         self.plot.set_ylabel(ylabel)
-        self.kept: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self.kept = _Recent(BACKGROUNDS)
 
     def png(self) -> bytes:
         self.canvas.draw()
@@ -138,15 +154,14 @@ class _Chart:
         """Put back on the canvas what a full draw gave for `key` (what every unit of a set
         or month shares; `set_up` arranges the artists for it when it is not kept), and the
         plot's limits then. The last `BACKGROUNDS` drawings are kept."""
-        kept = self.kept.get(key)
-        if kept is None:
+
+        def draw() -> _Kept:
             set_up()
             self.canvas.draw()
             pixels = self.canvas.copy_from_bbox(self.figure.bbox)
-            kept = self.kept[key] = _Kept(pixels, self.plot.get_xlim(), self.plot.get_ylim())
-            while len(self.kept) > BACKGROUNDS:
-                self.kept.popitem(last=False)
-        self.kept.move_to_end(key)
+            return _Kept(pixels, self.plot.get_xlim(), self.plot.get_ylim())
+
+        kept = self.kept.get_or_make(key, draw)
         self.plot.set_xlim(*kept.xlim)
         self.plot.set_ylim(*kept.ylim)
         self.canvas.restore_region(kept.pixels)
@@ -276,7 +291,7 @@ class _TrendChart(_Chart):
         self.plot.yaxis.set_animated(True)
         for spine in self.plot.spines.values():
             spine.set_animated(True)
-        self.value_axes: OrderedDict[Hashable, Any] = OrderedDict()
+        self.value_axes = _Recent(VALUE_AXES)
 
     def draw_unit(self, months: Hashable) -> None:
         """Over the kept canvas of `months`, what a full draw puts after the bottom axis
@@ -289,18 +304,15 @@ class _TrendChart(_Chart):
         """The value axis (ticks, numbers, title) in the strip left of the plot, which
         nothing else of a unit's draws in: drawn the first time its range comes over the
         canvas of `months`, copied from then on. The last `VALUE_AXES` are kept."""
-        key = (months, self.plot.get_ylim())
-        strip = self.value_axes.get(key)
-        if strip is None:
+
+        def draw() -> Any:
             self.plot.draw_artist(self.plot.yaxis)
             # its ticks end on the frame's left edge: two columns beyond, inside the plot
             left = Bbox.from_extents(0, 0, math.ceil(self.plot.bbox.x0) + 2, self.figure.bbox.y1)
-            strip = self.value_axes[key] = self.canvas.copy_from_bbox(left)
-            while len(self.value_axes) > VALUE_AXES:
-                self.value_axes.popitem(last=False)
-        else:
-            self.canvas.restore_region(strip)
-        self.value_axes.move_to_end(key)
+            return self.canvas.copy_from_bbox(left)
+
+        key = (months, self.plot.get_ylim())
+        self.canvas.restore_region(self.value_axes.get_or_make(key, draw))
 
 
 # This process's figure of each chart kind, built on first use.
@@ -480,10 +492,10 @@ def trend_chart(points: Sequence[tuple[str, float | None]]) -> bytes:
 def _value_range(totals: Sequence[float]) -> tuple[float, float]:
     """A trend's value axis: at least 10 points below its lowest total (never below 0)
     and above its highest, at multiples of `VALUE_STEP` (0 to 100 without a total)."""
-    low, high = min(totals or [10.0]) - 10, max(totals or [90.0]) + 10
-    return max(0.0, math.floor(low / VALUE_STEP) * VALUE_STEP), math.ceil(
-        high / VALUE_STEP
-    ) * VALUE_STEP
+    if not totals:
+        return 0.0, 100.0
+    low = max(0.0, math.floor((min(totals) - 10) / VALUE_STEP) * VALUE_STEP)
+    return low, math.ceil((max(totals) + 10) / VALUE_STEP) * VALUE_STEP
 
 
 def _month_label(period: str) -> str:
