@@ -764,7 +764,7 @@ def _routed(connection: Any, driver: Driver) -> dict[int, set[str]]:
 
 def _check_notices(connection: Any, driver: Driver, outcome: Outcome) -> None:
     """Each monthly notice due in the window: one file (v1), one delivery per recipient."""
-    from jobs.plan import expected_notices
+    from jobs.plan import expected_notices, notice_scope
     from service.calendar import WorkCalendar
     from service.config import load_settings
 
@@ -774,12 +774,12 @@ def _check_notices(connection: Any, driver: Driver, outcome: Outcome) -> None:
     calendar: WorkCalendar = setup.policy(settings).calendar
     start = dt.datetime.combine(driver.options.start, dt.time(0), LOCAL_TZ)
     end = start + dt.timedelta(days=driver.options.days)
-    units = [f"{u.kind}:{u.unit}" for u in settings.notices.units]
+    units = [notice_scope(u.kind, u.unit, u.scheme) for u in settings.notices.units]
     due = expected_notices(calendar, settings.notices.working_day, units, start, end)
     files = Counter(
-        (f"{kind}:{unit}", period, version)
-        for kind, unit, period, version in _rows(
-            connection, "SELECT kind, unit_code, period, version FROM notice_files"
+        (notice_scope(kind, unit, scheme), period, version)
+        for kind, scheme, unit, period, version in _rows(
+            connection, "SELECT kind, scheme, unit_code, period, version FROM notice_files"
         )
     )
     outcome.figures["notices due"] = len(due)

@@ -11,7 +11,9 @@ Keys (times in Asia/Ho_Chi_Minh):
   down is caught up by its first slot only: the portal shows only today's
   running figures, so one run per missed day is all there is to fetch);
 - `sync-final`, province, `2026-08` (on days 1-5 after the month ends);
-- `notices`, `congvan:H44.116`, `2026-08` (on the Nth working day);
+- `notices`, `congvan:H44.116`, `2026-08` (on the Nth working day); a notice of a
+  province's own index names it (`baocao:TUACHUA@provincial:dienbien-459`), as the
+  national Báo cáo of the same set and month is another notice (`notice_scope`);
 - `notices`, `baocao:DBD`, `2021-Q1` and `2021` for a nine-criteria (tt01)
   report: the quarter's on the Nth working day of the month after it, the
   year's on the same day of January (with the fourth quarter's).
@@ -28,6 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from service.calendar import WorkCalendar
 from service.clock import LOCAL_TZ
 from service.periods import Period
+from service.scoring.schemes import provincial_id
 
 FINAL_DAYS = range(1, 6)  # a closed month's figures settle in the first days after it
 
@@ -102,6 +105,15 @@ def notice_day(calendar: WorkCalendar, year: int, month: int, working_day: int) 
             if count == working_day:
                 return day
         day += dt.timedelta(days=1)
+
+
+def notice_scope(kind: str, unit: str, scheme: str) -> str:
+    """The scope of a configured notice's runs, and of its deliveries' keys: `kind:unit`,
+    and `@scheme` after it for a province's own index. The national index and the
+    nine-criteria scheme, whose periods (months; quarters and years) never meet, keep
+    the scope they always had."""
+    scope = f"{kind}:{unit}"
+    return scope if provincial_id(scheme) is None else f"{scope}@{scheme}"
 
 
 def expected_notices(

@@ -17,6 +17,7 @@ from jobs.plan import (
     expected_notices,
     expected_reports,
     expected_syncs,
+    notice_scope,
     slot_key,
 )
 from service import claims
@@ -34,8 +35,8 @@ def expected(context: work.Context, start: dt.datetime, end: dt.datetime) -> lis
     settings = context.app.settings
     provinces = [watch.province for watch in settings.watch]
     units = settings.notices.units
-    notices = [f"{unit.kind}:{unit.unit}" for unit in units if unit.scheme != TT01_KIND]
-    reports = [f"{unit.kind}:{unit.unit}" for unit in units if unit.scheme == TT01_KIND]
+    notices = [notice_scope(u.kind, u.unit, u.scheme) for u in units if u.scheme != TT01_KIND]
+    reports = [notice_scope(u.kind, u.unit, u.scheme) for u in units if u.scheme == TT01_KIND]
     calendar = work_calendar(settings)
     syncs = (
         []

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.plan import Due
+from jobs.plan import Due, notice_scope
 from service import claims
 from service.alerts import setup
 from service.alerts.engine import CONCURRENT_EVALUATION, evaluate, lost_a_race
@@ -217,8 +217,7 @@ def _write_configured(context: Context, unit: NoticeUnit, due: Due) -> str | Non
 
 
 def _configured(units: tuple[NoticeUnit, ...], scope: str) -> NoticeUnit | None:
-    kind, _, code = scope.partition(":")
-    return next((unit for unit in units if (unit.kind, unit.unit) == (kind, code)), None)
+    return next((u for u in units if notice_scope(u.kind, u.unit, u.scheme) == scope), None)
 
 
 def _queue_documents(

@@ -62,7 +62,7 @@ class JobClaim(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(32))
-    scope: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(160))  # jobs.plan.notice_scope
     period: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))  # running, ok, failed
     owner: Mapped[str] = mapped_column(String(128))

@@ -195,6 +195,19 @@ class NoticeSettings(_Section):
     pdf_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     units: tuple[NoticeUnit, ...] = ()
 
+    @model_validator(mode="after")
+    def _each_notice_once(self) -> NoticeSettings:
+        seen = set()
+        for unit in self.units:
+            key = (unit.kind, unit.unit, unit.scheme)
+            if key in seen:
+                raise ValueError(
+                    f"units: the {unit.kind} of {unit.unit} under scheme {unit.scheme} "
+                    "is listed twice"
+                )
+            seen.add(key)
+        return self
+
 
 class Settings(_Section):
     """Everything dvcwatch is configured with; see config/dvcwatch.example.toml."""

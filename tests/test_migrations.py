@@ -226,6 +226,124 @@ FIGURE_ROW = (
 )
 
 
+PROVINCIAL = "provincial:dienbien-459"
+#: notice_files rows at 0011: (id, kind, unit, period, format, version, snapshot_ids)
+#: and the scheme 0012 names each by.
+ARCHIVED = [
+    (1, "baocao", "TUACHUA", "2024-03", "docx", 1, "1", PROVINCIAL),
+    (2, "baocao", "TUACHUA", "2024-03", "html", 1, "1,2", PROVINCIAL),  # its first snapshot's
+    (3, "congvan", "TUACHUA.X", "2024-03", "docx", 1, "2", "766"),
+    (4, "baocao", "DBD", "2021-Q1", "docx", 1, "", "tt01"),  # its snapshots gone: a quarter
+    (5, "congvan", "GONE", "2024-02", "docx", 1, "999", "766"),  # ... a month
+    (6, "baocao", "MIXED", "2024-03", "docx", 1, "1", PROVINCIAL),  # the old code's mix-up:
+    (7, "baocao", "MIXED", "2024-03", "docx", 2, "2", "766"),  # one folder, two schemes
+]
+CLAIMED = ["baocao:TUACHUA", "congvan:TUACHUA.X", "baocao:MIXED"]
+KEYS = [
+    "notice:baocao:TUACHUA:2024-03:v1:vp:console",
+    "notice:baocao:TUACHUA:2024-03:v10:vp:console",  # no such version archived
+    "notice:congvan:TUACHUA.X:2024-03:v1:vp:console",
+    "notice:baocao:MIXED:2024-03:v1:vp:console",
+    "event:7:vp:console",
+]
+
+
+def _rows(engine, query: str) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(query))]
+
+
+def test_0012_names_each_notice_by_its_scheme_and_keeps_what_ran_done_both_ways(db_url):
+    """The archive learns each file's scheme from its snapshots; a province's own notice
+    that ran under the scope without its scheme keeps its claim and its deliveries' keys
+    under the new scope, so it is neither written nor sent again; a downgrade puts every
+    row back, and refuses while two schemes share what the old key names."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0011")
+    tables = MetaData()
+    tables.reflect(engine)
+    day = dt.datetime(2024, 4, 3)
+    with engine.begin() as connection:
+        connection.execute(insert(tables.tables["figure_sets"]), {"sha256": "s", "figures": "[]"})
+        connection.execute(
+            insert(tables.tables["units"]),
+            {"id": 1, "code": "TUACHUA.X", "name": "UBND xã", "unit_group": "COMMUNE",
+             "first_seen": day, "last_seen": day},
+        )  # fmt: skip
+        for number, scheme in ((1, PROVINCIAL), (2, "766")):
+            connection.execute(
+                insert(tables.tables["snapshots"]),
+                {"id": number, "source": "import", "scheme": scheme, "unit_id": 1,
+                 "period": "2024-03", "as_of": day.date(), "last_seen": day.date(),
+                 "revision": 1, "completeness": "final", "content_sha256": "s",
+                 "created_at": day, "seen_at": day},
+            )  # fmt: skip
+        for number, kind, unit, period, form, version, ids, _ in ARCHIVED:
+            connection.execute(
+                insert(tables.tables["notice_files"]),
+                {"id": number, "kind": kind, "unit_code": unit, "period": period,
+                 "format": form, "version": version, "path": f"/out/{number}", "sha256": "0",
+                 "size": 1, "snapshot_ids": ids, "created_at": day},
+            )  # fmt: skip
+        for scope in CLAIMED:
+            connection.execute(
+                insert(tables.tables["job_claims"]),
+                {"job": "notices", "scope": scope, "period": "2024-03", "status": "ok",
+                 "owner": "a", "attempts": 1, "claimed_at": day},
+            )  # fmt: skip
+        connection.execute(  # another job's claim, whatever its scope says
+            insert(tables.tables["job_claims"]),
+            {"job": "sync", "scope": "baocao:TUACHUA", "period": "2024-03", "status": "ok",
+             "owner": "a", "attempts": 1, "claimed_at": day},
+        )  # fmt: skip
+        for key in KEYS:
+            connection.execute(
+                insert(tables.tables["deliveries"]),
+                {"idempotency_key": key, "person_id": "vp", "channel": "console",
+                 "address": "vp", "unit_label": "", "text_html": "x", "status": "sent",
+                 "not_before": day, "attempts": 1, "created_at": day},
+            )  # fmt: skip
+    before = [
+        _rows(engine, f"SELECT * FROM {table} ORDER BY id")
+        for table in ("notice_files", "job_claims", "deliveries")
+    ]
+    upgrade(engine)
+    assert _rows(engine, "SELECT id, scheme FROM notice_files ORDER BY id") == [
+        (row[0], row[-1]) for row in ARCHIVED
+    ]
+    assert _rows(engine, "SELECT job, scope FROM job_claims ORDER BY id") == [
+        ("notices", f"baocao:TUACHUA@{PROVINCIAL}"),
+        ("notices", "congvan:TUACHUA.X"),
+        ("notices", "baocao:MIXED"),  # which scheme ran under it, the archive cannot say
+        ("sync", "baocao:TUACHUA"),
+    ]
+    keys = _rows(engine, "SELECT idempotency_key FROM deliveries ORDER BY id")
+    assert [key for (key,) in keys] == [
+        f"notice:baocao:TUACHUA@{PROVINCIAL}:2024-03:v1:vp:console",
+        *KEYS[1:],
+    ]
+    downgrade(engine, "0011")
+    after = [
+        _rows(engine, f"SELECT * FROM {table} ORDER BY id")
+        for table in ("notice_files", "job_claims", "deliveries")
+    ]
+    assert after == before
+    upgrade(engine)
+    with engine.begin() as connection:  # the national Báo cáo the old key could not hold
+        connection.execute(
+            text(
+                "INSERT INTO notice_files (id, kind, scheme, unit_code, period, format, "
+                "version, path, sha256, size, snapshot_ids, created_at) VALUES (8, 'baocao', "
+                "'766', 'TUACHUA', '2024-03', 'docx', 1, '/out/8', '0', 1, '2', :day)"
+            ),
+            {"day": day},
+        )
+    with pytest.raises(RuntimeError, match="baocao TUACHUA 2024-03 docx v1 is archived under"):
+        downgrade(engine, "0011")
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
 def test_the_head_read_from_the_files_is_alembic_s():
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -170,7 +170,9 @@ def _placed(
             placed.append((written, None))
             continue
         try:
-            folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
+            folder = notice_folder(
+                out_dir, request.kind, request.scheme, request.unit, str(request.period)
+            )
         except UnsafeOutputPath as exc:
             raise NotPlaced(str(exc)) from exc
         target = folder / written.path.name

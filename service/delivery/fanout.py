@@ -66,7 +66,7 @@ def event_subject(event_id: int) -> str:
 
 
 def notice_subject(scope: str, period: str, version: int) -> str:
-    """`scope` is the notice job's `<kind>:<unit>` ("congvan:H44.116")."""
+    """`scope` is the notice job's (`jobs.plan.notice_scope`: "congvan:H44.116")."""
     return f"notice:{scope}:{period}:v{version}"
 
 

@@ -14,15 +14,17 @@ from service.models import Base
 class NoticeFile(Base):
     """A document dvcwatch wrote, archived with its fingerprint and its sources.
 
-    Unique per (kind, unit, period, format, version): regenerating (`--force`)
-    adds a version, never overwrites one. `snapshot_ids` (comma-separated) are
-    the snapshots the figures came from.
+    Unique per (kind, scheme, unit, period, format, version): regenerating
+    (`--force`) adds a version, never overwrites one; the Báo cáo of a province's
+    own index and the national one of the same units and month are two notices.
+    `snapshot_ids` (comma-separated) are the snapshots the figures came from.
     """
 
     __tablename__ = "notice_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
+    scheme: Mapped[str] = mapped_column(String(64))
     unit_code: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(8))
@@ -34,5 +36,7 @@ class NoticeFile(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("kind", "unit_code", "period", "format", "version", name="uq_notice_file"),
+        UniqueConstraint(
+            "kind", "scheme", "unit_code", "period", "format", "version", name="uq_notice_file"
+        ),
     )

@@ -1,6 +1,10 @@
 """Where a notice's files go: a folder named from safe parts, checked to stay in its root.
 
-A notice's folder is `<out_dir>/<kind>-<unit>-<period>`, and the unit part comes
+A notice's folder is `<out_dir>/<kind>-<unit>-<period>`, and for a province's own index
+`<out_dir>/<kind>-<index>-<unit>-<period>` (`baocao-dienbien-459-TUACHUA-2024-03`): its
+Báo cáo and the national one of the same units and month are two documents in two
+folders. (The nine-criteria scheme's periods, quarters and years, meet no other's.)
+The unit part comes
 from the database (a unit code, a set's parent code), which an import or the
 portal filled. A code is used as it is when it is a plain identifier; anything
 else (path separators, "..", spaces, letters outside ASCII) is replaced, and a
@@ -14,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+
+from service.scoring.schemes import provincial_id
 
 #: A code that may name a folder as it is: ASCII letters, digits, ".", "_", "-",
 #: not starting with a dot and without "..".
@@ -36,7 +42,7 @@ def safe_part(text: str) -> str:
     return f"{readable}-{digest}"
 
 
-def notice_folder(out_dir: Path, kind: str, unit: str, period: str) -> Path:
+def notice_folder(out_dir: Path, kind: str, scheme: str, unit: str, period: str) -> Path:
     """The folder of one notice's versions, created (with the process's umask) and
     verified to be a direct child of `out_dir` once symlinks are resolved.
 
@@ -44,7 +50,9 @@ def notice_folder(out_dir: Path, kind: str, unit: str, period: str) -> Path:
     pointing elsewhere), before anything is created through it.
     """
     root = out_dir.resolve()
-    folder = out_dir / f"{safe_part(kind)}-{safe_part(unit)}-{safe_part(period)}"
+    index = provincial_id(scheme)
+    parts = [kind, unit, period] if index is None else [kind, index, unit, period]
+    folder = out_dir / "-".join(safe_part(part) for part in parts)
     _check_inside(folder, root)
     folder.mkdir(parents=True, exist_ok=True)
     _check_inside(folder, root)  # a symlink planted between the check and mkdir

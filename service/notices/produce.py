@@ -132,7 +132,7 @@ def write_notice(
     if archived and complete and not force:
         return Outcome([w for w in archived if w.format in formats])
     document, charts, snapshots = _build(session, book, settings, request)
-    folder = notice_folder(out_dir, request.kind, request.unit, str(request.period))
+    folder = notice_folder(out_dir, request.kind, request.scheme, request.unit, str(request.period))
     if locked:  # a version a killed writer never archived (unlocked, it may be alive)
         placing.undo_left_behind(session, folder)
     version = _free_version(folder, 1 + max((w.version for w in archived), default=0))
@@ -173,8 +173,10 @@ def _one_writer(session: Session, request: Request) -> bool:
 
 
 def notice_lock_key(request: Request) -> int:
-    """PostgreSQL's advisory lock of a notice: of what names its folder and its archive
-    (kind, unit, period), so two writers of one folder always meet."""
+    """PostgreSQL's advisory lock of a notice: of its kind, unit and period, so two writers
+    of one folder always meet. The scheme, which its folder and archive name too, is left
+    out: a province's own Báo cáo and the national one of the same month wait for each
+    other (a lock wider than needed, never narrower)."""
     name = f"notice:{request.kind}:{request.unit}:{request.period}"
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
 
@@ -393,6 +395,7 @@ def _archived(session: Session, request: Request) -> list[Written]:
 def _same_notice(request: Request) -> tuple[Any, ...]:
     return (
         NoticeFile.kind == request.kind,
+        NoticeFile.scheme == request.scheme,
         NoticeFile.unit_code == request.unit,
         NoticeFile.period == str(request.period),
     )
@@ -404,6 +407,7 @@ def _archive(
     session.add(
         NoticeFile(
             kind=request.kind,
+            scheme=request.scheme,
             unit_code=request.unit,
             period=str(request.period),
             format=path.suffix.lstrip("."),

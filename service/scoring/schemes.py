@@ -28,6 +28,13 @@ BANDS_SCALE = 100  # bands are written on the 100-point scale and divided for th
 PROVINCIAL_KIND = "provincial"
 
 
+def provincial_id(scheme: str) -> str | None:
+    """The id of a province's own index from its interchange name
+    ("provincial:dienbien-459" → "dienbien-459"); None for the national index and tt01."""
+    kind, colon, name = scheme.partition(":")
+    return name if colon and kind == PROVINCIAL_KIND else None
+
+
 class SchemeError(ValueError):
     """A scheme file is unreadable or invalid; the message names file and key."""
 

@@ -266,3 +266,48 @@ def test_a_notice_read_from_its_set_alone_is_the_notice_read_from_the_country(
     monkeypatch.setattr(produce, "latest_units", country_units)
     assert alone == built()
     assert "H02.105" in alone[0] and "H01." not in "".join(alone)
+
+
+def national_table_of_tua_chua(path: Path) -> Path:
+    """The units of seed 000's district (Tủa Chùa) under the national index too, for
+    the same month: a province scores its units on both."""
+    with (DATA / "dienbien-459-2024-03.csv").open(encoding="utf-8") as handle:
+        units = sorted({(row["unit_code"], row["unit_name"]) for row in csv.DictReader(handle)})
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["scheme", "period", "unit_code", "unit_name", "parent_code", "indicator",
+                         "value", "max"])  # fmt: skip
+        for number, (code, name) in enumerate(units):
+            axes = {"CKMB": 15, "TDGQ": 17, "CLGQ": 10, "TTTT": 10, "MDHL": 16, "MDSH": 20 - number}
+            axes["TOTAL"] = sum(axes.values())
+            for axis, value in axes.items():
+                row = [axis, value, MAXIMA[axis]]
+                writer.writerow(["766", "2024-03", code, name, "TUACHUA", *row])
+    return path
+
+
+def test_the_bao_cao_of_each_scheme_is_its_own_document(cli, app, tmp_path, capsys):
+    """A province scores a district's units on the national index and on its own: the
+    Báo cáo of each is written, archived and found again as its own, never the other's."""
+    cli("import", str(DATA / "dienbien-459-2024-03.csv"))
+    cli("import", str(national_table_of_tua_chua(tmp_path / "national.csv")))
+    out = str(tmp_path / "out")
+    base = ("notice", "--unit", "TUACHUA", "--kind", "baocao", "--period", "2024-03", "--out", out)
+    provincial = (*base, "--scheme", "provincial:dienbien-459", "--to", "docx")
+    capsys.readouterr()
+    assert cli(*provincial) == 0
+    assert cli(*base, "--to", "docx") == 0
+    assert cli(*provincial) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{out}/baocao-dienbien-459-TUACHUA-2024-03/v1.docx",
+        f"{out}/baocao-TUACHUA-2024-03/v1.docx",
+        f"{out}/baocao-dienbien-459-TUACHUA-2024-03/v1.docx (already written; --force writes a "
+        "new version)",
+    ]
+    provincial_text = text_of(Path(out) / "baocao-dienbien-459-TUACHUA-2024-03" / "v1.docx")
+    national_text = text_of(Path(out) / "baocao-TUACHUA-2024-03" / "v1.docx")
+    assert "95,34" in provincial_text and "95,34" not in national_text
+    assert "766/QĐ-TTg" in national_text and "766/QĐ-TTg" not in provincial_text
+    with app.sessions()() as session:
+        archived = session.execute(select(NoticeFile.scheme, NoticeFile.version)).all()
+    assert sorted(archived) == [("766", 1), ("provincial:dienbien-459", 1)]
