@@ -9,6 +9,8 @@ upgraded one are the same.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -39,6 +41,8 @@ class DatabaseUrlError(DatabaseError):
 #: How long a SQLite statement waits for another process's write lock before "database
 #: is locked".
 SQLITE_BUSY_SECONDS = 30.0
+#: How long a courtesy write (`waiting_briefly`) waits for another process's lock.
+COURTESY_WAIT_SECONDS = 2.0
 KNOWN_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # The password of `scheme://user:password@host`: everything up to the last '@', since an
 # unescaped '@' in a password is a common mistake (and SQLAlchemy then takes the rest for
@@ -123,6 +127,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@contextmanager
+def waiting_briefly(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction whose writes wait at most `COURTESY_WAIT_SECONDS` for another
+    process's lock, then fail (`OperationalError`): for a write that may be left for
+    later, such as `status` settling what a stopped process left. SQLite: the
+    connection's busy timeout, put back before the commit (the write lock, if any, is
+    held by then); PostgreSQL: `lock_timeout` for this transaction."""
+    with sessions.begin() as session:
+        connection = session.connection()
+        wait = round(COURTESY_WAIT_SECONDS * 1000)
+        if connection.dialect.name != "sqlite":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait}")
+            yield session
+            return
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait}")
+        try:
+            yield session
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {round(SQLITE_BUSY_SECONDS * 1000)}")
+
+
+#: SQLite's primary result codes (the low byte of an extended one) and PostgreSQL's
+#: SQLSTATEs that refuse a write for now: another's lock (busy, locked; lock_not_available)
+#: or a database this user may only read (readonly; insufficient_privilege,
+#: read_only_sql_transaction).
+_SQLITE_NOT_NOW = {5, 6, 8}
+_POSTGRESQL_NOT_NOW = {"55P03", "42501", "25006"}
+
+
+def write_refused_for_now(error: SQLAlchemyError) -> bool:
+    """True when `error` is the database refusing a write because another process holds
+    the lock it needs, or because this user or database may only be read; False for
+    anything else (a connection that failed, a bug)."""
+    cause = getattr(error, "orig", None)
+    code = getattr(cause, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_NOT_NOW
+    return getattr(cause, "sqlstate", None) in _POSTGRESQL_NOT_NOW
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -145,22 +145,31 @@ def close_deposed(sessions: sessionmaker[Session], run_id: int, reason: str) -> 
 
 def close_abandoned(sessions: sessionmaker[Session], now: dt.datetime | None = None) -> int:
     """Close every `running` run whose owner is gone or whose lease passed; returns how many."""
-    now = now or utcnow()
-    closed = 0
     with sessions.begin() as session:
-        running = session.scalars(
-            select(FetchRun).where(FetchRun.status == RunStatus.RUNNING).with_for_update()
-        ).all()
-        for run in running:
-            reason = _why_abandoned(run, now)
-            if reason is None:
-                continue
-            run.status, run.error_kind, run.error = RunStatus.FAILED, "abandoned", reason
-            run.finished_at = now
-            closed += 1
+        closed = abandoned_closed(session, now or utcnow())
+    say_closed(closed)
+    return closed
+
+
+def abandoned_closed(session: Session, now: dt.datetime) -> int:
+    """`close_abandoned` within `session`'s transaction (say it once it commits)."""
+    closed = 0
+    running = session.scalars(
+        select(FetchRun).where(FetchRun.status == RunStatus.RUNNING).with_for_update()
+    ).all()
+    for run in running:
+        reason = _why_abandoned(run, now)
+        if reason is None:
+            continue
+        run.status, run.error_kind, run.error = RunStatus.FAILED, "abandoned", reason
+        run.finished_at = now
+        closed += 1
+    return closed
+
+
+def say_closed(closed: int) -> None:
     if closed:
         log.warning("%d run(s) left running by a process that is gone were closed", closed)
-    return closed
 
 
 def _why_abandoned(run: FetchRun, now: dt.datetime) -> str | None:

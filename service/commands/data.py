@@ -195,19 +195,30 @@ def run_import(app: App, args: argparse.Namespace) -> int:
 
 
 def run_status(app: App, args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     from service import status as status_report
     from service.clock import utcnow
+    from service.db import waiting_briefly, write_refused_for_now
     from service.delivery import outcomes
-    from service.runs import close_abandoned
+    from service.runs import abandoned_closed, say_closed
 
-    close_abandoned(app.sessions())  # a run whose process is gone is not "running"
-    try:
-        with app.sessions().begin() as session:  # nor is a message its stopped sender held
-            outcomes.stopped_senders(session, utcnow() - outcomes.SEND_LEASE)
-    except OperationalError:  # settling is a courtesy: a read-only user, or SQLite's write
-        pass  # lock held past its busy timeout, leaves it to the outbox's next pass
+    now = utcnow()
+    try:  # a run whose process is gone is not "running", nor is a message its sender held
+        with waiting_briefly(app.sessions()) as session:
+            closed = abandoned_closed(session, now)
+            outcomes.stopped_senders(session, now - outcomes.SEND_LEASE)
+    except DBAPIError as exc:  # settling is a courtesy: another process's lock held past
+        if not write_refused_for_now(exc):  # a brief wait, or a user who may only read,
+            raise  # leaves it for later
+        print(
+            "dvcwatch: the database could not be written to (another process holds its "
+            "lock, or this user may only read): a run or message that a stopped process "
+            "left is shown as it was left; a later status or pass settles it",
+            file=sys.stderr,
+        )
+    else:
+        say_closed(closed)
     with app.sessions()() as session:
         report = status_report.collect(session)
     print(status_report.render_report(report, args.format))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import re
 import signal
@@ -16,11 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from service import db
 from service.cli import main
+from service.clock import utcnow
 from service.delivery.models import DeliveryStatus, OutboxMessage
+from service.models import FetchRun
+from service.runs import LEASE, start_run
 from tests.alerts.test_outbox import claimed_by, queue
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram
 from tests.waiting import PATIENCE, wait_until
@@ -179,34 +184,76 @@ def test_a_message_in_flight_when_deliver_stopped_is_listed_by_status_at_once(ap
         assert list(session.scalars(select(OutboxMessage.status))) == [DeliveryStatus.UNCERTAIN]
 
 
-def test_status_reports_while_another_process_holds_the_write_lock_and_settles_later(
-    app, monkeypatch, capsys
+@contextlib.contextmanager
+def another_process_holding_the_lock(app) -> Iterator[None]:
+    """What `status` would need to settle a stopped process's leftovers, held by another
+    connection: SQLite's one write lock (a long import, a sync), PostgreSQL's lock of the
+    runs' rows. Let go when the block ends, or after PATIENCE at the latest, so a
+    `status` that waited for it out of turn would find it free and settle everything."""
+    if app.engine.dialect.name == "sqlite":
+        writer = sqlite3.connect(app.engine.url.database, isolation_level=None,
+                                 check_same_thread=False)  # fmt: skip
+        writer.execute("BEGIN IMMEDIATE")
+        release = writer.close
+    else:
+        connection = app.engine.connect()
+        connection.begin()
+        connection.execute(text("SELECT id FROM fetch_runs FOR UPDATE"))
+        release = connection.close
+    lock = threading.Lock()
+
+    def release_once() -> None:
+        with lock:
+            release()
+
+    timer = threading.Timer(PATIENCE, release_once)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if not timer.finished.is_set() or timer.is_alive():
+            release_once()
+
+
+def test_status_reports_while_another_process_holds_a_lock_and_settles_later(
+    app, monkeypatch, capsys, caplog
 ):
-    """SQLite: `status` would settle a stopped sender's message (it may have arrived)
-    while another process holds the database's one write lock (a long import, a sync).
-    It reports after the busy timeout, the message still `sending`, rather than failing;
-    the next `status`, the lock free, lists it as uncertain."""
-    if app.engine.dialect.name != "sqlite":
-        pytest.skip("one write lock for the whole database is SQLite's")
+    """`status` settles what a stopped process left: its run, never finished, and its
+    message, whose request may have arrived. While another process holds the lock that
+    needs, it waits briefly (not SQLite's busy timeout, nor forever on PostgreSQL),
+    reports both as they were left and says so in one line; the next `status`, the lock
+    free, closes the run and lists the message as uncertain."""
     queue(app.sessions(), person="lan", address="100000020")
     claimed_by(app.sessions(), "elsewhere:1")  # its lease passed long ago
-    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.05)  # not 30 s: the lock never frees
-    status = ["status", "--db", app.settings.database.url]
-    writer = sqlite3.connect(app.engine.url.database, isolation_level=None)
-    try:
-        writer.execute("BEGIN IMMEDIATE")  # another process's write lock, held throughout
-        capsys.readouterr()
+    run_id = start_run(app.sessions(), "sync", "H44", "2026-08")
+    with app.sessions().begin() as session:  # an older dvcwatch's: no owner, long silent
+        run = session.get_one(FetchRun, run_id)
+        run.owner_host, run.owner_pid = None, None
+        run.started_at = utcnow() - LEASE - dt.timedelta(hours=1)
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 10 * PATIENCE)  # the long wait, outlasted
+    monkeypatch.setattr(db, "COURTESY_WAIT_SECONDS", 0.05)
+    status = ["status", "--db", app.settings.database.url, "--format", "json"]
+    capsys.readouterr()
+    with another_process_holding_the_lock(app):
         assert main(status) == 0
         shown = capsys.readouterr()
-        assert shown.err == ""
-        assert "1 sending" in shown.out
-        assert "Uncertain messages (maybe delivered, never re-sent): none" in shown.out
-    finally:
-        writer.close()
+    report = json.loads(shown.out)
+    assert shown.err == (
+        "dvcwatch: the database could not be written to (another process holds its lock, or "
+        "this user may only read): a run or message that a stopped process left is shown as "
+        "it was left; a later status or pass settles it\n"
+    )
+    assert [run["status"] for run in report["runs"]] == ["running"]
+    assert report["outbox"]["sending"] == 1 and report["uncertain"] == []
     assert main(status) == 0
-    shown = capsys.readouterr().out
-    assert "0 sending" in shown
-    assert "Uncertain messages (maybe delivered, never re-sent): 1" in shown
+    shown = capsys.readouterr()
+    report = json.loads(shown.out)
+    assert [(run["status"], run["error"]) for run in report["runs"]] == [
+        ("failed", "no owner recorded and no sign of life since it started")
+    ]
+    assert report["outbox"]["sending"] == 0 and len(report["uncertain"]) == 1
+    assert "1 run(s) left running by a process that is gone were closed" in caplog.messages
 
 
 class _NotFound(_NotTheBotApi):
