@@ -63,6 +63,9 @@ BACKGROUNDS = 4
 #: around its totals, so a province's units share a few (each ~150 KB of pixels).
 VALUE_AXES = 64
 VALUE_STEP = 10.0
+#: A total's maximum: the trend's axis leaves room above it for the values written over
+#: the points, but numbers no tick beyond it (a reader would take 105 for a score).
+TOTAL_MAX = 100.0
 #: matplotlib's default share of the data range left free beside the first and last bar.
 X_MARGIN = 0.05
 
@@ -288,6 +291,9 @@ class _TrendChart(_Chart):
             self.plot, textcoords="offset points", xytext=(0, 5), ha="center", fontsize=6,
             animated=True,
         )  # fmt: skip
+        self.plot.yaxis.set_major_formatter(
+            FuncFormatter(lambda value, _: "" if value > TOTAL_MAX else number(value))
+        )
         self.plot.yaxis.set_animated(True)
         for spine in self.plot.spines.values():
             spine.set_animated(True)

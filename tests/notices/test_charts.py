@@ -18,7 +18,9 @@ from service.notices.charts import (
     HIGHLIGHT,
     OTHERS,
     SIZE_INCHES,
+    TOTAL_MAX,
     VALUE_STEP,
+    _trend_figure,
     _value_range,
     axes_chart,
     drop_kept_figures,
@@ -28,6 +30,7 @@ from service.notices.charts import (
 from service.notices.congvan import congvan
 from service.notices.notice_charts import baocao_charts, congvan_charts
 from service.notices.texts import default_texts
+from service.vnformat import number
 from tests.notices import BINH_THANH_ISSUER, binh_thanh_row, tua_chua_rows
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -243,3 +246,16 @@ def test_a_trends_value_axis_leaves_room_and_spans_multiples_of_its_step(
     assert low == max(0.0, low) and low <= max(0.0, lowest - 10) and low > lowest - 10 - VALUE_STEP
     assert highest + 10 <= high < highest + 10 + VALUE_STEP
     assert low % VALUE_STEP == 0 and high % VALUE_STEP == 0
+
+
+@given(st.lists(st.floats(0, 100, allow_nan=False), min_size=3, max_size=24))
+def test_a_trends_value_axis_numbers_no_score_above_the_maximum(totals: list[float]) -> None:
+    """The room left above a total near 100 (for the values written over the points)
+    has tick marks but no numbers: a reader never sees 105 or 110 on a 100-point scale,
+    and every number that is there is the Vietnamese spelling of its tick."""
+    trend_chart([(f"{2020 + n // 12}-{n % 12 + 1:02d}", t) for n, t in enumerate(totals)])
+    ticks = _trend_figure().plot.yaxis.get_ticklabels()
+    shown = {float(tick.get_position()[1]): tick.get_text() for tick in ticks}
+    assert all(text == "" for value, text in shown.items() if value > TOTAL_MAX)
+    assert all(text == number(value) for value, text in shown.items() if value <= TOTAL_MAX)
+    assert any(text for text in shown.values())
