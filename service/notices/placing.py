@@ -13,7 +13,8 @@ removes the files, then the manifest. A manifest that outlived its writer (SIGKI
 settled by the next writer of that notice, under the notice lock (`undo_left_behind`):
 a file it names goes only if it is not archived and still holds the bytes placed (an
 official who edited it keeps it, and the version after it is written). Whoever settles
-a manifest first renames it (`_claim`), so two never act on one.
+a manifest first renames it (`_claim`: `.settling-<hex>.json`), so two never act on one;
+one a settler was killed holding is settled again by the next writer.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from service.notices.models import NoticeFile
 log = logging.getLogger(__name__)
 
 PREFIX, SUFFIX = ".placing-", ".json"
+CLAIMED = ".settling-"  # the name of a manifest a settler took
 #: `Session.info`'s key of the manifests its transaction has announced.
 PLACING = "dvcwatch.notice_placing"
 #: The names a manifest may give: a version's files, in the manifest's own folder.
@@ -71,10 +73,13 @@ def settle_uncommitted(session: Session) -> None:
 
 
 def undo_left_behind(session: Session, folder: Path) -> int:
-    """Settle the manifests in `folder` that a killed writer of this database left;
-    returns how many files were taken away. Call it holding the notice's lock."""
+    """Settle the manifests in `folder` that a killed writer of this database left, and
+    those a settler was killed settling; returns how many files were taken away. Call it
+    holding the notice's lock: a `.settling-` manifest is then a dead settler's (or one
+    an unlocked writer is settling after its rollback: its files go either way)."""
     database, removed = _database(session), 0
-    for manifest in sorted(folder.glob(f"{PREFIX}*{SUFFIX}")):
+    left = [*folder.glob(f"{PREFIX}*{SUFFIX}"), *folder.glob(f"{CLAIMED}*{SUFFIX}")]
+    for manifest in sorted(left):
         said = _read(manifest)
         if said is None or said["database"] != database:
             continue  # another database's writer, perhaps alive: its own to settle
@@ -124,7 +129,7 @@ def _undo(manifest: Path, archived: set[str]) -> int:
 def _claim(manifest: Path) -> Path | None:
     """`manifest` renamed to a name no other settler looks for; None if it is gone (or
     cannot be renamed: said, and left)."""
-    claimed = manifest.with_name(f".settling-{secrets.token_hex(8)}{SUFFIX}")
+    claimed = manifest.with_name(f"{CLAIMED}{secrets.token_hex(8)}{SUFFIX}")
     try:
         os.rename(manifest, claimed)
     except FileNotFoundError:

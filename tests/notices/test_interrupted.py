@@ -154,6 +154,21 @@ def test_a_run_killed_after_placing_its_files_leaves_v1_to_be_written_again(
     assert list(folder.glob(".placing-*")) == []
 
 
+def test_a_manifest_whose_settler_was_killed_is_settled_by_the_next_run(cli, app, tmp_path):
+    """The next run had taken the killed run's manifest (renamed it, to settle it) and
+    was killed itself before taking the files away: the run after it settles that one,
+    and writes v1 again."""
+    cli("import", str(seed_004_table(tmp_path / "t.csv")))
+    out = tmp_path / "out"
+    folder = killed_after_placing(app, tmp_path, out)
+    [manifest] = folder.glob(".placing-*.json")
+    manifest.rename(folder / ".settling-0123456789abcdef.json")
+    assert cli(*NOTICE, "--out", str(out)) == 0
+    assert versions(folder) == ["v1.docx", "v1.html"]
+    assert archived(app) == [("docx", 1), ("html", 1)]
+    assert list(folder.glob(".settling-*")) == [] and list(folder.glob(".placing-*")) == []
+
+
 def test_a_killed_runs_file_that_an_official_edited_is_kept(cli, app, tmp_path):
     """The unsent v1.docx was opened and changed before the next run: it is someone's
     work now. It stays, its unchanged v1.html goes, and the next run writes v2."""
