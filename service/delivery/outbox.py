@@ -248,7 +248,7 @@ class Outbox:
                     try:
                         receipt = await _send(channel, message)
                     except Exception as error:  # noqa: BLE001 - every outcome is recorded
-                        settled, stop = self._record_failure(channel, message, error, report)
+                        settled, stop = await self._record_failure(channel, message, error, report)
                     else:
                         settled, stop = True, False
                         await self._settle(outcomes.sent, message, receipt)
@@ -257,7 +257,7 @@ class Outbox:
                 if not isinstance(error, ChannelUnauthorized):
                     _count(report.unreached, due.channel, len(messages) - index)
                     report.unreached_why.setdefault(due.channel, error.detail)
-                self._not_ready(channel, due.channel, error)
+                await self._not_ready(channel, due.channel, error)
                 return
             if not settled:
                 held_back.add(due.unit_key)
@@ -290,43 +290,43 @@ class Outbox:
                 return None
             return Claimed.of(session.get_one(OutboxMessage, message_id))
 
-    def _record_failure(
+    async def _record_failure(
         self, channel: Channel, message: Claimed, error: Exception, report: SendReport
     ) -> tuple[bool, bool]:
         """Records a failed request; returns (settled, stop this address)."""
         now = self.clock()
         if isinstance(error, ChatMigrated):
-            self._record(outcomes.migrated, message, error.new_address, now)
+            await self._settle(outcomes.migrated, message, error.new_address, now)
             report.migrated += 1
             return False, True
         if isinstance(error, ChannelUnauthorized):
-            self._record(outcomes.retry_later, message, str(error), None, now, False)
-            self._not_ready(channel, message.channel, error)
+            await self._settle(outcomes.retry_later, message, str(error), None, now, False)
+            await self._not_ready(channel, message.channel, error)
             report.retried += 1
             return False, True
         if isinstance(error, PermanentDeliveryError):
-            self._record(outcomes.failed, message, error)
+            await self._settle(outcomes.failed, message, error)
             report.failed += 1
             return True, error.reason.address_gone
         if isinstance(error, TransientDeliveryError):
-            self._record(outcomes.retry_later, message, str(error), error.retry_after, now)
+            await self._settle(outcomes.retry_later, message, str(error), error.retry_after, now)
             report.retried += 1
             return False, True
         if not isinstance(error, UncertainDeliveryError):  # a bug: the request may have left
             log.error("unexpected error sending message %s", message.id, exc_info=error)
-        self._record(outcomes.uncertain, message, str(error) or repr(error))
+        await self._settle(outcomes.uncertain, message, str(error) or repr(error))
         log.warning("message %s to %s is uncertain: %s", message.id, message.person_id, error)
         report.uncertain += 1
         return True, False
 
-    def _not_ready(self, channel: Channel, name: str, error: DeliveryError) -> None:
+    async def _not_ready(self, channel: Channel, name: str, error: DeliveryError) -> None:
         """A channel that could not start or rejected our token is not used again in
         this pass; each is said once per channel, in one line."""
         if name in self._stopped:
             return
-        self._stopped.add(name)
-        with self.sessions.begin() as session:  # for `dvcwatch status`: the channel's, no address's
-            outcomes.waiting(session, name, error.detail, self.clock())
+        self._stopped.add(name)  # before the write: the other addresses see it at once
+        # for `dvcwatch status`: the channel's reason, no address's
+        await self._settle(outcomes.waiting, name, error.detail, self.clock())
         if not isinstance(error, ChannelUnauthorized):
             log.warning("%s is unavailable in this pass: %s", name, error)
             return
@@ -340,7 +340,9 @@ class Outbox:
             outcome(session, *args)
 
     async def _settle(self, outcome: Callable[..., None], *args: object) -> None:
-        """Records an outcome in a worker thread: other addresses go on meanwhile."""
+        """Records an outcome in a worker thread: other addresses go on meanwhile, and the
+        answers to their requests in flight are read, however long the database makes
+        the write wait (SQLite's write lock, held by another process, for up to 30 s)."""
         await asyncio.to_thread(self._record, outcome, *args)
 
 

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -25,6 +26,7 @@ from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, Ou
 from service.delivery.outbox import Outbox, SendReport
 from tests.fakes import FakeClock
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, visible_text
+from tests.waiting import PATIENCE
 
 NOW = dt.datetime(2026, 9, 10, 3, 0)
 CHAT = "100000001"
@@ -424,3 +426,46 @@ def test_status_says_why_due_messages_wait_and_not_of_those_not_due_yet(sessions
         [waiting] = collect(session)["waiting"]
     assert waiting["channel"] == "telegram" and waiting["messages"] == 1
     assert waiting["reason"].startswith("Telegram rejected the bot token")
+
+
+@pytest.mark.parametrize(
+    ("failure", "token"),
+    [
+        ("chat_not_found", DEFAULT_TOKEN),  # failed
+        ("server_error", DEFAULT_TOKEN),  # retried later
+        ("migrated", DEFAULT_TOKEN),  # the new chat id learnt
+        ("reset", DEFAULT_TOKEN),  # uncertain
+        (None, "999:a-revoked-token"),  # the channel stopped, its messages noted waiting
+    ],
+)
+def test_recording_an_outcome_never_holds_up_the_other_addresses(
+    sessions, telegram, monkeypatch, failure, token
+):
+    """Every outcome of a request is written to the database from a worker thread, never
+    from the loop that carries the other addresses' requests: a write that waits (SQLite's
+    lock held by another process, up to 30 s) would stop them all meanwhile, their
+    answers unread while their timeouts run. Here each write waits until the loop has
+    shown it runs meanwhile."""
+    queue(sessions)
+    if failure is not None:
+        telegram.fail("sendMessage", failure)
+    loop: list[asyncio.AbstractEventLoop] = []
+    ran_meanwhile: list[bool] = []
+    record, send_due = Outbox._record, Outbox.send_due
+
+    async def noting_the_loop(outbox: Outbox) -> SendReport:
+        loop.append(asyncio.get_running_loop())
+        return await send_due(outbox)
+
+    def waiting_write(outbox: Outbox, *args: object) -> None:
+        ran = threading.Event()
+        loop[0].call_soon_threadsafe(ran.set)
+        ran_meanwhile.append(ran.wait(PATIENCE))  # never, while this blocks the loop
+        record(outbox, *args)
+
+    monkeypatch.setattr(Outbox, "send_due", noting_the_loop)
+    monkeypatch.setattr(Outbox, "_record", waiting_write)
+    send(sessions, telegram, Clock(), token=token)
+    assert ran_meanwhile and all(ran_meanwhile)
+    [row] = messages(sessions)
+    assert row.status != DeliveryStatus.SENDING  # the outcome was written all the same
