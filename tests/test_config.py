@@ -57,6 +57,20 @@ def test_a_reversed_pause_range_is_refused(tmp_path):
         load_settings(path, {})
 
 
+def test_a_notice_listed_twice_is_refused_and_one_per_scheme_is_not(tmp_path):
+    """A set reported on the national index and on the province's own has two entries
+    (two documents); the same entry twice would be one notice claimed twice."""
+    entry = '[[notices.units]]\nunit = "TUACHUA"\nkind = "baocao"\n'
+    own = entry + 'scheme = "provincial:dienbien-459"\n'
+    assert len(load_settings(write(tmp_path, entry + own), {}).notices.units) == 2
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, entry + own + own), {})
+    assert str(error.value).endswith(
+        "notices: units: the baocao of TUACHUA under scheme provincial:dienbien-459 is listed "
+        "twice"
+    )
+
+
 def test_invalid_toml_says_so(tmp_path):
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(write(tmp_path, "[portal\n"), {})
