@@ -24,6 +24,8 @@ from bench import Result, emit
 RUNS = 5
 TARGETS = {"dvcwatch --help": 0.4, "dvcwatch status": 0.5}
 DVCWATCH = str(Path(sys.executable).parent / "dvcwatch")
+#: The libraries' own start: pydantic's package loads its parts when one is first named.
+LIBRARIES = "import sqlalchemy.orm; from pydantic import BaseModel"
 
 
 def best_of(command: list[str]) -> tuple[float, float]:
@@ -46,7 +48,7 @@ def main() -> int:
         subprocess.run([DVCWATCH, "--db", url, "db", "upgrade"], check=True, capture_output=True)
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
-            "libraries": [sys.executable, "-c", "import sqlalchemy.orm, pydantic"],
+            "libraries": [sys.executable, "-c", LIBRARIES],
             "dvcwatch --help": [DVCWATCH, "--help"],
             "dvcwatch status": [DVCWATCH, "--db", url, "status"],
         }
