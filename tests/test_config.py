@@ -66,8 +66,7 @@ def test_a_notice_listed_twice_is_refused_and_one_per_scheme_is_not(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_settings(write(tmp_path, entry + own + own), {})
     assert str(error.value).endswith(
-        "notices: units: the baocao of TUACHUA under scheme provincial:dienbien-459 is listed "
-        "twice"
+        "notices: units: the baocao of TUACHUA under scheme provincial:dienbien-459 is listed twice"
     )
 
 

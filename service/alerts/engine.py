@@ -125,8 +125,9 @@ def evaluate(
     evaluation.deliveries += _record(session, changes, known, rules_by_id, directory, policy, now)
     readings = {finding.fingerprint: finding.context for finding in findings}
     evaluation.deliveries += escalate(session, directory, policy, rules_by_id, now, readings)
-    # A unit is first seen when no alert was ever about it or its province (a new province:
-    # its first evaluation is a baseline; a unit going wrong in a watched one is not).
+    # A unit is first seen when no alert was ever about it or another unit of its province
+    # (a new province: its first evaluation is a baseline, even after its first sync failed;
+    # a unit going wrong in a watched one is not).
     first_seen = {
         f.unit_code
         for f in (c.finding for c in changes)
@@ -268,10 +269,11 @@ def _known(session: Session, judged: Collection[str] | None) -> dict[str, tuple[
 
 
 def _seen(session: Session) -> set[str | None]:
-    """Every unit and province code some alert was ever about."""
-    units = session.scalars(select(Alert.unit_code).distinct())
-    provinces = session.scalars(select(Alert.province_code).distinct())
-    return {*units, *provinces}
+    """Every unit some alert was ever about, and the provinces of those units. An alert
+    about a province's data alone (its sync failed, went stale) does not count: its units
+    were never evaluated, and their first evaluation is still a baseline."""
+    about_units = select(Alert.unit_code, Alert.province_code).where(Alert.unit_code.is_not(None))
+    return {code for row in session.execute(about_units.distinct()) for code in row}
 
 
 def _apply(session: Session, change: Transition, alert: Alert | None, now: dt.datetime) -> Alert:

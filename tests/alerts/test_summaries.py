@@ -29,6 +29,7 @@ from service.delivery.directory import Directory
 from service.delivery.directory_files import load_directory
 from service.delivery.models import Delivery, DeliveryStatus, OutboxMessage
 from service.delivery.outbox import Outbox
+from service.models import FetchRun
 from service.periods import Period
 from service.simulator.simulator import PortalSimulator, ReplaySource
 from service.sync import sync_province
@@ -236,3 +237,21 @@ def test_units_going_wrong_in_a_watched_province_are_not_a_baseline(evaluate_at,
     assert len(lines) == 2 and {d.status for d in lines} == {DeliveryStatus.PENDING}
     assert all("hồ sơ quá hạn" in d.text_html and d.alert_id for d in lines)
     assert not [d for d in lines if d.unit_label.startswith("Tóm tắt")]
+
+
+def test_a_province_whose_first_sync_failed_still_gets_its_baseline(app, evaluate_at, sessions):
+    """A new province's first sync was blocked: the operators were alerted about the
+    province, but no alert was ever about its units. Its first evaluation of them is
+    still a baseline (one summary per person), not a line per unit going wrong."""
+    blocked = Rule(id="sync-blocked", kind="run_blocked", topic="operator")
+    with sessions.begin() as session:
+        session.add(FetchRun(job="sync", scope="H44", period="2026-08", status="blocked",
+                             finished_at=NOW, error="the portal's firewall page"))  # fmt: skip
+    evaluate_at(NOW, rules=[blocked])
+    with sessions() as session:
+        [operators] = session.scalars(select(Alert).where(Alert.rule_id == "sync-blocked"))
+        assert (operators.unit_code, operators.province_code) == (None, "H44")
+    evaluate_at(NOW + dt.timedelta(hours=1), rules=[blocked, *RULES])
+    with sessions() as session:
+        pending = [d for d in to(session, "ho") if d.status == DeliveryStatus.PENDING]
+    assert [d.unit_label for d in pending] == ["Tóm tắt: 2 đơn vị có hồ sơ quá hạn (tháng 8/2026)"]
