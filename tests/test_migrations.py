@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import signal
+import subprocess
+import sys
 import zlib
 
 import pytest
@@ -12,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, func, insert, select, text
+from sqlalchemy import MetaData, event, func, insert, inspect, select, text
 
 import service.alerts.models  # noqa: F401  (the tables the migrations must create)
 import service.claims  # noqa: F401
@@ -33,6 +36,7 @@ from service.figures import FigureValue, UnitRecord, content_sha256
 from service.models import Base, FetchRun, FigureSet, RawResponse
 from service.portal.client import PortalResponse
 from service.raw_archive import RawArchive, body_of
+from tests.conftest import PROJECT
 from service.snapshots import SnapshotKey, latest_units, previous_snapshots, store_snapshots
 
 
@@ -340,6 +344,108 @@ def test_0012_names_each_notice_by_its_scheme_and_keeps_what_ran_done_both_ways(
         )
     with pytest.raises(RuntimeError, match="baocao TUACHUA 2024-03 docx v1 is archived under"):
         downgrade(engine, "0011")
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+class _Stopped(Exception):
+    """The upgrade stopped partway, as a kill or a full disk would stop it."""
+
+
+def _tables(engine) -> dict[str, list[tuple[object, ...]]]:
+    names = sorted(inspect(engine).get_table_names())
+    return {name: _rows(engine, f"SELECT * FROM {name}") for name in names}
+
+
+def _upgrade_stopped_at(engine, statement: int) -> None:
+    """`upgrade(engine)`, stopped by an error at its `statement`-th SQL statement."""
+    seen = [0]
+
+    def count(*_args: object) -> None:
+        seen[0] += 1
+        if seen[0] == statement:
+            raise _Stopped(f"stopped at statement {statement}")
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with pytest.raises(_Stopped):
+            upgrade(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_an_upgrade_stopped_partway_leaves_the_database_as_it_was(db_url):
+    """The migrations run in one transaction, on SQLite too, where the driver on its own
+    would commit each ALTER or CREATE before the first row is written: an upgrade stopped
+    anywhere (a kill, a full disk) leaves the revision, the tables and every row as they
+    were, and `db upgrade` then runs whole. Stopped at a spread of points of a fresh
+    database's upgrade, and inside 0012's on a database holding rows."""
+    engine = make_engine(db_url)
+    statements: list[object] = []
+
+    def count(*args: object) -> None:
+        statements.append(args)
+
+    event.listen(engine, "before_cursor_execute", count)
+    upgrade(engine, "0011")
+    event.remove(engine, "before_cursor_execute", count)
+    downgrade(engine, "base")
+    empty = _tables(engine)
+    for share in (0.2, 0.4, 0.6, 0.8, 0.95):
+        _upgrade_stopped_at(engine, max(2, int(len(statements) * share)))
+        assert _tables(engine) == empty, share
+    upgrade(engine, "0011")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO notice_files (id, kind, unit_code, period, format, version, path, "
+                "sha256, size, snapshot_ids, created_at) VALUES (1, 'congvan', 'H44.1', "
+                "'2026-08', 'docx', 1, '/out/1', '0', 1, '', :day)"
+            ),
+            {"day": dt.datetime(2026, 9, 3)},
+        )
+    before = _tables(engine)
+    for statement in (2, 3, 5, 8):  # after 0012's first ALTER, within its rebuilds
+        _upgrade_stopped_at(engine, statement)
+        assert current_revision(engine) == "0011"
+        assert _tables(engine) == before, statement
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    assert _rows(engine, "SELECT id, scheme FROM notice_files") == [(1, "766")]
+    engine.dispose()
+
+
+KILLED_AT = """
+import os, signal, sys
+from sqlalchemy import event
+from service.db import make_engine, upgrade
+engine, seen = make_engine(sys.argv[1]), []
+def count(*_args):
+    seen.append(1)
+    if len(seen) == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+event.listen(engine, "before_cursor_execute", count)
+upgrade(engine)
+"""
+
+
+@pytest.mark.parametrize("statement", [12, 40])
+def test_an_upgrade_killed_partway_leaves_the_database_as_it_was(db_url, statement):
+    """`dvcwatch db upgrade` killed (SIGKILL) partway through a fresh database's
+    migrations: nothing of them stays, and the next upgrade runs whole."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0001")
+    downgrade(engine, "base")
+    empty = _tables(engine)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AT, db_url, str(statement)],
+        cwd=PROJECT,
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _tables(engine) == empty
+    upgrade(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
 

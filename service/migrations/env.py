@@ -1,5 +1,12 @@
 """Alembic environment: runs on the engine handed over by `service.db.upgrade`.
 
+The migrations run in one transaction: stopped anywhere (a kill, a full disk, an
+error), they leave the database as it was, and `db upgrade` runs them whole again.
+On SQLite that takes an explicit BEGIN: left to itself, the driver opens a
+transaction only before a row is written, and commits each CREATE or ALTER before
+that on its own (a stopped upgrade then left a table or a column that the next
+upgrade fails to add again).
+
 On SQLite, a migration that alters a table rebuilds it (batch mode: copy, drop,
 rename). With foreign keys enforced, dropping the old table would delete the
 rows that reference it through ON DELETE CASCADE (every figure of a snapshot)
@@ -28,11 +35,16 @@ def _check_references(connection: Connection) -> None:
 
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
+    driver = connection.connection.driver_connection
     if sqlite:  # outside any transaction, where SQLite honours it
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()  # ends SQLAlchemy's autobegun transaction; SQLite opened none
+        begins = driver.isolation_level  # type: ignore[union-attr]
+        driver.isolation_level = None  # type: ignore[union-attr]  # BEGIN is ours to say
     try:
         with connection.begin():
+            if sqlite:
+                connection.exec_driver_sql("BEGIN")
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,
@@ -43,5 +55,6 @@ with engine.connect() as connection:
                 _check_references(connection)
     finally:
         if sqlite:
+            driver.isolation_level = begins  # type: ignore[union-attr]
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
