@@ -200,11 +200,13 @@ def another_process_holding_the_lock(app) -> Iterator[None]:
         connection.begin()
         connection.execute(text("SELECT id FROM fetch_runs FOR UPDATE"))
         release = connection.close
-    lock = threading.Lock()
+    lock, released = threading.Lock(), threading.Event()
 
     def release_once() -> None:
         with lock:
-            release()
+            if not released.is_set():
+                released.set()
+                release()
 
     timer = threading.Timer(PATIENCE, release_once)
     timer.start()
@@ -212,8 +214,7 @@ def another_process_holding_the_lock(app) -> Iterator[None]:
         yield
     finally:
         timer.cancel()
-        if not timer.finished.is_set() or timer.is_alive():
-            release_once()
+        release_once()
 
 
 def test_status_reports_while_another_process_holds_a_lock_and_settles_later(
