@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import zlib
@@ -428,6 +429,39 @@ def test_an_upgrade_stopped_partway_leaves_the_database_as_it_was(db_url):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     assert _rows(engine, "SELECT id, scheme FROM notice_files") == [(1, "766")]
+    engine.dispose()
+
+
+def test_an_upgrade_takes_sqlites_write_lock_as_it_begins(db_url):
+    """On SQLite, the migrations' transaction holds the write lock from its start, so an
+    upgrade beside another process's write waits for it (the busy timeout), as a
+    statement does; begun as a reader, it would fail at its first ALTER at once
+    ("database is locked": SQLite will not make a reader a writer beside one)."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's one write lock")
+    engine = make_engine(db_url)
+    upgrade(engine, "0011")
+    path = engine.url.database
+    taken: list[bool] = []
+
+    def try_to_write(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("BEGIN"):  # the migrations' transaction has just begun
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                taken.append(False)
+            except sqlite3.OperationalError:
+                taken.append(True)
+            finally:
+                other.close()
+
+    event.listen(engine, "after_cursor_execute", try_to_write)
+    try:
+        upgrade(engine)
+    finally:
+        event.remove(engine, "after_cursor_execute", try_to_write)
+    assert taken == [True]
     engine.dispose()
 
 

@@ -2,10 +2,12 @@
 
 The migrations run in one transaction: stopped anywhere (a kill, a full disk, an
 error), they leave the database as it was, and `db upgrade` runs them whole again.
-On SQLite that takes an explicit BEGIN: left to itself, the driver opens a
+On SQLite that takes an explicit BEGIN IMMEDIATE: left to itself, the driver opens a
 transaction only before a row is written, and commits each CREATE or ALTER before
 that on its own (a stopped upgrade then left a table or a column that the next
-upgrade fails to add again).
+upgrade fails to add again). IMMEDIATE takes the write lock at once, waiting for
+another process's write as any statement does (the busy timeout): a transaction that
+reads first and writes after fails at once beside another writer.
 
 On SQLite, a migration that alters a table rebuilds it (batch mode: copy, drop,
 rename). With foreign keys enforced, dropping the old table would delete the
@@ -44,7 +46,9 @@ with engine.connect() as connection:
     try:
         with connection.begin():
             if sqlite:
-                connection.exec_driver_sql("BEGIN")
+                # the write lock at once, waiting for another writer as any statement does:
+                # a transaction that reads first fails at its first write beside one
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,
