@@ -1,7 +1,8 @@
 """What a notice says in a few lines, sent with its file (a caption) or in its place
 where the channel cannot carry a file (Zalo): the unit as officials write it, its
 score, rank or class, and the dossiers still outstanding; for a Báo cáo, the set's
-size, average, best and lowest. Plain Vietnamese text; the caller escapes it.
+size, average, best and lowest. A province's own index is named by its legal act.
+Plain Vietnamese text; the caller escapes it.
 """
 
 from __future__ import annotations
@@ -33,15 +34,23 @@ def notice_caption(
     parent = notice_set(session, kind, scheme, unit)
     rows = score_rows(session, book, scheme, Period.parse(period), parent=parent)
     head = f"{KIND_NAMES.get(kind, kind)} kết quả đánh giá {period_short(period)}"
+    index = _by_index(book, scheme)
     if kind == "baocao":
         members = members_of_set(rows, unit)
-        return f"{head} của các đơn vị thuộc {unit}. {_set_summary(members)}".strip()
+        return f"{head} của các đơn vị thuộc {unit}{index}. {_set_summary(members)}".strip()
     row = next((r for r in rows if r.get("unit_code") == unit), None)
     if row is None:
-        return f"{head} của {unit}."
-    return f"{head} của {official_name(str(row.get('unit_name') or unit))} ({unit}). " + (
-        _unit_summary(row)
-    )
+        return f"{head} của {unit}{index}."
+    name = official_name(str(row.get("unit_name") or unit))
+    return f"{head} của {name} ({unit}){index}. {_unit_summary(row)}".strip()
+
+
+def _by_index(book: SchemeBook, scheme: str) -> str:
+    """ " (theo Quyết định số 459/QĐ-UBND ngày 24/3/2023 của UBND tỉnh Điện Biên)" for a
+    province's own index: a person may receive its notice and the national one of the
+    same units and month, and tells them apart by it. Nothing for the other indices."""
+    provincial = book.provincial.get(scheme)
+    return f" (theo {provincial.legal_basis})" if provincial is not None else ""
 
 
 def _unit_summary(row: Row) -> str:

@@ -47,6 +47,7 @@ def test_both_bao_cao_are_written_and_sent_each_once(app, tmp_path):
         sent = session.execute(
             select(Delivery.idempotency_key, Delivery.document_path).order_by(Delivery.id)
         ).all()
+        captions = dict(session.execute(select(Delivery.idempotency_key, Delivery.text_html)).all())
     assert sorted(claims) == [
         ("baocao:TUACHUA", "2024-03", "ok"),
         (f"baocao:TUACHUA@{PROVINCIAL}", "2024-03", "ok"),
@@ -60,3 +61,11 @@ def test_both_bao_cao_are_written_and_sent_each_once(app, tmp_path):
     own = text_of(documents[f"notice:baocao:TUACHUA@{PROVINCIAL}:2024-03:v1:vp:console"])
     assert "766/QĐ-TTg" in national and "95,34" not in national
     assert "95,34" in own and "766/QĐ-TTg" not in own
+    # in the chat, where both arrive, the caption of the province's own names its act
+    assert captions[f"notice:baocao:TUACHUA@{PROVINCIAL}:2024-03:v1:vp:console"].startswith(
+        "Báo cáo kết quả đánh giá tháng 3/2024 của các đơn vị thuộc TUACHUA (theo Quyết định "
+        "số 459/QĐ-UBND ngày 24/3/2023 của UBND tỉnh Điện Biên). 12/12 đơn vị được chấm điểm"
+    )
+    assert captions["notice:baocao:TUACHUA:2024-03:v1:vp:console"].startswith(
+        "Báo cáo kết quả đánh giá tháng 3/2024 của các đơn vị thuộc TUACHUA. 12 đơn vị"
+    )
