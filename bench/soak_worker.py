@@ -52,7 +52,7 @@ async def _phases(args: argparse.Namespace, now: list[dt.datetime]) -> int:
     from service.config import load_settings
     from service.delivery import setup
     from service.runs import close_abandoned
-    from service.status import collect
+    from service.status import Reader, collect
 
     app = App(load_settings(Path(args.config), os.environ, args.db))
     context = Context(app, worker_name(), setup.channels(app.settings))
@@ -70,7 +70,7 @@ async def _phases(args: argparse.Namespace, now: list[dt.datetime]) -> int:
         else:
             close_abandoned(app.sessions())
             with app.sessions()() as session:
-                report: dict[str, Any] = collect(session)
+                report: dict[str, Any] = collect(Reader.of_session(session))
             _say("status", json.dumps(report, default=str, ensure_ascii=False))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         logging.getLogger("dvcwatch.soak").info(

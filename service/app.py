@@ -8,13 +8,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from service import db
 from service.config import Settings
+from service.dbfacts import safe_url
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
     from service.scoring.book import SchemeBook
 
 
@@ -25,12 +25,14 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
+        from service import db  # SQLAlchemy: not for what reads without it (`status`)
+
         return db.make_engine(self.settings.database.url)
 
     @property
     def safe_url(self) -> str:
         """The database URL with any password hidden, for messages and logs."""
-        return db.safe_url(self.settings.database.url)
+        return safe_url(self.settings.database.url)
 
     @cached_property
     def schemes(self) -> SchemeBook:
@@ -40,12 +42,16 @@ class App:
         return SchemeBook.load(self.settings.scoring.schemes_dir)
 
     def upgrade(self) -> None:
+        from service import db
+
         db.upgrade(self.engine)
         self._sessions = None
 
     def sessions(self) -> sessionmaker[Session]:
         """Sessions on a database whose schema matches the code (else a clear error)."""
         if self._sessions is None:
+            from service import db
+
             db.require_current(self.engine)
             self._sessions = db.session_factory(self.engine)
         return self._sessions

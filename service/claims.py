@@ -39,8 +39,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from service.clock import utcnow
 from service.models import Base
+from service.states import CLAIM_FAILED, CLAIM_OK, CLAIM_RUNNING
 
-RUNNING, OK, FAILED = "running", "ok", "failed"
+RUNNING, OK, FAILED = CLAIM_RUNNING, CLAIM_OK, CLAIM_FAILED
 SCHEDULER = "scheduler"  # the leadership role whose term fences job claims
 #: How long a fence waits for a new leader's term change, and how long a claim's
 #: transaction, or any transaction past its fence, may sit idle before PostgreSQL

@@ -17,12 +17,14 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from service.indicators import NATIONAL
 from service.output import FILE_FORMATS, FORMATS
 
 if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from service.app import App
 
 # A command's handler is named, not imported: `dvcwatch --help` (and any one command) loads
@@ -91,12 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """The command `args` names, every expected failure one line and its exit code."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from service.app import App
     from service.commands.common import EXIT_FAILED, EXIT_USAGE, UsageError
     from service.config import ConfigError, load_settings
-    from service.db import DatabaseError, DatabaseUrlError, failure_line
+    from service.dbfacts import DatabaseError, DatabaseUrlError
     from service.files import UnfitPath
     from service.scoring.schemes import SchemeError
 
@@ -112,9 +112,6 @@ def _run(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         print(f"dvcwatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except SQLAlchemyError as exc:
-        print(f"dvcwatch: {failure_line(url, exc)}", file=sys.stderr)
-        return EXIT_FAILED
     except BrokenPipeError:
         return _reader_went_away()
     except (NotADirectoryError, IsADirectoryError, FileExistsError, UnfitPath) as exc:
@@ -128,7 +125,12 @@ def _run(args: argparse.Namespace) -> int:
         return _stopped_by(signal.SIGTERM)
     except KeyboardInterrupt:
         return _stopped_by(signal.SIGINT)
-    except Exception:
+    except Exception as exc:
+        if _from_the_database(exc):
+            from service.db import failure_line
+
+            print(f"dvcwatch: {failure_line(url, exc)}", file=sys.stderr)
+            return EXIT_FAILED
         traceback.print_exc()
         print(
             "dvcwatch: this is a bug in dvcwatch, not something you did wrong: please report it "
@@ -136,6 +138,13 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+
+
+def _from_the_database(exc: Exception) -> TypeGuard[SQLAlchemyError]:
+    """Whether `exc` is SQLAlchemy's (the database refused or failed): looked up only if
+    SQLAlchemy was loaded, which a command that reads without it (`status`) may not have."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 def _handler(name: str) -> Handler:

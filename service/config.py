@@ -314,7 +314,7 @@ def _describe(path: Path, exc: ValidationError) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         given = error.get("input")
         if key == "database.url" and isinstance(given, str):
-            from service.db import safe_url
+            from service.dbfacts import safe_url
 
             given = safe_url(given)
         elif key.endswith("base_url") and isinstance(given, str):

@@ -8,68 +8,34 @@ upgraded one are the same.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.dbfacts import (
+    KNOWN_URLS,
+    MIGRATIONS,
+    SQLITE_BUSY_SECONDS,
+    VERSION_TABLE,
+    DatabaseError,
+    DatabaseUrlError,
+    head_revision,
+    hide_secrets,
+    refuse_newer,
+    safe_url,
+)
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-# Alembic is imported only to migrate: it costs every other command a tenth of a second
-# to start, and checking a schema needs only its version table and the migrations' names.
-MIGRATIONS = Path(__file__).parent / "migrations"
-VERSION_TABLE = "alembic_version"
-_REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]+)"|None)', re.MULTILINE)
-
-
-class DatabaseError(Exception):
-    """The database cannot be used as configured (not reachable, not migrated, ...)."""
-
-
-class DatabaseUrlError(DatabaseError):
-    """The database URL itself is wrong: bad input (exit 2), not a failure."""
-
-
-#: How long a SQLite statement waits for another process's write lock before "database
-#: is locked".
-SQLITE_BUSY_SECONDS = 30.0
 #: How long a courtesy write (`waiting_briefly`) waits for another process's lock.
 COURTESY_WAIT_SECONDS = 2.0
-KNOWN_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
-# The password of `scheme://user:password@host`: everything up to the last '@', since an
-# unescaped '@' in a password is a common mistake (and SQLAlchemy then takes the rest for
-# the host); and a libpq `password=` parameter, of the query or of a key=value string.
-_USERINFO_PASSWORD = re.compile(r"^([\w+.-]+://[^:/@]*:)(.*)@", re.DOTALL)
-_PARAMETER_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('[^']*'|[^&\s]*)", re.IGNORECASE)
-HIDDEN = "***"
-
-
-def safe_url(url: str) -> str:
-    """`url` as a message may show it: any password replaced by ***, whether or not the
-    URL can be parsed (a URL that cannot is the one most likely to be printed)."""
-    url = _USERINFO_PASSWORD.sub(lambda m: f"{m[1]}{HIDDEN}@" if m[2] else m[0], url, count=1)
-    return _PARAMETER_PASSWORD.sub(lambda m: f"{m[1]}{HIDDEN}" if m[2] else m[0], url)
-
-
-def hide_secrets(text: str, url: str) -> str:
-    """`text` (a driver's or a parser's message about `url`) with the URL's passwords, as
-    written and as decoded, replaced by ***: such a message may quote a part of the URL."""
-    found = _USERINFO_PASSWORD.match(url)
-    written = ([found[2]] if found else []) + [
-        m[2].strip("'") for m in _PARAMETER_PASSWORD.finditer(url)
-    ]
-    secrets = {secret for each in written for secret in (each, unquote(each)) if secret}
-    for secret in sorted(secrets, key=len, reverse=True):  # a longer one may hold another
-        text = text.replace(secret, HIDDEN)
-    return text
 
 
 def failure_line(url: str, exc: SQLAlchemyError) -> str:
@@ -188,7 +154,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     _create_folder(engine)
-    _refuse_newer(current_revision(engine))
+    refuse_newer(current_revision(engine))
     command.upgrade(_alembic_config(engine), revision)
 
 
@@ -196,29 +162,8 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Undo the migrations after `revision` (for tests and a rollback by hand)."""
     from alembic import command
 
-    _refuse_newer(current_revision(engine))
+    refuse_newer(current_revision(engine))
     command.downgrade(_alembic_config(engine), revision)
-
-
-def head_revision() -> str:
-    """The newest migration: the revision of `migrations/versions` that no other one
-    follows, read from the files' `revision` and `down_revision` lines (the same answer as
-    alembic's `ScriptDirectory.get_current_head`; tests/test_migrations.py checks it)."""
-    revisions, followed = _migrations()
-    heads = sorted(revisions - followed)
-    if len(heads) != 1:
-        raise DatabaseError(f"the migrations in {MIGRATIONS} have {len(heads)} heads: {heads}")
-    return heads[0]
-
-
-def _migrations() -> tuple[set[str], set[str]]:
-    """The revisions of `migrations/versions`, and those that another one follows."""
-    revisions: set[str] = set()
-    followed: set[str] = set()
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        for name, value in _REVISION.findall(script.read_text(encoding="utf-8")):
-            (revisions if name == "revision" else followed).add(value)
-    return revisions, followed
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -263,22 +208,9 @@ def require_current(engine: Engine) -> None:
             "`dvcwatch db upgrade`"
         )
     head, current = head_revision(), current_revision(engine)
-    _refuse_newer(current)
+    refuse_newer(current)
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise DatabaseError(
             f"the database is {state}, the code expects {head}: run `dvcwatch db upgrade`"
-        )
-
-
-def _refuse_newer(current: str | None) -> None:
-    """A revision this code does not know was written by a newer dvcwatch (this one was
-    rolled back, or an older copy runs beside a newer one): upgrading the database cannot
-    help, upgrading dvcwatch does. A failure (exit 1), not bad input: nothing the person
-    typed is wrong, the installed code and the database disagree."""
-    unknown = sorted(set((current or "").split(",")) - _migrations()[0] - {""})
-    if unknown:
-        raise DatabaseError(
-            f"the database was written by a newer dvcwatch (revision {','.join(unknown)} "
-            f"unknown to this one): upgrade dvcwatch"
         )

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from service.clock import utcnow
+from service.states import RunStatus
 
 
 class Base(DeclarativeBase):
@@ -38,13 +39,6 @@ class UnitGroup(StrEnum):
     AGENCY = "AGENCY"
     COMMUNE = "COMMUNE"
     UNKNOWN = "UNKNOWN"  # an imported unit whose kind the table does not say
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    OK = "ok"
-    FAILED = "failed"
-    BLOCKED = "blocked"
 
 
 class FigureKind(StrEnum):

@@ -371,7 +371,7 @@ def test_a_stop_signal_dropped_inside_a_gc_callback_still_ends_the_command(
     """What happened in the field, made deterministic: the signal arrived while Python ran
     a weakref callback during a garbage collection (SQLAlchemy's `_collection_gced`).
 
-    Here the real `dvcwatch status` runs through `main`, which installs the real handlers;
+    Here the real `dvcwatch scores` runs through `main`, which installs the real handlers;
     when the command opens its database connection (SQLAlchemy's public "connect" event on
     every Engine), a collection frees an object whose `weakref.finalize` callback raises the
     signal at this process. The handler runs inside that callback, as it would for a
@@ -392,7 +392,7 @@ def test_a_stop_signal_dropped_inside_a_gc_callback_still_ends_the_command(
 
     event.listen(Engine, "connect", collect_garbage_once)
     try:
-        result = main(["status", "--db", database])
+        result = main(["scores", "--period", "2026-08", "--db", database])
     finally:
         event.remove(Engine, "connect", collect_garbage_once)
     assert dropped == [raised]  # the exception was lost, as in the field

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+from sqlalchemy import text
+
 from service.db import make_engine, upgrade
 
 HEAVY = ("sqlalchemy", "alembic", "matplotlib", "docxtpl", "docx", "telegram", "httpx",
@@ -52,12 +54,30 @@ def test_the_check_sees_a_heavy_library_a_command_loads():
     assert result["code"] == 2 and "sqlalchemy" in result["modules"]
 
 
-def test_status_imports_neither_alembic_nor_the_notice_or_chat_libraries(tmp_path):
-    """`status` needs SQLAlchemy and the settings (pydantic, and apscheduler to check the
-    schedules' cron lines); the schema check reads alembic's version table without alembic."""
+def test_status_reads_a_sqlite_file_with_nothing_to_settle_without_sqlalchemy(tmp_path):
+    """`status` needs the settings (pydantic, and apscheduler to check the schedules' cron
+    lines); a SQLite file with nothing to settle it reads with sqlite3 alone."""
     url = f"sqlite:///{tmp_path / 'status.db'}"
     upgrade(make_engine(url))
     result = loaded_by("--db", url, "status")
     assert result["code"] == 0 and "Recent runs" in result["help"]
-    unused = [name for name in HEAVY if name not in ("sqlalchemy", "pydantic", "apscheduler")]
+    unused = [name for name in HEAVY if name not in ("pydantic", "apscheduler")]
     assert [name for name in unused if name in result["modules"]] == []
+
+
+def test_status_settles_a_run_left_running_through_sqlalchemy_and_not_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:  # no owner: closed once its lease has passed
+        connection.execute(
+            text(
+                "INSERT INTO fetch_runs (job, scope, period, status, started_at, units_seen, "
+                "snapshots_written) VALUES ('sync', 'H44', '2026-08', 'running', "
+                "'2026-08-01 00:00:00.000000', 0, 0)"
+            )
+        )
+    engine.dispose()
+    result = loaded_by("--db", url, "status")
+    assert result["code"] == 0 and "no owner recorded" in result["help"]
+    assert "sqlalchemy" in result["modules"] and "alembic" not in result["modules"]

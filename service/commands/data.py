@@ -195,6 +195,18 @@ def run_import(app: App, args: argparse.Namespace) -> int:
 
 
 def run_status(app: App, args: argparse.Namespace) -> int:
+    from service import status as status_report
+
+    report = status_report.read_quickly(app.settings.database.url)
+    if report is None:  # PostgreSQL, or something to settle, or something to say
+        report = _settled_status(app)
+    print(status_report.render_report(report, args.format))
+    return EXIT_OK
+
+
+def _settled_status(app: App) -> dict[str, Any]:
+    """The report through SQLAlchemy, once what stopped processes left is settled: a run
+    whose process is gone is not "running", nor is a message its sender held."""
     from sqlalchemy.exc import DBAPIError
 
     from service import status as status_report
@@ -204,7 +216,7 @@ def run_status(app: App, args: argparse.Namespace) -> int:
     from service.runs import abandoned_closed, say_closed
 
     now = utcnow()
-    try:  # a run whose process is gone is not "running", nor is a message its sender held
+    try:
         with waiting_briefly(app.sessions()) as session:
             closed = abandoned_closed(session, now)
             outcomes.stopped_senders(session, now - outcomes.SEND_LEASE)
@@ -220,9 +232,7 @@ def run_status(app: App, args: argparse.Namespace) -> int:
     else:
         say_closed(closed)
     with app.sessions()() as session:
-        report = status_report.collect(session)
-    print(status_report.render_report(report, args.format))
-    return EXIT_OK
+        return status_report.collect(status_report.Reader.of_session(session))
 
 
 def run_demo(app: App, args: argparse.Namespace) -> int:

@@ -16,7 +16,6 @@ the alerts.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -32,17 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.clock import utcnow
 from service.models import Base
-
-
-class DeliveryStatus(StrEnum):
-    """A message's status; a delivery takes the status of the message holding its line."""
-
-    PENDING = "pending"
-    SENDING = "sending"  # claimed: its request is about to leave or in flight
-    SENT = "sent"
-    FAILED = "failed"
-    UNCERTAIN = "uncertain"  # outcome unknown (timeout, reset, killed sender): never re-sent
-    SUMMARISED = "summarised"  # told in a summary (alerts/summaries.py), not as a line
+from service.states import DeliveryStatus
 
 
 class Delivery(Base):

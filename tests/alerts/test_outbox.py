@@ -393,13 +393,13 @@ def test_a_rejected_token_stops_the_channel_with_one_line_and_no_token(sessions,
 
 
 def test_status_lists_every_uncertain_message_with_its_recipient_and_alert(sessions, telegram):
-    from service.status import collect, render_report
+    from service.status import Reader, collect, render_report
 
     [delivery_id] = queue(sessions)
     telegram.fail("sendMessage", "reset")
     assert send(sessions, telegram, Clock()).uncertain == 1
     with sessions() as session:
-        report = collect(session)
+        report = collect(Reader.of_session(session))
         alert_id = session.get_one(Delivery, delivery_id).alert_id
     [row] = report["uncertain"]
     assert (row["person"], row["address"], row["part"]) == ("lan", CHAT, "1/1")
@@ -413,7 +413,7 @@ def test_status_says_why_due_messages_wait_and_not_of_those_not_due_yet(sessions
     """A rejected token is noted on the channel's pending messages. One of them not due
     yet (quiet hours) keeps a note that may be stale when it is due: it is not counted
     until then (the pass that finds it due says again, or sends it)."""
-    from service.status import collect
+    from service.status import Reader, collect
 
     queue(sessions, person="lan", address=CHAT)
     queue(sessions, person="hoa", address="100000002")
@@ -423,7 +423,7 @@ def test_status_says_why_due_messages_wait_and_not_of_those_not_due_yet(sessions
         later = session.get_one(OutboxMessage, messages(sessions)[1].id)
         later.not_before = utcnow() + dt.timedelta(hours=8)
     with sessions() as session:
-        [waiting] = collect(session)["waiting"]
+        [waiting] = collect(Reader.of_session(session))["waiting"]
     assert waiting["channel"] == "telegram" and waiting["messages"] == 1
     assert waiting["reason"].startswith("Telegram rejected the bot token")
 
