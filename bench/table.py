@@ -34,7 +34,7 @@ BENCHES = (
     ("bench.telegram_digest", "no"),
     ("bench.notices", "no"),
     ("bench.import_large", "no"),
-    ("bench.startup", "no"),
+    ("bench.startup", "also"),
     ("bench.cycle", "no"),
     ("bench.storage", "also"),
 )

@@ -127,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
         return _stopped_by(signal.SIGINT)
     except Exception as exc:
         if _from_the_database(exc):
-            from service.db import failure_line
+            from service.dbfacts import failure_line
 
             print(f"dvcwatch: {failure_line(url, exc)}", file=sys.stderr)
             return EXIT_FAILED

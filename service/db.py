@@ -38,19 +38,6 @@ if TYPE_CHECKING:
 COURTESY_WAIT_SECONDS = 2.0
 
 
-def failure_line(url: str, exc: SQLAlchemyError) -> str:
-    """`database URL: the driver's own words`, no password shown in either (the driver may
-    quote a part of the URL)."""
-    return f"database {safe_url(url)}: {hide_secrets(_first_line(exc), url)}"
-
-
-def _first_line(exc: SQLAlchemyError) -> str:
-    """The driver's own words ("database "x" does not exist"), without SQLAlchemy's links."""
-    original = getattr(exc, "orig", None)
-    text = str(original if original is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL and foreign keys (their folder is made
     by `upgrade` only). No message about a bad URL shows its password (`safe_url`)."""

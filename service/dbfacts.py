@@ -57,6 +57,20 @@ def hide_secrets(text: str, url: str) -> str:
     return text
 
 
+def failure_line(url: str, exc: BaseException) -> str:
+    """`database URL: the driver's own words`, no password shown in either (the driver may
+    quote a part of the URL). `exc` is SQLAlchemy's, holding the driver's as `orig`, or
+    the driver's own."""
+    return f"database {safe_url(url)}: {hide_secrets(_first_line(exc), url)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own words ("database "x" does not exist"), without SQLAlchemy's links."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def head_revision() -> str:
     """The newest migration: the revision of `migrations/versions` that no other one
     follows, read from the files' `revision` and `down_revision` lines (the same answer as

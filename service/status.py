@@ -2,36 +2,36 @@
 message whose delivery is uncertain (maybe delivered, never re-sent).
 
 The report is read with plain SELECTs through a `Reader`: over a SQLAlchemy session, or,
-for a SQLite file with nothing to settle, over the standard library's sqlite3 alone
-(`read_quickly`). Status then starts in about half the time SQLAlchemy takes to import,
-and both ways read the same statements.
+when there is nothing to settle, over the driver alone (`service.status_quick`), so that
+status starts in less time than SQLAlchemy takes to import. Both ways read the same
+statements.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from service.clock import to_local, utcnow
-from service.dbfacts import SQLITE_BUSY_SECONDS, VERSION_TABLE, head_revision
 from service.output import render
 from service.states import CLAIM_FAILED, CLAIM_OK, DeliveryStatus, RunStatus
 
 if TYPE_CHECKING:
+    import sqlite3
+
+    import psycopg
     from sqlalchemy.orm import Session
 
 RECENT_RUNS = 10
 #: How SQLAlchemy keeps a time in SQLite (text that sorts as the time does).
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-_SQLITE_URLS = ("sqlite:///", "sqlite+pysqlite:///")
 
 Rows = Sequence[Sequence[Any]]
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")  # a `:name` parameter, not a `::type` cast
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,15 @@ class Reader:
     def of_sqlite(cls, connection: sqlite3.Connection) -> Reader:
         return cls(lambda sql, params: connection.execute(sql, params).fetchall(), True)
 
+    @classmethod
+    def of_psycopg(cls, connection: psycopg.Connection[Any]) -> Reader:
+        def run(sql: str, params: Mapping[str, object]) -> Rows:
+            # psycopg's placeholders are %(name)s, and a literal % is written %%
+            marked = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+            return connection.execute(marked, params).fetchall()
+
+        return cls(run, False)
+
     def rows(self, sql: str, **params: object) -> Rows:
         if self.sqlite:  # a time compares with SQLite's text only in the same shape
             params = {
@@ -62,61 +71,6 @@ class Reader:
                 for name, value in params.items()
             }
         return self.run(sql, params)
-
-
-def read_quickly(url: str) -> dict[str, Any] | None:
-    """The report of the SQLite file `url` names, read without SQLAlchemy; None when the
-    full way must run: `url` is not a plain SQLite file path, the file is missing,
-    unreadable or not at the code's schema (the full way says why), or a run is marked
-    running or a message sending (settling them, if their process is gone, needs the
-    models). It never writes, and never creates a file."""
-    path = _sqlite_file(url)
-    if path is None or not path.is_file():
-        return None
-    try:
-        connection = sqlite3.connect(
-            f"file:{quote(str(path))}?mode=rw", uri=True, timeout=SQLITE_BUSY_SECONDS
-        )
-    except sqlite3.Error:
-        return None
-    try:
-        reader = Reader.of_sqlite(connection)
-        if not _at_head(reader) or _to_settle(reader):
-            return None
-        return collect(reader)
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.close()
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The file of `sqlite:///PATH` when PATH is plain: no query, fragment or escape,
-    which only SQLAlchemy's parsing reads as it means them."""
-    prefix = next((p for p in _SQLITE_URLS if url.startswith(p)), None)
-    if prefix is None:
-        return None
-    path = url.removeprefix(prefix)
-    if not path or path == ":memory:" or any(mark in path for mark in "?#%"):
-        return None
-    return Path(path)
-
-
-def _at_head(reader: Reader) -> bool:
-    stored = sorted(str(row[0]) for row in reader.rows(f"SELECT version_num FROM {VERSION_TABLE}"))
-    return ",".join(stored) == head_revision()
-
-
-def _to_settle(reader: Reader) -> bool:
-    """A run marked running or a message marked sending: its process may be gone."""
-    return bool(
-        reader.rows(
-            "SELECT 1 WHERE EXISTS (SELECT 1 FROM fetch_runs WHERE status = :running) "
-            "OR EXISTS (SELECT 1 FROM outbox_messages WHERE status = :sending)",
-            running=RunStatus.RUNNING.value,
-            sending=DeliveryStatus.SENDING.value,
-        )
-    )
 
 
 def collect(reader: Reader) -> dict[str, Any]:

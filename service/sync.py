@@ -35,7 +35,8 @@ from service import claims
 from service.claims import Deposed
 from service.clock import utcnow
 from service.config import PortalSettings
-from service.db import DatabaseError, failure_line, make_engine, session_factory
+from service.db import make_engine, session_factory
+from service.dbfacts import DatabaseError, failure_line
 from service.figures import UnitRecord
 from service.indicators import NATIONAL
 from service.models import FetchRun, RunStatus, Unit, UnitGroup

@@ -11,6 +11,7 @@ import sys
 from sqlalchemy import text
 
 from service.db import make_engine, upgrade
+from tests.conftest import postgresql_schema
 
 HEAVY = ("sqlalchemy", "alembic", "matplotlib", "docxtpl", "docx", "telegram", "httpx",
          "openpyxl", "requests", "pydantic", "apscheduler")  # fmt: skip
@@ -63,6 +64,16 @@ def test_status_reads_a_sqlite_file_with_nothing_to_settle_without_sqlalchemy(tm
     assert result["code"] == 0 and "Recent runs" in result["help"]
     unused = [name for name in HEAVY if name not in ("pydantic", "apscheduler")]
     assert [name for name in unused if name in result["modules"]] == []
+
+
+def test_status_reads_postgresql_with_nothing_to_settle_without_sqlalchemy():
+    with postgresql_schema() as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        result = loaded_by("--db", url, "status")
+    assert result["code"] == 0 and "Recent runs" in result["help"]
+    assert "psycopg" in result["modules"] and "sqlalchemy" not in result["modules"]
 
 
 def test_status_settles_a_run_left_running_through_sqlalchemy_and_not_alembic(tmp_path):

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from service import clock
 from service.app import App
 from service.claims import JobClaim, Leadership
+from service.dbfacts import DatabaseError
 from service.delivery.models import ChannelAddress, Delivery, DeliveryStatus, OutboxMessage
 from service.models import FetchRun, RunStatus
-from service.status import Reader, collect, read_quickly
+from service.status import Reader, collect
+from service.status_quick import read_quickly
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 #: A whole second: SQLite keeps it as "...:00.000000", and Python's own adapter would
@@ -147,16 +149,14 @@ EXPECTED = {
 
 
 def test_both_ways_read_the_same_report_on_either_database(app: App, at_now, phu_tho):
-    """The statements through SQLAlchemy on either database (PostgreSQL gives times and
-    dates as values, SQLite as text), and through sqlite3 alone on SQLite."""
+    """The statements through SQLAlchemy, and through the driver alone (sqlite3, psycopg),
+    on either database (PostgreSQL gives times and dates as values, SQLite as text)."""
     every_section(phu_tho)
     with phu_tho() as session:
         assert collect(Reader.of_session(session)) == EXPECTED
-    if app.engine.dialect.name == "sqlite":
-        assert read_quickly(app.settings.database.url) == EXPECTED
+    assert read_quickly(app.settings.database.url) == EXPECTED
 
 
-@SQLITE_ONLY
 @pytest.mark.parametrize(
     "left",
     [
@@ -173,7 +173,6 @@ def test_what_a_stopped_process_may_have_left_is_for_the_full_way(app: App, sess
     assert read_quickly(url) is None
 
 
-@SQLITE_ONLY
 def test_a_database_behind_the_code_is_for_the_full_way(app: App):
     from service.db import downgrade
 
@@ -185,7 +184,12 @@ def test_a_database_behind_the_code_is_for_the_full_way(app: App):
 @pytest.mark.parametrize(
     "url",
     [
-        "postgresql+psycopg://dvcwatch@127.0.0.1:5432/dvcwatch",
+        "postgresql://postgres@127.0.0.1:5432/test",  # another driver: SQLAlchemy's
+        "mysql+pymysql://root@127.0.0.1:3306/test",
+        "postgresql+psycopg://postgres:p@ss@127.0.0.1:5432/test",  # make_engine refuses it
+        "postgresql+psycopg://postgres@127.0.0.1:0/test",
+        "postgresql+psycopg://postgres@127.0.0.1:65536/test",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test#x",
         "sqlite://",
         "sqlite:///:memory:",
         "sqlite:///{folder}/dvcwatch.db?timeout=5",
@@ -197,8 +201,9 @@ def test_a_database_behind_the_code_is_for_the_full_way(app: App):
     ],
 )
 def test_what_sqlite3_alone_cannot_read_as_sqlalchemy_would_is_for_the_full_way(tmp_path, url):
-    """Other databases, a URL whose query or escapes only SQLAlchemy reads, a file that
-    is missing, not SQLite or never migrated, a folder: the full way says what it is."""
+    """Other drivers, a URL SQLAlchemy refuses or alone reads as it is meant, a file that
+    is missing, not SQLite or never migrated, a folder: the full way says what it is.
+    None of these is even tried (no server answers on port 1 below)."""
     (tmp_path / "dvcwatch.db").write_bytes(b"")
     (tmp_path / "not-a-database.db").write_text("[portal]\n", encoding="utf-8")
     sqlite3.connect(tmp_path / "empty.db").close()
@@ -218,3 +223,25 @@ def test_a_path_with_spaces_and_vietnamese_letters_is_read_quickly(app: App, tmp
     assert read_quickly(f"sqlite:///{plain / 'dữ liệu.db'}") is not None
     # '#', '%' and '?' mean something in SQLAlchemy's URL: the full way reads those
     assert read_quickly(f"sqlite:///{marked / 'dữ liệu.db'}") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres:s3cret-pass@127.0.0.1:1/test",  # no server there
+        "postgresql+psycopg://postgres:s3cret-pass@127.0.0.1:5432/no_such_database_here",
+    ],
+)
+def test_a_postgresql_that_cannot_be_reached_is_one_line_as_the_full_way_says_it(url, capsys):
+    """Trying again the full way would only wait as long: the quick way says it, in the
+    same line as SQLAlchemy's way, password hidden."""
+    from service.cli import main
+
+    with pytest.raises(DatabaseError) as raised:
+        read_quickly(url)
+    quick = str(raised.value)
+    assert "s3cret-pass" not in quick and quick.startswith("database postgresql+psycopg://")
+    assert main(["--db", url, "scores", "--period", "2026-08"]) == 1  # SQLAlchemy's way
+    assert capsys.readouterr().err.strip() == f"dvcwatch: {quick}"
+    assert main(["--db", url, "status"]) == 1
+    assert capsys.readouterr().err.strip() == f"dvcwatch: {quick}"

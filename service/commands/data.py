@@ -196,8 +196,9 @@ def run_import(app: App, args: argparse.Namespace) -> int:
 
 def run_status(app: App, args: argparse.Namespace) -> int:
     from service import status as status_report
+    from service.status_quick import read_quickly
 
-    report = status_report.read_quickly(app.settings.database.url)
+    report = read_quickly(app.settings.database.url)
     if report is None:  # PostgreSQL, or something to settle, or something to say
         report = _settled_status(app)
     print(status_report.render_report(report, args.format))

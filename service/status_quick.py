@@ -1,0 +1,124 @@
+"""`dvcwatch status` without SQLAlchemy: the report read through the driver alone, when
+there is nothing to settle first. SQLAlchemy takes a third of a second to import here;
+the settings, the driver and the report take less than that together.
+
+`read_quickly` answers None, and the full way runs, whenever that has something to do
+or to say: a run marked running or a message marked sending (their process may be gone:
+closing them needs the models), a schema not at the code's head, a SQLite file missing,
+unreadable or not SQLite, or a URL that only SQLAlchemy reads as it is meant. It only
+reads, and never creates a file. A PostgreSQL server that cannot be reached is the one
+failure it reports itself, in the full way's words: trying again would wait as long.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from service.dbfacts import (
+    SQLITE_BUSY_SECONDS,
+    VERSION_TABLE,
+    DatabaseError,
+    failure_line,
+    head_revision,
+)
+from service.states import DeliveryStatus, RunStatus
+from service.status import Reader, collect
+
+_SQLITE_URLS = ("sqlite:///", "sqlite+pysqlite:///")
+_POSTGRESQL = "postgresql+psycopg"
+
+
+def read_quickly(url: str) -> dict[str, Any] | None:
+    """The report of the database `url` names, or None: the full way must run."""
+    if url.startswith(_SQLITE_URLS):
+        return _from_sqlite(url)
+    if url.startswith(f"{_POSTGRESQL}://"):
+        return _from_postgresql(url)
+    return None
+
+
+def _from_sqlite(url: str) -> dict[str, Any] | None:
+    path = _sqlite_file(url)
+    if path is None or not path.is_file():
+        return None
+    try:  # mode=rw: an existing file only; the last one out removes -wal and -shm
+        connection = sqlite3.connect(
+            f"file:{quote(str(path))}?mode=rw", uri=True, timeout=SQLITE_BUSY_SECONDS
+        )
+    except sqlite3.Error:
+        return None
+    try:
+        return _report(Reader.of_sqlite(connection))
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of `sqlite:///PATH` when PATH is plain: no query, fragment or escape."""
+    path = url.removeprefix(next(p for p in _SQLITE_URLS if url.startswith(p)))
+    if not path or path == ":memory:" or any(mark in path for mark in "?#%"):
+        return None
+    return Path(path)
+
+
+def _from_postgresql(url: str) -> dict[str, Any] | None:
+    conninfo = _libpq_uri(url)
+    if conninfo is None:
+        return None
+    import psycopg
+
+    try:
+        connection = psycopg.connect(conninfo, autocommit=True)
+    except psycopg.OperationalError as exc:  # not reachable, refused, no such database
+        raise DatabaseError(failure_line(url, exc)) from None
+    except psycopg.Error:  # what libpq cannot read in the URL: the full way says
+        return None
+    try:
+        return _report(Reader.of_psycopg(connection))
+    except psycopg.Error:
+        return None
+    finally:
+        connection.close()
+
+
+def _libpq_uri(url: str) -> str | None:
+    """`url` as libpq reads it (the scheme without `+psycopg`), when SQLAlchemy would
+    read it alike and accept it: one '@' at most (`db.make_engine` refuses a password
+    holding one), a port from 1 to 65535, no fragment."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.fragment or parts.netloc.count("@") > 1 or port == 0:
+        return None
+    return "postgresql" + url.removeprefix(_POSTGRESQL)
+
+
+def _report(reader: Reader) -> dict[str, Any] | None:
+    """The report, unless the schema is not the code's or something waits to be settled."""
+    if not _at_head(reader) or _to_settle(reader):
+        return None
+    return collect(reader)
+
+
+def _at_head(reader: Reader) -> bool:
+    stored = sorted(str(row[0]) for row in reader.rows(f"SELECT version_num FROM {VERSION_TABLE}"))
+    return ",".join(stored) == head_revision()
+
+
+def _to_settle(reader: Reader) -> bool:
+    """A run marked running or a message marked sending: its process may be gone."""
+    return bool(
+        reader.rows(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM fetch_runs WHERE status = :running) "
+            "OR EXISTS (SELECT 1 FROM outbox_messages WHERE status = :sending)",
+            running=RunStatus.RUNNING.value,
+            sending=DeliveryStatus.SENDING.value,
+        )
+    )
