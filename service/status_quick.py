@@ -13,6 +13,7 @@ failure it reports itself, in the full way's words: trying again would wait as l
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -50,12 +51,7 @@ def _from_sqlite(url: str) -> dict[str, Any] | None:
         )
     except sqlite3.Error:
         return None
-    try:
-        return _report(Reader.of_sqlite(connection))
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.close()
+    return _report(Reader.of_sqlite(connection), connection.close, sqlite3.Error)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -78,12 +74,7 @@ def _from_postgresql(url: str) -> dict[str, Any] | None:
         raise DatabaseError(failure_line(url, exc)) from None
     except psycopg.Error:  # what libpq cannot read in the URL: the full way says
         return None
-    try:
-        return _report(Reader.of_psycopg(connection))
-    except psycopg.Error:
-        return None
-    finally:
-        connection.close()
+    return _report(Reader.of_psycopg(connection), connection.close, psycopg.Error)
 
 
 def _libpq_uri(url: str) -> str | None:
@@ -100,11 +91,19 @@ def _libpq_uri(url: str) -> str | None:
     return "postgresql" + url.removeprefix(_POSTGRESQL)
 
 
-def _report(reader: Reader) -> dict[str, Any] | None:
-    """The report, unless the schema is not the code's or something waits to be settled."""
-    if not _at_head(reader) or _to_settle(reader):
+def _report(
+    reader: Reader, close: Callable[[], None], failed: type[Exception]
+) -> dict[str, Any] | None:
+    """The report, unless the schema is not the code's, something waits to be settled or
+    the driver fails (`failed`: the full way says why); then `close` the connection."""
+    try:
+        if not _at_head(reader) or _to_settle(reader):
+            return None
+        return collect(reader)
+    except failed:
         return None
-    return collect(reader)
+    finally:
+        close()
 
 
 def _at_head(reader: Reader) -> bool:
