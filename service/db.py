@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.dbfacts import (
     KNOWN_URLS,
     MIGRATIONS,
+    REVISION_ROWS,
     SQLITE_BUSY_SECONDS,
     VERSION_TABLE,
     DatabaseError,
@@ -28,6 +29,7 @@ from service.dbfacts import (
     head_revision,
     hide_secrets,
     refuse_newer,
+    revision_of,
     safe_url,
 )
 
@@ -158,8 +160,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return None
-        stored = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
-        return ",".join(sorted(stored)) or None
+        return revision_of(connection.execute(text(REVISION_ROWS)).scalars())
 
 
 def sqlite_file(engine: Engine) -> Path | None:

@@ -1,12 +1,13 @@
 """What dvcwatch knows of its database without SQLAlchemy: the errors it raises, how a
 URL is shown without its password, how long SQLite waits for a lock, and the schema's
 newest revision. A command that reads without SQLAlchemy (`dvcwatch status`, which
-starts in a quarter of a second where SQLAlchemy alone takes a third) uses these, and
+starts on SQLite in a quarter of a second where SQLAlchemy alone takes a third) uses these, and
 `service.db` builds on them."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -69,6 +70,15 @@ def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None)
     text = str(original if original is not None else exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+#: The statement reading the revision rows alembic keeps (one per head it was left at).
+REVISION_ROWS = f"SELECT version_num FROM {VERSION_TABLE}"
+
+
+def revision_of(rows: Iterable[str]) -> str | None:
+    """The revision a database is at, from its `REVISION_ROWS` (None: never migrated)."""
+    return ",".join(sorted(rows)) or None
 
 
 def head_revision() -> str:

@@ -3,8 +3,7 @@ message whose delivery is uncertain (maybe delivered, never re-sent).
 
 The report is read with plain SELECTs through a `Reader`: over a SQLAlchemy session, or,
 when there is nothing to settle, over the driver alone (`service.status_quick`), so that
-status starts in less time than SQLAlchemy takes to import. Both ways read the same
-statements.
+status does not wait for SQLAlchemy's import. Both ways read the same statements.
 """
 
 from __future__ import annotations

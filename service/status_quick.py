@@ -1,6 +1,6 @@
 """`dvcwatch status` without SQLAlchemy: the report read through the driver alone, when
-there is nothing to settle first. SQLAlchemy takes a third of a second to import here;
-the settings, the driver and the report take less than that together.
+there is nothing to settle first. SQLAlchemy's ORM takes about a third of a second to
+import here, more than sqlite3 and the report together (`docs/benchmarks.md`).
 
 `read_quickly` answers None, and the full way runs, whenever that has something to do
 or to say: a run marked running or a message marked sending (their process may be gone:
@@ -19,11 +19,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from service.dbfacts import (
+    REVISION_ROWS,
     SQLITE_BUSY_SECONDS,
-    VERSION_TABLE,
     DatabaseError,
     failure_line,
     head_revision,
+    revision_of,
 )
 from service.states import DeliveryStatus, RunStatus
 from service.status import Reader, collect
@@ -107,8 +108,7 @@ def _report(
 
 
 def _at_head(reader: Reader) -> bool:
-    stored = sorted(str(row[0]) for row in reader.rows(f"SELECT version_num FROM {VERSION_TABLE}"))
-    return ",".join(stored) == head_revision()
+    return revision_of(str(row[0]) for row in reader.rows(REVISION_ROWS)) == head_revision()
 
 
 def _to_settle(reader: Reader) -> bool:

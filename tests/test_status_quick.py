@@ -184,12 +184,13 @@ def test_a_database_behind_the_code_is_for_the_full_way(app: App):
 @pytest.mark.parametrize(
     "url",
     [
-        "postgresql://postgres@127.0.0.1:5432/test",  # another driver: SQLAlchemy's
-        "mysql+pymysql://root@127.0.0.1:3306/test",
-        "postgresql+psycopg://postgres:p@ss@127.0.0.1:5432/test",  # make_engine refuses it
+        # on port 1 no server listens: trying any of these would raise, not answer None
+        "postgresql://postgres@127.0.0.1:1/test",  # another driver: SQLAlchemy's
+        "mysql+pymysql://root@127.0.0.1:1/test",
+        "postgresql+psycopg://postgres:p@ss@127.0.0.1:1/test",  # make_engine refuses it
         "postgresql+psycopg://postgres@127.0.0.1:0/test",
         "postgresql+psycopg://postgres@127.0.0.1:65536/test",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test#x",
+        "postgresql+psycopg://postgres@127.0.0.1:1/test#x",
         "sqlite://",
         "sqlite:///:memory:",
         "sqlite:///{folder}/dvcwatch.db?timeout=5",
@@ -200,10 +201,10 @@ def test_a_database_behind_the_code_is_for_the_full_way(app: App):
         "sqlite:///{folder}",
     ],
 )
-def test_what_sqlite3_alone_cannot_read_as_sqlalchemy_would_is_for_the_full_way(tmp_path, url):
+def test_what_the_driver_alone_cannot_read_as_sqlalchemy_would_is_for_the_full_way(tmp_path, url):
     """Other drivers, a URL SQLAlchemy refuses or alone reads as it is meant, a file that
     is missing, not SQLite or never migrated, a folder: the full way says what it is.
-    None of these is even tried (no server answers on port 1 below)."""
+    No server is even tried, and nothing is created."""
     (tmp_path / "dvcwatch.db").write_bytes(b"")
     (tmp_path / "not-a-database.db").write_text("[portal]\n", encoding="utf-8")
     sqlite3.connect(tmp_path / "empty.db").close()
@@ -221,6 +222,9 @@ def test_a_path_with_spaces_and_vietnamese_letters_is_read_quickly(app: App, tmp
         folder.mkdir()
         shutil.copy(source, folder / "dữ liệu.db")
     assert read_quickly(f"sqlite:///{plain / 'dữ liệu.db'}") is not None
+    # the last one out removed SQLite's -wal and -shm (a read-only open leaves them,
+    # owned by whoever ran status)
+    assert [path.name for path in plain.iterdir()] == ["dữ liệu.db"]
     # '#', '%' and '?' mean something in SQLAlchemy's URL: the full way reads those
     assert read_quickly(f"sqlite:///{marked / 'dữ liệu.db'}") is None
 
